@@ -1,0 +1,111 @@
+"""The channel CRM's application factory: configuration, extensions, views, commands.
+
+`flask --app app run` serves it; `flask --app app init-db` brings the database to the
+newest schema. Nothing but wiring lives here.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, has_request_context, request, session
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+from flask_babel import Babel
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, current_user
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from models import db
+
+babel = Babel()
+csrf = CSRFProtect()
+login_manager = LoginManager()
+migrate = Migrate()
+
+# Babel's names for the catalogs: Flask-Admin ships zh_Hans_CN and zh_Hant_TW, and ours match.
+LOCALES = {"zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文", "en": "English"}
+_BROWSER_LOCALES = {"zh_CN": "zh_Hans_CN", "zh_TW": "zh_Hant_TW", "en": "en"}
+
+
+def create_app(test_config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: app.config["CRM_TIMEZONE"])
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to continue.")
+    login_manager.login_message_category = "info"
+
+    from views import register_views
+
+    register_views(app, _make_admin(app))
+
+    import commands
+
+    commands.register(app)
+    return app
+
+
+def _make_admin(app):
+    from views.dashboard import DashboardView
+
+    theme = Bootstrap4Theme(base_template="crm_base.html", fluid=True)
+    return Admin(app, name=_l("Channel CRM"), url="/", index_view=DashboardView(url="/"), theme=theme)
+
+
+def _configure(app, test_config):
+    env = os.environ
+    default_db = "sqlite:///" + str(Path(app.instance_path) / "crm.sqlite3")
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=env.get("CRM_DATABASE_URL", default_db),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        CRM_CAPTCHA=env.get("CRM_CAPTCHA", "1") != "0",
+        CRM_TIMEZONE=env.get("CRM_TIMEZONE", "Asia/Shanghai"),
+        CRM_INACTIVE_LOCK_DAYS=int(env.get("CRM_INACTIVE_LOCK_DAYS", "90")),
+        CRM_LOGIN_MAX_FAILURES=10,
+        CRM_LOGIN_WAIT_MINUTES=15,
+        CRM_TEMP_PASSWORD_HOURS=24,
+        BABEL_DEFAULT_LOCALE="zh_Hans_CN",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path) / "translations"),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=env.get("CRM_COOKIE_SECURE", "0") == "1",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.config["SECRET_KEY"] = env.get("CRM_SECRET_KEY") or app.config.get("SECRET_KEY") or _instance_secret(app)
+
+
+def _instance_secret(app):
+    """The secret key kept in the instance folder, made on first start, readable by its owner only."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it a moment ago
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def select_locale():
+    """The user's own choice, then the session's (before login), then the browser's; Chinese by default."""
+    if not has_request_context():
+        return None  # the CLI: Babel's default, Simplified Chinese
+    if current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    if session.get("locale") in LOCALES:
+        return session["locale"]
+    best = request.accept_languages.best_match(list(_BROWSER_LOCALES), default="zh_CN")
+    return _BROWSER_LOCALES[best]

@@ -1,0 +1,77 @@
+"""Who may see and change what: roles, agent companies, managed departments.
+
+Every page, API call and dropdown that reaches a user or a department is scoped
+through these functions, so the rule lives in one place.
+"""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import false, select, true
+
+from models import ROLES, Department, User
+
+RANK = {role: rank for rank, role in enumerate(ROLES)}
+ADMIN_ROLES = frozenset({"agent_admin", "subsystem_admin"})
+MANAGING_ROLES = frozenset({"supervisor", "manager"})
+
+ROLE_LABELS = {
+    "salesperson": _l("Salesperson"),
+    "supervisor": _l("Supervisor"),
+    "manager": _l("Manager"),
+    "agent_admin": _l("Agent admin"),
+    "subsystem_admin": _l("Subsystem admin"),
+}
+
+
+def is_admin(actor):
+    return actor is not None and actor.role in ADMIN_ROLES
+
+
+def company_path(department):
+    """The path prefix of the agent company a department belongs to ("" for the head office)."""
+    parts = [p for p in department.path.strip("/").split("/") if p]
+    return "/" + "/".join(parts[:2]) + "/" if len(parts) >= 2 else ""
+
+
+def department_clause(actor):
+    """SQL condition on Department: the departments the actor administers."""
+    if actor is None or actor.role == "subsystem_admin":
+        return true()  # the CLI (no actor) and subsystem admins reach everything
+    if actor.role == "agent_admin":
+        prefix = company_path(actor.department)
+        return Department.path.startswith(prefix) if prefix else false()
+    return false()
+
+
+def user_clause(actor):
+    """SQL condition on User: the accounts the actor administers."""
+    if actor is None or actor.role == "subsystem_admin":
+        return true()
+    return User.department_id.in_(select(Department.id).where(department_clause(actor)))
+
+
+def may_administer_department(actor, department):
+    if actor is None or actor.role == "subsystem_admin":
+        return True
+    prefix = company_path(actor.department) if actor.role == "agent_admin" else ""
+    return bool(prefix) and department.path.startswith(prefix)
+
+
+def may_administer_user(actor, user):
+    """An admin reaches the accounts of its scope whose role is not above its own."""
+    if actor is None:
+        return True
+    return (
+        is_admin(actor)
+        and may_administer_department(actor, user.department)
+        and RANK[user.role] <= RANK[actor.role]
+    )
+
+
+def assignable_roles(actor):
+    """Roles the actor may give: none above its own."""
+    if actor is None:
+        return list(ROLES)
+    return [role for role in ROLES if RANK[role] <= RANK[actor.role]] if is_admin(actor) else []
+
+
+def scoped_departments(session, actor):
+    return session.scalars(select(Department).where(department_clause(actor)).order_by(Department.path)).all()

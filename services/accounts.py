@@ -1,0 +1,316 @@
+"""Accounts (manual §一, §二, §六, §七): login, first-login change, users, locks, resets, tokens."""
+import hashlib
+import re
+import secrets
+import unicodedata
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from models import ROLES, ApiToken, LoginThrottle, User
+
+from . import clock
+from .access import MANAGING_ROLES, assignable_roles, may_administer_department, may_administer_user
+from .errors import RuleViolation
+from .passwords import (
+    dummy_verify,
+    generate_one_time_password,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+
+LOGIN_MAX = 32
+_LOGIN_RE = re.compile(r"^[\w.@-]{2,32}$")
+
+
+class LoginRefused(Exception):
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def normalize_login(raw):
+    """Full-width letters and digits folded to ASCII, surrounding spaces dropped."""
+    return unicodedata.normalize("NFKC", raw or "").strip()
+
+
+def login_key(login):
+    return normalize_login(login).casefold()
+
+
+def login_problem(session, raw):
+    """Why this login cannot be used for a new account, or None when it is free."""
+    login = normalize_login(raw)
+    if not login:
+        return _l("Enter the login account.")
+    if len(login) > LOGIN_MAX:
+        return _l("A login may have at most %(n)d characters.", n=LOGIN_MAX)
+    if not _LOGIN_RE.match(login):
+        return _l("A login has 2 to 32 letters, digits, Chinese characters or . _ - @, and no spaces.")
+    if session.scalar(select(User.id).where(User.login_key == login_key(login))):
+        return _l("The login %(login)s is already taken.", login=login)
+    return None
+
+
+def _settings():
+    config = current_app.config
+    return (
+        config["CRM_INACTIVE_LOCK_DAYS"],
+        config["CRM_LOGIN_MAX_FAILURES"],
+        timedelta(minutes=config["CRM_LOGIN_WAIT_MINUTES"]),
+    )
+
+
+def is_locked(user, now=None):
+    """Locked by an admin or by the login machinery, or unused for longer than allowed."""
+    if user.locked_at is not None:
+        return True
+    days = current_app.config["CRM_INACTIVE_LOCK_DAYS"]
+    last = user.last_seen_at or user.created_at
+    return bool(days) and last is not None and last < (now or clock.now()) - timedelta(days=days)
+
+
+def may_use(user, now=None):
+    return user is not None and user.active and not is_locked(user, now)
+
+
+# --- login -----------------------------------------------------------------
+
+
+def authenticate(session, login, password, now=None):
+    """The user for this login and password, or LoginRefused with a message for the page.
+
+    Wrong passwords are counted per login key, for existing and unknown accounts alike,
+    so the answer never tells whether an account exists.
+    """
+    now = now or clock.now()
+    _, max_failures, wait = _settings()
+    key = login_key(login)[:64]
+    throttle = session.get(LoginThrottle, key)
+    if throttle and throttle.blocked_until and throttle.blocked_until > now:
+        minutes = max(1, int((throttle.blocked_until - now).total_seconds() // 60) + 1)
+        raise LoginRefused(_l("Too many failed attempts. Try again in %(n)d minutes.", n=minutes))
+    user = session.scalar(select(User).where(User.login_key == key)) if key else None
+    if user is None:
+        dummy_verify()
+    if user is None or not verify_password(user.password_hash, password):
+        _record_failure(session, key, now, max_failures, wait)
+        raise LoginRefused(_l("Wrong login or password."))
+    if throttle:
+        throttle.failures, throttle.blocked_until = 0, None
+    if not user.active:
+        raise LoginRefused(_l("This account has been deactivated. Ask your administrator."))
+    if is_locked(user, now):
+        if user.locked_at is None:
+            _lock(user, now, "inactive")
+        raise LoginRefused(_l("This account is locked because it was not used for a long time. Ask your administrator to restore it."))
+    if user.temp_password_expires_at and user.temp_password_expires_at < now:
+        raise LoginRefused(_l("This temporary password has expired. Ask your administrator for a new one."))
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_seen_at = now
+    return user
+
+
+def _record_failure(session, key, now, max_failures, wait):
+    if not key:
+        return
+    throttle = session.get(LoginThrottle, key)
+    if throttle is None:
+        try:
+            with session.begin_nested():  # two first failures at once: one insert wins
+                throttle = LoginThrottle(login_key=key, failures=0)
+                session.add(throttle)
+        except IntegrityError:
+            throttle = session.get(LoginThrottle, key)
+    throttle.failures += 1
+    if throttle.failures >= max_failures:
+        throttle.blocked_until = now + wait
+
+
+def _lock(user, now, reason):
+    user.locked_at, user.lock_reason = now, reason
+    user.session_version += 1
+
+
+def touch(user, now=None):
+    """Note that the user is using the CRM (at most once an hour, to keep writes rare)."""
+    now = now or clock.now()
+    if user.last_seen_at is None or now - user.last_seen_at > timedelta(hours=1):
+        user.last_seen_at = now
+        return True
+    return False
+
+
+# --- users (§六, §七) ---------------------------------------------------------
+
+
+def _clean_email(email):
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > 254:
+        raise RuleViolation(_l("An email address may have at most 254 characters."), field="email")
+    try:
+        return validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise RuleViolation(_l("This is not a valid email address."), field="email") from None
+
+
+def _check_assignment(actor, role, department, managed, user=None):
+    if role not in ROLES:
+        raise RuleViolation(_l("Choose a role."), field="role")
+    if role not in assignable_roles(actor):
+        raise RuleViolation(_l("You may not give a role above your own."), field="role")
+    if user is not None and actor is not None and user.id == actor.id and role != user.role:
+        raise RuleViolation(_l("You may not change your own role."), field="role")
+    if department is None or not may_administer_department(actor, department):
+        raise RuleViolation(_l("Choose a department from the tree."), field="department")
+    if role == "agent_admin" and department.depth < 1:
+        raise RuleViolation(_l("An agent admin belongs to an agent company, not to the head office."), field="department")
+    managed = list(managed or []) if role in MANAGING_ROLES else []
+    for dept in managed:
+        if not may_administer_department(actor, dept):
+            raise RuleViolation(_l("Choose managed departments from the tree."), field="managed_departments")
+    return managed
+
+
+def create_user(session, actor, login, role, department, managed=(), email=None, password=None):
+    """A new account. Returns (user, one_time_password); the latter is None when a final password was given."""
+    problem = login_problem(session, login)
+    if problem:
+        raise RuleViolation(problem, field="login")
+    login = normalize_login(login)
+    managed = _check_assignment(actor, role, department, managed)
+    email = _clean_email(email)
+    one_time = None
+    if password is None:
+        password = one_time = generate_one_time_password()
+    else:
+        problem = password_problem(password, login)
+        if problem:
+            raise RuleViolation(problem, field="password")
+    user = User(
+        login=login, login_key=login_key(login), role=role, department=department, email=email,
+        password_hash=hash_password(password), must_change_password=one_time is not None,
+        managed_departments=managed, created_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():  # the unique key is the backstop for two admins at once
+            session.add(user)
+    except IntegrityError:
+        raise RuleViolation(_l("The login %(login)s is already taken.", login=login), field="login") from None
+    return user, one_time
+
+
+def update_user(session, actor, user, role, department, managed=(), email=None):
+    _require_reach(actor, user)
+    user.managed_departments = _check_assignment(actor, role, department, managed, user=user)
+    user.role, user.department, user.email = role, department, _clean_email(email)
+    return user
+
+
+def _require_reach(actor, user):
+    if not may_administer_user(actor, user):
+        raise RuleViolation(_l("You may not change this account."))
+
+
+def _require_not_self(actor, user):
+    if actor is not None and actor.id == user.id:
+        raise RuleViolation(_l("You may not do this to your own account."))
+
+
+def reset_password(session, actor, user, now=None):
+    """§七: a one-time password, valid 24 hours, that must be changed at the next login.
+
+    The user's other sessions end, and a wait for wrong passwords is lifted.
+    """
+    _require_reach(actor, user)
+    now = now or clock.now()
+    one_time = generate_one_time_password()
+    user.password_hash = hash_password(one_time)
+    user.must_change_password = True
+    user.temp_password_expires_at = now + timedelta(hours=current_app.config["CRM_TEMP_PASSWORD_HOURS"])
+    user.session_version += 1
+    _clear_throttle(session, user)
+    return one_time
+
+
+def unlock(session, actor, user, now=None):
+    """§七: restore a locked account; it counts as used from now on."""
+    _require_reach(actor, user)
+    user.locked_at = user.lock_reason = None
+    user.last_seen_at = now or clock.now()
+    _clear_throttle(session, user)
+
+
+def lock(session, actor, user, now=None):
+    _require_reach(actor, user)
+    _require_not_self(actor, user)
+    _lock(user, now or clock.now(), "admin")
+
+
+def deactivate(session, actor, user):
+    _require_reach(actor, user)
+    _require_not_self(actor, user)
+    user.active = False
+    user.session_version += 1
+
+
+def reactivate(session, actor, user):
+    _require_reach(actor, user)
+    user.active = True
+
+
+def _clear_throttle(session, user):
+    throttle = session.get(LoginThrottle, user.login_key)
+    if throttle:
+        throttle.failures, throttle.blocked_until = 0, None
+
+
+def change_password(session, user, new_password, current_password=None, email=None, forced=False):
+    """§二: the user's own new password (and optional email); other sessions end."""
+    if not forced and not verify_password(user.password_hash, current_password or ""):
+        raise RuleViolation(_l("The current password is wrong."), field="current_password")
+    problem = password_problem(new_password, user.login)
+    if problem:
+        raise RuleViolation(problem, field="new_password")
+    if verify_password(user.password_hash, new_password):
+        raise RuleViolation(_l("Choose a password different from the current one."), field="new_password")
+    user.email = _clean_email(email) if email is not None else user.email
+    user.password_hash = hash_password(new_password)
+    user.must_change_password = False
+    user.temp_password_expires_at = None
+    user.session_version += 1
+
+
+# --- API tokens ---------------------------------------------------------------
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session, user):
+    token = secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, token_hash=_token_hash(token), created_at=clock.now()))
+    return token
+
+
+def user_for_token(session, token):
+    if not token:
+        return None
+    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    if api_token is None or not may_use(api_token.user):
+        return None
+    return api_token.user
+
+
+def find_user(session, login):
+    return session.scalar(select(User).where(User.login_key == login_key(login)))

@@ -1,0 +1,161 @@
+"""Login with captcha (§一), logout, the first-login password change (§二), the language."""
+import hashlib
+import hmac
+import io
+import secrets
+from urllib.parse import urlsplit
+
+from captcha.image import ImageCaptcha
+from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template,
+                   request, session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from models import User, db
+from services import accounts
+from services.errors import RuleViolation
+
+from .forms import LoginForm, PasswordForm
+
+bp = Blueprint("auth", __name__)
+
+# Letters and digits that cannot be mistaken for one another on a noisy image.
+_CAPTCHA_CHARS = "ACDEFHJKLMNPRTUVWXY34679"
+# Pages a user who must change the password may still reach.
+_OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password", "auth.captcha", "auth.language", "static", "admin.static"}
+
+
+def init_login(app):
+    from app import login_manager
+
+    @login_manager.user_loader
+    def _load(session_id):
+        """The user of a session cookie, unless its sessions were ended, or it is locked or deactivated."""
+        user_id, _sep, version = session_id.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_version != int(version) or not accounts.may_use(user):
+            return None
+        return user
+
+    @app.before_request
+    def _require_password_change():
+        if not current_user.is_authenticated:
+            return None
+        if accounts.touch(current_user):
+            db.session.commit()
+        if current_user.must_change_password and request.endpoint not in _OPEN_ENDPOINTS:
+            return redirect(url_for("auth.password"))
+        return None
+
+
+def _captcha_digest(text):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, text.strip().upper().encode(), hashlib.sha256).hexdigest()
+
+
+def _captcha_text():
+    return "".join(secrets.choice(_CAPTCHA_CHARS) for _ in range(4))
+
+
+@bp.route("/captcha.png")
+def captcha():
+    """A new image; the session keeps only a keyed digest of its text (the cookie is readable)."""
+    text = _captcha_text()
+    session["captcha"] = _captcha_digest(text)
+    image = ImageCaptcha(width=160, height=60).generate(text)
+    response = make_response(image.getvalue() if isinstance(image, io.BytesIO) else image.read())
+    response.headers["Content-Type"] = "image/png"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _captcha_ok(answer):
+    expected = session.pop("captcha", None)  # one try per image
+    return expected is not None and hmac.compare_digest(expected, _captcha_digest(answer or ""))
+
+
+def _safe_next(target):
+    """Only a path on this site: no scheme, no host, no "//" or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.index"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        if current_app.config["CRM_CAPTCHA"] and not _captcha_ok(form.captcha.data):
+            error = _("The verification code is wrong. Look at the new image and try again.")
+        else:
+            try:
+                user = accounts.authenticate(db.session, form.username.data, form.password.data)
+            except accounts.LoginRefused as refused:
+                db.session.commit()  # failures and locks count even though the login fails
+                error = str(refused.message)
+            else:
+                db.session.commit()
+                next_url = _safe_next(request.args.get("next"))
+                locale = session.get("locale")
+                session.clear()  # a fresh session: nothing from before the login survives
+                if locale and not user.locale:
+                    user.locale = locale
+                    db.session.commit()
+                login_user(user, fresh=True)
+                return redirect(next_url or url_for("admin.index"))
+    elif request.method == "POST":
+        error = next(iter(e for errors in form.errors.values() for e in errors), None)
+    status = 200 if error is None else 400
+    return render_template("auth/login.html", form=form, error=error,
+                           captcha=current_app.config["CRM_CAPTCHA"]), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """§二: change one's own password; forced at first login and after a reset."""
+    forced = current_user.must_change_password
+    form = PasswordForm(obj=None if request.method == "POST" else current_user)
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                db.session, current_user, form.new_password.data,
+                current_password=form.current_password.data, email=form.email.data or "", forced=forced,
+            )
+        except RuleViolation as violation:
+            db.session.rollback()
+            getattr(form, violation.field or "new_password").errors.append(str(violation.message))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object(), fresh=True)  # this session goes on; others end
+            flash(_("Your password has been changed."), "success")
+            return redirect(url_for("admin.index"))
+    return render_template("auth/password.html", form=form, forced=forced)
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    from app import LOCALES
+
+    locale = request.form.get("locale")
+    if locale not in LOCALES:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        current_user.locale = locale
+        db.session.commit()
+    return redirect(_safe_next(request.form.get("next")) or url_for("admin.index"))

@@ -1,0 +1,41 @@
+"""Error pages in the user's language; a CSRF failure is a clear message, not a bare 400."""
+from flask import render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+
+from models import db
+
+_MESSAGES = {
+    400: _l("The request could not be understood."),
+    403: _l("You do not have permission to open this page."),
+    404: _l("This page or record does not exist, or you may not see it."),
+    405: _l("This action is not allowed here."),
+    413: _l("The upload is too large."),
+    500: _l("Something went wrong on our side. Nothing was saved; please try again."),
+}
+
+
+def _wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def _render(code, message):
+    if _wants_json():
+        return {"error": {403: "forbidden", 404: "not_found"}.get(code, "error"), "message": message}, code
+    return render_template("error.html", code=code, message=message), code
+
+
+def register(app):
+    def handler(error):
+        code = getattr(error, "code", 500) or 500
+        if code == 500:
+            db.session.rollback()
+        return _render(code, str(_MESSAGES.get(code, _MESSAGES[400])))
+
+    for code in _MESSAGES:
+        app.register_error_handler(code, handler)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(_error):
+        return _render(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))

@@ -1,0 +1,24 @@
+"""Forms of the custom pages (login, password). Messages are the app's own, in the catalog."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Account"), validators=[DataRequired(_l("Enter your account.")), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=128)])
+    captcha = StringField(_l("Verification code"), validators=[Length(max=16)])
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[Optional(), Length(max=128)])
+    new_password = PasswordField(
+        _l("New password"), validators=[DataRequired(_l("Enter the new password.")), Length(max=128)]
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(_l("Enter the new password again.")),
+                    EqualTo("new_password", _l("The two passwords differ."))],
+    )
+    email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254, message=_l("At most 254 characters."))])
