@@ -1,7 +1,7 @@
 """The `flask --app app ...` commands of shared/CONTRACT.md."""
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ def _fail(violation):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the schema to the newest version; safe to run again."""
     upgrade(directory=current_app.extensions["migrate"].directory)

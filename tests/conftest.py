@@ -144,3 +144,13 @@ class Org:
 @pytest.fixture
 def org(app):
     return Org(app)
+
+
+def zh(app, msgid, **variables):
+    """The Simplified Chinese text of a catalog message, as a Chinese user reads it on the page."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale("zh_Hans_CN"):
+        text = gettext(msgid, **variables)
+    assert text != msgid % variables if variables else text != msgid, f"untranslated: {msgid}"
+    return text

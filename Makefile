@@ -1,0 +1,30 @@
+# Two commands: `make run` serves the CRM, `make test` runs the suite.
+# Only Python 3.11+ is needed; everything else goes into .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install translations
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+# The catalogs' .mo files are built from the .po sources, never committed.
+translations: install
+	$(BIN)/pybabel compile --statistics -d translations 2>&1 | tail -n 2
+
+run: install translations
+	$(FLASK) init-db
+	$(FLASK) users bootstrap
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install translations
+	$(BIN)/python -m pytest -q
