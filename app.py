@@ -25,7 +25,6 @@ migrate = Migrate()
 
 # Babel's names for the catalogs: Flask-Admin ships zh_Hans_CN and zh_Hant_TW, and ours match.
 LOCALES = {"zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文", "en": "English"}
-_BROWSER_LOCALES = {"zh_CN": "zh_Hans_CN", "zh_TW": "zh_Hant_TW", "en": "en"}
 
 
 def create_app(test_config=None):
@@ -107,5 +106,12 @@ def select_locale():
         return current_user.locale
     if session.get("locale") in LOCALES:
         return session["locale"]
-    best = request.accept_languages.best_match(list(_BROWSER_LOCALES), default="zh_CN")
-    return _BROWSER_LOCALES[best]
+    for tag, _quality in request.accept_languages:
+        tag = tag.lower().replace("_", "-")
+        if tag.startswith(("zh-hant", "zh-tw", "zh-hk", "zh-mo")):
+            return "zh_Hant_TW"
+        if tag.startswith("zh"):
+            return "zh_Hans_CN"
+        if tag.startswith("en"):
+            return "en"
+    return "zh_Hans_CN"

@@ -6,7 +6,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from captcha.image import ImageCaptcha
-from flask import (Blueprint, abort, current_app, flash, g, make_response, redirect, render_template,
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
                    request, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -118,8 +118,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    from app import LOCALES
+
+    locale = current_user.locale if current_user.is_authenticated else session.get("locale")
     logout_user()
     session.clear()
+    if locale in LOCALES:  # the login page stays in the user's language
+        session["locale"] = locale
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -6,15 +6,16 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 
 class LoginForm(FlaskForm):
-    username = StringField(_l("Account"), validators=[DataRequired(_l("Enter your account.")), Length(max=64)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=128)])
-    captcha = StringField(_l("Verification code"), validators=[Length(max=16)])
+    username = StringField(_l("Account"), validators=[DataRequired(_l("Enter your account.")), Length(max=64, message=_l("At most %(max)d characters."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=128, message=_l("At most %(max)d characters."))])
+    captcha = StringField(_l("Verification code"), validators=[Length(max=16, message=_l("At most %(max)d characters."))])
 
 
 class PasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Current password"), validators=[Optional(), Length(max=128)])
+    current_password = PasswordField(_l("Current password"), validators=[Optional(), Length(max=128, message=_l("At most %(max)d characters."))])
     new_password = PasswordField(
-        _l("New password"), validators=[DataRequired(_l("Enter the new password.")), Length(max=128)]
+        _l("New password"), validators=[DataRequired(_l("Enter the new password.")),
+                                    Length(max=128, message=_l("At most %(max)d characters."))]
     )
     confirm = PasswordField(
         _l("New password again"),

@@ -1,0 +1,100 @@
+"""Screenshots of the CRM's pages for the README and the user guide, taken in a real browser.
+
+    .venv/bin/python docs/screenshots.py [OUTDIR]
+
+Builds a demo organisation in a throw-away SQLite database, serves the app on a free
+local port, and drives Debian's Chromium (/usr/bin/chromium, or CRM_CHROMIUM) with
+Playwright. Nothing is downloaded.
+"""
+import os
+import socket
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import create_app  # noqa: E402
+from models import db  # noqa: E402
+from services import accounts, departments  # noqa: E402
+
+PASSWORD = "渠道客户管理2026"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def build_demo(app):
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory)
+        s = db.session
+        for path in ("华南代理/销售一部/电话组", "华南代理/销售一部/拜访组", "华南代理/销售二部", "华南代理/客服部",
+                     "华东代理/销售一部", "华东代理/大客户部"):
+            departments.resolve_path(s, path, create=True)
+        people = [
+            ("admin_hn", "agent_admin", "华南代理", ()),
+            ("liu_jingli", "manager", "华南代理/销售一部", ("华南代理/销售一部",)),
+            ("chen_zhuguan", "supervisor", "华南代理/销售一部", ("华南代理/销售一部/电话组",)),
+            ("zhangsan", "salesperson", "华南代理/销售一部/电话组", ()),
+            ("lisi", "salesperson", "华南代理/销售一部/电话组", ()),
+            ("wangwu", "salesperson", "华南代理/销售一部/拜访组", ()),
+            ("zhaoliu", "salesperson", "华南代理/销售二部", ()),
+        ]
+        for login, role, dept, managed in people:
+            accounts.create_user(s, None, login, role, departments.resolve_path(s, dept),
+                                 [departments.resolve_path(s, p) for p in managed], password=PASSWORD)
+        s.flush()
+        locked = accounts.find_user(s, "wangwu")
+        locked.locked_at = locked.created_at
+        s.commit()
+
+
+def serve(app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{port}"
+
+
+def main(outdir):
+    outdir.mkdir(parents=True, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="crm-shots-")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/demo.sqlite3", "SECRET_KEY": os.urandom(16).hex(),
+                      "CRM_CAPTCHA": True})
+    build_demo(app)
+    server, base = serve(app)
+    import views.auth
+
+    views.auth._captcha_text = lambda: "K7MP"  # the demo's captcha reads K7MP, so the script can log in
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium"),
+                                        args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 760}, locale="zh-CN")
+            page.goto(base + "/login")
+            page.screenshot(path=str(outdir / "login.png"))
+            page.fill("#username", "admin_hn")
+            page.fill("#password", PASSWORD)
+            page.fill("#captcha", "K7MP")
+            page.click("button[type=submit]")
+            page.wait_for_url(base + "/")
+            for name, url in (("dashboard", "/"), ("users", "/users/"), ("user_new", "/users/new/"),
+                              ("departments", "/departments/"), ("department_new", "/departments/new/")):
+                page.goto(base + url)
+                page.screenshot(path=str(outdir / f"{name}.png"), full_page=True)
+                print(outdir / f"{name}.png")
+            browser.close()
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "docs" / "screenshots")
