@@ -174,3 +174,139 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+# --- opportunities (manual §三, §四) -------------------------------------------
+
+LOCATIONS = ("library", "public_pool", "agent_admin_pool", "telesales", "industry")
+
+
+class InfoSource(db.Model):
+    """Where a customer came from (信息来源): a list the admins keep."""
+
+    __tablename__ = "info_source"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64), nullable=False, unique=True)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Opportunity(db.Model):
+    """One customer company in exactly one place: a user's library, a pool or another division.
+
+    The normalised keys (name_core, the region, and the phone keys in OpportunityPhone,
+    the name grams in OpportunityGram) are what the duplicate check searches; they are
+    written in the same transaction as the row, so every process sees them at once.
+    """
+
+    __tablename__ = "opportunity"
+    __table_args__ = (
+        db.CheckConstraint(
+            "(location = 'library' AND owner_id IS NOT NULL) OR (location <> 'library' AND owner_id IS NULL)",
+            name="owner_iff_library",
+        ),
+        db.Index("ix_opportunity_owner_next_contact", "owner_id", "next_contact_at"),
+        db.Index("ix_opportunity_location_entered", "location", "entered_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    company = db.Column(db.String(200), nullable=False)
+    province = db.Column(db.String(32))
+    city = db.Column(db.String(32))
+    district = db.Column(db.String(32))
+    address = db.Column(db.String(300))
+    contact = db.Column(db.String(64))
+    phone = db.Column(db.String(100))
+    mobile = db.Column(db.String(64))
+    fax = db.Column(db.String(100))
+    email = db.Column(db.String(254))
+    industry = db.Column(db.String(64))
+    source_id = db.Column(db.Integer, db.ForeignKey("info_source.id"))
+    key_customer = db.Column(db.Boolean, nullable=False, default=False)
+    maturity = db.Column(db.Integer)
+    location = db.Column(db.String(20), nullable=False)
+    owner_id = db.Column(db.Integer, db.ForeignKey("user.id"), index=True)
+    # the department whose people may see it: the owner's, or the agent company of its pool
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), index=True)
+    entered_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    last_contact_at = db.Column(UTCDateTime)
+    next_contact_at = db.Column(UTCDateTime)
+    # normalised keys of the duplicate check
+    name_folded = db.Column(db.String(200), nullable=False, index=True)
+    name_core = db.Column(db.String(200), nullable=False, index=True)
+    norm_province = db.Column(db.String(32))
+    norm_city = db.Column(db.String(32))
+    norm_district = db.Column(db.String(32))
+
+    owner = db.relationship("User", foreign_keys=[owner_id])
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    department = db.relationship("Department")
+    source = db.relationship("InfoSource")
+    phones = db.relationship("OpportunityPhone", cascade="all, delete-orphan", back_populates="opportunity")
+    terms = db.relationship("OpportunityTerm", cascade="all, delete-orphan")
+
+    def __str__(self):
+        return self.company
+
+
+class OpportunityPhone(db.Model):
+    """A normalised phone, mobile or fax of an opportunity: the local number is the search key."""
+
+    __tablename__ = "opportunity_phone"
+    __table_args__ = (db.Index("ix_opportunity_phone_local", "local", "area_code"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False,
+                               index=True)
+    field = db.Column(db.String(8), nullable=False)  # phone (landlines and mobiles) or fax
+    kind = db.Column(db.String(8), nullable=False)  # landline or mobile
+    local = db.Column(db.String(20), nullable=False)
+    area_code = db.Column(db.String(6), nullable=False, default="")
+
+    opportunity = db.relationship("Opportunity", back_populates="phones")
+
+
+class OpportunityTerm(db.Model):
+    """The duplicate check's inverted index: one row per search term of an opportunity.
+
+    Terms (trade name, its one-edit neighbours, its bigrams, phone numbers; see
+    services/normalize.index_terms) are stored as 64-bit hashes: a compact index that
+    SQLite and PostgreSQL search alike. A hash collision only adds a candidate, which
+    the comparison then rejects.
+    """
+
+    __tablename__ = "opportunity_term"
+
+    term = db.Column(db.BigInteger, primary_key=True, autoincrement=False)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True,
+                               autoincrement=False, index=True)
+
+
+class LibraryLock(db.Model):
+    """One row whose update serialises the writes that the duplicate check and the cap decide.
+
+    Fuzzy matching cannot be a unique constraint: an entry takes this lock first, then
+    checks, then writes, so two spellings of one company entered at once cannot both pass.
+    """
+
+    __tablename__ = "library_lock"
+
+    id = db.Column(db.Integer, primary_key=True)
+    counter = db.Column(db.BigInteger, nullable=False, default=0)
+
+
+class ReviewConfirmation(db.Model):
+    """An entry that resembled existing records and was confirmed anyway: who, when, and what it resembled."""
+
+    __tablename__ = "review_confirmation"
+
+    id = db.Column(db.Integer, primary_key=True)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    resembled = db.Column(db.Text, nullable=False)  # JSON list of {opportunity_id, company, score}
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

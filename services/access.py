@@ -4,9 +4,9 @@ Every page, API call and dropdown that reaches a user or a department is scoped
 through these functions, so the rule lives in one place.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, select, true
+from sqlalchemy import false, or_, select, true
 
-from models import ROLES, Department, User
+from models import ROLES, Department, Opportunity, User
 
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 ADMIN_ROLES = frozenset({"agent_admin", "subsystem_admin"})
@@ -75,3 +75,27 @@ def assignable_roles(actor):
 
 def scoped_departments(session, actor):
     return session.scalars(select(Department).where(department_clause(actor)).order_by(Department.path)).all()
+
+
+def _subtree_ids(departments):
+    clauses = [Department.path.startswith(d.path) for d in departments]
+    return select(Department.id).where(or_(*clauses)) if clauses else None
+
+
+def opportunity_clause(actor):
+    """SQL condition on Opportunity: what the actor sees in "my opportunities".
+
+    Salespeople their own library; supervisors and managers also their managed
+    departments' libraries; agent admins their company's libraries and agent-admin pool.
+    """
+    if actor is None or actor.role == "subsystem_admin":
+        return true()
+    own = Opportunity.owner_id == actor.id
+    if actor.role in MANAGING_ROLES:
+        managed = _subtree_ids(actor.managed_departments)
+        return or_(own, Opportunity.department_id.in_(managed)) if managed is not None else own
+    if actor.role == "agent_admin":
+        prefix = company_path(actor.department)
+        return Opportunity.department_id.in_(select(Department.id).where(Department.path.startswith(prefix))) \
+            if prefix else false()
+    return own

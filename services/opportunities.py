@@ -1,0 +1,208 @@
+"""Entering and claiming opportunities (manual §三), under the duplicate check and the cap.
+
+Every way into a library goes through `_take_lock` first: the check and the cap are
+decided and written inside one transaction that no other entry or claim interleaves.
+"""
+import json
+from dataclasses import dataclass
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, update
+
+from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
+                    ReviewConfirmation)
+
+from . import clock, dedup, normalize
+from .errors import RuleViolation
+
+LOCATION_LABELS = {
+    "library": _l("Library"),
+    "public_pool": _l("Public pool"),
+    "agent_admin_pool": _l("Agent-admin pool"),
+    "telesales": _l("Telesales division"),
+    "industry": _l("Industry division"),
+}
+FIELD_LIMITS = {"company": 200, "province": 32, "city": 32, "district": 32, "address": 300, "contact": 64,
+                "phone": 100, "mobile": 64, "fax": 100, "email": 254, "industry": 64}
+FIELD_LABELS = {
+    "company": _l("Company name"), "province": _l("Province"), "city": _l("City"), "district": _l("District"),
+    "address": _l("Address"), "contact": _l("Contact person"), "phone": _l("Landline"), "mobile": _l("Mobile"),
+    "fax": _l("Fax"), "email": _l("Email"), "industry": _l("Industry"), "source": _l("Information source"),
+}
+
+
+class DuplicateFound(RuleViolation):
+    """The entry collides with existing records; `result` says which and where."""
+
+    def __init__(self, message, result, code="duplicate"):
+        super().__init__(message, field="company", code=code)
+        self.result = result
+
+
+@dataclass
+class OpportunityInput:
+    company: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    contact: str = ""
+    phone: str = ""
+    mobile: str = ""
+    fax: str = ""
+    email: str = ""
+    industry: str = ""
+    source: str = ""
+    key_customer: bool = False
+
+    @classmethod
+    def from_mapping(cls, data):
+        values = {}
+        for name in cls.__dataclass_fields__:
+            value = data.get(name)
+            if name == "key_customer":
+                values[name] = value in (True, 1, "1", "true", "on", "y", "yes")
+            else:
+                values[name] = value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+        return cls(**values)
+
+
+def library_cap(user):
+    return current_app.config["CRM_LIBRARY_CAP"]
+
+
+def library_size(session, user):
+    return session.scalar(select(func.count()).select_from(Opportunity).where(Opportunity.owner_id == user.id))
+
+
+def validate(data):
+    """Field problems as {field: message}; empty when the input may be checked and saved."""
+    problems = {}
+    for name, limit in FIELD_LIMITS.items():
+        if len(getattr(data, name)) > limit:
+            problems[name] = _l("%(field)s may have at most %(n)d characters.", field=FIELD_LABELS[name], n=limit)
+    if "company" not in problems:
+        if not data.company:
+            problems["company"] = _l("Enter the company name.")
+        elif len(normalize.company_key(data.company).core or normalize.fold(data.company)) < 2:
+            problems["company"] = _l("The company name is too short to tell companies apart.")
+    for name in ("phone", "mobile", "fax"):
+        if name not in problems and getattr(data, name):
+            if normalize.phone_problem(getattr(data, name)):
+                problems[name] = _l("%(field)s is not a phone number we can read.", field=FIELD_LABELS[name])
+    if data.province or data.city:
+        province, city, _district = normalize.canonical_place(data.province or None, data.city or None)
+        if data.province and province is None:
+            problems["province"] = _l("Unknown province.")
+        elif data.city and city is None:
+            problems["city"] = _l("Unknown city.")
+    if data.email and "email" not in problems:
+        try:
+            validate_email(data.email, check_deliverability=False)
+        except EmailNotValidError:
+            problems["email"] = _l("This is not a valid email address.")
+    return problems
+
+
+def _take_lock(session):
+    """Serialise entries and claims (see LibraryLock); the first statement of the transaction."""
+    session.execute(update(LibraryLock).where(LibraryLock.id == 1).values(counter=LibraryLock.counter + 1))
+
+
+def _source(session, name):
+    if not name:
+        return None
+    source = session.scalar(select(InfoSource).where(InfoSource.name == name, InfoSource.active.is_(True)))
+    if source is None:
+        raise RuleViolation(_l("Choose an information source from the list."), field="source")
+    return source
+
+
+def where_it_lives(opportunity, actor=None):
+    """"the public pool", "zhangsan's library"...: the words a refusal uses."""
+    if opportunity.location == "library":
+        if actor is not None and opportunity.owner_id == actor.id:
+            return _l("your own library")
+        return _l("the library of %(owner)s", owner=opportunity.owner.login)
+    return LOCATION_LABELS[opportunity.location]
+
+
+def _refuse_duplicate(result, actor):
+    first = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
+    if actor is not None and first.owner_id == actor.id:
+        message = _l("%(company)s is already in your library.", company=first.company)
+    else:
+        message = _l("This customer already exists (%(company)s, in %(place)s) and cannot be entered.",
+                     company=first.company, place=where_it_lives(first))
+    raise DuplicateFound(message, result)
+
+
+def enter(session, actor, data, confirm_review=False, location="library", department=None):
+    """§三: enter an opportunity into the actor's library (or a pool, for imports by admins).
+
+    Checks again inside the transaction, after taking the lock: a duplicate is refused
+    with where it lives, a resemblance needs `confirm_review`, and a full library is refused.
+    """
+    problems = validate(data)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise RuleViolation(message, field=field)
+    _take_lock(session)
+    if location == "library" and library_size(session, actor) >= library_cap(actor):
+        raise RuleViolation(_l("Your library is full (%(n)d customers). Abandon or close some before entering new ones.",
+                               n=library_cap(actor)), code="library_full")
+    result = dedup.check(session, company=data.company, province=data.province, city=data.city,
+                         phone=data.phone, fax=data.fax, mobile=data.mobile)
+    if result.verdict == normalize.DUPLICATE:
+        _refuse_duplicate(result, actor)
+    if result.verdict == normalize.REVIEW and not confirm_review:
+        raise DuplicateFound(_l("Similar customers exist. Check them, then confirm that this is another company."),
+                             result, code="review_required")
+    opportunity = _insert(session, actor, data, location, department)
+    if result.verdict == normalize.REVIEW:
+        resembled = [{"opportunity_id": h.opportunity.id, "company": h.opportunity.company,
+                      "score": round(h.match.score, 2)} for h in result.hits]
+        session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=actor.id if actor else None,
+                                       resembled=json.dumps(resembled, ensure_ascii=False), created_at=clock.now()))
+    return opportunity
+
+
+def _insert(session, actor, data, location, department):
+    keys = dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
+    company_key = keys["company_key"]
+    now = clock.now()
+    in_library = location == "library"
+    opportunity = Opportunity(
+        company=data.company, province=data.province or company_key.province, city=data.city or company_key.city,
+        district=data.district or company_key.district, address=data.address, contact=data.contact,
+        phone=data.phone, mobile=data.mobile, fax=data.fax, email=data.email, industry=data.industry,
+        source=_source(session, data.source), key_customer=data.key_customer, location=location,
+        owner_id=actor.id if in_library else None,
+        department_id=actor.department_id if in_library else (department.id if department else None),
+        entered_at=now, created_at=now, created_by_id=actor.id if actor else None,
+        name_folded=company_key.folded[:200], name_core=company_key.core[:200],
+        norm_province=company_key.province, norm_city=company_key.city, norm_district=company_key.district,
+    )
+    session.add(opportunity)
+    session.flush()
+    phones = dedup.phone_rows(opportunity.id, keys)
+    if phones:
+        session.execute(insert(OpportunityPhone), phones)
+    session.execute(insert(OpportunityTerm), dedup.index_rows(opportunity.id, keys))
+    return opportunity
+
+
+def claim(session, actor, opportunity_id):
+    """Take an opportunity from the public pool into the actor's library, under the cap."""
+    _take_lock(session)
+    opportunity = session.get(Opportunity, opportunity_id)
+    if opportunity is None or opportunity.location != "public_pool":
+        raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
+    if library_size(session, actor) >= library_cap(actor):
+        raise RuleViolation(_l("Your library is full (%(n)d customers). Abandon or close some before claiming.",
+                               n=library_cap(actor)), code="library_full")
+    opportunity.location, opportunity.owner_id = "library", actor.id
+    opportunity.department_id, opportunity.entered_at = actor.department_id, clock.now()
+    return opportunity
