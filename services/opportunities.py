@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation)
@@ -206,3 +206,17 @@ def claim(session, actor, opportunity_id):
     opportunity.location, opportunity.owner_id = "library", actor.id
     opportunity.department_id, opportunity.entered_at = actor.department_id, clock.now()
     return opportunity
+
+
+def search_clause(term):
+    """"Any known detail" (§四): a phone or fax without area code, a name keyword, a contact."""
+    term = (term or "").strip()[:100]
+    keys = normalize.phone_keys(term) if sum(c.isdigit() for c in term) >= 5 else []
+    if keys:
+        numbers = [k.local for k in keys]
+        return Opportunity.id.in_(select(OpportunityPhone.opportunity_id).where(OpportunityPhone.local.in_(numbers)))
+    folded = normalize.fold(term)
+    clauses = [Opportunity.contact.contains(term, autoescape=True)]
+    if folded:
+        clauses.append(Opportunity.name_folded.contains(folded, autoescape=True))
+    return or_(*clauses)

@@ -4,10 +4,13 @@
 def register_views(app, admin):
     from flask_babel import lazy_gettext as _l
 
-    from models import Department, User, db
+    from models import Department, Opportunity, User, db
 
     from . import auth, errors, security
+    from .dedup import DedupView
     from .departments import DepartmentView
+    from .opportunities import OpportunityView
+    from .pool import PoolView
     from .users import UserView
 
     @app.context_processor
@@ -20,5 +23,9 @@ def register_views(app, admin):
     auth.init_login(app)
     errors.register(app)
     security.register(app)
+    admin.add_view(OpportunityView(Opportunity, db, name=_l("My opportunities"), endpoint="opportunities",
+                                   url="/opportunities"))
+    admin.add_view(DedupView(name=_l("Duplicate check"), endpoint="dedup", url="/dedup"))
+    admin.add_view(PoolView(Opportunity, db, name=_l("Public pool"), endpoint="pool", url="/pool"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users", url="/users"))
     admin.add_view(DepartmentView(Department, db, name=_l("Departments"), endpoint="departments", url="/departments"))

@@ -1,0 +1,72 @@
+// §三: the duplicate check runs while the salesperson types the three keys,
+// before the rest of the form is filled; the save checks again on the server.
+(function () {
+  var script = document.getElementById("crm-opportunity-js");
+  if (!script) return;
+  var checkUrl = script.getAttribute("data-check-url");
+  var citiesUrl = script.getAttribute("data-cities-url");
+  var panel = document.getElementById("live-check");
+  var summary = document.getElementById("live-check-summary");
+  var rows = document.getElementById("live-check-rows");
+  var confirm = document.getElementById("confirm_review");
+  var confirmGroup = confirm ? confirm.closest(".form-group") : null;
+  function byId(id) { return document.getElementById(id); }
+  function value(id) { var el = byId(id); return el ? el.value.trim() : ""; }
+
+  function showConfirm(show) { if (confirmGroup) confirmGroup.style.display = show ? "" : "none"; }
+  showConfirm(script.getAttribute("data-review") === "1");
+
+  function cell(text, html) { var td = document.createElement("td"); if (html) td.appendChild(html); else td.textContent = text; return td; }
+  function render(data) {
+    rows.textContent = "";
+    if (!data.total && !Object.keys(data.problems || {}).length) { panel.classList.add("d-none"); showConfirm(false); return; }
+    panel.classList.remove("d-none");
+    var problems = Object.values(data.problems || {});
+    summary.textContent = problems.length ? problems.join(" ") : (data.summary + " · " + (data.verdict_label || ""));
+    summary.className = "card-header " + (data.verdict === "duplicate" ? "text-danger" : data.verdict === "review" ? "text-warning" : "");
+    (data.hits || []).forEach(function (hit) {
+      var tr = document.createElement("tr");
+      if (hit.verdict === "duplicate") tr.className = "table-danger";
+      var name = null;
+      if (hit.url) { name = document.createElement("a"); name.href = hit.url; name.textContent = hit.company + " (" + script.getAttribute("data-own-label") + ")"; }
+      tr.appendChild(cell(hit.company, name));
+      tr.appendChild(cell(hit.location));
+      tr.appendChild(cell(hit.owner || "—"));
+      var why = cell(hit.reasons.join("；")); why.className = "small"; tr.appendChild(why);
+      tr.appendChild(cell(hit.verdict_label));
+      rows.appendChild(tr);
+    });
+    showConfirm(data.verdict === "review");
+  }
+
+  var timer = null, last = "";
+  function check() {
+    var params = new URLSearchParams({ name: value("company"), phone: value("phone"), fax: value("fax"),
+                                       mobile: value("mobile"), province: value("province"), city: value("city") });
+    var query = params.toString();
+    if (query === last) return;
+    last = query;
+    fetch(checkUrl + "?" + query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (data) { if (query === last) render(data); })
+      .catch(function () {});
+  }
+  ["company", "phone", "fax", "mobile", "city"].forEach(function (id) {
+    var el = byId(id);
+    if (el) el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 350); });
+  });
+  var province = byId("province");
+  var cityList = byId("city-list");
+  function loadCities() {
+    if (!province || !cityList) return;
+    fetch(citiesUrl + "?province=" + encodeURIComponent(province.value), { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        cityList.textContent = "";
+        data.cities.forEach(function (c) { var o = document.createElement("option"); o.value = c; cityList.appendChild(o); });
+      });
+  }
+  if (province) province.addEventListener("change", function () { loadCities(); check(); });
+  loadCities();
+  if (value("company") || value("phone") || value("fax")) check();
+})();

@@ -1,0 +1,111 @@
+"""The duplicate-check page (撞单检测, manual §三 steps 2-3) and its live JSON for the entry form."""
+from flask import jsonify, request, url_for
+from flask_admin import expose
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from models import db
+from services import dedup, normalize
+from services.opportunities import LOCATION_LABELS, validate, OpportunityInput
+
+from .base import CRMView
+
+# The engine explains a match in English fragments; these are their translations, longest first.
+_REASON_WORDS = [
+    ("matches without area code, but", _l("matches without area code, but")),
+    ("no place to tell them apart", _l("no place to tell them apart")),
+    ("similar trade name", _l("similar trade name")),
+    ("same trade name", _l("same trade name")),
+    ("area code ignored", _l("area code ignored")),
+    ("in another place", _l("in another place")),
+    ("same place", _l("same place")),
+    ("(their fax)", _l("(their fax)")),
+    ("(their phone)", _l("(their phone)")),
+    ("(their landline)", _l("(their landline)")),
+    ("(their mobile)", _l("(their mobile)")),
+    ("landline", _l("landline")),
+    ("mobile", _l("mobile")),
+    ("phone", _l("phone")),
+    ("fax", _l("fax")),
+    ("contains", _l("contains")),
+    (" is ", _l(" is ")),
+    (", not ", _l(", not ")),
+]
+VERDICT_LABELS = {"duplicate": _l("Duplicate"), "review": _l("Similar"), "new": _l("New")}
+
+
+def explain(reason):
+    for english, translated in _REASON_WORDS:
+        reason = reason.replace(english, str(translated))
+    return reason
+
+
+def hit_view(hit, actor):
+    """What a hit shows: name, place and whose library; details only for one's own."""
+    opportunity = hit.opportunity
+    own = opportunity.owner_id == actor.id
+    return {
+        "id": opportunity.id,
+        "company": opportunity.company,
+        "place": "".join(p for p in (opportunity.province, opportunity.city) if p and p != "None"),
+        "location": str(LOCATION_LABELS[opportunity.location]),
+        "owner": opportunity.owner.login if opportunity.owner else "",
+        "own": own,
+        "url": url_for("opportunities.details_view", id=opportunity.id) if own else None,
+        "verdict": hit.match.verdict,
+        "verdict_label": str(VERDICT_LABELS[hit.match.verdict]),
+        "reasons": [explain(r) for r in hit.match.reasons],
+        "score": round(hit.match.score, 2),
+    }
+
+
+def _query_from(args, by="all"):
+    fields = {"company": args.get("name", ""), "phone": args.get("phone", ""), "fax": args.get("fax", ""),
+              "mobile": args.get("mobile", ""), "province": args.get("province", ""), "city": args.get("city", "")}
+    fields = {k: v.strip()[:200] for k, v in fields.items()}
+    if by in ("name", "phone", "fax"):  # the manual's three separate searches
+        keep = {"name": "company"}.get(by, by)
+        fields = {k: (v if k in (keep, "province", "city") else "") for k, v in fields.items()}
+    return fields
+
+
+def _problems(fields):
+    data = OpportunityInput(**{k: v for k, v in fields.items()})
+    problems = {k: str(v) for k, v in validate(data).items() if fields.get(k)}
+    return problems
+
+
+class DedupView(CRMView):
+    @expose("/")
+    def index(self):
+        by = request.args.get("by", "all")
+        fields = _query_from(request.args, by)
+        searched = any(fields[k] for k in ("company", "phone", "fax", "mobile"))
+        result, problems = None, {}
+        if searched:
+            problems = _problems(fields)
+            if not problems:
+                result = dedup.check(db.session, **fields)
+        hits = [hit_view(h, current_user) for h in result.hits] if result else []
+        return self.render("dedup/index.html", fields=fields, by=by, searched=searched, result=result, hits=hits,
+                           problems=problems, provinces=normalize.provinces())
+
+    @expose("/check.json")
+    def check_json(self):
+        """The entry form's live check: the same engine, the same privacy as the page."""
+        fields = _query_from(request.args)
+        if not any(fields[k] for k in ("company", "phone", "fax", "mobile")):
+            return jsonify(verdict="new", total=0, hits=[], problems={})
+        problems = _problems(fields)
+        if problems:
+            return jsonify(verdict=None, total=0, hits=[], problems=problems)
+        result = dedup.check(db.session, **fields)
+        return jsonify(verdict=result.verdict, verdict_label=str(VERDICT_LABELS[result.verdict]),
+                       total=result.total, truncated=result.truncated,
+                       hits=[hit_view(h, current_user) for h in result.hits[:50]], problems={},
+                       summary=_("%(n)d customers in all", n=result.total))
+
+    @expose("/cities.json")
+    def cities_json(self):
+        return jsonify(cities=normalize.cities(request.args.get("province", "")[:32] or None))

@@ -1,0 +1,156 @@
+"""My opportunities (我的机会, manual §三 steps 4-6 and §四): the library, entry and details."""
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import current_app, g, request
+from flask_admin.form import BaseForm
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import and_, or_
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import Optional
+
+from models import InfoSource, Opportunity, db
+from services import clock, normalize, opportunities
+from services.access import opportunity_clause
+from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
+
+from .base import LoginRequiredMixin, ScopedModelView
+
+
+def _text(name, **kwargs):
+    return StringField(FIELD_LABELS[name], validators=[Optional()],
+                       render_kw={"maxlength": FIELD_LIMITS.get(name, 200), **kwargs})
+
+
+class OpportunityForm(BaseForm):
+    """§三 step 5: company name, province, city, contact person, contact details, source, industry."""
+
+    company = _text("company", autocomplete="off")
+    phone = _text("phone", inputmode="tel")
+    fax = _text("fax", inputmode="tel")
+    mobile = _text("mobile", inputmode="tel")
+    province = SelectField(FIELD_LABELS["province"], validators=[Optional()], validate_choice=False)
+    city = _text("city", list="city-list")
+    district = _text("district")
+    address = _text("address")
+    contact = _text("contact")
+    email = _text("email")
+    industry = _text("industry")
+    source = SelectField(FIELD_LABELS["source"], validators=[Optional()], validate_choice=False)
+    key_customer = BooleanField(_l("Key customer"))
+    confirm_review = BooleanField(_l("I checked the similar customers above: this is another company"))
+
+
+def _day_end():
+    zone = ZoneInfo(current_app.config["CRM_TIMEZONE"])
+    today = clock.now().astimezone(zone).date()
+    return datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
+
+
+def _format_time(view, context, model, name):
+    value = getattr(model, name)
+    if not value:
+        return "—"
+    text = format_datetime(value, "yyyy-MM-dd HH:mm")
+    if name == "next_contact_at" and value < clock.now():
+        return Markup('<span class="text-danger font-weight-bold">{}</span>').format(text)
+    return text
+
+
+def _format_company(view, context, model, name):
+    url = view.get_url(".details_view", id=model.id)
+    star = Markup(' <span class="badge badge-warning">{}</span>').format(_l("Key")) if model.key_customer else ""
+    return Markup('<a href="{}">{}</a>{}').format(url, model.company, star)
+
+
+def _format_location(view, context, model, name):
+    if model.location == "library":
+        return model.owner.login if model.owner else ""
+    return LOCATION_LABELS[model.location]
+
+
+class OpportunityView(ScopedModelView):
+    """The library as a Flask-Admin model view; every role sees only its scope."""
+
+    list_template = "opportunities/list.html"
+    create_template = "opportunities/create.html"
+    details_template = "opportunities/details.html"
+    can_edit = False
+    can_delete = False
+    form = OpportunityForm
+    page_size = 50
+    column_list = ["company", "contact", "phone", "city", "maturity", "location", "last_contact_at",
+                   "next_contact_at", "entered_at"]
+    column_details_list = ["company", "province", "city", "district", "address", "contact", "phone", "mobile", "fax",
+                           "email", "industry", "source", "key_customer", "maturity", "location", "entered_at",
+                           "last_contact_at", "next_contact_at"]
+    column_labels = {**{k: v for k, v in FIELD_LABELS.items()}, "maturity": _l("Maturity"),
+                     "location": _l("Owner"), "key_customer": _l("Key customer"),
+                     "last_contact_at": _l("Last contact"), "next_contact_at": _l("Next contact"),
+                     "entered_at": _l("Entered")}
+    column_sortable_list = ["company", "last_contact_at", "next_contact_at", "entered_at"]
+    column_default_sort = ("entered_at", True)
+    column_searchable_list = ["company"]  # the box searches every known detail (see _apply_search)
+    column_formatters = {
+        "company": _format_company, "location": _format_location,
+        "last_contact_at": _format_time, "next_contact_at": _format_time, "entered_at": _format_time,
+        "maturity": lambda v, c, m, n: "—" if m.maturity is None else m.maturity,
+    }
+    column_formatters_detail = {
+        "location": lambda v, c, m, n: (Markup("{} · {}").format(LOCATION_LABELS[m.location], m.owner.login)
+                                        if m.owner else LOCATION_LABELS[m.location]),
+        "key_customer": lambda v, c, m, n: _l("Yes") if m.key_customer else _l("No"),
+        "entered_at": _format_time, "last_contact_at": _format_time, "next_contact_at": _format_time,
+    }
+
+    def is_accessible(self):
+        return LoginRequiredMixin.is_accessible(self)
+
+    def scope(self, query):
+        query = query.filter(opportunity_clause(current_user))
+        if request.endpoint == "opportunities.index_view" and request.args.get("show") != "all":
+            # the main display: what needs work today (due, or new and never contacted)
+            query = query.filter(or_(Opportunity.next_contact_at < _day_end(),
+                                     and_(Opportunity.last_contact_at.is_(None),
+                                          Opportunity.next_contact_at.is_(None))))
+        return query
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        clause = opportunities.search_clause(search)
+        return query.filter(clause), (count_query.filter(clause) if count_query is not None else None), joins, \
+            count_joins
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        form.province.choices = [("", "—")] + [(p, p) for p in normalize.provinces()]
+        sources = db.session.scalars(db.select(InfoSource).where(InfoSource.active.is_(True))
+                                     .order_by(InfoSource.id)).all()
+        form.source.choices = [("", "—")] + [(s.name, s.name) for s in sources]
+        if request.method == "GET":  # carried over from the duplicate-check page
+            for name in ("company", "phone", "fax", "province", "city"):
+                if request.args.get(name):
+                    getattr(form, name).data = request.args[name][:200]
+        return form
+
+    def create_with_rules(self, form):
+        data = OpportunityInput.from_mapping({k: f.data for k, f in form._fields.items()})
+        try:
+            return opportunities.enter(db.session, current_user, data, confirm_review=form.confirm_review.data)
+        except opportunities.DuplicateFound as refusal:
+            g.dedup_refusal = refusal
+            raise
+
+    def render(self, template, **kwargs):
+        refusal = getattr(g, "dedup_refusal", None)
+        if refusal is not None:
+            from .dedup import hit_view
+
+            kwargs["refusal_code"] = refusal.code
+            kwargs["refusal_hits"] = [hit_view(h, current_user) for h in refusal.result.hits]
+        kwargs.setdefault("library_size", opportunities.library_size(db.session, current_user))
+        kwargs.setdefault("library_cap", opportunities.library_cap(current_user))
+        kwargs.setdefault("cities_url", self.get_url("dedup.cities_json"))
+        return super().render(template, **kwargs)

@@ -1,0 +1,73 @@
+"""The public pool (公海): browse, search, and claim into one's own library under the cap."""
+from flask import flash, redirect, request
+from flask_admin import expose
+from flask_admin.actions import action
+from flask_admin.model.template import TemplateLinkRowAction
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from models import Opportunity, db
+from services import opportunities
+from services.access import MANAGING_ROLES
+from services.errors import RuleViolation
+from services.opportunities import FIELD_LABELS
+
+from .base import LoginRequiredMixin, ScopedModelView
+from .opportunities import _format_time
+
+CLAIMING_ROLES = MANAGING_ROLES | {"salesperson"}
+
+
+class PoolView(ScopedModelView):
+    list_template = "pool/list.html"
+    can_create = can_edit = can_delete = False
+    can_view_details = False  # contact details belong to whoever claims it
+    column_list = ["company", "province", "city", "industry", "source", "entered_at"]
+    column_labels = {**FIELD_LABELS, "entered_at": _l("In the pool since")}
+    column_sortable_list = ["company", "entered_at"]
+    column_default_sort = ("entered_at", True)
+    column_searchable_list = ["company"]
+    column_formatters = {"entered_at": _format_time}
+    column_extra_row_actions = [TemplateLinkRowAction("pool_actions.claim_row", _l("Claim"))]
+
+    def is_accessible(self):
+        return LoginRequiredMixin.is_accessible(self)
+
+    def scope(self, query):
+        return query.filter(Opportunity.location == "public_pool")
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        clause = opportunities.search_clause(search)
+        return query.filter(clause), (count_query.filter(clause) if count_query is not None else None), joins, \
+            count_joins
+
+    def may_claim(self):
+        return current_user.role in CLAIMING_ROLES
+
+    def _claim(self, ids):
+        if not self.may_claim():
+            flash(_("Only salespeople, supervisors and managers keep a library."), "error")
+            return
+        claimed = 0
+        for opportunity_id in [int(i) for i in ids if str(i).isdigit()]:
+            try:
+                opportunities.claim(db.session, current_user, opportunity_id)
+                db.session.commit()
+                claimed += 1
+            except RuleViolation as refusal:
+                db.session.rollback()
+                flash(str(refusal.message), "error")
+                if refusal.code == "library_full":
+                    break
+        if claimed:
+            flash(_("%(n)d customers are now in your library.", n=claimed), "success")
+
+    @expose("/claim/", methods=("POST",))
+    def claim_view(self):
+        self._claim([request.form.get("id", "")])
+        return redirect(request.form.get("url") or self.get_url(".index_view"))
+
+    @action("claim", _l("Claim"), _l("Claim the selected customers into your library?"))
+    def action_claim(self, ids):
+        self._claim(ids)
