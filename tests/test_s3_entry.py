@@ -1,0 +1,221 @@
+"""Manual §三: check by name, landline and fax, then enter; the three old failures made impossible."""
+import re
+
+import pytest
+
+from conftest import csrf_token, zh
+from models import Opportunity, ReviewConfirmation, User, db
+from services import opportunities
+from services.opportunities import OpportunityInput
+
+
+def _place(app, company, location, owner=None, **fields):
+    """Put a customer somewhere, as earlier work or another division would have (old data: no check)."""
+    with app.app_context():
+        actor = db.session.scalar(db.select(User).filter_by(login=owner)) if owner else None
+        opportunity = opportunities._insert(db.session, actor, OpportunityInput(company=company, **fields),
+                                            location, None)
+        db.session.commit()
+        return opportunity.id
+
+
+def _count(app):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Opportunity))
+
+
+def _result_total(page):
+    match = re.search(r'id="dedup-total">([^<]*)<', page)
+    return match.group(1) if match else None
+
+
+def test_the_manuals_example_step_by_step(client, auth, org, app):
+    """扬州五环印花厂, 电话 0514——2398577, 传真 0514——2345586: three checks, then the form."""
+    auth.login("sales_a")
+    zero = zh(app, "%(n)d customers in all", n=0)
+    by_name = client.get("/dedup/?name=五环印花&by=name").get_data(as_text=True)
+    assert _result_total(by_name) == zero
+    by_phone = client.get("/dedup/?phone=2398577&by=phone").get_data(as_text=True)
+    assert _result_total(by_phone) == zero
+    by_fax = client.get("/dedup/?fax=2345586&by=fax").get_data(as_text=True)
+    assert _result_total(by_fax) == zero
+    form = client.get("/opportunities/new/?company=扬州五环印花厂&phone=0514——2398577&fax=0514——2345586")
+    assert 'value="扬州五环印花厂"' in form.get_data(as_text=True)
+    token = csrf_token(client, "/opportunities/new/")
+    saved = client.post("/opportunities/new/", data={
+        "company": "扬州五环印花厂", "province": "江苏省", "city": "扬州市", "contact": "王经理",
+        "phone": "0514——2398577", "fax": "0514——2345586", "source": "电话开发", "industry": "印刷",
+        "csrf_token": token})
+    assert saved.status_code == 302
+    with app.app_context():
+        entered = db.session.scalar(db.select(Opportunity).filter_by(company="扬州五环印花厂"))
+        assert entered.owner.login == "sales_a" and entered.location == "library"
+        assert entered.source.name == "电话开发" and entered.norm_city == "扬州市"
+    listing = client.get("/opportunities/?show=all").get_data(as_text=True)
+    assert "扬州五环印花厂" in listing
+    # now each of the three searches finds it, and says so
+    one = zh(app, "%(n)d customers in all", n=1)
+    for query in ("name=五环印花&by=name", "phone=2398577&by=phone", "fax=2345586&by=fax"):
+        page = client.get(f"/dedup/?{query}").get_data(as_text=True)
+        assert _result_total(page) == one, query
+
+
+def test_the_check_shows_where_it_lives_but_never_anothers_details(client, auth, org, app):
+    _place(app, "上海市瑞丽服装有限公司", "library", owner="sales_b", phone="021-62345678", contact="赵小姐",
+           mobile="13912345678")
+    _place(app, "上海瑞丽服装厂", "public_pool", phone="021-62340000")
+    auth.login("sales_a")
+    page = client.get("/dedup/?name=瑞丽服装&by=name").get_data(as_text=True)
+    assert _result_total(page) == zh(app, "%(n)d customers in all", n=2)
+    assert "上海市瑞丽服装有限公司" in page and "上海瑞丽服装厂" in page
+    assert "sales_b" in page and zh(app, "Public pool") in page
+    for secret in ("赵小姐", "13912345678", "62345678"):
+        assert secret not in page
+
+
+def test_failure_1_other_divisions_block_entry_while_typing(client, auth, org, app):
+    """佛山市南海区里水惠翔印刷厂 in the industry division: the live check says so before the form is filled."""
+    _place(app, "佛山市南海区里水惠翔印刷厂", "industry", phone="0757-85601234")
+    auth.login("sales_a")
+    live = client.get("/dedup/check.json?name=里水惠翔印刷厂").get_json()
+    assert live["verdict"] == "duplicate"
+    assert live["hits"][0]["location"] == zh(app, "Industry division")
+    before = _count(app)
+    token = csrf_token(client, "/opportunities/new/")
+    refused = client.post("/opportunities/new/", data={"company": "佛山市南海区里水惠翔印刷厂", "csrf_token": token})
+    assert refused.status_code == 200 and zh(app, "Industry division") in refused.get_data(as_text=True)
+    assert _count(app) == before
+
+
+def test_failure_2_never_bound_silently_to_anothers_library(client, auth, org, app):
+    """潍坊市的迪有限公司, 0536-8697676, in sales_b's library: refused, naming the library."""
+    _place(app, "潍坊市的迪有限公司", "library", owner="sales_b", phone="0536-8697676")
+    auth.login("sales_a")
+    token = csrf_token(client, "/opportunities/new/")
+    refused = client.post("/opportunities/new/", data={"company": "潍坊的迪有限公司", "phone": "8697676",
+                                                       "csrf_token": token})
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 200 and "sales_b" in body
+    with app.app_context():
+        rows = db.session.scalars(db.select(Opportunity)).all()
+        assert [(o.company, o.owner.login) for o in rows] == [("潍坊市的迪有限公司", "sales_b")]
+
+
+def test_failure_3_already_yours_links_to_it(client, auth, org, app):
+    """泰安艺动力彩色印刷厂 already in the salesperson's own library: told so, with a link."""
+    own_id = _place(app, "泰安艺动力彩色印刷厂", "library", owner="sales_a", phone="0538-6212345")
+    auth.login("sales_a")
+    token = csrf_token(client, "/opportunities/new/")
+    refused = client.post("/opportunities/new/", data={"company": "泰安艺动力彩色印刷厂", "csrf_token": token})
+    body = refused.get_data(as_text=True)
+    assert zh(app, "%(company)s is already in your library.", company="泰安艺动力彩色印刷厂") in body
+    assert f"/opportunities/details/?id={own_id}" in body
+    assert _count(app) == 1
+
+
+def test_the_manuals_rule_3_public_pool_and_anothers_library(client, auth, org, app):
+    """上海瑞丽服装厂 in the pool and 上海市瑞丽服装有限公司 with another salesperson: not enterable."""
+    _place(app, "上海瑞丽服装厂", "public_pool")
+    auth.login("sales_a")
+    token = csrf_token(client, "/opportunities/new/")
+    refused = client.post("/opportunities/new/", data={"company": "上海市瑞丽服装有限公司", "csrf_token": token})
+    assert zh(app, "Public pool") in refused.get_data(as_text=True)
+    assert _count(app) == 1
+
+
+def test_a_similar_name_needs_an_explicit_logged_confirmation(client, auth, org, app):
+    _place(app, "上海瑞丽服装厂", "library", owner="sales_b")
+    auth.login("sales_a")
+    token = csrf_token(client, "/opportunities/new/")
+    first = client.post("/opportunities/new/", data={"company": "上海瑞丰服装厂", "csrf_token": token})
+    assert first.status_code == 200 and 'id="confirm_review"' in first.get_data(as_text=True)
+    assert _count(app) == 1
+    confirmed = client.post("/opportunities/new/", data={"company": "上海瑞丰服装厂", "confirm_review": "y",
+                                                         "csrf_token": token})
+    assert confirmed.status_code == 302
+    with app.app_context():
+        confirmation = db.session.scalar(db.select(ReviewConfirmation))
+        assert confirmation.user_id == org.users["sales_a"] and "上海瑞丽服装厂" in confirmation.resembled
+
+
+def test_the_library_cap_refuses_an_entry(client, auth, org, app):
+    app.config["CRM_LIBRARY_CAP"] = 2
+    _place(app, "广州恒达五金厂", "library", owner="sales_a")
+    _place(app, "深圳新光电子有限公司", "library", owner="sales_a")
+    auth.login("sales_a")
+    token = csrf_token(client, "/opportunities/new/")
+    refused = client.post("/opportunities/new/", data={"company": "杭州绿源茶业有限公司", "csrf_token": token})
+    assert zh(app, "Your library is full (%(n)d customers). Abandon or close some before entering new ones.",
+              n=2) in refused.get_data(as_text=True)
+    assert _count(app) == 2
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"company": ""}, "company"),
+    ({"company": "   "}, "company"),
+    ({"company": "厂"}, "company"),
+    ({"company": "杭州绿源茶业有限公司", "phone": "abc-defg"}, "phone"),
+    ({"company": "杭州绿源茶业有限公司" * 30}, "company"),
+    ({"company": "杭州绿源茶业有限公司", "contact": "x" * 3_000_000}, "contact"),
+])
+def test_bad_input_is_refused_with_a_message_and_nothing_written(client, auth, org, app, fields, field):
+    auth.login("sales_a")
+    token = csrf_token(client, "/opportunities/new/")
+    response = client.post("/opportunities/new/", data={**fields, "csrf_token": token})
+    assert response.status_code in (200, 413)
+    if response.status_code == 200:
+        assert "invalid-feedback" in response.get_data(as_text=True)
+    assert _count(app) == 0
+
+
+def test_my_opportunities_is_scoped_and_searchable_by_any_detail(client, auth, org, app):
+    mine = _place(app, "扬州五环印花厂", "library", owner="sales_a", phone="0514-2398577", fax="0514-2345586",
+                  contact="王经理")
+    theirs = _place(app, "潍坊市的迪有限公司", "library", owner="sales_b", phone="0536-8697676")
+    auth.login("sales_a")
+    for term in ("五环", "2398577", "2345586", "王经理", "0514-2398577"):
+        page = client.get(f"/opportunities/?show=all&search={term}").get_data(as_text=True)
+        assert "扬州五环印花厂" in page, term
+    assert "潍坊市的迪有限公司" not in client.get("/opportunities/?show=all").get_data(as_text=True)
+    assert client.get(f"/opportunities/details/?id={theirs}").status_code == 404
+    assert client.get(f"/opportunities/details/?id={mine}").status_code == 200
+    auth.logout()
+    auth.login("manager_a")  # manages 华南代理/销售一部, where sales_a works
+    assert "扬州五环印花厂" in client.get("/opportunities/?show=all").get_data(as_text=True)
+    assert client.get(f"/opportunities/details/?id={theirs}").status_code == 404
+
+
+def test_the_main_display_shows_what_needs_work_today(client, auth, org, app):
+    from datetime import timedelta
+
+    from services import clock
+
+    fresh = _place(app, "扬州五环印花厂", "library", owner="sales_a")
+    later = _place(app, "杭州绿源茶业有限公司", "library", owner="sales_a")
+    with app.app_context():
+        opportunity = db.session.get(Opportunity, later)
+        opportunity.last_contact_at = clock.now()
+        opportunity.next_contact_at = clock.now() + timedelta(days=3)
+        db.session.commit()
+    auth.login("sales_a")
+    today = client.get("/opportunities/").get_data(as_text=True)
+    assert "扬州五环印花厂" in today and "杭州绿源茶业有限公司" not in today
+    assert "杭州绿源茶业有限公司" in client.get("/opportunities/?show=all").get_data(as_text=True)
+    assert fresh != later
+
+
+def test_claim_from_the_public_pool_and_the_cap(client, auth, org, app):
+    first = _place(app, "广州恒达五金厂", "public_pool")
+    second = _place(app, "深圳新光电子有限公司", "public_pool")
+    app.config["CRM_LIBRARY_CAP"] = 1
+    auth.login("sales_a")
+    assert "广州恒达五金厂" in client.get("/pool/").get_data(as_text=True)
+    token = csrf_token(client, "/pool/")
+    client.post("/pool/claim/", data={"id": first, "csrf_token": token})
+    refused = client.post("/pool/claim/", data={"id": second, "csrf_token": token}, follow_redirects=True)
+    assert zh(app, "Your library is full (%(n)d customers). Abandon or close some before claiming.", n=1) \
+        in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Opportunity, first).owner_id == org.users["sales_a"]
+        assert db.session.get(Opportunity, second).location == "public_pool"
+    assert client.post("/pool/claim/", data={"id": second}).status_code == 400  # no CSRF token
