@@ -210,6 +210,7 @@ class Opportunity(db.Model):
         ),
         db.Index("ix_opportunity_owner_next_contact", "owner_id", "next_contact_at"),
         db.Index("ix_opportunity_location_entered", "location", "entered_at"),
+        db.Index("ix_opportunity_entered_at", "entered_at"),
     )
 
     id = db.Column(db.Integer, primary_key=True)

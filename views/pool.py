@@ -31,6 +31,8 @@ class PoolView(ScopedModelView):
     column_formatters = {"entered_at": _format_time}
     column_extra_row_actions = [TemplateLinkRowAction("pool_actions.claim_row", _l("Claim"))]
 
+    simple_list_pager = True  # the pool can hold most of the database: no count(*) per page
+
     def is_accessible(self):
         return LoginRequiredMixin.is_accessible(self)
 

@@ -69,6 +69,7 @@ def upgrade():
     with op.batch_alter_table('opportunity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_opportunity_department_id'), ['department_id'], unique=False)
         batch_op.create_index('ix_opportunity_location_entered', ['location', 'entered_at'], unique=False)
+        batch_op.create_index('ix_opportunity_entered_at', ['entered_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunity_name_core'), ['name_core'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunity_name_folded'), ['name_folded'], unique=False)
         batch_op.create_index(batch_op.f('ix_opportunity_owner_id'), ['owner_id'], unique=False)
@@ -134,6 +135,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_opportunity_owner_id'))
         batch_op.drop_index(batch_op.f('ix_opportunity_name_folded'))
         batch_op.drop_index(batch_op.f('ix_opportunity_name_core'))
+        batch_op.drop_index('ix_opportunity_entered_at')
         batch_op.drop_index('ix_opportunity_location_entered')
         batch_op.drop_index(batch_op.f('ix_opportunity_department_id'))
 
