@@ -11,6 +11,7 @@ from models import ROLES, Department, Opportunity, User
 RANK = {role: rank for rank, role in enumerate(ROLES)}
 ADMIN_ROLES = frozenset({"agent_admin", "subsystem_admin"})
 MANAGING_ROLES = frozenset({"supervisor", "manager"})
+LIBRARY_ROLES = MANAGING_ROLES | {"salesperson"}  # the roles that keep a library (§九 rule 1)
 
 ROLE_LABELS = {
     "salesperson": _l("Salesperson"),

@@ -6,7 +6,7 @@ def register_views(app, admin):
 
     from models import Department, Opportunity, User, db
 
-    from . import auth, errors, security
+    from . import api, auth, errors, security
     from .dedup import DedupView
     from .departments import DepartmentView
     from .opportunities import OpportunityView
@@ -23,6 +23,7 @@ def register_views(app, admin):
     auth.init_login(app)
     errors.register(app)
     security.register(app)
+    api.register(app)
     admin.add_view(OpportunityView(Opportunity, db, name=_l("My opportunities"), endpoint="opportunities",
                                    url="/opportunities"))
     admin.add_view(DedupView(name=_l("Duplicate check"), endpoint="dedup", url="/dedup"))

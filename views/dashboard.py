@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from models import Opportunity, db
 from services import opportunities
-from services.access import MANAGING_ROLES, ROLE_LABELS, is_admin
+from services.access import LIBRARY_ROLES, ROLE_LABELS, is_admin
 
 from .base import CRMIndexView
 from .opportunities import _day_end
@@ -14,7 +14,7 @@ from .opportunities import _day_end
 class DashboardView(CRMIndexView):
     @expose("/")
     def index(self):
-        keeps_library = current_user.role in MANAGING_ROLES | {"salesperson"}
+        keeps_library = current_user.role in LIBRARY_ROLES
         figures = {}
         if keeps_library:
             mine = Opportunity.owner_id == current_user.id

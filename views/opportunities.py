@@ -14,7 +14,7 @@ from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from services import clock, normalize, opportunities
-from services.access import opportunity_clause
+from services.access import LIBRARY_ROLES, opportunity_clause
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
 from .base import LoginRequiredMixin, ScopedModelView
@@ -78,7 +78,7 @@ class OpportunityView(ScopedModelView):
     list_template = "opportunities/list.html"
     create_template = "opportunities/create.html"
     details_template = "opportunities/details.html"
-    can_edit = False
+    can_edit = False  # changes to a customer's keys come with the contact-note work
     can_delete = False
     form = OpportunityForm
     page_size = 50
@@ -108,6 +108,11 @@ class OpportunityView(ScopedModelView):
 
     def is_accessible(self):
         return LoginRequiredMixin.is_accessible(self)
+
+    @property
+    def can_create(self):
+        """Only the roles that keep a library enter customers into one (admins import instead)."""
+        return current_user.is_authenticated and current_user.role in LIBRARY_ROLES
 
     @property
     def simple_list_pager(self):

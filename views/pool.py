@@ -9,15 +9,12 @@ from flask_login import current_user
 
 from models import Opportunity, db
 from services import opportunities
-from services.access import MANAGING_ROLES
+from services.access import LIBRARY_ROLES
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
 
 from .base import LoginRequiredMixin, ScopedModelView
 from .opportunities import _format_time
-
-CLAIMING_ROLES = MANAGING_ROLES | {"salesperson"}
-
 
 class PoolView(ScopedModelView):
     list_template = "pool/list.html"
@@ -45,7 +42,7 @@ class PoolView(ScopedModelView):
             count_joins
 
     def may_claim(self):
-        return current_user.role in CLAIMING_ROLES
+        return current_user.role in LIBRARY_ROLES
 
     def _claim(self, ids):
         if not self.may_claim():

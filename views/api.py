@@ -1,0 +1,362 @@
+"""The JSON API of CONTRACT.md (`/api/v1`): Bearer tokens, JSON errors, the duplicate check,
+entering, listing, reading and claiming opportunities.
+
+Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.user_for_token);
+no session cookie is read for it or made by it, so the blueprint is exempt from CSRF.
+`g.api_user` is the caller: app.select_locale reads its saved language from there.
+Errors are always `{"error": CODE, "message": TEXT}` (`error_response`); rules broken in
+services/ arrive as RuleViolation and are turned into their status here (`_STATUS`).
+
+Each route carries its OpenAPI fragment (`@operation`, views/openapi.py); `/openapi.json`
+is assembled from them and from the URL map.
+"""
+import json
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, g, jsonify, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+from werkzeug.exceptions import HTTPException
+
+from models import Opportunity, OpportunityPhone, db
+from services import access, accounts, dedup, normalize
+from services import opportunities as opps
+from services.errors import RuleViolation
+
+from . import openapi
+from .errors import _MESSAGES as HTTP_MESSAGES
+from .openapi import operation, query
+
+bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
+
+PER_PAGE, MAX_PER_PAGE = 50, 200
+# RuleViolation codes (services/) -> HTTP status
+_STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
+           "forbidden": 403}
+_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 422: "invalid", 500: "server_error"}
+_PUBLIC_ENDPOINTS = {"api.openapi_json"}
+_TEXT_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "fax", "mobile",
+                "email", "industry", "source")
+_FLAG_FIELDS = ("key_customer", "confirm_review")
+
+UNAUTHORIZED = _l("A valid API token is needed: send the header Authorization: Bearer TOKEN.")
+NO_LIBRARY = _l("Only salespeople, supervisors and managers have a library to enter or claim customers into.")
+DEDUP_NEEDS_A_KEY = _l("Give a company name, a landline, a mobile or a fax to check.")
+BAD_PAGE = _l("The page must be a whole number from 1 on.")
+
+
+def register(app):
+    from app import csrf
+
+    csrf.exempt(bp)  # Bearer tokens, never cookies: nothing for a forged request to ride on
+    app.register_blueprint(bp)
+
+
+# --- answers ----------------------------------------------------------------------------
+
+
+def error_response(status, code, message, **extra):
+    response = jsonify({"error": code, "message": str(message), **extra})
+    response.status_code = status
+    return response
+
+
+def _invalid(fields, message=None):
+    fields = {name: str(text) for name, text in fields.items()}
+    return error_response(422, "invalid", message or next(iter(fields.values())), fields=fields)
+
+
+def _violation(violation, **extra):
+    status = _STATUS.get(violation.code, 422)
+    if violation.code == "invalid":
+        return _invalid({violation.field or "body": violation.message}, violation.message)
+    return error_response(status, violation.code, violation.message, **extra)
+
+
+def _http_error(error):
+    """Aborts inside the API's calls (a body over MAX_CONTENT_LENGTH, a failure) answer in JSON too."""
+    code = error.code or 500
+    if code >= 500:
+        db.session.rollback()
+    return error_response(code, _HTTP_CODES.get(code, "error"), HTTP_MESSAGES.get(code, HTTP_MESSAGES[400]))
+
+
+# Flask looks for handlers by status code before it looks by class, so the app's own pages
+# (views/errors.py) would win over a class handler here: register per code as well.
+bp.register_error_handler(HTTPException, _http_error)
+for _code in HTTP_MESSAGES:
+    bp.register_error_handler(_code, _http_error)
+
+
+@bp.before_request
+def _authenticate():
+    g.api_user = None
+    if request.endpoint in _PUBLIC_ENDPOINTS:
+        return None
+    scheme, _sep, token = request.headers.get("Authorization", "").strip().partition(" ")
+    user = accounts.user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        response = error_response(401, "unauthorized", UNAUTHORIZED)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="crm"'
+        return response
+    g.api_user = user
+    if accounts.touch(user):  # using the API counts as using the account (no lock for disuse)
+        db.session.commit()
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _time(value):
+    return value.astimezone(ZoneInfo(current_app.config["CRM_TIMEZONE"])).isoformat() if value else None
+
+
+def opportunity_json(opportunity):
+    """An opportunity as every answer shows it (CONTRACT.md); empty text is null."""
+    return {
+        "id": opportunity.id,
+        "company": opportunity.company,
+        **{name: getattr(opportunity, name) or None for name in openapi._TEXT_FIELDS},
+        "source": opportunity.source.name if opportunity.source else None,
+        "key_customer": bool(opportunity.key_customer),
+        "maturity": opportunity.maturity,
+        "location": opportunity.location,
+        "owner": opportunity.owner.login if opportunity.owner else None,
+        "entered_at": _time(opportunity.entered_at),
+        "last_contact_at": _time(opportunity.last_contact_at),
+        "next_contact_at": _time(opportunity.next_contact_at),
+    }
+
+
+# --- input ------------------------------------------------------------------------------
+
+
+class BadInput(Exception):
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
+
+
+@bp.errorhandler(BadInput)
+def _bad_input(error):
+    return error.response
+
+
+def _json_object():
+    """The body as a dict; a body that is not JSON, or not an object, answers 400."""
+    try:
+        body = json.loads(request.get_data(cache=False) or b"null")
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise BadInput(error_response(400, "bad_request", HTTP_MESSAGES[400]))
+    return body
+
+
+def _label(name):
+    return opps.FIELD_LABELS.get(name, name)
+
+
+def _typed(body):
+    """Text members must be strings (or null), flags booleans (or null): 422 otherwise."""
+    fields = {}
+    for name in _TEXT_FIELDS:
+        if body.get(name) is not None and not isinstance(body[name], str):
+            fields[name] = _("%(field)s must be text.", field=_label(name))
+    for name in _FLAG_FIELDS:
+        if body.get(name) is not None and not isinstance(body[name], bool):
+            fields[name] = _("%(field)s must be true or false.", field=name)
+    if fields:
+        raise BadInput(_invalid(fields))
+    return body
+
+
+def _whole_number(name, default, maximum, message):
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadInput(_invalid({name: message}))
+    return int(raw)
+
+
+def _require_library(user):
+    if access.is_admin(user):
+        raise BadInput(error_response(403, "forbidden", NO_LIBRARY))
+
+
+def _visible(opportunity_id):
+    """The opportunity if the caller may see it, else None (absent and hidden look the same)."""
+    return db.session.scalar(
+        select(Opportunity).where(Opportunity.id == opportunity_id, access.opportunity_clause(g.api_user))
+        .options(selectinload(Opportunity.owner), selectinload(Opportunity.source))
+    )
+
+
+# --- calls ------------------------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+@operation("This document", auth=False, tags=["meta"],
+           responses={200: ("The OpenAPI 3.1 description of the API", None)})
+def openapi_json():
+    return jsonify(openapi.document(current_app))
+
+
+@bp.get("/dedup")
+@operation(
+    "Duplicate check (撞单检测)", tags=["opportunities"],
+    description="Where a company already lives, by name keyword (fuzzy), landline, mobile and fax (area codes "
+                "ignored). Shows each match's name, place and owner only. Give at least one of name, phone, "
+                "mobile, fax; province and city tell apart same-named companies of different places.",
+    parameters=[
+        query("name", "company name or keyword"), query("phone", "landline, with or without area code"),
+        query("mobile", "mobile number"), query("fax", "fax, with or without area code"),
+        query("province", "province, to tell same-named companies apart"), query("city", "city, likewise"),
+    ],
+    responses={200: ("The duplicate-check result", "DedupResult"), 422: None},
+)
+def dedup_check():
+    args = {name: (request.args.get(name) or "").strip() for name in ("name", "phone", "mobile", "fax",
+                                                                     "province", "city")}
+    if not any(args[name] for name in ("name", "phone", "mobile", "fax")):
+        return _invalid({"name": DEDUP_NEEDS_A_KEY})
+    data = opps.OpportunityInput(company=args["name"], phone=args["phone"], mobile=args["mobile"],
+                                 fax=args["fax"], province=args["province"], city=args["city"])
+    problems = opps.validate(data)
+    if not args["name"]:
+        problems.pop("company", None)
+    if problems:
+        return _invalid({("name" if field == "company" else field): text for field, text in problems.items()})
+    result = dedup.check(db.session, company=data.company, province=data.province, city=data.city,
+                         phone=data.phone, fax=data.fax, mobile=data.mobile)
+    db.session.rollback()  # read only
+    return {**dedup.result_json(result), "truncated": result.truncated}
+
+
+@bp.post("/opportunities")
+@operation(
+    "Enter an opportunity (录入机会) into the caller's library", tags=["opportunities"], body="OpportunityInput",
+    description="Checks for duplicates again on save. A duplicate is refused (409 `duplicate`, with where it "
+                "lives); a resemblance needs `confirm_review: true` (409 `review_required` until then); a full "
+                "library is refused (409 `library_full`, with `limit`). Admins have no library: 403.",
+    responses={
+        201: ("The opportunity entered; Location names it", "Opportunity"), 400: None, 403: None, 413: None,
+        409: ("`duplicate` or `review_required` (with `matches`), or `library_full` (with `limit`)",
+              "Error"),
+        422: None,
+    },
+)
+def create_opportunity():
+    _require_library(g.api_user)
+    body = _typed(_json_object())
+    data = opps.OpportunityInput.from_mapping(body)
+    data.key_customer = body.get("key_customer") is True
+    problems = opps.validate(data)
+    if problems:
+        return _invalid(problems)
+    try:
+        opportunity = opps.enter(db.session, g.api_user, data, confirm_review=body.get("confirm_review") is True)
+        db.session.commit()
+    except opps.DuplicateFound as refused:
+        db.session.rollback()
+        return _violation(refused, matches=dedup.result_json(refused.result)["matches"])
+    except RuleViolation as refused:
+        db.session.rollback()
+        return _violation(refused, **({"limit": opps.library_cap(g.api_user)}
+                                      if refused.code == "library_full" else {}))
+    response = jsonify(opportunity_json(_visible(opportunity.id)))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_opportunity", opportunity_id=opportunity.id)
+    return response
+
+
+def _search_clause(q):
+    """Any known detail (manual §四): a name keyword, a landline, mobile or fax (area code or not), a contact.
+
+    Phones are looked up in the indexed local numbers; names and contacts are matched inside
+    the caller's scope (its library, or its departments'), which the scope's index narrows first.
+    """
+    clauses = []
+    folded = normalize.fold(q)
+    if folded:
+        clauses.append(Opportunity.name_folded.contains(folded, autoescape=True))
+        core = normalize.company_key(q).core
+        if core and core != folded:
+            clauses.append(Opportunity.name_core.contains(core, autoescape=True))
+    clauses.append(Opportunity.contact.contains(q, autoescape=True))
+    if not normalize.phone_problem(q):
+        locals_ = sorted({key.local for key in normalize.phone_keys(q)})
+        if locals_:
+            clauses.append(Opportunity.id.in_(
+                select(OpportunityPhone.opportunity_id).where(OpportunityPhone.local.in_(locals_))))
+    return or_(*clauses)
+
+
+@bp.get("/opportunities")
+@operation(
+    "List the opportunities the caller may see", tags=["opportunities"],
+    description="A salesperson's own library; a supervisor's or manager's also their managed departments'; an "
+                "agent admin's its company's; newest first.",
+    parameters=[
+        query("q", "any known detail: company name or keyword, landline, mobile or fax (area code optional), "
+                   "contact person"),
+        query("page", "from 1", {"type": "integer", "minimum": 1, "default": 1}),
+        query("per_page", f"at most {MAX_PER_PAGE}",
+              {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE}),
+    ],
+    responses={200: ("A page of opportunities and how many there are in all", "OpportunityPage"), 422: None},
+)
+def list_opportunities():
+    page = _whole_number("page", 1, 10**9, BAD_PAGE)
+    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE, _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
+    where = [access.opportunity_clause(g.api_user)]
+    q = (request.args.get("q") or "").strip()[:200]
+    if q:
+        where.append(_search_clause(q))
+    total = db.session.scalar(select(func.count()).select_from(Opportunity).where(*where))
+    items = db.session.scalars(
+        select(Opportunity).where(*where)
+        .order_by(Opportunity.entered_at.desc(), Opportunity.id.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+        .options(selectinload(Opportunity.owner), selectinload(Opportunity.source))
+    ).all()
+    return {"items": [opportunity_json(o) for o in items], "total": total, "page": page, "per_page": per_page}
+
+
+@bp.get("/opportunities/<int:opportunity_id>")
+@operation("One opportunity, with its contact notes", tags=["opportunities"],
+           responses={200: ("The opportunity", "OpportunityDetail"), 404: None})
+def get_opportunity(opportunity_id):
+    opportunity = _visible(opportunity_id)
+    if opportunity is None:
+        return error_response(404, "not_found", HTTP_MESSAGES[404])
+    return {**opportunity_json(opportunity), "notes": []}
+
+
+@bp.post("/opportunities/<int:opportunity_id>/claim")
+@operation(
+    "Claim an opportunity from the public pool (公海) into the caller's library", tags=["opportunities"],
+    description="404 when it is not (or no longer) in the public pool; 409 `library_full` at the cap; admins 403.",
+    responses={200: ("The opportunity, now in the caller's library", "Opportunity"), 403: None, 404: None,
+               409: ("`library_full` (with `limit`)", "LibraryFull")},
+)
+def claim_opportunity(opportunity_id):
+    _require_library(g.api_user)
+    try:
+        opportunity = opps.claim(db.session, g.api_user, opportunity_id)
+        db.session.commit()
+    except RuleViolation as refused:
+        db.session.rollback()
+        if refused.code == "not_found":
+            return error_response(404, "not_found", HTTP_MESSAGES[404])
+        return _violation(refused, **({"limit": opps.library_cap(g.api_user)}
+                                      if refused.code == "library_full" else {}))
+    return opportunity_json(_visible(opportunity.id))

@@ -1,0 +1,255 @@
+"""The API's OpenAPI 3.1 document, assembled from the routes themselves so that it cannot drift.
+
+Each route function of the API carries its own fragment (`@operation(...)`: summary, query
+parameters, request body, answers); `document(app)` walks `app.url_map`, takes every rule
+under the API's prefix, and joins those fragments with the shared component schemas below.
+Path parameters come from the rule itself (`<int:opportunity_id>` -> `{opportunity_id}`,
+an integer). A route without a fragment is left out, and tests/test_api.py fails on it.
+
+A new call slots in with one decorator; a new shape is one more entry in `SCHEMAS`.
+"""
+import re
+
+from services.opportunities import FIELD_LIMITS
+
+OPENAPI_VERSION = "3.1.0"
+PREFIX = "/api/v1"
+_IGNORED_METHODS = {"HEAD", "OPTIONS"}
+_RULE_ARG_RE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+_CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
+
+LOCATIONS = ["library", "public_pool", "agent_admin_pool", "telesales", "industry"]
+
+
+def _nullable(type_name, **extra):
+    return {"type": [type_name, "null"], **extra}
+
+
+def _ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_TEXT_FIELDS = ["province", "city", "district", "address", "contact", "phone", "fax", "mobile", "email",
+                "industry"]
+_TIME = {"type": "string", "format": "date-time"}
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "description": "Every error answer. `message` is in the caller's language (the user's saved "
+                       "locale, else Accept-Language, else Simplified Chinese).",
+        "required": ["error", "message"],
+        "properties": {
+            "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, "
+                      "not_found, method_not_allowed, invalid, duplicate, review_required, library_full ..."},
+            "message": {"type": "string"},
+        },
+    },
+    "ValidationError": {
+        "allOf": [_ref("Error"), {
+            "type": "object",
+            "required": ["fields"],
+            "properties": {
+                "error": {"const": "invalid"},
+                "fields": {"type": "object", "additionalProperties": {"type": "string"},
+                           "description": "field name -> what is wrong with it"},
+            },
+        }],
+    },
+    "DuplicateError": {
+        "allOf": [_ref("Error"), {
+            "type": "object",
+            "required": ["matches"],
+            "properties": {
+                "error": {"enum": ["duplicate", "review_required"]},
+                "matches": {"type": "array", "items": _ref("Match")},
+            },
+        }],
+        "description": "`duplicate`: the entry is refused. `review_required`: similar customers exist; send "
+                       "the entry again with `confirm_review: true` to enter it anyway (the confirmation is logged).",
+    },
+    "LibraryFull": {
+        "allOf": [_ref("Error"), {
+            "type": "object",
+            "required": ["limit"],
+            "properties": {"error": {"const": "library_full"}, "limit": {"type": "integer"}},
+        }],
+    },
+    "Match": {
+        "type": "object",
+        "description": "An existing customer that resembles the query: where it lives and whose it is, never "
+                       "its contact details.",
+        "required": ["opportunity_id", "company", "location", "owner", "matched_on", "score"],
+        "properties": {
+            "opportunity_id": {"type": "integer"},
+            "company": {"type": "string"},
+            "location": {"enum": LOCATIONS},
+            "owner": _nullable("string", description="the owner's login when `location` is `library`"),
+            "matched_on": {"type": "array", "items": {"enum": ["name", "phone", "fax"]}},
+            "score": {"type": "number", "minimum": 0, "maximum": 1},
+            "verdict": {"enum": ["duplicate", "review"]},
+            "reasons": {"type": "array", "items": {"type": "string"},
+                        "description": "why it matched, in English, for diagnostics"},
+        },
+    },
+    "DedupResult": {
+        "type": "object",
+        "required": ["verdict", "matches"],
+        "properties": {
+            "verdict": {"enum": ["duplicate", "review", "new"]},
+            "matches": {"type": "array", "items": _ref("Match"), "description": "best match first"},
+            "truncated": {"type": "boolean",
+                          "description": "the keyword is too common: not every candidate was judged; refine it"},
+        },
+    },
+    "Opportunity": {
+        "type": "object",
+        "required": ["id", "company", *_TEXT_FIELDS, "source", "key_customer", "maturity", "location", "owner",
+                     "entered_at", "last_contact_at", "next_contact_at"],
+        "properties": {
+            "id": {"type": "integer"},
+            "company": {"type": "string"},
+            **{name: _nullable("string") for name in _TEXT_FIELDS},
+            "source": _nullable("string", description="the information source, by name"),
+            "key_customer": {"type": "boolean"},
+            "maturity": _nullable("integer", description="0 = no prospect"),
+            "location": {"enum": LOCATIONS},
+            "owner": _nullable("string", description="the owner's login when `location` is `library`"),
+            "entered_at": _TIME,
+            "last_contact_at": {**_TIME, "type": ["string", "null"]},
+            "next_contact_at": {**_TIME, "type": ["string", "null"]},
+        },
+    },
+    "OpportunityDetail": {
+        "allOf": [_ref("Opportunity"), {
+            "type": "object",
+            "required": ["notes"],
+            "properties": {"notes": {"type": "array", "items": {"type": "object"},
+                                     "description": "its contact notes"}},
+        }],
+    },
+    "OpportunityPage": {
+        "type": "object",
+        "required": ["items", "total", "page", "per_page"],
+        "properties": {
+            "items": {"type": "array", "items": _ref("Opportunity")},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+        },
+    },
+    "OpportunityInput": {
+        "type": "object",
+        "required": ["company"],
+        "description": "Unknown members are ignored. Text members may be null or left out.",
+        "properties": {
+            "company": {"type": "string", "maxLength": FIELD_LIMITS["company"],
+                        "description": "the licensed company name"},
+            **{name: _nullable("string", maxLength=FIELD_LIMITS[name]) for name in _TEXT_FIELDS},
+            "source": _nullable("string", description="an information source, by name, from the admins' list"),
+            "key_customer": _nullable("boolean"),
+            "confirm_review": _nullable("boolean", description="enter it although similar customers exist"),
+        },
+    },
+}
+
+_ERROR_RESPONSES = {
+    400: ("The body is not a JSON object.", "Error"),
+    401: ("No valid API token.", "Error"),
+    403: ("The caller's role may not do this.", "Error"),
+    404: ("No such record, or the caller may not see it (the same answer).", "Error"),
+    409: ("Refused by a rule.", "Error"),
+    413: ("The body is larger than the server accepts.", "Error"),
+    422: ("Invalid input; `fields` says what is wrong.", "ValidationError"),
+}
+
+
+def query(name, description, schema=None, required=False):
+    """A query parameter of an operation."""
+    return {"name": name, "in": "query", "required": required, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+def operation(summary, *, responses, description=None, parameters=(), body=None, auth=True, tags=None):
+    """Attach an operation's OpenAPI fragment to a route function.
+
+    `responses` maps a status to (description, schema name or None); the errors every
+    authenticated call may answer (401) are added here. `body` is a schema name.
+    """
+    def decorate(view):
+        fragment = {"summary": summary, "operationId": view.__name__}
+        if description:
+            fragment["description"] = description
+        if tags:
+            fragment["tags"] = list(tags)
+        if parameters:
+            fragment["parameters"] = list(parameters)
+        if body:
+            fragment["requestBody"] = {"required": True,
+                                       "content": {"application/json": {"schema": _ref(body)}}}
+        answers = dict(responses)
+        if auth:
+            answers.setdefault(401, None)
+        else:
+            fragment["security"] = []
+        fragment["responses"] = {str(status): _response(status, answer) for status, answer in sorted(answers.items())}
+        view.openapi = fragment
+        return view
+
+    return decorate
+
+
+def _response(status, answer):
+    if answer is None:
+        answer = _ERROR_RESPONSES[status]
+    description, schema = answer if isinstance(answer, tuple) else (answer, None)
+    response = {"description": description}
+    if schema:
+        response["content"] = {"application/json": {"schema": _ref(schema)}}
+    return response
+
+
+def path_of(rule):
+    """`/api/v1/opportunities/<int:opportunity_id>` -> (`/opportunities/{opportunity_id}`, its parameters)."""
+    parameters = [{"name": m.group("name"), "in": "path", "required": True,
+                   "schema": _CONVERTER_SCHEMAS.get(m.group("converter"), {"type": "string"})}
+                  for m in _RULE_ARG_RE.finditer(rule)]
+    return _RULE_ARG_RE.sub(lambda m: "{" + m.group("name") + "}", rule[len(PREFIX):]), parameters
+
+
+def api_rules(app):
+    """(rule, method) of every call of the API in the app's URL map."""
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(PREFIX + "/"):
+            for method in sorted(rule.methods - _IGNORED_METHODS):
+                yield rule, method
+
+
+def document(app):
+    paths = {}
+    for rule, method in sorted(api_rules(app), key=lambda item: (item[0].rule, item[1])):
+        fragment = getattr(app.view_functions[rule.endpoint], "openapi", None)
+        if fragment is None:
+            continue  # undocumented: tests/test_api.py fails on it
+        path, path_parameters = path_of(rule.rule)
+        op = dict(fragment)
+        if path_parameters:
+            op["parameters"] = path_parameters + list(fragment.get("parameters", []))
+        paths.setdefault(path, {})[method.lower()] = op
+    return {
+        "openapi": OPENAPI_VERSION,
+        "info": {
+            "title": "Channel CRM API",
+            "version": "1",
+            "description": "The JSON API of the channel CRM (渠道CRM). Authenticate with "
+                           "`Authorization: Bearer TOKEN` (`flask --app app users token LOGIN` prints one). "
+                           "Errors are `{\"error\": CODE, \"message\": TEXT}`. Times are ISO 8601 with an offset.",
+        },
+        "servers": [{"url": PREFIX}],
+        "security": [{"bearerAuth": []}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
+        },
+    }
