@@ -7,7 +7,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import Babel
@@ -103,8 +103,9 @@ def select_locale():
     """The user's own choice, then the session's (before login), then the browser's; Chinese by default."""
     if not has_request_context():
         return None  # the CLI: Babel's default, Simplified Chinese
-    if current_user.is_authenticated and current_user.locale in LOCALES:
-        return current_user.locale
+    user = g.get("api_user") or current_user  # an API call's token user (views/api.py), else the session's
+    if user.is_authenticated and user.locale in LOCALES:
+        return user.locale
     if session.get("locale") in LOCALES:
         return session["locale"]
     for tag, _quality in request.accept_languages:

@@ -1,6 +1,6 @@
 """The department tree (manual §八): head office, agent companies, departments below."""
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from models import Department, User
 
@@ -54,8 +54,11 @@ def _clean_name(short_name):
 
 
 def _check_sibling_free(session, parent, short_name, exclude_id=None):
+    # Siblings differ both as typed and as displayed: "客服部" and "华南代理客服部" under
+    # 华南代理 would both read 华南代理客服部.
     query = select(func.count()).select_from(Department).where(
-        Department.parent_id == parent.id, Department.short_name == short_name
+        Department.parent_id == parent.id,
+        or_(Department.short_name == short_name, Department.name == display_name(parent, short_name)),
     )
     if exclude_id is not None:
         query = query.where(Department.id != exclude_id)

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
-from models import Opportunity, OpportunityPhone, db
-from services import access, accounts, dedup, normalize
+from models import Opportunity, db
+from services import access, accounts, dedup
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -123,7 +123,7 @@ def opportunity_json(opportunity):
     return {
         "id": opportunity.id,
         "company": opportunity.company,
-        **{name: getattr(opportunity, name) or None for name in openapi._TEXT_FIELDS},
+        **{name: getattr(opportunity, name) or None for name in openapi.OPPORTUNITY_TEXT_FIELDS},
         "source": opportunity.source.name if opportunity.source else None,
         "key_customer": bool(opportunity.key_customer),
         "maturity": opportunity.maturity,
@@ -188,7 +188,7 @@ def _whole_number(name, default, maximum, message):
 
 
 def _require_library(user):
-    if access.is_admin(user):
+    if user.role not in access.LIBRARY_ROLES:
         raise BadInput(error_response(403, "forbidden", NO_LIBRARY))
 
 
@@ -250,7 +250,7 @@ def dedup_check():
     responses={
         201: ("The opportunity entered; Location names it", "Opportunity"), 400: None, 403: None, 413: None,
         409: ("`duplicate` or `review_required` (with `matches`), or `library_full` (with `limit`)",
-              "Error"),
+              "EntryRefused"),
         422: None,
     },
 )
@@ -278,28 +278,6 @@ def create_opportunity():
     return response
 
 
-def _search_clause(q):
-    """Any known detail (manual §四): a name keyword, a landline, mobile or fax (area code or not), a contact.
-
-    Phones are looked up in the indexed local numbers; names and contacts are matched inside
-    the caller's scope (its library, or its departments'), which the scope's index narrows first.
-    """
-    clauses = []
-    folded = normalize.fold(q)
-    if folded:
-        clauses.append(Opportunity.name_folded.contains(folded, autoescape=True))
-        core = normalize.company_key(q).core
-        if core and core != folded:
-            clauses.append(Opportunity.name_core.contains(core, autoescape=True))
-    clauses.append(Opportunity.contact.contains(q, autoescape=True))
-    if not normalize.phone_problem(q):
-        locals_ = sorted({key.local for key in normalize.phone_keys(q)})
-        if locals_:
-            clauses.append(Opportunity.id.in_(
-                select(OpportunityPhone.opportunity_id).where(OpportunityPhone.local.in_(locals_))))
-    return or_(*clauses)
-
-
 @bp.get("/opportunities")
 @operation(
     "List the opportunities the caller may see", tags=["opportunities"],
@@ -316,11 +294,12 @@ def _search_clause(q):
 )
 def list_opportunities():
     page = _whole_number("page", 1, 10**9, BAD_PAGE)
-    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE, _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
+    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE,
+                             _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
     where = [access.opportunity_clause(g.api_user)]
-    q = (request.args.get("q") or "").strip()[:200]
+    q = (request.args.get("q") or "").strip()
     if q:
-        where.append(_search_clause(q))
+        where.append(opps.search_clause(q))  # the same search as the my-opportunities page
     total = db.session.scalar(select(func.count()).select_from(Opportunity).where(*where))
     items = db.session.scalars(
         select(Opportunity).where(*where)

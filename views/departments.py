@@ -13,7 +13,7 @@ from models import Department, db
 from services import departments
 from services.access import department_clause
 
-from .base import ScopedModelView
+from .base import ScopedModelView, parse_id
 
 KIND_LABELS = {0: _l("Head office"), 1: _l("Agent company")}
 
@@ -68,9 +68,9 @@ class DepartmentView(ScopedModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        parent_id = request.args.get("parent", "")
-        if request.method == "GET" and parent_id.isdigit():
-            form.parent.data = self.get_query().filter(Department.id == int(parent_id)).one_or_none()
+        parent_id = parse_id(request.args.get("parent", ""))
+        if request.method == "GET" and parent_id is not None:
+            form.parent.data = self.get_query().filter(Department.id == parent_id).one_or_none()
         return form
 
     def create_with_rules(self, form):

@@ -13,6 +13,8 @@ from models import Department, db
 from services.departments import tree_label
 from services.access import scoped_departments
 
+from .base import parse_id
+
 
 def department_options():
     if not has_request_context() or not current_user.is_authenticated:
@@ -27,7 +29,8 @@ class InSubtreeFilter(BaseSQLAFilter):
         super().__init__(column, name, options=department_options)
 
     def apply(self, query, value, alias=None):
-        chosen = db.session.get(Department, int(value)) if str(value).isdigit() else None
+        department_id = parse_id(value)
+        chosen = db.session.get(Department, department_id) if department_id is not None else None
         if chosen is None:
             return query.filter(self.column.is_(None) & self.column.isnot(None))  # nothing
         subtree = select(Department.id).where(Department.path.startswith(chosen.path))
@@ -43,6 +46,11 @@ class ChoiceFilter(BaseSQLAFilter):
     def __init__(self, column, name, options, conditions=None):
         super().__init__(column, name, options=options)
         self.conditions = conditions or {}
+
+    def validate(self, value):
+        # Only a listed choice: a made-up value compared with a boolean column is an SQL error
+        # on PostgreSQL (a 500); refused here, Flask-Admin ignores it with a message.
+        return value in {str(key) for key, _label in self.get_options(None) or []}
 
     def apply(self, query, value, alias=None):
         if value in self.conditions:

@@ -29,8 +29,8 @@ def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-_TEXT_FIELDS = ["province", "city", "district", "address", "contact", "phone", "fax", "mobile", "email",
-                "industry"]
+OPPORTUNITY_TEXT_FIELDS = ["province", "city", "district", "address", "contact", "phone", "fax", "mobile",
+                           "email", "industry"]
 _TIME = {"type": "string", "format": "date-time"}
 
 SCHEMAS = {
@@ -75,6 +75,11 @@ SCHEMAS = {
             "properties": {"error": {"const": "library_full"}, "limit": {"type": "integer"}},
         }],
     },
+    "EntryRefused": {
+        "oneOf": [_ref("DuplicateError"), _ref("LibraryFull")],
+        "description": "Why an entry was refused: a duplicate or a resemblance (with `matches`), or a full "
+                       "library (with `limit`).",
+    },
     "Match": {
         "type": "object",
         "description": "An existing customer that resembles the query: where it lives and whose it is, never "
@@ -104,12 +109,12 @@ SCHEMAS = {
     },
     "Opportunity": {
         "type": "object",
-        "required": ["id", "company", *_TEXT_FIELDS, "source", "key_customer", "maturity", "location", "owner",
-                     "entered_at", "last_contact_at", "next_contact_at"],
+        "required": ["id", "company", *OPPORTUNITY_TEXT_FIELDS, "source", "key_customer", "maturity", "location",
+                     "owner", "entered_at", "last_contact_at", "next_contact_at"],
         "properties": {
             "id": {"type": "integer"},
             "company": {"type": "string"},
-            **{name: _nullable("string") for name in _TEXT_FIELDS},
+            **{name: _nullable("string") for name in OPPORTUNITY_TEXT_FIELDS},
             "source": _nullable("string", description="the information source, by name"),
             "key_customer": {"type": "boolean"},
             "maturity": _nullable("integer", description="0 = no prospect"),
@@ -145,7 +150,7 @@ SCHEMAS = {
         "properties": {
             "company": {"type": "string", "maxLength": FIELD_LIMITS["company"],
                         "description": "the licensed company name"},
-            **{name: _nullable("string", maxLength=FIELD_LIMITS[name]) for name in _TEXT_FIELDS},
+            **{name: _nullable("string", maxLength=FIELD_LIMITS[name]) for name in OPPORTUNITY_TEXT_FIELDS},
             "source": _nullable("string", description="an information source, by name, from the admins' list"),
             "key_customer": _nullable("boolean"),
             "confirm_review": _nullable("boolean", description="enter it although similar customers exist"),

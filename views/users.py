@@ -6,6 +6,7 @@ from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.form import BaseForm
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -25,6 +26,19 @@ from .base import ScopedModelView
 from .filters import ChoiceFilter, InSubtreeFilter
 
 
+class ScopedMultipleField(QuerySelectMultipleField):
+    """A multiple select that refuses posted ids outside its choices.
+
+    Flask-Admin's `pre_validate` tests for unknown ids before it has read the posted ids,
+    so an id outside the query (another company's department) was silently dropped
+    instead of refused.
+    """
+
+    def pre_validate(self, form):
+        self.data  # resolve the posted ids first: this marks any id outside the choices
+        super().pre_validate(form)
+
+
 def _scoped_department_query():
     return db.session.query(Department).filter(department_clause(current_user)).order_by(Department.path)
 
@@ -40,7 +54,7 @@ class UserForm(BaseForm):
         _l("Department"), query_factory=_scoped_department_query, get_label=tree_label,
         allow_blank=True, blank_text="—", validators=[DataRequired(_l("Choose a department from the tree."))],
     )
-    managed_departments = QuerySelectMultipleField(
+    managed_departments = ScopedMultipleField(
         _l("Managed departments"), query_factory=_scoped_department_query, get_label=tree_label,
         description=_l("For supervisors and managers: the departments they oversee, each with its sub-departments."),
     )
@@ -190,7 +204,8 @@ class UserView(ScopedModelView):
         user = self._posted_user()
         self.run_bulk([user.id], lambda u: accounts.unlock(db.session, current_user, u),
                       _("The account %(login)s has been restored.", login=user.login))
-        return redirect(request.form.get("url") or self.get_url(".index_view"))
+        # back to the list the admin came from, but only to a page of this site
+        return redirect(get_redirect_target() or self.get_url(".index_view"))
 
     @expose("/reset-password/", methods=("POST",))
     def reset_password_view(self):
