@@ -219,4 +219,7 @@ def search_clause(term):
     clauses = [Opportunity.contact.contains(term, autoescape=True)]
     if folded:
         clauses.append(Opportunity.name_folded.contains(folded, autoescape=True))
+        core = normalize.company_key(term).core  # "上海市瑞丽" finds 上海瑞丽服装厂 by its trade name
+        if core and core != folded:
+            clauses.append(Opportunity.name_core.contains(core, autoescape=True))
     return or_(*clauses)
