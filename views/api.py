@@ -26,7 +26,8 @@ from services import opportunities as opps
 from services.errors import RuleViolation
 
 from . import openapi
-from .errors import _MESSAGES as HTTP_MESSAGES
+from .errors import ERROR_CODES as _HTTP_CODES
+from .errors import MESSAGES as HTTP_MESSAGES
 from .openapi import operation, query
 
 bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
@@ -35,8 +36,6 @@ PER_PAGE, MAX_PER_PAGE = 50, 200
 # RuleViolation codes (services/) -> HTTP status
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
            "forbidden": 403}
-_HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 422: "invalid", 500: "server_error"}
 _PUBLIC_ENDPOINTS = {"api.openapi_json"}
 _TEXT_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "fax", "mobile",
                 "email", "industry", "source")

@@ -6,7 +6,7 @@ from flask_wtf.csrf import CSRFError
 
 from models import db
 
-_MESSAGES = {
+MESSAGES = {
     400: _l("The request could not be understood."),
     403: _l("You do not have permission to open this page."),
     404: _l("This page or record does not exist, or you may not see it."),
@@ -15,6 +15,10 @@ _MESSAGES = {
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
 }
 
+# The machine-readable names of the JSON answers (CONTRACT.md's "error" field).
+ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "too_large", 422: "invalid", 500: "server_error"}
+
 
 def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
@@ -22,7 +26,7 @@ def _wants_json():
 
 def _render(code, message):
     if _wants_json():
-        return {"error": {403: "forbidden", 404: "not_found"}.get(code, "error"), "message": message}, code
+        return {"error": ERROR_CODES.get(code, "error"), "message": message}, code
     return render_template("error.html", code=code, message=message), code
 
 
@@ -31,9 +35,9 @@ def register(app):
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()
-        return _render(code, str(_MESSAGES.get(code, _MESSAGES[400])))
+        return _render(code, str(MESSAGES.get(code, MESSAGES[400])))
 
-    for code in _MESSAGES:
+    for code in MESSAGES:
         app.register_error_handler(code, handler)
 
     @app.errorhandler(CSRFError)
