@@ -85,8 +85,15 @@ def create_department(session, actor, parent, short_name):
     return department
 
 
+def _require_above_company(actor, department):
+    """The head office and the agent companies themselves are the subsystem admin's to change."""
+    if department.depth <= 1 and actor is not None and actor.role != "subsystem_admin":
+        raise RuleViolation(_l("Only a subsystem admin may change an agent company or the head office."))
+
+
 def update_department(session, actor, department, parent, short_name):
     """Rename or move a department; its subtree's paths and names follow."""
+    _require_above_company(actor, department)
     short_name = _clean_name(short_name)
     if department.depth == 0:
         if parent is not None:
@@ -126,6 +133,7 @@ def delete_department(session, actor, department):
         raise RuleViolation(_l("The head office cannot be deleted."))
     if not may_administer_department(actor, department):
         raise RuleViolation(_l("You may not change this department."))
+    _require_above_company(actor, department)
     if session.scalar(select(func.count()).select_from(Department).where(Department.parent_id == department.id)):
         raise RuleViolation(_l("Delete or move its sub-departments first."))
     if session.scalar(select(func.count()).select_from(User).where(User.department_id == department.id)):

@@ -324,3 +324,23 @@ def test_the_head_office_cannot_be_deleted(app, org):
     before = all_departments(app)
     delete_department(root, head_office_id(app))
     assert all_departments(app) == before
+
+
+def test_an_agent_admin_cannot_rename_or_delete_its_own_company(org, app):
+    """The company node is the subsystem admin's: the rule says so in words, not by a side effect."""
+    import pytest
+
+    from models import Department, User, db
+    from services import departments
+    from services.errors import RuleViolation
+
+    with app.app_context():
+        admin_a = db.session.get(User, org.users["admin_a"])
+        company = db.session.get(Department, org.depts["华南代理"])
+        for attempt in (lambda: departments.update_department(db.session, admin_a, company, company.parent, "改名代理"),
+                        lambda: departments.delete_department(db.session, admin_a, company)):
+            with pytest.raises(RuleViolation) as refused:
+                attempt()
+            assert str(refused.value.message) == "Only a subsystem admin may change an agent company or the head office."
+        db.session.rollback()
+        assert db.session.get(Department, org.depts["华南代理"]).short_name == "华南代理"
