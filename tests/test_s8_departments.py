@@ -330,6 +330,7 @@ def test_an_agent_admin_cannot_rename_or_delete_its_own_company(org, app):
     """The company node is the subsystem admin's: the rule says so in words, not by a side effect."""
     import pytest
 
+    from conftest import zh
     from models import Department, User, db
     from services import departments
     from services.errors import RuleViolation
@@ -341,6 +342,6 @@ def test_an_agent_admin_cannot_rename_or_delete_its_own_company(org, app):
                         lambda: departments.delete_department(db.session, admin_a, company)):
             with pytest.raises(RuleViolation) as refused:
                 attempt()
-            assert str(refused.value.message) == "Only a subsystem admin may change an agent company or the head office."
+            assert str(refused.value.message) == zh(app, "Only a subsystem admin may change an agent company or the head office.")
         db.session.rollback()
         assert db.session.get(Department, org.depts["华南代理"]).short_name == "华南代理"
