@@ -20,6 +20,7 @@ $(VENV)/.installed: requirements.txt
 # The catalogs' .mo files are built from the .po sources, never committed.
 translations: install
 	$(BIN)/pybabel compile --statistics -d translations 2>&1 | tail -n 2
+	$(BIN)/pybabel compile -D admin -d translations/flask_admin 2>&1 | tail -n 2
 
 run: install translations
 	$(FLASK) init-db

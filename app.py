@@ -55,7 +55,9 @@ def _make_admin(app):
     from views.dashboard import DashboardView
 
     theme = Bootstrap4Theme(base_template="crm_base.html", fluid=True)
-    return Admin(app, name=_l("Channel CRM"), url="/", index_view=DashboardView(url="/"), theme=theme)
+    # translations/flask_admin adds the few strings Flask-Admin's own zh catalogs lack
+    return Admin(app, name=_l("Channel CRM"), url="/", index_view=DashboardView(url="/"), theme=theme,
+                 translations_path=str(Path(app.root_path) / "translations" / "flask_admin"))
 
 
 def _configure(app, test_config):

@@ -261,3 +261,13 @@ def test_admin_pages_in_traditional_for_a_user_who_chose_it(client, auth, org):
     assert admin_text("zh_Hant_TW", "List") in page and admin_text("zh_Hant_TW", "Create") in page
     assert text("zh_Hant_TW", "Users") in page and text("zh_Hant_TW", "Login account") in page
     assert text("zh_Hans_CN", "Users") not in page
+
+
+def test_flask_admin_form_failures_read_in_chinese(client, auth, org):
+    """Flask-Admin's compiled catalog lacks these; translations/flask_admin supplies them."""
+    from conftest import post_form
+
+    auth.login("admin_a")
+    url = f"/departments/edit/?id={org.depts['华南代理/销售一部']}"
+    page = post_form(client, url, {"parent": "999999", "short_name": "销售一部"}, url).get_data(as_text=True)
+    assert "保存记录失败" in page and "选择的值无效" in page

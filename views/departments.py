@@ -1,7 +1,6 @@
 """Departments (manual §八): the tree, a new department under a company, prefixed names."""
 from flask import request
 from flask_admin.contrib.sqla.fields import QuerySelectField
-from flask_admin.form import BaseForm
 from flask_admin.model.template import EndpointLinkRowAction
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,6 +13,7 @@ from services import departments
 from services.access import department_clause
 
 from .base import ScopedModelView, parse_id
+from .forms import AdminForm
 
 KIND_LABELS = {0: _l("Head office"), 1: _l("Agent company")}
 
@@ -22,7 +22,7 @@ def _parent_choices():
     return db.session.query(Department).filter(department_clause(current_user)).order_by(Department.path)
 
 
-class DepartmentForm(BaseForm):
+class DepartmentForm(AdminForm):
     parent = QuerySelectField(
         _l("Parent department"), query_factory=_parent_choices, get_label=departments.tree_label,
         allow_blank=True, blank_text="—",

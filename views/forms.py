@@ -1,4 +1,6 @@
 """Forms of the custom pages (login, password). Messages are the app's own, in the catalog."""
+from flask_admin import babel as admin_babel
+from flask_admin.form import BaseForm as AdminBaseForm
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
@@ -23,3 +25,30 @@ class PasswordForm(FlaskForm):
                     EqualTo("new_password", _l("The two passwords differ."))],
     )
     email = EmailField(_l("Email (optional)"), validators=[Optional(), Length(max=254, message=_l("At most 254 characters."))])
+
+
+class _AdminThenWTForms:
+    """Form messages from Flask-Admin's catalog (with the CRM's additions), else from WTForms'.
+
+    Flask-Admin's own form base asks WTForms' catalog only, where its field messages
+    ("Not a valid choice") are missing: Chinese users saw them in English.
+    """
+
+    def gettext(self, string):
+        translated = admin_babel.gettext(string)
+        return translated if translated != string else admin_babel.Translations().gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        translated = admin_babel.ngettext(singular, plural, n)
+        chosen = singular if n == 1 else plural
+        return translated if translated != chosen else admin_babel.Translations().ngettext(singular, plural, n)
+
+
+class AdminForm(AdminBaseForm):
+    """The base of the CRM's Flask-Admin forms."""
+
+    class Meta:
+        _translations = _AdminThenWTForms()
+
+        def get_translations(self, form):
+            return self._translations

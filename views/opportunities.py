@@ -3,7 +3,6 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, request
-from flask_admin.form import BaseForm
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +17,7 @@ from services.access import LIBRARY_ROLES, opportunity_clause
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
 from .base import LoginRequiredMixin, ScopedModelView
+from .forms import AdminForm
 
 
 def _text(name, **kwargs):
@@ -25,7 +25,7 @@ def _text(name, **kwargs):
                        render_kw={"maxlength": FIELD_LIMITS.get(name, 200), **kwargs})
 
 
-class OpportunityForm(BaseForm):
+class OpportunityForm(AdminForm):
     """§三 step 5: company name, province, city, contact person, contact details, source, industry."""
 
     company = _text("company", autocomplete="off")

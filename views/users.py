@@ -5,7 +5,6 @@ from flask import abort, current_app, g, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
-from flask_admin.form import BaseForm
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import format_datetime
@@ -23,6 +22,7 @@ from services.access import ROLE_LABELS, assignable_roles, department_clause, us
 from services.departments import tree_label
 
 from .base import ScopedModelView
+from .forms import AdminForm
 from .filters import ChoiceFilter, InSubtreeFilter
 
 
@@ -43,7 +43,7 @@ def _scoped_department_query():
     return db.session.query(Department).filter(department_clause(current_user)).order_by(Department.path)
 
 
-class UserForm(BaseForm):
+class UserForm(AdminForm):
     login = StringField(
         _l("Login account"),
         validators=[InputRequired(_l("Enter the login account.")), Length(max=32, message=_l("At most 32 characters."))],
