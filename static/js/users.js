@@ -25,3 +25,16 @@
   input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 300); });
   input.addEventListener("blur", check);
 })();
+
+// §六 step 6: managed departments matter only for supervisors and managers.
+(function () {
+  var role = document.getElementById("role");
+  var managed = document.getElementById("managed_departments");
+  if (!role || !managed) return;
+  var group = managed.closest(".form-group");
+  function toggle() {
+    if (group) group.style.display = (role.value === "supervisor" || role.value === "manager") ? "" : "none";
+  }
+  role.addEventListener("change", toggle);
+  toggle();
+})();
