@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from models import db  # noqa: E402
-from services import accounts, departments  # noqa: E402
+from services import accounts, departments, opportunities  # noqa: E402
 
 PASSWORD = "渠道客户管理2026"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -52,6 +52,18 @@ def build_demo(app):
         s.flush()
         locked = accounts.find_user(s, "wangwu")
         locked.locked_at = locked.created_at
+        lisi = accounts.find_user(s, "lisi")
+        zhangsan = accounts.find_user(s, "zhangsan")
+        customers = [  # (who, where, company, landline, fax)
+            (lisi, "library", "上海市瑞丽服装有限公司", "021-62345678", ""),
+            (None, "public_pool", "广州恒达五金制品厂", "020-83456789", ""),
+            (None, "industry", "佛山市南海区里水惠翔印刷厂", "0757-85601234", ""),
+            (zhangsan, "library", "泰安艺动力彩色印刷厂", "0538-6212345", "0538-6212346"),
+            (zhangsan, "library", "杭州绿源茶业有限公司", "0571-86012345", ""),
+        ]
+        for owner, location, company, phone, fax in customers:
+            opportunities._insert(s, owner, opportunities.OpportunityInput(company=company, phone=phone, fax=fax),
+                                  location, None)
         s.commit()
 
 
@@ -81,6 +93,21 @@ def main(outdir):
             page = browser.new_page(viewport={"width": 1280, "height": 760}, locale="zh-CN")
             page.goto(base + "/login")
             page.screenshot(path=str(outdir / "login.png"))
+            page.fill("#username", "zhangsan")
+            page.fill("#password", PASSWORD)
+            page.fill("#captcha", "K7MP")
+            page.click("button[type=submit]")
+            page.wait_for_url(base + "/")
+            for name, url in (("sales_dashboard", "/"), ("opportunities", "/opportunities/?show=all"),
+                              ("dedup", "/dedup/?name=瑞丽服装&by=name"), ("pool", "/pool/")):
+                page.goto(base + url)
+                page.screenshot(path=str(outdir / f"{name}.png"), full_page=True)
+            page.goto(base + "/opportunities/new/")
+            page.type("#company", "上海瑞丽服装厂", delay=30)
+            page.wait_for_selector("#live-check:not(.d-none)")
+            page.screenshot(path=str(outdir / "opportunity_new.png"))
+            page.context.clear_cookies()
+            page.goto(base + "/login")
             page.fill("#username", "admin_hn")
             page.fill("#password", PASSWORD)
             page.fill("#captcha", "K7MP")
