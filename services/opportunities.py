@@ -223,3 +223,19 @@ def search_clause(term):
         if core and core != folded:
             clauses.append(Opportunity.name_core.contains(core, autoescape=True))
     return or_(*clauses)
+
+
+def save_info_source(session, actor, source, name, active=True):
+    """The admins' list of information sources (§三 step 5): a subsystem admin keeps it."""
+    if actor is not None and actor.role != "subsystem_admin":
+        raise RuleViolation(_l("Only a subsystem admin keeps the list of information sources."))
+    name = (name or "").strip()
+    if not name or len(name) > 64:
+        raise RuleViolation(_l("A source has a name of 1 to 64 characters."), field="name")
+    clash = session.scalar(select(InfoSource.id).where(InfoSource.name == name))
+    if clash is not None and (source is None or clash != source.id):
+        raise RuleViolation(_l("The source %(name)s exists already.", name=name), field="name")
+    source = source or InfoSource()
+    source.name, source.active = name, bool(active)
+    session.add(source)
+    return source

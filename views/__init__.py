@@ -4,11 +4,12 @@
 def register_views(app, admin):
     from flask_babel import lazy_gettext as _l
 
-    from models import Department, Opportunity, User, db
+    from models import Department, InfoSource, Opportunity, User, db
 
     from . import api, auth, errors, security
     from .dedup import DedupView
     from .departments import DepartmentView
+    from .info_sources import InfoSourceView
     from .opportunities import OpportunityView
     from .pool import PoolView
     from .users import UserView
@@ -30,3 +31,5 @@ def register_views(app, admin):
     admin.add_view(PoolView(Opportunity, db, name=_l("Public pool"), endpoint="pool", url="/pool"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users", url="/users"))
     admin.add_view(DepartmentView(Department, db, name=_l("Departments"), endpoint="departments", url="/departments"))
+    admin.add_view(InfoSourceView(InfoSource, db, name=_l("Information sources"), endpoint="info_sources",
+                                  url="/info-sources"))
