@@ -311,3 +311,70 @@ class ReviewConfirmation(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     resembled = db.Column(db.Text, nullable=False)  # JSON list of {opportunity_id, company, score}
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# --- contact notes and abandoning (manual §四, §五) ---------------------------------
+
+NOTE_METHODS = ("phone", "visit", "email", "im", "other")
+
+
+class ContactNote(db.Model):
+    """A logged contact with a customer (联系小记). Never edited: a correction is a new note.
+
+    `valid` (有效联系) is decided once, when the note is written (services.notes.is_valid_contact),
+    and stored, so that the daily count of valid contacts is one indexed query.
+    """
+
+    __tablename__ = "contact_note"
+    __table_args__ = (
+        db.Index("ix_contact_note_author_created", "author_id", "created_at"),
+        db.Index("ix_contact_note_opportunity_created", "opportunity_id", "created_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False)
+    author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    method = db.Column(db.String(8), nullable=False)
+    content = db.Column(db.Text, nullable=False)
+    maturity = db.Column(db.Integer, nullable=False)
+    unreachable = db.Column(db.Boolean, nullable=False, default=False)
+    busy = db.Column(db.Boolean, nullable=False, default=False)
+    valid = db.Column(db.Boolean, nullable=False)
+    next_contact_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    author = db.relationship("User")
+    opportunity = db.relationship("Opportunity")
+
+
+class AbandonReason(db.Model):
+    """Why a salesperson gives a customer up (放弃原因): a list the admins keep."""
+
+    __tablename__ = "abandon_reason"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(64), nullable=False, unique=True)
+    active = db.Column(db.Boolean, nullable=False, default=True)
+
+    def __str__(self):
+        return self.name
+
+
+class OpportunityEvent(db.Model):
+    """The history of where an opportunity went: abandoned, reassigned, released; who, when and why."""
+
+    __tablename__ = "opportunity_event"
+    __table_args__ = (db.Index("ix_opportunity_event_opportunity_created", "opportunity_id", "created_at"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False)
+    kind = db.Column(db.String(16), nullable=False)  # abandon, reassign, release
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    from_owner_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    to_owner_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    reason = db.Column(db.String(64))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    actor = db.relationship("User", foreign_keys=[actor_id])
+    from_owner = db.relationship("User", foreign_keys=[from_owner_id])
+    to_owner = db.relationship("User", foreign_keys=[to_owner_id])

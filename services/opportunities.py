@@ -239,3 +239,124 @@ def save_info_source(session, actor, source, name, active=True):
     source.name, source.active = name, bool(active)
     session.add(source)
     return source
+
+
+# --- abandoning, and the agent-admin pool (manual §五) ----------------------------------------
+
+
+def _company_department(session, department):
+    """The agent company (a Department of depth 1) that a department belongs to, or None."""
+    from models import Department
+    from .access import company_path
+
+    prefix = company_path(department) if department is not None else ""
+    return session.scalar(select(Department).where(Department.path == prefix)) if prefix else None
+
+
+def _event(session, opportunity, kind, actor, from_owner_id=None, to_owner_id=None, reason=None):
+    from models import OpportunityEvent
+
+    session.add(OpportunityEvent(opportunity_id=opportunity.id, kind=kind, actor_id=actor.id if actor else None,
+                                 from_owner_id=from_owner_id, to_owner_id=to_owner_id, reason=reason,
+                                 created_at=clock.now()))
+
+
+def abandon(session, actor, opportunity_id, reason):
+    """§五: give up an opportunity of one's own library, with a reason from the admins' list.
+
+    It moves to the agent-admin pool of the owner's agent company; who, when and why is
+    kept in its history (OpportunityEvent).
+    """
+    from models import AbandonReason
+
+    _take_lock(session)
+    opportunity = session.get(Opportunity, opportunity_id)
+    if opportunity is None or actor is None or opportunity.owner_id != actor.id:
+        raise RuleViolation(_l("This customer is not in your library."), code="not_found")
+    name = (reason or "").strip() if isinstance(reason, str) else ""
+    if not name:
+        raise RuleViolation(_l("Choose why you abandon this customer."), field="reason")
+    chosen = session.scalar(select(AbandonReason).where(AbandonReason.name == name, AbandonReason.active.is_(True)))
+    if chosen is None:
+        raise RuleViolation(_l("Choose a reason from the list."), field="reason")
+    company = _company_department(session, actor.department)
+    if company is None:
+        raise RuleViolation(_l("Only the staff of an agent company can abandon customers to its pool."))
+    _event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
+    opportunity.location, opportunity.owner_id, opportunity.department_id = "agent_admin_pool", None, company.id
+    session.flush()
+    return opportunity
+
+
+def _pooled(session, actor, opportunity_id):
+    """An opportunity of the agent-admin pool that the actor administers, else not_found."""
+    from .access import company_path
+
+    opportunity = session.get(Opportunity, opportunity_id)
+    if opportunity is None or opportunity.location != "agent_admin_pool" or actor is None:
+        raise RuleViolation(_l("This customer is no longer in the agent-admin pool."), code="not_found")
+    if actor.role == "subsystem_admin":
+        return opportunity
+    prefix = company_path(actor.department) if actor.role == "agent_admin" else ""
+    if not prefix or opportunity.department is None or not opportunity.department.path.startswith(prefix):
+        raise RuleViolation(_l("This customer is no longer in the agent-admin pool."), code="not_found")
+    return opportunity
+
+
+def reassign(session, actor, opportunity_id, salesperson):
+    """§五: the agent admin gives a pooled opportunity to a salesperson of the company, under the cap."""
+    from .access import LIBRARY_ROLES, company_path
+
+    _take_lock(session)
+    opportunity = _pooled(session, actor, opportunity_id)
+    if (salesperson is None or not salesperson.active or salesperson.locked_at is not None
+            or salesperson.role not in LIBRARY_ROLES
+            or company_path(salesperson.department) != opportunity.department.path):
+        raise RuleViolation(_l("Choose a salesperson of this agent company."), field="salesperson")
+    cap = library_cap(salesperson)
+    if library_size(session, salesperson) >= cap:
+        raise RuleViolation(_l("The library of %(user)s is full (%(n)d customers).", user=salesperson.login, n=cap),
+                            code="library_full")
+    _event(session, opportunity, "reassign", actor, to_owner_id=salesperson.id)
+    opportunity.location, opportunity.owner_id = "library", salesperson.id
+    opportunity.department_id, opportunity.entered_at = salesperson.department_id, clock.now()
+    session.flush()
+    return opportunity
+
+
+def release(session, actor, opportunity_id):
+    """§五: the agent admin releases a pooled opportunity to the public pool (公海)."""
+    _take_lock(session)
+    opportunity = _pooled(session, actor, opportunity_id)
+    _event(session, opportunity, "release", actor)
+    opportunity.location, opportunity.owner_id, opportunity.department_id = "public_pool", None, None
+    opportunity.entered_at = clock.now()
+    session.flush()
+    return opportunity
+
+
+def history(session, opportunity_id):
+    """Where the opportunity went (abandoned, reassigned, released): newest first."""
+    from models import OpportunityEvent
+
+    return session.scalars(select(OpportunityEvent).where(OpportunityEvent.opportunity_id == opportunity_id)
+                           .order_by(OpportunityEvent.created_at.desc(), OpportunityEvent.id.desc())).all()
+
+
+def last_abandon(session, opportunity_ids):
+    """{opportunity_id: its latest abandon event} for a page of the agent-admin pool."""
+    from models import OpportunityEvent
+
+    if not opportunity_ids:
+        return {}
+    events = session.scalars(select(OpportunityEvent).where(OpportunityEvent.opportunity_id.in_(opportunity_ids),
+                                                            OpportunityEvent.kind == "abandon")
+                             .order_by(OpportunityEvent.created_at, OpportunityEvent.id)).all()
+    return {event.opportunity_id: event for event in events}
+
+
+def abandon_reasons(session):
+    from models import AbandonReason
+
+    return session.scalars(select(AbandonReason).where(AbandonReason.active.is_(True))
+                           .order_by(AbandonReason.id)).all()

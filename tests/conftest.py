@@ -19,7 +19,7 @@ from models import db  # noqa: E402
 from services import accounts, departments  # noqa: E402
 
 PASSWORD = "渠道客户管理2026"  # a password the policy accepts
-_SEEDED_BY_MIGRATIONS = {"library_lock", "info_source"}  # rows the migrations write; kept between tests
+_SEEDED_BY_MIGRATIONS = {"library_lock", "info_source", "abandon_reason"}  # rows the migrations write; kept between tests
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 
 

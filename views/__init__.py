@@ -7,6 +7,7 @@ def register_views(app, admin):
     from models import Department, InfoSource, Opportunity, User, db
 
     from . import api, auth, errors, security
+    from .agent_pool import AgentPoolView
     from .dedup import DedupView
     from .departments import DepartmentView
     from .info_sources import InfoSourceView
@@ -29,6 +30,8 @@ def register_views(app, admin):
                                    url="/opportunities"))
     admin.add_view(DedupView(name=_l("Duplicate check"), endpoint="dedup", url="/dedup"))
     admin.add_view(PoolView(Opportunity, db, name=_l("Public pool"), endpoint="pool", url="/pool"))
+    admin.add_view(AgentPoolView(Opportunity, db, name=_l("Agent-admin pool"), endpoint="agent_pool",
+                                 url="/agent-pool"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users", url="/users"))
     admin.add_view(DepartmentView(Department, db, name=_l("Departments"), endpoint="departments", url="/departments"))
     admin.add_view(InfoSourceView(InfoSource, db, name=_l("Information sources"), endpoint="info_sources",

@@ -11,6 +11,7 @@ Each route carries its OpenAPI fragment (`@operation`, views/openapi.py); `/open
 is assembled from them and from the URL map.
 """
 import json
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, g, jsonify, request, url_for
@@ -21,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from models import Opportunity, db
-from services import access, accounts, dedup
+from services import access, accounts, dedup, notes
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -131,6 +132,15 @@ def opportunity_json(opportunity):
         "entered_at": _time(opportunity.entered_at),
         "last_contact_at": _time(opportunity.last_contact_at),
         "next_contact_at": _time(opportunity.next_contact_at),
+    }
+
+
+def note_json(note):
+    return {
+        "id": note.id, "method": note.method, "content": note.content, "maturity": note.maturity,
+        "unreachable": bool(note.unreachable), "busy": bool(note.busy), "valid": bool(note.valid),
+        "next_contact_at": _time(note.next_contact_at), "created_at": _time(note.created_at),
+        "author": note.author.login if note.author else None,
     }
 
 
@@ -316,7 +326,7 @@ def get_opportunity(opportunity_id):
     opportunity = _visible(opportunity_id)
     if opportunity is None:
         return error_response(404, "not_found", HTTP_MESSAGES[404])
-    return {**opportunity_json(opportunity), "notes": []}
+    return {**opportunity_json(opportunity), "notes": [note_json(n) for n in notes.notes_of(db.session, opportunity.id)]}
 
 
 @bp.post("/opportunities/<int:opportunity_id>/claim")
@@ -338,3 +348,75 @@ def claim_opportunity(opportunity_id):
         return _violation(refused, **({"limit": opps.library_cap(g.api_user)}
                                       if refused.code == "library_full" else {}))
     return opportunity_json(_visible(opportunity.id))
+
+
+@bp.post("/opportunities/<int:opportunity_id>/notes")
+@operation(
+    "Write a contact note (联系小记) on an opportunity of the caller's library", tags=["opportunities"],
+    body="NoteInput",
+    description="The note is a valid contact (`valid: true`) unless maturity is 0 or `unreachable` or `busy` is "
+                "set. It updates the opportunity's maturity, last and next contact times. Notes are never edited. "
+                "404 for an opportunity that is not the caller's own; 422 for a missing `content`, a maturity "
+                "outside the levels or a next contact time in the past.",
+    responses={201: ("The note", "Note"), 400: None, 403: None, 404: None, 413: None, 422: None},
+)
+def add_note(opportunity_id):
+    _require_library(g.api_user)
+    body = _json_object()
+    fields = {}
+    for name in ("method", "content", "next_contact_at"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            fields[name] = _("%(field)s must be text.", field=name)
+    for name in ("unreachable", "busy"):
+        if body.get(name) is not None and not isinstance(body[name], bool):
+            fields[name] = _("%(field)s must be true or false.", field=name)
+    maturity = body.get("maturity")
+    if maturity is not None and (isinstance(maturity, bool) or not isinstance(maturity, int)):
+        fields["maturity"] = _("%(field)s must be a whole number.", field="maturity")
+    next_contact_at = None
+    if not fields and body.get("next_contact_at"):
+        try:
+            next_contact_at = datetime.fromisoformat(body["next_contact_at"].replace("Z", "+00:00"))
+        except ValueError:
+            fields["next_contact_at"] = _("The next contact time is not a date and time we can read.")
+    if fields:
+        return _invalid(fields)
+    try:
+        note = notes.add_note(db.session, g.api_user, opportunity_id, body.get("method") or "",
+                              body.get("content") or "", maturity, unreachable=body.get("unreachable") is True,
+                              busy=body.get("busy") is True, next_contact_at=next_contact_at)
+        db.session.commit()
+    except RuleViolation as refused:
+        db.session.rollback()
+        if refused.code == "not_found":
+            return error_response(404, "not_found", HTTP_MESSAGES[404])
+        return _violation(refused)
+    response = jsonify(note_json(note))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/opportunities/<int:opportunity_id>/abandon")
+@operation(
+    "Abandon an opportunity (放弃客户) of the caller's library", tags=["opportunities"], body="AbandonInput",
+    description="With a reason from the admins' list, by its text. The opportunity moves to the agent-admin pool "
+                "of the caller's agent company (its former owner then gets 404); who, when and why are kept in its "
+                "history. 404 for an opportunity that is not the caller's own; 422 without a reason from the list.",
+    responses={200: ("The opportunity, now in the agent-admin pool", "Opportunity"), 400: None, 403: None,
+               404: None, 413: None, 422: None},
+)
+def abandon_opportunity(opportunity_id):
+    _require_library(g.api_user)
+    body = _json_object()
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        return _invalid({"reason": _("%(field)s must be text.", field="reason")})
+    try:
+        opportunity = opps.abandon(db.session, g.api_user, opportunity_id, reason)
+        db.session.commit()
+    except RuleViolation as refused:
+        db.session.rollback()
+        if refused.code == "not_found":
+            return error_response(404, "not_found", HTTP_MESSAGES[404])
+        return _violation(refused)
+    return opportunity_json(db.session.get(Opportunity, opportunity.id))

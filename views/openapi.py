@@ -18,6 +18,7 @@ _IGNORED_METHODS = {"HEAD", "OPTIONS"}
 _RULE_ARG_RE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 _CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
 
+NOTE_METHODS = ["phone", "visit", "email", "im", "other"]
 LOCATIONS = ["library", "public_pool", "agent_admin_pool", "telesales", "industry"]
 
 
@@ -129,9 +130,47 @@ SCHEMAS = {
         "allOf": [_ref("Opportunity"), {
             "type": "object",
             "required": ["notes"],
-            "properties": {"notes": {"type": "array", "items": {"type": "object"},
-                                     "description": "its contact notes"}},
+            "properties": {"notes": {"type": "array", "items": _ref("Note"),
+                                     "description": "its contact notes, newest first"}},
         }],
+    },
+    "Note": {
+        "type": "object",
+        "description": "A contact note (联系小记). Notes are never edited: a correction is a new note.",
+        "required": ["id", "method", "content", "maturity", "unreachable", "busy", "valid", "next_contact_at",
+                     "created_at", "author"],
+        "properties": {
+            "id": {"type": "integer"},
+            "method": {"enum": NOTE_METHODS},
+            "content": {"type": "string"},
+            "maturity": {"type": "integer", "minimum": 0, "description": "0 = no prospect"},
+            "unreachable": {"type": "boolean", "description": "could not reach the customer"},
+            "busy": {"type": "boolean", "description": "customer busy, call again"},
+            "valid": {"type": "boolean",
+                      "description": "a valid contact (有效联系): maturity above 0 and neither tick set"},
+            "next_contact_at": {**_TIME, "type": ["string", "null"]},
+            "created_at": _TIME,
+            "author": {"type": "string", "description": "the author's login"},
+        },
+    },
+    "NoteInput": {
+        "type": "object",
+        "required": ["method", "content", "maturity"],
+        "properties": {
+            "method": {"enum": NOTE_METHODS},
+            "content": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "what happened"},
+            "maturity": {"type": "integer", "minimum": 0, "description": "a level, 0 (no prospect) to 5 by default"},
+            "unreachable": _nullable("boolean"),
+            "busy": _nullable("boolean"),
+            "next_contact_at": {**_TIME, "type": ["string", "null"],
+                                "description": "ISO 8601, not in the past; without an offset it is in CRM_TIMEZONE"},
+        },
+    },
+    "AbandonInput": {
+        "type": "object",
+        "required": ["reason"],
+        "properties": {"reason": {"type": "string",
+                                  "description": "one of the admins' abandon reasons, by its text"}},
     },
     "OpportunityPage": {
         "type": "object",

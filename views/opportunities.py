@@ -2,7 +2,9 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, request
+from flask import abort, current_app, flash, g, redirect, request
+from flask_admin import expose
+from flask_babel import gettext as _
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,11 +14,13 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
-from services import clock, normalize, opportunities
+from models import NOTE_METHODS
+from services import clock, normalize, notes, opportunities
+from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES, opportunity_clause
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
-from .base import LoginRequiredMixin, ScopedModelView
+from .base import LoginRequiredMixin, ScopedModelView, parse_id
 from .forms import AdminForm
 
 
@@ -70,6 +74,26 @@ def _format_location(view, context, model, name):
     if model.location == "library":
         return model.owner.login if model.owner else ""
     return LOCATION_LABELS[model.location]
+
+
+def details_context(model):
+    """What the details page shows below the record: notes, history, and the forms of its owner."""
+    zone = ZoneInfo(current_app.config["CRM_TIMEZONE"])
+    return {
+        "is_owner": model.owner_id == current_user.id,
+        "notes": notes.notes_of(db.session, model.id),
+        "events": opportunities.history(db.session, model.id),
+        "note_methods": [(m, notes.METHOD_LABELS[m]) for m in NOTE_METHODS],
+        "maturity_levels": notes.maturity_levels(),
+        "abandon_reasons": opportunities.abandon_reasons(db.session),
+        "now_local": clock.now().astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+        "format_time": lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—",
+        "method_label": lambda m: notes.METHOD_LABELS.get(m, m),
+        "event_label": lambda kind: EVENT_LABELS.get(kind, kind),
+    }
+
+
+EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool")}
 
 
 class OpportunityView(ScopedModelView):
@@ -163,4 +187,63 @@ class OpportunityView(ScopedModelView):
         kwargs.setdefault("library_size", opportunities.library_size(db.session, current_user))
         kwargs.setdefault("library_cap", opportunities.library_cap(current_user))
         kwargs.setdefault("cities_url", self.get_url("dedup.cities_json"))
+        if template == self.details_template and kwargs.get("model") is not None:
+            kwargs.update(details_context(kwargs["model"]))
         return super().render(template, **kwargs)
+
+    # --- §四 contact notes and §五 abandon, on the details page ----------------------------
+
+    def _posted_id(self):
+        opportunity_id = parse_id(request.form.get("id", ""))
+        if opportunity_id is None:
+            abort(404)
+        self.get_one(opportunity_id)  # 404 unless the actor may see it
+        return opportunity_id
+
+    @expose("/note/", methods=("POST",))
+    def note_view(self):
+        """Write a contact note; the page says whether it counted as a valid contact."""
+        opportunity_id = self._posted_id()
+        back = redirect(self.get_url(".details_view", id=opportunity_id))
+        form = request.form
+        try:
+            raw = form.get("maturity", "").strip()
+            maturity = int(raw) if raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 6 else None
+            next_contact_at = notes.parse_form_time(form.get("next_contact_at"))
+        except ValueError:
+            flash(_("The next contact time is not a date and time we can read."), "error")
+            return back
+        try:
+            note = notes.add_note(db.session, current_user, opportunity_id, form.get("method", ""),
+                                  form.get("content", ""), maturity, unreachable=bool(form.get("unreachable")),
+                                  busy=bool(form.get("busy")), next_contact_at=next_contact_at)
+            db.session.commit()
+        except RuleViolation as refused:
+            db.session.rollback()
+            if refused.code == "not_found":
+                abort(404)
+            flash(str(refused.message), "error")
+            return back
+        if note.valid:
+            flash(_("Note saved. It counts as a valid contact."), "success")
+        else:
+            flash(_("Note saved. It does not count as a valid contact (maturity 0, customer not reached, "
+                    "or customer busy)."), "warning")
+        return back
+
+    @expose("/abandon/", methods=("POST",))
+    def abandon_view(self):
+        """§五: give the customer up, with a reason; it goes to the agent company's pool."""
+        opportunity_id = self._posted_id()
+        try:
+            opportunity = opportunities.abandon(db.session, current_user, opportunity_id, request.form.get("reason"))
+            company = opportunity.company
+            db.session.commit()
+        except RuleViolation as refused:
+            db.session.rollback()
+            if refused.code == "not_found":
+                abort(404)
+            flash(str(refused.message), "error")
+            return redirect(self.get_url(".details_view", id=opportunity_id))
+        flash(_("%(company)s was abandoned and is now in the agent-admin pool.", company=company), "success")
+        return redirect(self.get_url(".index_view"))

@@ -2,6 +2,7 @@
 from flask import flash, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
+from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -65,7 +66,7 @@ class PoolView(ScopedModelView):
     @expose("/claim/", methods=("POST",))
     def claim_view(self):
         self._claim([request.form.get("id", "")])
-        return redirect(request.form.get("url") or self.get_url(".index_view"))
+        return redirect(get_redirect_target(param_name="url") or self.get_url(".index_view"))
 
     @action("claim", _l("Claim"), _l("Claim the selected customers into your library?"))
     def action_claim(self, ids):
