@@ -225,20 +225,20 @@ def search_clause(term):
     return or_(*clauses)
 
 
-def save_info_source(session, actor, source, name, active=True):
-    """The admins' list of information sources (§三 step 5): a subsystem admin keeps it."""
+def save_choice(session, actor, model, item, name, active=True):
+    """An entry of a list the subsystem admin keeps (information sources, abandon reasons)."""
     if actor is not None and actor.role != "subsystem_admin":
-        raise RuleViolation(_l("Only a subsystem admin keeps the list of information sources."))
+        raise RuleViolation(_l("Only a subsystem admin keeps this list."))
     name = (name or "").strip()
     if not name or len(name) > 64:
-        raise RuleViolation(_l("A source has a name of 1 to 64 characters."), field="name")
-    clash = session.scalar(select(InfoSource.id).where(InfoSource.name == name))
-    if clash is not None and (source is None or clash != source.id):
-        raise RuleViolation(_l("The source %(name)s exists already.", name=name), field="name")
-    source = source or InfoSource()
-    source.name, source.active = name, bool(active)
-    session.add(source)
-    return source
+        raise RuleViolation(_l("An entry has a name of 1 to 64 characters."), field="name")
+    clash = session.scalar(select(model.id).where(model.name == name))
+    if clash is not None and (item is None or clash != item.id):
+        raise RuleViolation(_l("%(name)s is on the list already.", name=name), field="name")
+    item = item or model()
+    item.name, item.active = name, bool(active)
+    session.add(item)
+    return item
 
 
 # --- abandoning, and the agent-admin pool (manual §五) ----------------------------------------

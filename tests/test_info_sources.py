@@ -1,4 +1,4 @@
-"""§三 step 5's information source comes from a list the subsystem admin keeps."""
+"""The lists the subsystem admin keeps: §三's information sources and §五's abandon reasons."""
 from conftest import csrf_token, post_form, zh
 from models import InfoSource, db
 
@@ -8,7 +8,7 @@ def test_subsystem_admin_keeps_the_list_and_the_form_offers_it(client, auth, org
     response = post_form(client, "/info-sources/new/", {"name": "老客户转介绍", "active": "y"}, "/info-sources/new/")
     assert response.status_code == 302
     taken = post_form(client, "/info-sources/new/", {"name": "老客户转介绍", "active": "y"}, "/info-sources/new/")
-    assert zh(app, "The source %(name)s exists already.", name="老客户转介绍") in taken.get_data(as_text=True)
+    assert zh(app, "%(name)s is on the list already.", name="老客户转介绍") in taken.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(InfoSource)
                                  .where(InfoSource.name == "老客户转介绍")) == 1
@@ -39,4 +39,32 @@ def test_other_roles_cannot_reach_the_list(client, auth, org):
     for login in ("admin_a", "sales_a", "manager_a"):
         auth.login(login)
         assert client.get("/info-sources/").status_code == 403
+        assert client.get("/abandon-reasons/").status_code == 403
         auth.logout()
+
+
+def test_a_new_abandon_reason_is_offered_on_the_details_page(client, auth, org, app):
+    from models import Opportunity
+    from services import opportunities
+    from services.opportunities import OpportunityInput
+
+    auth.login("root")
+    assert post_form(client, "/abandon-reasons/new/", {"name": "客户已搬迁", "active": "y"},
+                     "/abandon-reasons/new/").status_code == 302
+    auth.logout()
+    with app.app_context():
+        from models import User
+
+        owner = db.session.get(User, org.users["sales_a"])
+        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company="杭州绿源茶业有限公司"),
+                                            "library", None)
+        db.session.commit()
+        opportunity_id = opportunity.id
+    auth.login("sales_a")
+    assert "客户已搬迁" in client.get(f"/opportunities/details/?id={opportunity_id}").get_data(as_text=True)
+    with app.app_context():  # the seeded list is kept between tests: take the addition out again
+        from models import AbandonReason
+
+        db.session.execute(db.delete(AbandonReason).where(AbandonReason.name == "客户已搬迁"))
+        db.session.commit()
+        assert db.session.get(Opportunity, opportunity_id) is not None

@@ -4,13 +4,13 @@
 def register_views(app, admin):
     from flask_babel import lazy_gettext as _l
 
-    from models import Department, InfoSource, Opportunity, User, db
+    from models import AbandonReason, Department, InfoSource, Opportunity, User, db
 
     from . import api, auth, errors, security
     from .agent_pool import AgentPoolView
     from .dedup import DedupView
     from .departments import DepartmentView
-    from .info_sources import InfoSourceView
+    from .info_sources import ChoiceListView
     from .opportunities import OpportunityView
     from .pool import PoolView
     from .users import UserView
@@ -34,5 +34,7 @@ def register_views(app, admin):
                                  url="/agent-pool"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users", url="/users"))
     admin.add_view(DepartmentView(Department, db, name=_l("Departments"), endpoint="departments", url="/departments"))
-    admin.add_view(InfoSourceView(InfoSource, db, name=_l("Information sources"), endpoint="info_sources",
+    admin.add_view(ChoiceListView(InfoSource, db, name=_l("Information sources"), endpoint="info_sources",
                                   url="/info-sources"))
+    admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
+                                  url="/abandon-reasons"))
