@@ -181,10 +181,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
 LOCATIONS = ("library", "public_pool", "agent_admin_pool", "telesales", "industry")
 
 
-class InfoSource(db.Model):
-    """Where a customer came from (信息来源): a list the admins keep."""
-
-    __tablename__ = "info_source"
+class _Choice:
+    """An entry of a short list the admins keep: a unique name, switched off rather than deleted."""
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(64), nullable=False, unique=True)
@@ -194,11 +192,17 @@ class InfoSource(db.Model):
         return self.name
 
 
+class InfoSource(_Choice, db.Model):
+    """Where a customer came from (信息来源)."""
+
+    __tablename__ = "info_source"
+
+
 class Opportunity(db.Model):
     """One customer company in exactly one place: a user's library, a pool or another division.
 
     The normalised keys (name_core, the region, and the phone keys in OpportunityPhone,
-    the name grams in OpportunityGram) are what the duplicate check searches; they are
+    the hashed terms in OpportunityTerm) are what the duplicate check searches; they are
     written in the same transaction as the row, so every process sees them at once.
     """
 
@@ -347,17 +351,10 @@ class ContactNote(db.Model):
     opportunity = db.relationship("Opportunity")
 
 
-class AbandonReason(db.Model):
-    """Why a salesperson gives a customer up (放弃原因): a list the admins keep."""
+class AbandonReason(_Choice, db.Model):
+    """Why a salesperson gives a customer up (放弃原因)."""
 
     __tablename__ = "abandon_reason"
-
-    id = db.Column(db.Integer, primary_key=True)
-    name = db.Column(db.String(64), nullable=False, unique=True)
-    active = db.Column(db.Boolean, nullable=False, default=True)
-
-    def __str__(self):
-        return self.name
 
 
 class OpportunityEvent(db.Model):
