@@ -1,4 +1,7 @@
 """The `flask --app app ...` commands of shared/CONTRACT.md."""
+import json
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
@@ -6,7 +9,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from models import ROLES, User, db
-from services import accounts, departments
+from services import accounts, departments, imports
 from services.errors import RuleViolation
 
 
@@ -92,7 +95,98 @@ def user_bootstrap(login):
     click.echo(f"one-time password (change it at first login): {one_time}")
 
 
+opportunity_cli = AppGroup("opportunities", help="Customers (opportunities): import a file, or check it for duplicates.")
+
+
+class _ProgressBar:
+    """A progress bar on standard error for long imports (shown from PROGRESS_FROM rows on)."""
+
+    PROGRESS_FROM = 1000
+
+    def __init__(self, label):
+        self.label = label
+        self.bar = None
+
+    def __call__(self, done, total):
+        if self.bar is None:
+            if total < self.PROGRESS_FROM:
+                return
+            self.bar = click.progressbar(length=total, label=self.label, file=click.get_text_stream("stderr"),
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        self.bar.update(done)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+@opportunity_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--pool", type=click.Choice(sorted(imports.POOLS)), default=None,
+              help="where the rows go when no --owner is given (default: public)")
+@click.option("--owner", default=None, help="LOGIN: the rows go to this user's library, up to its cap")
+@click.option("--department", default=None,
+              help="PATH of the agent company whose agent-admin pool receives the rows (with --pool agent_admin)")
+@click.option("--skip-check", is_flag=True, help="trust the file: no duplicate check (migrating a clean database)")
+@click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON object")
+def opportunity_import(file, pool, owner, department, skip_check, as_json):
+    """Import customers from FILE (.csv or .xlsx), in one transaction.
+
+    Duplicates (of the database or of an earlier row) and invalid rows are not imported;
+    they, and the imported rows that resemble others (review), are listed with the reason
+    in FILE.report.csv beside FILE.
+    """
+    progress = _ProgressBar("importing")
+    try:
+        summary = imports.import_file(db.session, file, pool=pool, owner=owner, department=department,
+                                      skip_check=skip_check, progress=progress)
+    except imports.ImportFileError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    except RuleViolation as violation:
+        _fail(violation)
+    finally:
+        progress.close()
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        click.echo(summary.line())
+        click.echo(f"report: {summary.report_path}")
+
+
+@opportunity_cli.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per data row (CONTRACT.md)")
+def opportunity_check(file, as_json):
+    """Check every row of FILE for duplicates, importing nothing."""
+    try:
+        for result in imports.check_file(db.session, file):
+            if as_json:
+                click.echo(json.dumps(result, ensure_ascii=False))
+            else:
+                click.echo(_check_line(result))
+            sys.stdout.flush()
+    except imports.ImportFileError as error:
+        raise click.ClickException(str(error.message)) from None
+    finally:
+        db.session.rollback()
+
+
+def _check_line(result):
+    line = f"{result['row']}\t{result['verdict']}"
+    if result.get("errors"):
+        line += "\t" + "; ".join(result["errors"].values())
+    for match in result["matches"][:5]:
+        where = f"row {match['row']}" if match["location"] == "file" else match["location"]
+        owner = f" {match['owner']}" if match.get("owner") else ""
+        line += f"\t{match['company']} ({where}{owner}, {match['verdict']})"
+    return line
+
+
 def register(app):
     app.cli.add_command(init_db)
     app.cli.add_command(department_cli)
     app.cli.add_command(user_cli)
+    app.cli.add_command(opportunity_cli)

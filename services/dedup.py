@@ -5,18 +5,22 @@ Candidates come from exact lookups of hashed terms in the database index
 (`opportunity_term`), never from a scan, so a check costs the same at a thousand
 customers and at a million; `normalize.compare` then judges each candidate.
 """
+import functools
 import hashlib
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import BigInteger, bindparam, select, text
+from sqlalchemy.orm import joinedload
 
-from models import Opportunity, OpportunityPhone, OpportunityTerm
+from models import Opportunity, OpportunityTerm
 
 from . import normalize
 
 POSTINGS_LIMIT = 5000  # a term with more postings than this is too common to narrow anything
 CANDIDATE_LIMIT = 400  # candidates judged per check; beyond it the answer says "refine"
+# Of which found only by containing a keyword's bigrams (瑞丽 in 10,000 names): the answer is
+# "refine" anyway, and each judged hit is a loaded record (p95 of a check at a million).
+KEYWORD_LIMIT = 100
 _ORDER = {normalize.DUPLICATE: 0, normalize.REVIEW: 1}
 
 
@@ -80,6 +84,44 @@ def _postings(session, term, limit=POSTINGS_LIMIT + 1):
     ).all()
 
 
+# The candidate queries as SQL text with bound parameters: a check runs several, and
+# building them as expressions (an IN of hundreds of literals, an EXISTS per bigram) cost
+# more than running them. Portable between SQLite and PostgreSQL.
+_EXACT_SQL = text(
+    "SELECT opportunity_id FROM opportunity_term WHERE term IN :terms LIMIT :limit"
+).bindparams(bindparam("terms", expanding=True, type_=BigInteger))
+_JUDGE_SQL = text(
+    "SELECT o.id, o.name_folded, o.name_core, o.norm_province, o.norm_city, o.norm_district,"
+    " p.field, p.kind, p.local, p.area_code"
+    " FROM opportunity o LEFT OUTER JOIN opportunity_phone p ON p.opportunity_id = o.id"
+    " WHERE o.id IN :ids ORDER BY o.id, p.id"
+).bindparams(bindparam("ids", expanding=True))
+_HITS = (select(Opportunity).where(Opportunity.id.in_(bindparam("ids", expanding=True)))
+         .options(joinedload(Opportunity.owner)))
+
+
+@functools.lru_cache(maxsize=64)
+def _counts_sql(n):
+    """How many postings each of n terms has, each counted up to :cap, in one row."""
+    parts = [f"(SELECT count(*) FROM (SELECT 1 FROM opportunity_term WHERE term = :t{i} LIMIT :cap) AS c{i})"
+             for i in range(n)]
+    return text("SELECT " + ", ".join(parts)).bindparams(
+        *[bindparam(f"t{i}", type_=BigInteger) for i in range(n)])
+
+
+@functools.lru_cache(maxsize=64)
+def _keyword_sql(n):
+    """The first postings (:base of them) of the rarest term :t0 that the n-1 others also hold."""
+    exists_parts = "".join(
+        f" AND EXISTS (SELECT 1 FROM opportunity_term t{i} WHERE t{i}.term = :t{i}"
+        f" AND t{i}.opportunity_id = b.opportunity_id)" for i in range(1, n))
+    return text(
+        "SELECT b.opportunity_id FROM (SELECT opportunity_id FROM opportunity_term WHERE term = :t0"
+        " ORDER BY opportunity_id LIMIT :base) AS b WHERE 1 = 1" + exists_parts +
+        " ORDER BY b.opportunity_id LIMIT :limit"
+    ).bindparams(*[bindparam(f"t{i}", type_=BigInteger) for i in range(n)])
+
+
 def _exact_candidates(session, keys):
     core = keys["company_key"].core
     terms = [t for t in normalize.index_terms(keys) if t[:2] in ("n:", "d:", "p:")]
@@ -87,49 +129,90 @@ def _exact_candidates(session, keys):
     if not terms:
         return set()
     hashes = list({term_hash(t) for t in terms})
-    return set(session.scalars(
-        select(OpportunityTerm.opportunity_id).where(OpportunityTerm.term.in_(hashes)).limit(POSTINGS_LIMIT)
-    ))
+    return set(session.scalars(_EXACT_SQL, {"terms": hashes, "limit": POSTINGS_LIMIT}))
 
 
-def _keyword_candidates(session, core):
-    """Names that contain every bigram of the keyword: start from the rarest bigram."""
+def _keyword_candidates(session, core, limit=CANDIDATE_LIMIT):
+    """Names that contain every bigram of the keyword, the first `limit` by id, and whether
+    there were more (or the rarest bigram was too common to look at whole).
+
+    Two statements whatever the keyword's length: the bigrams' posting counts (capped),
+    then the rarest bigram's postings (its first POSTINGS_LIMIT) that every other bigram
+    also holds, tested rarest first by index lookups, in the database.
+    """
     grams = ["g:" + g for g in normalize.name_grams(core)]
     if not grams:
         return set(), False
-    lists = sorted((_postings(session, g) for g in grams), key=len)
-    smallest = lists[0]
-    truncated = len(smallest) > POSTINGS_LIMIT
-    ids = set(smallest[:POSTINGS_LIMIT])
-    for gram in grams[1:] if len(grams) > 1 else []:
-        if not ids:
-            break
-        ids &= set(session.scalars(
-            select(OpportunityTerm.opportunity_id).where(
-                OpportunityTerm.term == term_hash(gram), OpportunityTerm.opportunity_id.in_(list(ids)))
-        ))
-    return ids, truncated
+    hashes = list(dict.fromkeys(term_hash(g) for g in grams))
+    if len(hashes) == 1:
+        counts = [0]  # no need to count: its postings are the answer
+    else:
+        params = {f"t{i}": h for i, h in enumerate(hashes)}
+        params["cap"] = POSTINGS_LIMIT + 1
+        counts = list(session.execute(_counts_sql(len(hashes)), params).one())
+        if min(counts) == 0:
+            return set(), False
+    order = sorted(range(len(hashes)), key=counts.__getitem__)
+    truncated = counts[order[0]] > POSTINGS_LIMIT
+    params = {f"t{i}": hashes[j] for i, j in enumerate(order)}
+    params.update(base=POSTINGS_LIMIT, limit=limit + 1)
+    ids = session.scalars(_keyword_sql(len(hashes)), params).all()
+    if len(ids) > limit:
+        ids, truncated = ids[:limit], True
+    return set(ids), truncated
+
+
+def _judge(session, keys, ids):
+    """{id: Match} of the candidates that `compare` finds in common with the query.
+
+    Compared from the normalised columns and phone rows (one statement, no ORM objects);
+    only the hits are loaded as Opportunity objects, by the caller.
+    """
+    stored = {}
+    for oid, folded, core, province, city, district, field_name, kind, local, area_code in session.execute(
+            _JUDGE_SQL, {"ids": list(ids)}):
+        keys_of = stored.get(oid)
+        if keys_of is None:
+            keys_of = stored[oid] = {
+                "company_key": normalize.CompanyKey(folded=folded, core=core, province=province, city=city,
+                                                    district=district),
+                "phone_keys": [], "fax_keys": []}
+        if local is not None:
+            (keys_of["fax_keys"] if field_name == "fax" else keys_of["phone_keys"]).append(
+                normalize.PhoneKey(local=local, area_code=area_code or None, kind=kind))
+    matches = {}
+    for oid, candidate in stored.items():
+        match = normalize.compare(keys, candidate)
+        if match is not None:
+            matches[oid] = match
+    return matches
 
 
 def check(session, company=None, province=None, city=None, phone=None, fax=None, mobile=None, exclude_id=None):
-    """The duplicate-check result for these details: verdict and every hit, worst first."""
+    """The duplicate-check result for these details: verdict and every hit, worst first.
+
+    Candidates: every record sharing an exact term (trade name, one-edit neighbour, name
+    inside the query's, phone), then up to KEYWORD_LIMIT names containing the keyword, at
+    most CANDIDATE_LIMIT in all; the exact ones are never the ones left out.
+    """
     keys = query_keys(company, province, city, phone, fax, mobile)
-    ids = _exact_candidates(session, keys)
-    keyword_ids, truncated = _keyword_candidates(session, keys["company_key"].core)
-    ids |= keyword_ids
-    ids.discard(exclude_id)
-    if len(ids) > CANDIDATE_LIMIT:
-        ids, truncated = set(sorted(ids)[:CANDIDATE_LIMIT]), True
+    exact = _exact_candidates(session, keys)
+    keyword, truncated = _keyword_candidates(session, keys["company_key"].core, limit=KEYWORD_LIMIT)
+    exact.discard(exclude_id)
+    keyword.discard(exclude_id)
+    if len(exact) > CANDIDATE_LIMIT:
+        exact, truncated = set(sorted(exact)[:CANDIDATE_LIMIT]), True
+    extra = sorted(keyword - exact)
+    room = CANDIDATE_LIMIT - len(exact)
+    if len(extra) > room:
+        extra, truncated = extra[:room], True
+    ids = exact.union(extra)
     hits = []
     if ids:
-        candidates = session.scalars(
-            select(Opportunity).where(Opportunity.id.in_(list(ids)))
-            .options(selectinload(Opportunity.phones), selectinload(Opportunity.owner))
-        ).all()
-        for candidate in candidates:
-            match = normalize.compare(keys, stored_keys(candidate))
-            if match is not None:
-                hits.append(Hit(candidate, match))
+        matches = _judge(session, keys, ids)
+        if matches:
+            candidates = session.scalars(_HITS, {"ids": list(matches)}).all()
+            hits = [Hit(candidate, matches[candidate.id]) for candidate in candidates]
     hits.sort(key=lambda h: (_ORDER[h.match.verdict], -h.match.score, h.opportunity.id))
     return CheckResult(verdict=normalize.verdict(h.match for h in hits), hits=hits, truncated=truncated)
 

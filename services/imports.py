@@ -1,0 +1,880 @@
+"""Importing customers from a spreadsheet (`flask opportunities import / check`, CONTRACT.md).
+
+A file is a .csv (UTF-8 with or without BOM, or GB18030 as Excel saves it in China) or
+an .xlsx (the first sheet). The first row names the columns, in English or Chinese
+(`HEADERS`); unknown columns are ignored, a company column is required. Blank rows are
+skipped; a row's number is its position after the header (row 1 is the spreadsheet's
+line 2 when there are no multi-line cells).
+
+Every row goes through the same rules as a salesperson's entry: `opportunities.validate`,
+then the one duplicate-check engine (`dedup.check`) against the database, and the same
+normalisation and comparison (`normalize.index_terms` + `normalize.compare`) against the
+earlier rows of the file itself, held in an in-memory inverted index (`FileIndex`).
+
+- `check_file` imports nothing: one result per row, in order (the API's duplicate-check
+  shape plus `"row"`; a row that fails validation has verdict `invalid` and `errors`).
+- `import_file` writes, in one transaction under the `LibraryLock`, every row that is
+  `new` or `review`; `duplicate` and invalid rows (and rows beyond an owner's library
+  cap) are not written. A report beside the file (FILE.report.csv, UTF-8 with BOM so
+  that Excel opens it) lists every row not imported and every `review` row, with the
+  reason and what it matched. Any exception (or Ctrl-C) rolls the whole file back.
+- `skip_check=True` is the migration fast path: the file is trusted (no duplicate
+  check, in the database or in the file), rows are still validated, normalised and
+  indexed, and written in bulk (batches of `BATCH` rows, ids allocated up front), with
+  the normalising spread over worker processes for large files.
+
+Where imported rows live: `owner` (a login) puts them in that user's library (rows
+beyond the library cap are refused with reason "library full"); otherwise `pool`:
+`public` (public_pool), `telesales`, `industry`, or `agent_admin`, which needs
+`department`: the agent company whose agent-admin pool receives them (a PATH as in
+`departments create`; a department below a company means its company).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import json
+import multiprocessing
+import os
+import struct
+import sys
+import time
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, insert, select, text, update
+
+from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
+                    ReviewConfirmation)
+
+from . import accounts, clock, dedup, normalize, opportunities
+from .errors import RuleViolation
+
+FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "address", "contact",
+          "industry", "source", "email", "key_customer")
+HEADERS = {
+    "company": ("company", "company name", "companyname", "name", "公司名称", "公司", "企业名称", "客户名称", "单位名称"),
+    "phone": ("phone", "landline", "tel", "telephone", "电话", "固定电话", "座机", "联系电话"),
+    "fax": ("fax", "传真"),
+    "mobile": ("mobile", "cell", "手机", "手机号", "手机号码", "移动电话"),
+    "province": ("province", "省份", "省"),
+    "city": ("city", "城市", "市"),
+    "district": ("district", "county", "区县", "区/县", "区", "县"),
+    "address": ("address", "地址", "详细地址"),
+    "contact": ("contact", "contact person", "联系人"),
+    "industry": ("industry", "行业"),
+    "source": ("source", "information source", "信息来源", "来源"),
+    "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
+    "key_customer": ("key_customer", "key customer", "重点客户"),
+}
+_HEADER_INDEX = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
+_TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
+POOLS = {"public": "public_pool", "agent_admin": "agent_admin_pool", "telesales": "telesales",
+         "industry": "industry"}
+LIBRARY_ROLES = ("salesperson", "supervisor", "manager")
+BATCH = 5000  # rows per bulk insert on the fast path
+CHUNK = 2000  # rows per task sent to a normalising worker
+PARALLEL_FROM = 20000  # rows (estimated) from which the fast path normalises in worker processes
+WORKERS = None  # normalising processes; None: one per core but the writer's
+SQLITE_IMPORT_CACHE_KIB = 1024 * 1024  # page cache for a fast import on SQLite (the term index fits)
+REPORT_COLUMNS = ("row", "verdict", "reason", "company", "matched", "imported")
+_REPORT_TEXT_MAX = 300
+_FIELD_SIZE_MAX = 256 * 1024 * 1024
+_ORDER = {normalize.DUPLICATE: 0, normalize.REVIEW: 1}
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as customers: the one-line message says why."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+def _header_name(cell):
+    name = unicodedata.normalize("NFKC", str(cell or "")).strip().strip("*＊").strip().lower()
+    return _HEADER_INDEX.get(name) or _HEADER_INDEX.get(name.replace("_", " ")) or _HEADER_INDEX.get(
+        "".join(name.split()))
+
+
+def _cell_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def detect_encoding(path):
+    """'utf-8-sig' or 'gb18030': the first that decodes the whole file strictly.
+
+    Read in blocks with incremental decoders, so a large file is never held whole.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ImportFileError(_l("%(file)s is UTF-16 text: save it as CSV (UTF-8) or .xlsx.", file=path.name))
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(1 << 20):
+                    if b"\x00" in block:
+                        raise ImportFileError(_l("%(file)s is not a text file in UTF-8 or GB18030 (it holds NUL "
+                                                 "bytes); save it as CSV (UTF-8) or .xlsx.", file=path.name))
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise ImportFileError(_l("%(file)s is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or .xlsx.",
+                             file=path.name))
+
+
+class RowReader:
+    """The rows of a .csv or .xlsx file as {field: text}, after its header row.
+
+    Opening reads the header (and, for a CSV, checks the encoding of the whole file):
+    any problem is an ImportFileError before a single row is returned.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ImportFileError(_l("%(file)s: no such file.", file=str(path)))
+        suffix = self.path.suffix.lower()
+        if suffix == ".csv":
+            self.kind = "csv"
+            self.encoding = detect_encoding(self.path)
+            self.estimate = self._count_lines() - 1
+            header = next(self._csv_rows(), None)
+        elif suffix in (".xlsx", ".xlsm"):
+            self.kind = "xlsx"
+            self.encoding = None
+            header = self._open_xlsx()
+        else:
+            raise ImportFileError(_l("%(file)s: only .csv and .xlsx files can be imported.", file=self.path.name))
+        self.columns = self._map_header(header or [])
+
+    def _count_lines(self):
+        count, last = 0, b"\n"
+        with open(self.path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                count += block.count(b"\n")
+                last = block[-1:]
+        return count + (last != b"\n")
+
+    def _csv_rows(self):
+        if csv.field_size_limit() < _FIELD_SIZE_MAX:
+            csv.field_size_limit(_FIELD_SIZE_MAX)  # a huge cell is a row to refuse, not a file to give up on
+        with open(self.path, encoding=self.encoding, newline="") as handle:
+            try:
+                yield from csv.reader(handle)
+            except csv.Error as error:
+                raise ImportFileError(_l("%(file)s is not a CSV file we can read: %(error)s",
+                                         file=self.path.name, error=str(error))) from None
+
+    def _open_xlsx(self):
+        import openpyxl
+
+        try:
+            self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            sheet = self._workbook.worksheets[0]
+            self.estimate = max((sheet.max_row or 1) - 1, 0)
+            self._sheet_rows = sheet.iter_rows(values_only=True)
+            header = next(self._sheet_rows, None)
+        except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, OSError, EOFError) as error:
+            raise ImportFileError(_l("%(file)s is not an .xlsx workbook we can read (%(error)s).",
+                                     file=self.path.name, error=type(error).__name__)) from None
+        except Exception as error:  # openpyxl's own exceptions, XML parser errors
+            raise ImportFileError(_l("%(file)s is not an .xlsx workbook we can read (%(error)s).",
+                                     file=self.path.name, error=type(error).__name__)) from None
+        return [_cell_text(v) for v in header] if header else None
+
+    def _map_header(self, header):
+        columns = {}
+        for index, cell in enumerate(header):
+            name = _header_name(cell)
+            if name and name not in columns:
+                columns[name] = index
+        if "company" not in columns:
+            raise ImportFileError(_l("%(file)s has no company column: the first row must name the columns, one of "
+                                     "them \"company\" or \"公司名称\".", file=self.path.name))
+        return columns
+
+    def __iter__(self):
+        """(row number, {field: text}) for each non-blank row after the header."""
+        if self.kind == "csv":
+            rows = self._csv_rows()
+            next(rows, None)
+            cells = rows
+        else:
+            cells = self._xlsx_cells()
+        columns = list(self.columns.items())
+        number = 0
+        for raw in cells:
+            number += 1
+            if self.kind == "xlsx":
+                raw = [_cell_text(v) for v in raw]
+            if not any(c.strip() for c in raw if c):
+                continue
+            width = len(raw)
+            yield number, {name: (raw[i].strip() if i < width else "") for name, i in columns}
+
+    def _xlsx_cells(self):
+        try:
+            yield from self._sheet_rows
+        except Exception as error:
+            raise ImportFileError(_l("%(file)s is not an .xlsx workbook we can read (%(error)s).",
+                                     file=self.path.name, error=type(error).__name__)) from None
+        finally:
+            self._workbook.close()
+
+
+# ---------------------------------------------------------------------------
+# One row: validation and keys (pure but for the lazy messages, which need the app context)
+
+def row_input(values):
+    values = dict(values)
+    values["key_customer"] = values.get("key_customer", "").strip().lower() in _TRUE
+    return opportunities.OpportunityInput.from_mapping(values)
+
+
+def row_problems(data, sources):
+    """{field: message} of a row: `opportunities.validate`, and an unknown information source."""
+    problems = {name: str(message) for name, message in opportunities.validate(data).items()}
+    if data.source and data.source not in sources and "source" not in problems:
+        problems["source"] = str(_l("Choose an information source from the list."))
+    return problems
+
+
+def row_keys(data):
+    return dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
+
+
+def _truncate(value, limit=_REPORT_TEXT_MAX):
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------------------
+# Duplicates inside the file
+
+@dataclass
+class FileRow:
+    row: int
+    company: str
+    keys: dict
+    opportunity_id: int | None = None  # set once imported
+
+
+class FileIndex:
+    """The earlier rows of a file, searched as `dedup.check` searches the database.
+
+    The same terms (`normalize.index_terms`: exact trade name, one-edit neighbours,
+    bigrams, phone locals) in a dict term -> row numbers, the same candidate rules
+    (exact terms and name substrings; every bigram of a keyword) and the same
+    judgement (`normalize.compare`).
+    """
+
+    def __init__(self):
+        self.postings: dict[str, set[int]] = {}
+        self.rows: dict[int, FileRow] = {}
+
+    def add(self, file_row):
+        self.rows[file_row.row] = file_row
+        for term in normalize.index_terms(file_row.keys):
+            self.postings.setdefault(term, set()).add(file_row.row)
+
+    def _candidates(self, keys):
+        core = keys["company_key"].core
+        terms = [t for t in normalize.index_terms(keys) if t[:2] in ("n:", "d:", "p:")]
+        if core:
+            terms += ["n:" + piece for piece in normalize.name_substrings(core)]
+        found = set()
+        for term in terms:
+            found |= self.postings.get(term, set())
+        grams = ["g:" + g for g in normalize.name_grams(core)]
+        if grams:
+            lists = sorted((self.postings.get(g, set()) for g in grams), key=len)
+            keyword = lists[0].intersection(*lists[1:]) if lists[0] else set()
+            extra = sorted(keyword - found)[: max(dedup.CANDIDATE_LIMIT - len(found), 0)]
+            found.update(extra)
+        return found
+
+    def matches(self, keys):
+        out = []
+        for number in sorted(self._candidates(keys)):
+            earlier = self.rows[number]
+            match = normalize.compare(keys, earlier.keys)
+            if match is not None:
+                out.append((earlier, match))
+        return out
+
+
+def file_match_json(earlier, match):
+    return {
+        "opportunity_id": earlier.opportunity_id,
+        "company": earlier.company,
+        "location": "file",
+        "owner": None,
+        "matched_on": list(match.matched_on),
+        "score": round(match.score, 2),
+        "verdict": match.verdict,
+        "reasons": list(match.reasons),
+        "row": earlier.row,
+    }
+
+
+def _sort_matches(matches):
+    matches.sort(key=lambda m: (_ORDER[m["verdict"]], -m["score"], m["location"] == "file",
+                                m.get("row") or 0, m["opportunity_id"] or 0))
+    return matches
+
+
+def _verdict(matches):
+    verdicts = {m["verdict"] for m in matches}
+    if normalize.DUPLICATE in verdicts:
+        return normalize.DUPLICATE
+    return normalize.REVIEW if verdicts else normalize.NEW
+
+
+def _active_sources(session):
+    return dict(session.execute(select(InfoSource.name, InfoSource.id).where(InfoSource.active.is_(True))).all())
+
+
+def _checked_rows(session, reader, imported_ids=None):
+    """(row, data, keys, result dict, problems) for every row, checked against the database
+    and the earlier rows. `imported_ids`: ids this run wrote, reported as rows of the file."""
+    sources = _active_sources(session)
+    index = FileIndex()
+    for number, values in reader:
+        if imported_ids is None and number % 500 == 0:
+            session.expunge_all()  # a check only reads: keep the identity map small on long files
+        data = row_input(values)
+        problems = row_problems(data, sources)
+        if problems:
+            yield number, data, None, {"row": number, "verdict": "invalid", "matches": [], "errors": problems}, \
+                problems
+            continue
+        keys = row_keys(data)
+        checked = dedup.check(session, company=data.company, province=data.province, city=data.city,
+                              phone=data.phone, fax=data.fax, mobile=data.mobile)
+        matches = [dedup.hit_json(h) for h in checked.hits
+                   if imported_ids is None or h.opportunity.id not in imported_ids]
+        file_row = FileRow(number, data.company, keys)
+        matches += [file_match_json(earlier, match) for earlier, match in index.matches(keys)]
+        index.add(file_row)
+        result = {"row": number, "verdict": _verdict(matches), "matches": _sort_matches(matches)}
+        if checked.truncated:
+            result["truncated"] = True
+        yield number, data, file_row, result, None
+
+
+def check_file(session, path):
+    """The duplicate-check result of every data row of the file, in order; imports nothing.
+
+    Yields {"row", "verdict", "matches"} (as CONTRACT.md; a match of an earlier row of the
+    file has location "file", "row" and opportunity_id null), or for a row that fails
+    validation {"row", "verdict": "invalid", "matches": [], "errors": {field: message}}.
+    Raises ImportFileError when the file cannot be read.
+    """
+    reader = RowReader(path)
+    for _number, _data, _file_row, result, _problems in _checked_rows(session, reader):
+        yield result
+
+
+# ---------------------------------------------------------------------------
+# Importing
+
+@dataclass
+class ImportSummary:
+    path: Path
+    report_path: Path | None = None
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    review: int = 0
+    library_full: int = 0
+    seconds: float = 0.0
+    report_rows: list = field(default_factory=list)
+
+    @property
+    def rate(self):
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self):
+        return {"read": self.read, "imported": self.imported, "duplicates": self.duplicates,
+                "invalid": self.invalid, "review": self.review, "library_full": self.library_full,
+                "seconds": round(self.seconds, 3), "rows_per_second": round(self.rate, 1),
+                "report": str(self.report_path) if self.report_path else None}
+
+    def line(self):
+        return (f"read {self.read}, imported {self.imported}, duplicates {self.duplicates}, "
+                f"invalid {self.invalid}, review {self.review}, library full {self.library_full}; "
+                f"{self.seconds:.2f} s, {self.rate:.0f} rows/s")
+
+
+def report_path_for(path):
+    path = Path(path)
+    return path.with_name(path.name + ".report.csv")
+
+
+def _describe(match):
+    if match["location"] == "file":
+        where = str(_l("row %(row)d of this file", row=match["row"]))
+    else:
+        where = f"#{match['opportunity_id']} {str(opportunities.LOCATION_LABELS[match['location']])}"
+        if match["owner"]:
+            where += f" {match['owner']}"
+    return f"{match['company']} ({where})"
+
+
+def _report_row(number, verdict, reason, company, matched=(), imported=False):
+    return {"row": number, "verdict": verdict, "reason": _truncate(reason), "company": _truncate(company or ""),
+            "matched": _truncate("; ".join(_describe(m) for m in matched), 2000),
+            "imported": "yes" if imported else "no"}
+
+
+def _match_reason(matches, verdict):
+    chosen = [m for m in matches if m["verdict"] == verdict][:3]
+    return "; ".join("; ".join(m["reasons"]) for m in chosen)
+
+
+def write_report(path, rows):
+    """The report CSV: UTF-8 with BOM (Excel), written whole then moved into place."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(tmp, path)
+
+
+@dataclass
+class Target:
+    """Where imported rows go: location, owner and department ids (plain values, no ORM objects)."""
+
+    location: str
+    owner_id: int | None = None
+    owner_login: str | None = None
+    department_id: int | None = None
+    cap: int | None = None
+    size: int = 0
+
+    def full(self):
+        return self.cap is not None and self.size >= self.cap
+
+
+def resolve_target(session, pool=None, owner=None, department=None):
+    """The Target of `--owner LOGIN` or `--pool NAME [--department PATH]`; RuleViolation if unusable."""
+    if owner and pool:
+        raise RuleViolation(_l("Give either an owner or a pool, not both."), field="pool")
+    if owner:
+        user = accounts.find_user(session, owner)
+        if user is None:
+            raise RuleViolation(_l("No such user: %(login)s", login=owner), field="owner")
+        if user.role not in LIBRARY_ROLES or not user.active:
+            raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
+                                   "own customers.", login=user.login), field="owner")
+        if department:
+            raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
+        return Target("library", owner_id=user.id, owner_login=user.login, department_id=user.department_id,
+                      cap=opportunities.library_cap(user), size=opportunities.library_size(session, user))
+    pool = pool or "public"
+    if pool not in POOLS:
+        raise RuleViolation(_l("Unknown pool: %(pool)s", pool=pool), field="pool")
+    if pool == "agent_admin":
+        if not department:
+            raise RuleViolation(_l("The agent-admin pool belongs to an agent company: name it with --department."),
+                                field="department")
+        from . import departments as departments_service
+
+        node = departments_service.resolve_path(session, department)
+        if node.depth == 0:
+            raise RuleViolation(_l("The head office has no agent-admin pool: name an agent company."),
+                                field="department")
+        company_id = node.company_id
+        return Target("agent_admin_pool", department_id=company_id)
+    if department:
+        raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
+    return Target(POOLS[pool])
+
+
+def _take_lock(session):
+    session.execute(update(LibraryLock).where(LibraryLock.id == 1).values(counter=LibraryLock.counter + 1))
+
+
+def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
+                progress=None, report=True):
+    """Import the file in one transaction (committed here); returns an ImportSummary.
+
+    Raises ImportFileError (file unreadable) or RuleViolation (bad target) with nothing
+    written; any other exception rolls everything back and propagates.
+    """
+    started = time.perf_counter()
+    reader = RowReader(path)
+    summary = ImportSummary(Path(path))
+    try:
+        target = resolve_target(session, pool=pool, owner=owner, department=department)
+        _take_lock(session)
+        if target.owner_id is not None:  # counted again under the lock
+            target.size = session.scalar(select(func.count()).select_from(Opportunity)
+                                         .where(Opportunity.owner_id == target.owner_id))
+        if skip_check:
+            _import_fast(session, reader, target, actor, summary, progress)
+        else:
+            _import_checked(session, reader, target, actor, summary, progress)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    summary.seconds = time.perf_counter() - started
+    if report:
+        summary.report_path = report_path_for(path)
+        write_report(summary.report_path, summary.report_rows)
+    return summary
+
+
+def _import_checked(session, reader, target, actor, summary, progress):
+    """Row by row: validate, check (database and earlier rows), insert what may be entered."""
+    imported_ids = set()
+    actor_ref = SimpleNamespace(id=target.owner_id, department_id=target.department_id)
+    department_ref = SimpleNamespace(id=target.department_id) if target.department_id else None
+    created_by_id = actor.id if actor is not None else None
+    done = 0
+    for number, data, file_row, result, problems in _checked_rows(session, reader, imported_ids):
+        summary.read += 1
+        done += 1
+        if progress and done % 100 == 0:
+            progress(100, reader.estimate)
+        if problems:
+            summary.invalid += 1
+            summary.report_rows.append(_report_row(number, "invalid", "; ".join(problems.values()), data.company))
+            continue
+        verdict, matches = result["verdict"], result["matches"]
+        if verdict == normalize.DUPLICATE:
+            summary.duplicates += 1
+            summary.report_rows.append(_report_row(number, verdict, _match_reason(matches, verdict),
+                                                   data.company, [m for m in matches if m["verdict"] == verdict]))
+            continue
+        if target.full():
+            summary.library_full += 1
+            summary.report_rows.append(_report_row(
+                number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), data.company))
+            continue
+        opportunity = opportunities._insert(session, actor_ref if target.owner_id else None, data,
+                                            target.location, department_ref)
+        opportunity.created_by_id = created_by_id
+        imported_ids.add(opportunity.id)
+        file_row.opportunity_id = opportunity.id
+        target.size += 1
+        summary.imported += 1
+        if verdict == normalize.REVIEW:
+            summary.review += 1
+            resembled = [{"opportunity_id": m["opportunity_id"], "company": m["company"], "score": m["score"],
+                          **({"row": m["row"]} if m["location"] == "file" else {})} for m in matches]
+            session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
+                                           resembled=json.dumps(resembled, ensure_ascii=False),
+                                           created_at=clock.now()))
+            summary.report_rows.append(_report_row(number, verdict, _match_reason(matches, verdict), data.company,
+                                                   matches, imported=True))
+        if done % 500 == 0:  # keep the identity map small on long files
+            session.flush()
+            session.expunge_all()
+    if progress:
+        progress(done % 100, reader.estimate)
+
+
+# --- the fast path ------------------------------------------------------------
+
+_blake2b = hashlib.blake2b
+_HASH_CACHE: dict[str, int] = {}  # bigram and other shared terms -> hash (a small vocabulary)
+
+
+def term_hashes(terms):
+    """`dedup.term_hash` of many terms at once (one unpack), the frequent bigram terms cached."""
+    out = []
+    todo = []
+    for term in terms:
+        if term[0] == "g":
+            cached = _HASH_CACHE.get(term)
+            if cached is None:
+                cached = _HASH_CACHE[term] = dedup.term_hash(term)
+            out.append(cached)
+        else:
+            out.append(None)
+            todo.append(term)
+    if todo:
+        digests = b"".join([_blake2b(t.encode(), digest_size=8).digest() for t in todo])
+        values = iter(struct.unpack(f">{len(todo)}q", digests))
+        out = [next(values) if v is None else v for v in out]
+    return out
+
+
+_SIMPLE_MOBILE_CACHE = {}
+
+
+def fast_keys(data):
+    """`row_keys(data)`, with the phone and mobile parsed apart when that gives the same keys.
+
+    `dedup.query_keys` joins phone and mobile with "/", which sends every row with both down
+    the phone parser's general path; a plain 11-digit mobile after the phone adds just its
+    own key there, so parsing it alone (the fast path of the parser) is the same.
+    """
+    phone, mobile = data.phone, data.mobile
+    if phone and mobile and len(mobile) == 11 and mobile.isdigit() and mobile[0] == "1":
+        mobile_keys = normalize.phone_keys(mobile)
+        if len(mobile_keys) == 1 and mobile_keys[0].kind == "mobile":
+            keys = normalize.record_keys(company=data.company, province=data.province, city=data.city,
+                                         phone=phone, fax=data.fax)
+            if mobile_keys[0] not in keys["phone_keys"]:
+                keys["phone_keys"] = keys["phone_keys"] + mobile_keys
+            return keys
+    if not data.province and not data.city:  # the key `validate` just computed (cached), without a place
+        phones = "/".join(p for p in (phone, mobile) if p)
+        return {"company_key": normalize.company_key(data.company), "phone_keys": normalize.phone_keys(phones),
+                "fax_keys": normalize.phone_keys(data.fax)}
+    return row_keys(data)
+
+
+_SOURCES: dict[str, int] = {}
+
+
+def _prepare(values):
+    """One row for the fast path: (problems or None, company, opportunity values, phone tuples, term hashes)."""
+    data = row_input(values)
+    problems = row_problems(data, _SOURCES)
+    if problems:
+        return problems, data.company, None, None, None
+    keys = fast_keys(data)
+    ck = keys["company_key"]
+    # in _OPPORTUNITY_COLUMNS' order, without id and the columns every row shares
+    row = (data.company, data.province or ck.province, data.city or ck.city, data.district or ck.district,
+           data.address, data.contact, data.phone, data.mobile, data.fax, data.email, data.industry,
+           _SOURCES.get(data.source) if data.source else None, data.key_customer,
+           ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district)
+    phones = [(field_name, k.kind, k.local, k.area_code or "")
+              for field_name, key_list in (("phone", keys["phone_keys"]), ("fax", keys["fax_keys"]))
+              for k in key_list]
+    return None, data.company, row, phones, term_hashes(normalize.index_terms(keys))
+
+
+def _prepare_chunk(chunk):
+    return [(number, *_prepare(values)) for number, values in chunk]
+
+
+def _worker_init(app, sources):
+    global _SOURCES
+    _SOURCES = sources
+    app.app_context().push()  # the validation messages are lazy strings: str() them here
+
+
+def _chunks(reader, size=None):
+    size = size or CHUNK
+    chunk = []
+    for item in reader:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _IdAllocator:
+    """Ids for the opportunities of a batch, allocated before the insert so that the phone
+    and term rows need no flush: max(id)+1 on SQLite (one writer, and we hold the lock),
+    the id sequence on PostgreSQL (safe beside any other writer)."""
+
+    def __init__(self, session):
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self.next_id = None
+
+    def take(self, n):
+        if n == 0:
+            return []
+        if self.dialect == "postgresql":
+            return list(self.session.scalars(text(
+                "SELECT nextval(pg_get_serial_sequence('opportunity', 'id')) FROM generate_series(1, :n)"),
+                {"n": n}))
+        if self.next_id is None:
+            self.next_id = (self.session.scalar(select(func.max(Opportunity.id))) or 0) + 1
+        ids = list(range(self.next_id, self.next_id + n))
+        self.next_id += n
+        return ids
+
+
+_OPPORTUNITY_COLUMNS = ("id", "company", "province", "city", "district", "address", "contact", "phone", "mobile",
+                        "fax", "email", "industry", "source_id", "key_customer", "location", "owner_id",
+                        "department_id", "entered_at", "created_at", "created_by_id", "name_folded", "name_core",
+                        "norm_province", "norm_city", "norm_district")
+_PHONE_COLUMNS = ("opportunity_id", "field", "kind", "local", "area_code")
+_TERM_COLUMNS = ("term", "opportunity_id")
+_INDEXED_TABLES = ("opportunity", "opportunity_phone", "opportunity_term")
+
+
+class _BulkWriter:
+    """Writes prepared rows in the session's transaction, by the fastest means of the database:
+    the driver's executemany of tuples on SQLite (values passed through the columns' bind
+    processors, as SQLAlchemy would), COPY on PostgreSQL, an executemany insert elsewhere."""
+
+    def __init__(self, session):
+        self.session = session
+        self.connection = session.connection()
+        self.dialect = self.connection.dialect
+        self.name = self.dialect.name
+
+    def _processors(self, table, columns):
+        return [table.c[name].type._cached_bind_processor(self.dialect) for name in columns]
+
+    def write(self, model, columns, rows):
+        if not rows:
+            return
+        table = model.__table__
+        if self.name == "sqlite":
+            processors = self._processors(table, columns)
+            if any(processors):
+                pairs = [(i, p) for i, p in enumerate(processors) if p]
+                rows = [list(r) for r in rows]
+                for r in rows:
+                    for i, p in pairs:
+                        r[i] = p(r[i])
+            cursor = self.connection.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                                   f"VALUES ({', '.join('?' * len(columns))})", rows)
+            finally:
+                cursor.close()
+        elif self.name == "postgresql":
+            cursor = self.connection.connection.driver_connection.cursor()
+            try:
+                with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+            finally:
+                cursor.close()
+        else:
+            self.connection.execute(insert(table), [dict(zip(columns, r)) for r in rows])
+
+    # --- secondary indexes, dropped for the load of an empty table and built once at the end
+
+    def secondary_indexes(self):
+        """[(name, CREATE statement)] of the secondary indexes of the opportunity tables."""
+        if self.name == "sqlite":
+            return list(self.connection.execute(text(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                "AND tbl_name IN ('opportunity', 'opportunity_phone', 'opportunity_term')")).all())
+        if self.name == "postgresql":
+            return list(self.connection.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND tablename IN ('opportunity', 'opportunity_phone', 'opportunity_term') "
+                "AND indexname NOT IN (SELECT conname FROM pg_constraint)")).all())
+        return []
+
+    def drop_indexes(self, indexes):
+        for name, _sql in indexes:
+            self.connection.execute(text(f'DROP INDEX "{name}"'))
+
+    def create_indexes(self, indexes):
+        for _name, sql in indexes:
+            self.connection.execute(text(sql))
+        if self.name == "postgresql":
+            for table in _INDEXED_TABLES:
+                self.connection.execute(text(f"ANALYZE {table}"))
+
+
+def _import_fast(session, reader, target, actor, summary, progress):
+    """Trust the file: validate, normalise, index and write in bulk, without duplicate checks.
+
+    Into an empty opportunity table (a migration) with a large file, the secondary indexes
+    are dropped for the load and built again at its end, in the same transaction.
+    """
+    global _SOURCES
+    _SOURCES = _active_sources(session)
+    writer = _BulkWriter(session)
+    sqlite = writer.name == "sqlite"
+    cache_before = None
+    if sqlite:
+        cache_before = writer.connection.exec_driver_sql("PRAGMA cache_size").scalar()
+        writer.connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+    deferred = []
+    if reader.estimate >= PARALLEL_FROM and session.scalar(select(Opportunity.id).limit(1)) is None:
+        deferred = writer.secondary_indexes()
+        writer.drop_indexes(deferred)
+    now = clock.now()
+    common = (target.location, target.owner_id, target.department_id, now, now,
+              actor.id if actor is not None else None)
+    ids = _IdAllocator(session)
+    pool = None
+    try:
+        if reader.estimate >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and sys.platform != "win32":
+            context = multiprocessing.get_context("fork")
+            # the writer keeps one core busy: the other cores normalise
+            pool = context.Pool(WORKERS or max(1, (os.cpu_count() or 2) - 1), initializer=_worker_init,
+                                initargs=(current_app._get_current_object(), _SOURCES))
+            prepared = pool.imap(_prepare_chunk, _chunks(reader), chunksize=1)
+        else:
+            prepared = map(_prepare_chunk, _chunks(reader))
+        batch = []
+        for results in prepared:
+            for item in results:
+                summary.read += 1
+                number, problems, company, row, phones, terms = item
+                if problems:
+                    summary.invalid += 1
+                    summary.report_rows.append(_report_row(number, "invalid", "; ".join(problems.values()), company))
+                    continue
+                if target.full():
+                    summary.library_full += 1
+                    summary.report_rows.append(_report_row(
+                        number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), company))
+                    continue
+                target.size += 1
+                batch.append((row, phones, terms))
+                if len(batch) >= BATCH:
+                    _write_batch(writer, batch, common, ids)
+                    summary.imported += len(batch)
+                    batch = []
+            if progress:
+                progress(len(results), reader.estimate)
+        if batch:
+            _write_batch(writer, batch, common, ids)
+            summary.imported += len(batch)
+        if deferred:
+            writer.create_indexes(deferred)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        if sqlite and cache_before is not None:
+            try:
+                writer.connection.exec_driver_sql(f"PRAGMA cache_size={int(cache_before)}")
+            except Exception:  # the connection is going away with the error that got us here
+                pass
+
+
+def _write_batch(writer, batch, common, ids):
+    opportunity_rows, phone_rows, term_rows = [], [], []
+    for opportunity_id, (row, phones, terms) in zip(ids.take(len(batch)), batch):
+        opportunity_rows.append((opportunity_id, *row[:13], *common, *row[13:]))
+        phone_rows.extend((opportunity_id, *phone) for phone in phones)
+        term_rows.extend((term, opportunity_id) for term in terms)
+    term_rows.sort()  # in the primary key's order: fewer index pages touched
+    writer.write(Opportunity, _OPPORTUNITY_COLUMNS, opportunity_rows)
+    writer.write(OpportunityPhone, _PHONE_COLUMNS, phone_rows)
+    writer.write(OpportunityTerm, _TERM_COLUMNS, term_rows)
