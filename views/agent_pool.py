@@ -5,7 +5,7 @@ opportunity is reassigned to a salesperson of the company (refused at the cap) o
 released to the public pool, one by one or in bulk; the ids of a bulk action are
 re-filtered through the scope, and every move goes through services/opportunities.
 """
-from flask import abort, flash, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.model.template import TemplateLinkRowAction
@@ -69,11 +69,11 @@ class AgentPoolView(ScopedModelView):
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
-        self._events = opportunities.last_abandon(db.session, [row.id for row in rows])
+        g.abandon_events = opportunities.last_abandon(db.session, [row.id for row in rows])  # per request
         return count, rows
 
     def abandon_events(self):
-        return getattr(self, "_events", {})
+        return g.get("abandon_events", {})
 
     def render(self, template, **kwargs):
         if template == self.details_template and kwargs.get("model") is not None:
