@@ -112,9 +112,12 @@ def _counts_sql(n):
 @functools.lru_cache(maxsize=64)
 def _keyword_sql(n):
     """The first postings (:base of them) of the rarest term :t0 that the n-1 others also hold."""
+    # Correlated scalar subqueries, not EXISTS: PostgreSQL turns EXISTS into semi-joins and
+    # then searches the join orders of n tables (10 ms of planning for a 0.4 ms query);
+    # these stay one index probe per posting, tested in the order given, as in SQLite.
     exists_parts = "".join(
-        f" AND EXISTS (SELECT 1 FROM opportunity_term t{i} WHERE t{i}.term = :t{i}"
-        f" AND t{i}.opportunity_id = b.opportunity_id)" for i in range(1, n))
+        f" AND (SELECT 1 FROM opportunity_term t{i} WHERE t{i}.term = :t{i}"
+        f" AND t{i}.opportunity_id = b.opportunity_id) = 1" for i in range(1, n))
     return text(
         "SELECT b.opportunity_id FROM (SELECT opportunity_id FROM opportunity_term WHERE term = :t0"
         " ORDER BY opportunity_id LIMIT :base) AS b WHERE 1 = 1" + exists_parts +
@@ -147,9 +150,14 @@ def _keyword_candidates(session, core, limit=CANDIDATE_LIMIT):
     if len(hashes) == 1:
         counts = [0]  # no need to count: its postings are the answer
     else:
+        # Counted up to 500 first (enough to find the rarest, usually); only when every
+        # bigram has more, up to POSTINGS_LIMIT + 1, to know whether the rarest is too common.
         params = {f"t{i}": h for i, h in enumerate(hashes)}
-        params["cap"] = POSTINGS_LIMIT + 1
-        counts = list(session.execute(_counts_sql(len(hashes)), params).one())
+        counts = []
+        for cap in (501, POSTINGS_LIMIT + 1):
+            counts = list(session.execute(_counts_sql(len(hashes)), {**params, "cap": cap}).one())
+            if min(counts) < cap:
+                break
         if min(counts) == 0:
             return set(), False
     order = sorted(range(len(hashes)), key=counts.__getitem__)

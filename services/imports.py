@@ -21,7 +21,10 @@ earlier rows of the file itself, held in an in-memory inverted index (`FileIndex
 - `skip_check=True` is the migration fast path: the file is trusted (no duplicate
   check, in the database or in the file), rows are still validated, normalised and
   indexed, and written in bulk (batches of `BATCH` rows, ids allocated up front), with
-  the normalising spread over worker processes for large files.
+  the normalising spread over worker processes for large files. Loading a large file
+  into an empty table (a migration) drops the tables' secondary indexes and builds them
+  again at the end, in the same transaction, and on PostgreSQL runs VACUUM (ANALYZE) on
+  the tables after the commit.
 
 Where imported rows live: `owner` (a login) puts them in that user's library (rows
 beyond the library cap are refused with reason "library full"); otherwise `pool`:
@@ -535,13 +538,16 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
             target.size = session.scalar(select(func.count()).select_from(Opportunity)
                                          .where(Opportunity.owner_id == target.owner_id))
         if skip_check:
-            _import_fast(session, reader, target, actor, summary, progress)
+            loaded = _import_fast(session, reader, target, actor, summary, progress)
         else:
             _import_checked(session, reader, target, actor, summary, progress)
+            loaded = False
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    if loaded:
+        _vacuum(session)
     summary.seconds = time.perf_counter() - started
     if report:
         summary.report_path = report_path_for(path)
@@ -793,9 +799,18 @@ class _BulkWriter:
     def create_indexes(self, indexes):
         for _name, sql in indexes:
             self.connection.execute(text(sql))
-        if self.name == "postgresql":
-            for table in _INDEXED_TABLES:
-                self.connection.execute(text(f"ANALYZE {table}"))
+
+
+def _vacuum(session):
+    """PostgreSQL after a migration load: VACUUM (ANALYZE) the opportunity tables, outside the
+    transaction, so that the planner knows them and the duplicate check's index-only scans
+    need no heap visits (autovacuum may be off, or come much later)."""
+    engine = session.get_bind()
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in _INDEXED_TABLES:
+            connection.execute(text(f"VACUUM (ANALYZE) {table}"))
 
 
 def _import_fast(session, reader, target, actor, summary, progress):
@@ -857,6 +872,7 @@ def _import_fast(session, reader, target, actor, summary, progress):
             summary.imported += len(batch)
         if deferred:
             writer.create_indexes(deferred)
+        return bool(deferred)  # a migration load: the tables are new
     finally:
         if pool is not None:
             pool.terminate()
