@@ -17,7 +17,7 @@
    name (or every stored phone, for a phone query), and reports the speed-up.
 
 Prints a table and writes the figures as JSON (--out). The default database is a SQLite
-file under /tmp, removed first; a PostgreSQL database given with --database-url is emptied
+file under /tmp (/tmp/bench_dedup-N.sqlite3), removed first; a PostgreSQL database given with --database-url is emptied
 (DROP SCHEMA public CASCADE) only with --reset.
 """
 from __future__ import annotations
@@ -198,7 +198,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=1_000_000, help="customers to load (default 1,000,000)")
     parser.add_argument("--database-url", default=None,
-                        help="SQLAlchemy URL (default: a fresh SQLite file /tmp/bench_dedup.sqlite3)")
+                        help="SQLAlchemy URL (default: a fresh SQLite file /tmp/bench_dedup-N.sqlite3)")
     parser.add_argument("--reset", action="store_true", help="empty a non-empty PostgreSQL database first")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--scan-queries", type=int, default=None, help="queries for the full scan (default: all)")
@@ -210,7 +210,7 @@ def main():
     parser.add_argument("--out", default=None, help="JSON results (default benchmarks/results/<db>-<n>.json)")
     args = parser.parse_args()
 
-    url = args.database_url or "sqlite:////tmp/bench_dedup.sqlite3"
+    url = args.database_url or f"sqlite:////tmp/bench_dedup-{args.n}.sqlite3"
     dialect = url.split(":", 1)[0].split("+", 1)[0]
     workdir = Path(args.workdir)
     workdir.mkdir(parents=True, exist_ok=True)

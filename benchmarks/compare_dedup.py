@@ -19,11 +19,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("other", help="the other dedup.py (e.g. `git show HEAD:services/dedup.py > /tmp/old.py`)")
     parser.add_argument("--n", type=int, default=1_000_000)
-    parser.add_argument("--database-url", default="sqlite:////tmp/bench_dedup.sqlite3")
+    parser.add_argument("--database-url", default=None, help="default: bench_dedup.py's SQLite file for --n")
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
-    app = make_app(args.database_url)
+    app = make_app(args.database_url or f"sqlite:////tmp/bench_dedup-{args.n}.sqlite3")
     from models import db
     from services import dedup, normalize
 
