@@ -62,10 +62,7 @@ class AgentPoolView(ScopedModelView):
         # agent admins: their company's departments (opportunity_clause); subsystem admins: all
         return query.filter(Opportunity.location == "agent_admin_pool", opportunity_clause(current_user))
 
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        clause = opportunities.search_clause(search)
-        return query.filter(clause), (count_query.filter(clause) if count_query is not None else None), joins, \
-            count_joins
+    search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)

@@ -74,8 +74,17 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
     page_size = 50
     can_set_page_size = True
 
+    search_clause = None  # a function(term) -> SQL condition that replaces Flask-Admin's ILIKE search
+
     def scope(self, query):
         raise NotImplementedError
+
+    def _apply_search(self, query, count_query, joins, count_joins, search):
+        if self.search_clause is None:
+            return super()._apply_search(query, count_query, joins, count_joins, search)
+        clause = self.search_clause(search)
+        return query.filter(clause), (count_query.filter(clause) if count_query is not None else None), joins, \
+            count_joins
 
     def get_query(self):
         return self.scope(super().get_query())

@@ -37,10 +37,7 @@ class PoolView(ScopedModelView):
     def scope(self, query):
         return query.filter(Opportunity.location == "public_pool")
 
-    def _apply_search(self, query, count_query, joins, count_joins, search):
-        clause = opportunities.search_clause(search)
-        return query.filter(clause), (count_query.filter(clause) if count_query is not None else None), joins, \
-            count_joins
+    search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
 
     def may_claim(self):
         return current_user.role in LIBRARY_ROLES
