@@ -72,7 +72,6 @@ def _configure(app, test_config):
         CRM_LOGIN_MAX_FAILURES=10,
         CRM_LOGIN_WAIT_MINUTES=15,
         CRM_TEMP_PASSWORD_HOURS=24,
-        CRM_LIBRARY_CAP=130,
         CRM_MATURITY_MAX=5,  # contact-note maturity levels run 0 (no prospect) to this
         BABEL_DEFAULT_LOCALE="zh_Hans_CN",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path) / "translations"),

@@ -241,6 +241,8 @@ class Opportunity(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     last_contact_at = db.Column(UTCDateTime)
     next_contact_at = db.Column(UTCDateTime)
+    # the last valid contact (有效联系) while in its current library: what returning to the pool measures
+    last_valid_contact_at = db.Column(UTCDateTime)
     # normalised keys of the duplicate check
     name_folded = db.Column(db.String(200), nullable=False, index=True)
     name_core = db.Column(db.String(200), nullable=False, index=True)
@@ -365,7 +367,7 @@ class OpportunityEvent(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False)
-    kind = db.Column(db.String(16), nullable=False)  # abandon, reassign, release
+    kind = db.Column(db.String(16), nullable=False)  # abandon, reassign, release, return, lead
     actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     from_owner_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     to_owner_id = db.Column(db.Integer, db.ForeignKey("user.id"))
@@ -375,3 +377,91 @@ class OpportunityEvent(db.Model):
     actor = db.relationship("User", foreign_keys=[actor_id])
     from_owner = db.relationship("User", foreign_keys=[from_owner_id])
     to_owner = db.relationship("User", foreign_keys=[to_owner_id])
+
+
+# --- resource rules, web leads and notices (manual §九) ------------------------------
+
+class ResourceRules(db.Model):
+    """The resource rules (资源规则) a subsystem admin sets: one row, id 1, seeded by the migration.
+
+    Rule 1 (the cap) is enforced; the quotas and the lead deadline are measured and shown.
+    Returning to the public pool (回收) is off until an admin has seen its dry run and switched it on.
+    """
+
+    __tablename__ = "resource_rules"
+
+    id = db.Column(db.Integer, primary_key=True)
+    cap_salesperson = db.Column(db.Integer, nullable=False, default=130)
+    cap_supervisor = db.Column(db.Integer, nullable=False, default=130)
+    cap_manager = db.Column(db.Integer, nullable=False, default=130)
+    quota_key_customers = db.Column(db.Integer, nullable=False, default=3)
+    quota_valid_contacts = db.Column(db.Integer, nullable=False, default=35)
+    lead_deadline_hours = db.Column(db.Integer, nullable=False, default=24)
+    return_enabled = db.Column(db.Boolean, nullable=False, default=False)
+    return_after_days = db.Column(db.Integer, nullable=False, default=30)  # with no valid contact
+    return_warn_days = db.Column(db.Integer, nullable=False, default=3)  # the owner is warned this much before
+    return_exempt_key_customers = db.Column(db.Boolean, nullable=False, default=True)
+    return_exempt_note_days = db.Column(db.Integer, nullable=False, default=0)  # any note this recent exempts; 0 = off
+    updated_at = db.Column(UTCDateTime)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+
+class WebLead(db.Model):
+    """A member who registered on the platform's website (网上注册会员), posted by an admin's integration.
+
+    Always tied to an opportunity: the existing one (`existing`) or the one it created.
+    It is followed up (`met_at`) by the first valid contact note after it arrived, before `due_at`.
+    `idempotency_key` makes the same lead posted twice one record.
+    """
+
+    __tablename__ = "web_lead"
+    __table_args__ = (
+        db.Index("ix_web_lead_open_due", "met_at", "due_at"),
+        db.Index("ix_web_lead_assigned_received", "assigned_to_id", "received_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    idempotency_key = db.Column(db.String(128), nullable=False, unique=True)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False,
+                               index=True)
+    existing = db.Column(db.Boolean, nullable=False, default=False)  # the company was already in the CRM
+    company = db.Column(db.String(200), nullable=False)
+    phone = db.Column(db.String(100))
+    contact = db.Column(db.String(64))
+    email = db.Column(db.String(254))
+    payload = db.Column(db.Text)  # the posted JSON as received, for the record
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"))  # where it was sent
+    assigned_to_id = db.Column(db.Integer, db.ForeignKey("user.id"))  # who got it on arrival (None: pool)
+    posted_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    received_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    due_at = db.Column(UTCDateTime, nullable=False)
+    met_at = db.Column(UTCDateTime)  # the first valid contact after arrival
+    overdue_notified_at = db.Column(UTCDateTime)  # set once by `rules run`
+
+    opportunity = db.relationship("Opportunity")
+    department = db.relationship("Department")
+    assigned_to = db.relationship("User", foreign_keys=[assigned_to_id])
+    posted_by = db.relationship("User", foreign_keys=[posted_by_id])
+
+
+class Notice(db.Model):
+    """Something a user is told: a lead on a customer of theirs, an overdue lead, a customer about to return.
+
+    `key` is unique, so a rule that runs twice (or on two servers at once) tells once.
+    """
+
+    __tablename__ = "notice"
+    __table_args__ = (db.Index("ix_notice_user_read", "user_id", "read_at"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(128), nullable=False, unique=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"), nullable=False)
+    kind = db.Column(db.String(20), nullable=False)  # lead, lead_overdue, return_warning, returned
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"))
+    lead_id = db.Column(db.Integer, db.ForeignKey("web_lead.id", ondelete="CASCADE"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    read_at = db.Column(UTCDateTime)
+
+    user = db.relationship("User")
+    opportunity = db.relationship("Opportunity")
+    lead = db.relationship("WebLead")

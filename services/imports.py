@@ -496,7 +496,7 @@ def resolve_target(session, pool=None, owner=None, department=None):
         if department:
             raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
         return Target("library", owner_id=user.id, owner_login=user.login, department_id=user.department_id,
-                      cap=opportunities.library_cap(user), size=opportunities.library_size(session, user))
+                      cap=opportunities.library_cap(session, user), size=opportunities.library_size(session, user))
     pool = pool or "public"
     if pool not in POOLS:
         raise RuleViolation(_l("Unknown pool: %(pool)s", pool=pool), field="pool")

@@ -78,6 +78,8 @@ def add_note(session, actor, opportunity_id, method, content, maturity, unreacha
                        created_at=now)
     session.add(note)
     opportunity.last_contact_at = now
+    if note.valid:
+        opportunity.last_valid_contact_at = now
     opportunity.maturity = maturity
     opportunity.next_contact_at = next_contact_at  # the note's plan replaces the old one
     session.flush()

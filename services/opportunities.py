@@ -7,14 +7,13 @@ import json
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, or_, select, update
 
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation)
 
-from . import clock, dedup, normalize
+from . import clock, dedup, normalize, rules
 from .errors import RuleViolation
 
 LOCATION_LABELS = {
@@ -69,8 +68,8 @@ class OpportunityInput:
         return cls(**values)
 
 
-def library_cap(user):
-    return current_app.config["CRM_LIBRARY_CAP"]
+def library_cap(session, user):
+    return rules.library_cap(session, user)
 
 
 def library_size(session, user):
@@ -150,9 +149,9 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
         field, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field)
     _take_lock(session)
-    if location == "library" and library_size(session, actor) >= library_cap(actor):
+    if location == "library" and library_size(session, actor) >= library_cap(session, actor):
         raise RuleViolation(_l("Your library is full (%(n)d customers). Abandon or close some before entering new ones.",
-                               n=library_cap(actor)), code="library_full")
+                               n=library_cap(session, actor)), code="library_full")
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
                          phone=data.phone, fax=data.fax, mobile=data.mobile)
     if result.verdict == normalize.DUPLICATE:
@@ -200,11 +199,12 @@ def claim(session, actor, opportunity_id):
     opportunity = session.get(Opportunity, opportunity_id)
     if opportunity is None or opportunity.location != "public_pool":
         raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
-    if library_size(session, actor) >= library_cap(actor):
+    if library_size(session, actor) >= library_cap(session, actor):
         raise RuleViolation(_l("Your library is full (%(n)d customers). Abandon or close some before claiming.",
-                               n=library_cap(actor)), code="library_full")
+                               n=library_cap(session, actor)), code="library_full")
     opportunity.location, opportunity.owner_id = "library", actor.id
     opportunity.department_id, opportunity.entered_at = actor.department_id, clock.now()
+    opportunity.last_valid_contact_at = None  # a new library starts its own count
     return opportunity
 
 
@@ -313,13 +313,14 @@ def reassign(session, actor, opportunity_id, salesperson):
             or salesperson.role not in LIBRARY_ROLES
             or company_path(salesperson.department) != opportunity.department.path):
         raise RuleViolation(_l("Choose a salesperson of this agent company."), field="salesperson")
-    cap = library_cap(salesperson)
+    cap = library_cap(session, salesperson)
     if library_size(session, salesperson) >= cap:
         raise RuleViolation(_l("The library of %(user)s is full (%(n)d customers).", user=salesperson.login, n=cap),
                             code="library_full")
     _event(session, opportunity, "reassign", actor, to_owner_id=salesperson.id)
     opportunity.location, opportunity.owner_id = "library", salesperson.id
     opportunity.department_id, opportunity.entered_at = salesperson.department_id, clock.now()
+    opportunity.last_valid_contact_at = None  # a new library starts its own count
     session.flush()
     return opportunity
 

@@ -19,7 +19,7 @@ from models import db  # noqa: E402
 from services import accounts, departments  # noqa: E402
 
 PASSWORD = "渠道客户管理2026"  # a password the policy accepts
-_SEEDED_BY_MIGRATIONS = {"library_lock", "info_source", "abandon_reason"}  # rows the migrations write; kept between tests
+_SEEDED_BY_MIGRATIONS = {"library_lock", "info_source", "abandon_reason", "resource_rules"}  # rows the migrations write; kept between tests
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 
 
@@ -63,10 +63,33 @@ def app(_schema, tmp_path):
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
+            conn.execute(_RULE_DEFAULTS)  # the one settings row goes back to the manual's defaults
             for table in reversed(db.metadata.sorted_tables):
                 if table.name not in _SEEDED_BY_MIGRATIONS:
                     conn.execute(table.delete())
         db.engine.dispose()
+
+
+def _rule_defaults():
+    from models import ResourceRules
+
+    columns = ResourceRules.__table__.columns
+    values = {c.name: c.default.arg for c in columns if c.default is not None}
+    return ResourceRules.__table__.update().values(updated_at=None, updated_by_id=None, **values)
+
+
+_RULE_DEFAULTS = _rule_defaults()
+
+
+def set_rules(app, cap=None, **values):
+    """Change the resource rules as the settings page would; `cap` sets the cap of every library role."""
+    from models import ResourceRules
+
+    if cap is not None:
+        values.update(cap_salesperson=cap, cap_supervisor=cap, cap_manager=cap)
+    with app.app_context():
+        db.session.execute(ResourceRules.__table__.update().values(**values))
+        db.session.commit()
 
 
 @pytest.fixture

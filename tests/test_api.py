@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
 from werkzeug.exceptions import HTTPException
 
-from conftest import zh
+from conftest import zh, set_rules
 from models import Opportunity, ReviewConfirmation, User, db
 from services import accounts
 from services import opportunities as opps
@@ -343,7 +343,7 @@ def test_supervisors_and_managers_enter_into_their_own_library(api, login):
 
 
 def test_a_full_library_refuses_entry_with_the_limit(app, api):
-    app.config["CRM_LIBRARY_CAP"] = 1
+    set_rules(app, cap=1)
     sales = api("sales_a")
     assert _enter(sales, **YANGZHOU).status_code == 201
     full = _enter(sales, company="杭州某某丝绸有限公司")
@@ -491,7 +491,7 @@ def test_claim_from_the_public_pool(app, api):
 
 
 def test_claim_at_the_cap_is_refused_with_the_limit(app, api):
-    app.config["CRM_LIBRARY_CAP"] = 1
+    set_rules(app, cap=1)
     pool_id = _pool(app, "上海瑞丽服装厂", province="上海", city="上海")
     sales = api("sales_a")
     assert _enter(sales, **YANGZHOU).status_code == 201

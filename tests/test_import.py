@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text
 
 from models import Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation, db
 from services import dedup, imports, opportunities
+from conftest import set_rules
 
 ZH_HEADER = ["公司名称", "电话", "传真", "手机", "省份", "城市", "联系人", "行业", "信息来源", "备注"]
 EN_HEADER = ["company", "phone", "fax", "mobile", "province", "city", "contact", "industry", "source"]
@@ -316,7 +317,7 @@ def test_a_failure_mid_fast_import_rolls_everything_back(runner, org, tmp_path, 
 
 
 def test_owner_library_up_to_its_cap(runner, org, tmp_path, app):
-    app.config["CRM_LIBRARY_CAP"] = 3
+    set_rules(app, cap=3)
     with app.app_context():
         from models import User
 

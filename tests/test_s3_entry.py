@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import csrf_token, zh
+from conftest import csrf_token, zh, set_rules
 from models import Opportunity, ReviewConfirmation, User, db
 from services import opportunities
 from services.opportunities import OpportunityInput
@@ -139,7 +139,7 @@ def test_a_similar_name_needs_an_explicit_logged_confirmation(client, auth, org,
 
 
 def test_the_library_cap_refuses_an_entry(client, auth, org, app):
-    app.config["CRM_LIBRARY_CAP"] = 2
+    set_rules(app, cap=2)
     _place(app, "广州恒达五金厂", "library", owner="sales_a")
     _place(app, "深圳新光电子有限公司", "library", owner="sales_a")
     auth.login("sales_a")
@@ -207,7 +207,7 @@ def test_the_main_display_shows_what_needs_work_today(client, auth, org, app):
 def test_claim_from_the_public_pool_and_the_cap(client, auth, org, app):
     first = _place(app, "广州恒达五金厂", "public_pool")
     second = _place(app, "深圳新光电子有限公司", "public_pool")
-    app.config["CRM_LIBRARY_CAP"] = 1
+    set_rules(app, cap=1)
     auth.login("sales_a")
     assert "广州恒达五金厂" in client.get("/pool/").get_data(as_text=True)
     token = csrf_token(client, "/pool/")

@@ -1,7 +1,7 @@
 """Manual §五: abandon with a reason into the agent-admin pool; the agent admin reassigns or releases."""
 import re
 
-from conftest import csrf_token, zh
+from conftest import csrf_token, zh, set_rules
 from models import Department, Opportunity, OpportunityEvent, User, db
 from services import opportunities
 from services.opportunities import OpportunityInput
@@ -128,7 +128,7 @@ def test_agent_admin_reassigns_to_a_salesperson(client, auth, org, app):
 def test_reassign_is_refused_at_the_salespersons_cap(client, auth, org, app):
     opportunity_id = _pooled(app, client, auth, "sales_a", "扬州五环印花厂")
     _own(app, "sales_a", "泰安艺动力彩色印刷厂")
-    app.config["CRM_LIBRARY_CAP"] = 1
+    set_rules(app, cap=1)
     auth.login("admin_a")
     token = csrf_token(client, "/agent-pool/")
     refused = client.post("/agent-pool/reassign/", data={"ids": str(opportunity_id), "salesperson":

@@ -121,7 +121,7 @@ class AgentPoolView(ScopedModelView):
                 flash(_("%(n)d customers reassigned to %(user)s.", n=len(rows), user=login), "success")
                 return redirect(return_url)
         return self.render("agent_pool/reassign.html", rows=rows, salespeople=self._salespeople(rows),
-                           cap=opportunities.library_cap(None), return_url=return_url)
+                           cap=opportunities.library_cap(db.session, None), return_url=return_url)
 
     @action("reassign", _l("Reassign"))
     def action_reassign(self, ids):

@@ -279,7 +279,7 @@ def create_opportunity():
         return _violation(refused, matches=dedup.result_json(refused.result)["matches"])
     except RuleViolation as refused:
         db.session.rollback()
-        return _violation(refused, **({"limit": opps.library_cap(g.api_user)}
+        return _violation(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
                                       if refused.code == "library_full" else {}))
     response = jsonify(opportunity_json(_visible(opportunity.id)))
     response.status_code = 201
@@ -345,7 +345,7 @@ def claim_opportunity(opportunity_id):
         db.session.rollback()
         if refused.code == "not_found":
             return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return _violation(refused, **({"limit": opps.library_cap(g.api_user)}
+        return _violation(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
                                       if refused.code == "library_full" else {}))
     return opportunity_json(_visible(opportunity.id))
 

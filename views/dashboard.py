@@ -20,7 +20,7 @@ class DashboardView(CRMIndexView):
             mine = Opportunity.owner_id == current_user.id
             figures = {
                 "library_size": opportunities.library_size(db.session, current_user),
-                "library_cap": opportunities.library_cap(current_user),
+                "library_cap": opportunities.library_cap(db.session, current_user),
                 "due_today": db.session.scalar(select(func.count()).select_from(Opportunity).where(
                     mine, Opportunity.next_contact_at < _day_end())),
                 "never_contacted": db.session.scalar(select(func.count()).select_from(Opportunity).where(

@@ -182,7 +182,7 @@ class OpportunityView(ScopedModelView):
             kwargs["refusal_code"] = refusal.code
             kwargs["refusal_hits"] = [hit_view(h, current_user) for h in refusal.result.hits]
         kwargs.setdefault("library_size", opportunities.library_size(db.session, current_user))
-        kwargs.setdefault("library_cap", opportunities.library_cap(current_user))
+        kwargs.setdefault("library_cap", opportunities.library_cap(db.session, current_user))
         kwargs.setdefault("cities_url", self.get_url("dedup.cities_json"))
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs.update(details_context(kwargs["model"]))
