@@ -1,5 +1,6 @@
 """The `flask --app app ...` commands of shared/CONTRACT.md."""
 import json
+import os
 import sys
 
 import click
@@ -9,7 +10,7 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from models import ROLES, User, db
-from services import accounts, departments, imports
+from services import accounts, backup, departments, imports
 from services.errors import RuleViolation
 
 
@@ -185,8 +186,22 @@ def _check_line(result):
     return line
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path):
+    """A consistent copy of the SQLite database at PATH, safe while the app writes."""
+    try:
+        counts = backup.backup(db.engine, path)
+    except RuleViolation as violation:
+        raise click.ClickException(str(violation.message)) from None
+    click.echo(" ".join(f"{table}={n}" for table, n in counts.items()))
+    click.echo(os.path.abspath(path))
+
+
 def register(app):
     app.cli.add_command(init_db)
     app.cli.add_command(department_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(opportunity_cli)
+    app.cli.add_command(backup_command)
