@@ -179,3 +179,77 @@ def zh(app, msgid, **variables):
         text = gettext(msgid, **variables)
     assert text != msgid % variables if variables else text != msgid, f"untranslated: {msgid}"
     return text
+
+
+# --- a real browser (Debian's Chromium driven by Playwright) against the app on a local port -----
+
+CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served over HTTP on a free port, for the browser; the same database as `app`."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+class BrowserUser:
+    """One person at a browser: a fresh context (cookies), Chinese first, every dialog and CSP report kept."""
+
+    def __init__(self, browser, base_url):
+        self.base_url = base_url
+        self.context = browser.new_context(locale="zh-CN", base_url=base_url, viewport={"width": 1366, "height": 900})
+        self.page = self.context.new_page()
+        self.dialogs, self.console = [], []
+        self.page.on("dialog", self._dialog)
+        self.page.on("console", lambda message: self.console.append(message.text))
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def login(self, username, password=PASSWORD):
+        self.page.goto("/login")
+        self.page.fill("input[name=username]", username)
+        self.page.fill("input[name=password]", password)
+        self.page.click("button[type=submit]")
+        self.page.wait_for_load_state()
+        assert "/login" not in self.page.url, f"{username} could not log in"
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def browser_user(browser, live_server):
+    users = []
+
+    def open_as(login):
+        user = BrowserUser(browser, live_server)
+        user.login(login)
+        users.append(user)
+        return user
+
+    yield open_as
+    for user in users:
+        user.close()
