@@ -274,3 +274,40 @@ def test_overdue_leads_are_notified_once(app, api, frozen):
         db.session.commit()
     # the owner, the supervisor and manager whose departments cover it, and the company's agent admin
     assert _notices(app, "lead_overdue") == ["admin_a", "admin_a", "manager_a", "sales_a", "super_a"]
+
+
+# --- at the same moment -------------------------------------------------------------------------
+
+
+def _at_once(app, token, bodies):
+    """POST every body at once, each from its own client and thread; the statuses and answers."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    barrier = Barrier(len(bodies))
+
+    def post(body):
+        client = app.test_client()
+        barrier.wait()
+        answer = client.post("/api/v1/leads", json=body, headers={"Authorization": f"Bearer {token}"})
+        return answer.status_code, answer.get_json()
+
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        return list(pool.map(post, bodies))
+
+
+def test_the_same_lead_posted_at_the_same_moment_is_recorded_once(app, org, frozen):
+    answers = _at_once(app, _token(app, "admin_a"), [YANGZHOU] * 8)
+    assert sorted(status for status, _body in answers) == [200] * 7 + [201]
+    assert len({body["lead"]["id"] for _status, body in answers}) == 1
+    assert _count(app, WebLead) == 1 and _count(app, Opportunity) == 1
+
+
+def test_leads_at_the_same_moment_never_exceed_the_cap(app, org, frozen):
+    set_rules(app, cap=2)
+    _add_salesperson(app, "sales_c", "华南代理/销售二部")
+    names = COMPANIES + ["嘉兴飞跃纺织厂", "常州恒星电器厂", "无锡太湖渔具厂", "南通江海服装厂"]
+    answers = _at_once(app, _token(app, "admin_a"), [{"company": name} for name in names])
+    assert [status for status, _body in answers] == [201] * len(names)
+    assert _library_sizes(app) == {"sales_a": 2, "sales_c": 2}
+    assert _count(app, Opportunity, location="agent_admin_pool") == len(names) - 4
