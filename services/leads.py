@@ -66,7 +66,7 @@ def idempotency_key(actor, data, header=None):
 def _department(session, actor, path):
     """The department a lead goes to: PATH as in `departments create`, by default the admin's company."""
     if isinstance(path, str) and path.strip():
-        department = opps_resolve(session, path)
+        department = _resolve(session, path)
     elif actor.role == "agent_admin":
         department = opps._company_department(session, actor.department)
     else:
@@ -79,7 +79,8 @@ def _department(session, actor, path):
     return department
 
 
-def opps_resolve(session, path):
+def _resolve(session, path):
+    """The department at PATH, or None: unknown and out of reach answer alike (404)."""
     from .departments import resolve_path
 
     try:
