@@ -83,6 +83,10 @@ def add_note(session, actor, opportunity_id, method, content, maturity, unreacha
     opportunity.maturity = maturity
     opportunity.next_contact_at = next_contact_at  # the note's plan replaces the old one
     session.flush()
+    if note.valid:  # the first valid contact meets the deadline of the web leads waiting on it
+        from . import leads
+
+        leads.meet(session, opportunity.id, now)
     return note
 
 

@@ -22,7 +22,7 @@ from services.opportunities import FIELD_LABELS
 
 from .auth import _safe_next
 from .base import ScopedModelView, parse_id
-from .opportunities import _format_time, details_context
+from .opportunities import _format_company, _format_time, details_context, remember_lead_states
 
 
 def _abandon_info(attribute):
@@ -54,7 +54,8 @@ class AgentPoolView(ScopedModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ["company"]
     column_formatters = {"abandoned_by": _abandon_info("by"), "abandoned_at": _abandon_info("at"),
-                         "abandon_reason": _abandon_info("reason"), "last_contact_at": _format_time}
+                         "abandon_reason": _abandon_info("reason"), "last_contact_at": _format_time,
+                         "company": _format_company}
     column_extra_row_actions = [TemplateLinkRowAction("agent_pool_actions.reassign_row", _l("Reassign")),
                                 TemplateLinkRowAction("agent_pool_actions.release_row", _l("Release to the public pool"))]
 
@@ -67,6 +68,7 @@ class AgentPoolView(ScopedModelView):
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
         g.abandon_events = opportunities.last_abandon(db.session, [row.id for row in rows])  # per request
+        remember_lead_states(rows)
         return count, rows
 
     def abandon_events(self):

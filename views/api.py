@@ -420,3 +420,83 @@ def abandon_opportunity(opportunity_id):
             return error_response(404, "not_found", HTTP_MESSAGES[404])
         return _violation(refused)
     return opportunity_json(db.session.get(Opportunity, opportunity.id))
+
+
+# --- web leads (manual §九 rule 4) ----------------------------------------------------------
+
+
+def lead_json(lead):
+    from services import clock, leads
+
+    return {
+        "id": lead.id, "company": lead.company, "phone": lead.phone, "contact": lead.contact, "email": lead.email,
+        "received_at": _time(lead.received_at), "due_at": _time(lead.due_at), "met_at": _time(lead.met_at),
+        "overdue": leads.is_overdue(lead, clock.now()), "existing": bool(lead.existing),
+        "opportunity_id": lead.opportunity_id, "assigned_to": lead.assigned_to.login if lead.assigned_to else None,
+    }
+
+
+def _lead_answer(lead, replayed):
+    """The lead and its opportunity: in full when the caller may see it, else only where it lives."""
+    opportunity = _visible(lead.opportunity_id)
+    if opportunity is None:  # a company of another agent: name, place and owner, as the duplicate check shows
+        other = db.session.get(Opportunity, lead.opportunity_id)
+        shown = {"id": other.id, "company": other.company, "location": other.location,
+                 "owner": other.owner.login if other.owner else None}
+    else:
+        shown = opportunity_json(opportunity)
+    response = jsonify({"existing": bool(lead.existing), "replayed": replayed, "lead": lead_json(lead),
+                        "opportunity": shown})
+    response.status_code = 201 if not (lead.existing or replayed) else 200
+    return response
+
+
+@bp.post("/leads")
+@operation(
+    "Receive a web lead (网上注册会员) from the website", tags=["leads"], body="LeadInput",
+    description="An admin's token. The duplicate check runs first: a company already in the CRM gets the lead "
+                "recorded on its opportunity and its owner told (200, `existing: true`); a new company becomes an "
+                "opportunity assigned in turn to a salesperson of `department` with room under the cap, or left "
+                "in the agent-admin pool when nobody has room (201). The lead is due `lead_deadline_hours` (24) "
+                "after arrival; the first valid contact note meets it. The same lead posted again (same "
+                "`Idempotency-Key` header, else the same company, phone and email) returns the first answer "
+                "with `replayed: true` and records nothing. Salespeople 403; a department out of reach 404.",
+    parameters=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string",
+                 "maxLength": 255}, "description": "the sender's key for this lead; a repeat is recorded once"}],
+    responses={200: ("The lead, on a company already in the CRM, or a repeat", "LeadResult"),
+               201: ("A new lead and the opportunity made for it", "LeadResult"),
+               400: None, 403: None, 404: None, 413: None, 422: None},
+)
+def receive_lead():
+    from sqlalchemy.exc import IntegrityError
+
+    from services import leads
+
+    if g.api_user.role not in access.ADMIN_ROLES:
+        return error_response(403, "forbidden", leads.FORBIDDEN)
+    body = _json_object()
+    fields = {name: _("%(field)s must be text.", field=_label(name))
+              for name in (*leads.LEAD_FIELDS, "department") if body.get(name) is not None
+              and not isinstance(body[name], str)}
+    header = request.headers.get("Idempotency-Key", "").strip()
+    if len(header) > 255:
+        fields["Idempotency-Key"] = _("The Idempotency-Key header may have at most %(n)d characters.", n=255)
+    if fields:
+        return _invalid(fields)
+    problems = leads.validate(body)
+    if problems:
+        return _invalid(problems)
+    try:
+        lead, replayed = leads.receive(db.session, g.api_user, body, header or None)
+        db.session.commit()
+    except RuleViolation as refused:
+        db.session.rollback()
+        if refused.code == "not_found":
+            return error_response(404, "not_found", refused.message)
+        return _violation(refused)
+    except IntegrityError:  # the same key committed by another request a moment before: answer as a repeat
+        db.session.rollback()
+        lead, replayed = leads.find(db.session, leads.idempotency_key(g.api_user, body, header or None)), True
+        if lead is None:
+            raise
+    return _lead_answer(lead, replayed)

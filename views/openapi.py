@@ -297,3 +297,58 @@ def document(app):
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+# --- web leads (POST /leads) ------------------------------------------------------------------
+_NULLABLE_TIME = {**_TIME, "type": ["string", "null"]}
+SCHEMAS.update({
+    "LeadInput": {
+        "type": "object",
+        "required": ["company"],
+        "description": "A member who registered on the website. Unknown members are ignored; text members may be "
+                       "null or left out.",
+        "properties": {
+            "company": {"type": "string", "maxLength": FIELD_LIMITS["company"]},
+            **{name: _nullable("string", maxLength=FIELD_LIMITS[name])
+               for name in ("province", "city", "district", "address", "contact", "phone", "mobile", "email",
+                            "industry")},
+            "department": _nullable("string", description="the department PATH the lead goes to (Company/Dept), "
+                                                          "by default the agent admin's own company"),
+        },
+    },
+    "Lead": {
+        "type": "object",
+        "required": ["id", "company", "phone", "contact", "email", "received_at", "due_at", "met_at", "overdue",
+                     "existing", "opportunity_id", "assigned_to"],
+        "properties": {
+            "id": {"type": "integer"},
+            "company": {"type": "string"},
+            "phone": _nullable("string"), "contact": _nullable("string"), "email": _nullable("string"),
+            "received_at": _TIME,
+            "due_at": {**_TIME, "description": "the follow-up deadline: received_at + lead_deadline_hours"},
+            "met_at": {**_NULLABLE_TIME, "description": "the first valid contact note after arrival"},
+            "overdue": {"type": "boolean", "description": "not met and past due_at"},
+            "existing": {"type": "boolean", "description": "the company was already in the CRM"},
+            "opportunity_id": {"type": "integer"},
+            "assigned_to": _nullable("string", description="the login it was assigned to on arrival; null: it "
+                                                           "waits in the agent-admin pool"),
+        },
+    },
+    "OpportunityBrief": {
+        "type": "object",
+        "description": "An opportunity the caller may not see in full: where it lives and whose it is.",
+        "required": ["id", "company", "location", "owner"],
+        "properties": {"id": {"type": "integer"}, "company": {"type": "string"}, "location": {"enum": LOCATIONS},
+                       "owner": _nullable("string")},
+    },
+    "LeadResult": {
+        "type": "object",
+        "required": ["existing", "replayed", "lead", "opportunity"],
+        "properties": {
+            "existing": {"type": "boolean", "description": "the company was already in the CRM"},
+            "replayed": {"type": "boolean", "description": "this lead was posted before: nothing new recorded"},
+            "lead": _ref("Lead"),
+            "opportunity": {"anyOf": [_ref("Opportunity"), _ref("OpportunityBrief")]},
+        },
+    },
+})

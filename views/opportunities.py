@@ -15,7 +15,7 @@ from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
-from services import clock, normalize, notes, opportunities
+from services import clock, leads, normalize, notes, opportunities
 from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES, opportunity_clause
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
@@ -67,7 +67,33 @@ def _format_time(view, context, model, name):
 def _format_company(view, context, model, name):
     url = view.get_url(".details_view", id=model.id)
     star = Markup(' <span class="badge badge-warning">{}</span>').format(_l("Key")) if model.key_customer else ""
-    return Markup('<a href="{}">{}</a>{}').format(url, model.company, star)
+    return Markup('<a href="{}">{}</a>{}{}').format(url, model.company, star, lead_badge(model))
+
+
+def remember_lead_states(rows):
+    """Before a list page renders: the web-lead state of each row, in one query (see lead_badge)."""
+    if isinstance(rows, (list, tuple)):  # not when Flask-Admin asks for the query only (execute=False)
+        g.lead_states = leads.states(db.session, [row.id for row in rows], clock.now())
+
+
+def lead_badge(model):
+    """A red 逾期 badge for a row with an overdue web lead, a blue one for a lead waiting to be followed up."""
+    state = g.get("lead_states", {}).get(model.id)
+    if state == "overdue":
+        return Markup(' <span class="badge badge-danger lead-overdue">{}</span>').format(_l("Lead overdue"))
+    if state == "open":
+        return Markup(' <span class="badge badge-info lead-open">{}</span>').format(_l("New web lead"))
+    return ""
+
+
+def _time_left(delta):
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    return _("%(hours)d h %(minutes)d min left", hours=minutes // 60, minutes=minutes % 60)
+
+
+def _lead_rows(model):
+    now = clock.now()
+    return [(lead, *leads.lead_status(lead, now)) for lead in leads.leads_of(db.session, model.id)]
 
 
 def _format_location(view, context, model, name):
@@ -90,10 +116,13 @@ def details_context(model):
         "format_time": lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—",
         "method_label": lambda m: notes.METHOD_LABELS.get(m, m),
         "event_label": lambda kind: EVENT_LABELS.get(kind, kind),
+        "leads": _lead_rows(model),
+        "time_left": _time_left,
     }
 
 
-EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool")}
+EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool"),
+                "lead": _l("Web lead")}
 
 
 class OpportunityView(ScopedModelView):
@@ -153,6 +182,11 @@ class OpportunityView(ScopedModelView):
         return query
 
     search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        remember_lead_states(rows)
+        return count, rows
 
     def create_form(self, obj=None):
         form = super().create_form(obj)

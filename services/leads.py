@@ -1,0 +1,280 @@
+"""Web leads (网上注册会员, manual §九 rule 4): members who registered on the website, posted by an admin.
+
+The duplicate check runs first. A company already in the CRM gets the lead recorded on its
+opportunity and its owner told; a new one becomes an opportunity assigned, fairly in turn,
+to a salesperson of the chosen department with room under the cap, or it waits in the
+agent-admin pool of the department's agent company. Either way the lead must be followed
+up (the first valid contact note after it arrived) within `lead_deadline_hours`.
+
+The same lead posted twice is one record: its key (the caller's Idempotency-Key, else the
+company's identity) is unique in the table, and the whole decision runs under the library
+lock, so two posts at the same moment cannot both pass.
+"""
+import hashlib
+import json
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from models import Department, InfoSource, Notice, Opportunity, User, WebLead
+
+from . import clock, dedup, normalize, rules
+from . import opportunities as opps
+from .access import ADMIN_ROLES, MANAGING_ROLES, company_path, may_administer_department
+from .errors import RuleViolation
+
+SOURCE_NAME = "网上注册会员"  # the information source the migration seeds for web leads
+LEAD_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "mobile", "email",
+               "industry")
+# who receives new leads: salespeople only; supervisors and managers keep a library but lead the team
+ASSIGNEE_ROLES = ("salesperson",)
+
+FORBIDDEN = _l("Only an agent admin or a subsystem admin may post web leads.")
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+def lead_input(data):
+    """The posted JSON as an OpportunityInput (only the fields a lead carries)."""
+    return opps.OpportunityInput.from_mapping({name: data.get(name) for name in LEAD_FIELDS})
+
+
+def validate(data):
+    """Field problems of a posted lead as {field: message}: the same rules as entering a customer."""
+    return opps.validate(lead_input(data))
+
+
+def idempotency_key(actor, data, header=None):
+    """The unique key of a lead: the caller's own key (per caller), else the company's identity.
+
+    The identity is the normalised name with its place, and the normalised phone and email:
+    a website that posts one registration twice sends the same company, spelt the same way.
+    """
+    if header:
+        return "k:" + hashlib.sha256(f"{actor.id}\n{header}".encode()).hexdigest()
+    item = lead_input(data)
+    key = normalize.company_key(item.company, item.province or None, item.city or None)
+    phones = sorted(f"{p.area_code or ''}-{p.local}" for p in normalize.phone_keys(item.phone or None)) \
+        if item.phone and not normalize.phone_problem(item.phone) else []
+    identity = json.dumps([key.folded, key.province, key.city, phones, item.email.strip().casefold()],
+                          ensure_ascii=False)
+    return "c:" + hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _department(session, actor, path):
+    """The department a lead goes to: PATH as in `departments create`, by default the admin's company."""
+    if isinstance(path, str) and path.strip():
+        department = _resolve(session, path)
+    elif actor.role == "agent_admin":
+        department = opps._company_department(session, actor.department)
+    else:
+        raise RuleViolation(_l("Name the department the lead goes to."), field="department")
+    if department is None or not may_administer_department(actor, department):
+        raise RuleViolation(_l("Unknown department: %(path)s", path=path or ""), code="not_found",
+                            field="department")
+    if department.depth < 1:
+        raise RuleViolation(_l("A lead goes to an agent company or one of its departments."), field="department")
+    return department
+
+
+def _resolve(session, path):
+    """The department at PATH, or None: unknown and out of reach answer alike (404)."""
+    from .departments import resolve_path
+
+    try:
+        return resolve_path(session, path)
+    except RuleViolation:
+        return None
+
+
+def find(session, key):
+    return session.scalar(select(WebLead).where(WebLead.idempotency_key == key))
+
+
+# --- receiving ------------------------------------------------------------------------------
+
+
+def receive(session, actor, data, idempotency_key_header=None):
+    """Record a posted lead; (lead, replayed). A lead already recorded under its key is returned as it is."""
+    if actor is None or actor.role not in ADMIN_ROLES:
+        raise RuleViolation(FORBIDDEN, code="forbidden")
+    item = lead_input(data)
+    problems = opps.validate(item)
+    if problems:
+        field, message = next(iter(problems.items()))
+        raise RuleViolation(message, field=field)
+    key = idempotency_key(actor, data, idempotency_key_header)
+    opps._take_lock(session)  # serialises leads with every entry and claim: fair turns, caps, one record per key
+    lead = find(session, key)
+    if lead is not None:
+        return lead, True
+    department = _department(session, actor, data.get("department"))
+    now = clock.now()
+    due = now + timedelta(hours=rules.current(session).lead_deadline_hours)
+    result = dedup.check(session, company=item.company, province=item.province, city=item.city,
+                         phone=item.phone, mobile=item.mobile)
+    if result.verdict == normalize.DUPLICATE:
+        opportunity = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
+        existing = True
+    else:  # new, or only resembling others: a lead is never refused for a resemblance
+        opportunity, existing = _new_opportunity(session, actor, item, department), False
+    lead = WebLead(idempotency_key=key, opportunity_id=opportunity.id, existing=existing, company=item.company,
+                   phone=item.phone or None, contact=item.contact or None, email=item.email or None,
+                   payload=json.dumps(data, ensure_ascii=False, default=str)[:20000], department_id=department.id,
+                   assigned_to_id=opportunity.owner_id, posted_by_id=actor.id, received_at=now, due_at=due)
+    session.add(lead)
+    session.flush()
+    opps._event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
+    if opportunity.owner_id is not None:
+        _notify(session, [opportunity.owner_id], "lead", lead, now)
+    session.flush()
+    return lead, False
+
+
+def _new_opportunity(session, actor, item, department):
+    source = session.scalar(select(InfoSource).where(InfoSource.name == SOURCE_NAME, InfoSource.active.is_(True)))
+    item.source = source.name if source else ""
+    person = next_assignee(session, department)
+    if person is None:
+        return opps._insert(session, actor, item, "agent_admin_pool", opps._company_department(session, department))
+    opportunity = opps._insert(session, person, item, "library", None)
+    opportunity.created_by_id = actor.id  # the admin posted it; the salesperson received it
+    return opportunity
+
+
+def next_assignee(session, department):
+    """The salesperson whose turn it is: active, unlocked, in the department's subtree, with room under the cap.
+
+    The turn goes to whoever received a new lead longest ago (never first), ties by id. The
+    order is by the last lead's id, which grows in arrival order under the lock (a frozen
+    clock in tests, or two leads in one second, cannot tie it).
+    """
+    last_lead = (select(WebLead.assigned_to_id.label("user_id"), func.max(WebLead.id).label("last_id"))
+                 .where(WebLead.existing.is_(False), WebLead.assigned_to_id.is_not(None))
+                 .group_by(WebLead.assigned_to_id).subquery())
+    subtree = select(Department.id).where(Department.path.startswith(department.path))
+    people = session.scalars(
+        select(User).outerjoin(last_lead, last_lead.c.user_id == User.id)
+        .where(User.role.in_(ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),
+               User.department_id.in_(subtree))
+        .order_by(last_lead.c.last_id.is_not(None), last_lead.c.last_id, User.id)).all()
+    if not people:
+        return None
+    sizes = dict(session.execute(select(Opportunity.owner_id, func.count())
+                                 .where(Opportunity.owner_id.in_([p.id for p in people]))
+                                 .group_by(Opportunity.owner_id)).all())
+    return next((p for p in people if sizes.get(p.id, 0) < rules.library_cap(session, p)), None)
+
+
+# --- the deadline ---------------------------------------------------------------------------
+
+
+def meet(session, opportunity_id, when):
+    """A valid contact note written at `when` meets the open leads of the opportunity that arrived before it."""
+    session.execute(update(WebLead).where(WebLead.opportunity_id == opportunity_id, WebLead.met_at.is_(None),
+                                          WebLead.received_at <= when).values(met_at=when)
+                    .execution_options(synchronize_session=False))
+
+
+def lead_status(lead, now):
+    """("met" | "overdue" | "open", time left or None) of a lead at `now`."""
+    if lead.met_at is not None:
+        return "met", None
+    if lead.due_at <= now:
+        return "overdue", None
+    return "open", lead.due_at - now
+
+
+def is_overdue(lead, now):
+    return lead_status(lead, now)[0] == "overdue"
+
+
+def leads_of(session, opportunity_id):
+    """The leads of one opportunity, newest first."""
+    return session.scalars(select(WebLead).where(WebLead.opportunity_id == opportunity_id)
+                           .order_by(WebLead.received_at.desc(), WebLead.id.desc())).all()
+
+
+def states(session, opportunity_ids, now):
+    """{opportunity_id: "overdue" | "open"} for a page of a list: the worst unmet lead of each."""
+    if not opportunity_ids:
+        return {}
+    rows = session.execute(select(WebLead.opportunity_id, func.min(WebLead.due_at))
+                           .where(WebLead.opportunity_id.in_(opportunity_ids), WebLead.met_at.is_(None))
+                           .group_by(WebLead.opportunity_id)).all()
+    return {oid: ("overdue" if _aware(due) <= now else "open") for oid, due in rows}
+
+
+def _aware(value):
+    """min() over a column skips the type's conversion on SQLite: read it back as UTC."""
+    from datetime import datetime, timezone
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+# --- notices --------------------------------------------------------------------------------
+
+
+def _insert_ignoring_duplicates(session, rows):
+    """Insert notices whose key exists already as nothing: two servers running at once tell once."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(Notice).values(rows).on_conflict_do_nothing(index_elements=["key"]))
+
+
+def _notify(session, user_ids, kind, lead, now):
+    rows = [{"key": f"{kind}:{lead.id}:{uid}", "user_id": uid, "kind": kind, "opportunity_id": lead.opportunity_id,
+             "lead_id": lead.id, "created_at": now} for uid in dict.fromkeys(user_ids)]
+    _insert_ignoring_duplicates(session, rows)
+
+
+def overdue_recipients(session, opportunity):
+    """The owner, the supervisors and managers whose managed departments cover it, its company's agent admins."""
+    ids = [opportunity.owner_id] if opportunity.owner_id else []
+    department = opportunity.department
+    if department is None:
+        return ids
+    parts = [p for p in department.path.strip("/").split("/") if p]
+    covering = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]  # it and its ancestors
+    managers = session.scalars(
+        select(User).where(User.role.in_(MANAGING_ROLES), User.active.is_(True),
+                           User.managed_departments.any(Department.path.in_(covering)))).all()
+    ids += [m.id for m in managers]
+    prefix = company_path(department)
+    if prefix:
+        ids += session.scalars(select(User.id).join(Department, User.department_id == Department.id)
+                               .where(User.role == "agent_admin", User.active.is_(True),
+                                      Department.path.startswith(prefix))).all()
+    return ids
+
+
+def notify_overdue(session, now=None):
+    """Tell about each lead past its deadline, once: returns how many leads were newly told about.
+
+    Each lead is claimed by setting `overdue_notified_at` where it is still empty, so two
+    runs (or two servers) never both tell; the notices' unique keys back this up.
+    """
+    now = now or clock.now()
+    due = session.scalars(select(WebLead).where(WebLead.met_at.is_(None), WebLead.due_at < now,
+                                                WebLead.overdue_notified_at.is_(None))
+                          .order_by(WebLead.id)).all()
+    told = 0
+    for lead in due:
+        claimed = session.execute(update(WebLead).where(WebLead.id == lead.id,
+                                                        WebLead.overdue_notified_at.is_(None))
+                                  .values(overdue_notified_at=now).execution_options(synchronize_session=False))
+        if claimed.rowcount != 1:
+            continue
+        _notify(session, overdue_recipients(session, lead.opportunity), "lead_overdue", lead, now)
+        told += 1
+    session.flush()
+    return told
