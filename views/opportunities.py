@@ -94,6 +94,7 @@ def details_context(model):
 
 
 EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool")}
+EVENT_LABELS["return"] = _l("Returned to the public pool by the resource rules")  # `rules run`
 
 
 class OpportunityView(ScopedModelView):
