@@ -101,7 +101,7 @@ def count_candidates(session, rules, now):
     return session.scalar(select(func.count()).select_from(Opportunity).where(_due_clause(rules, now)))
 
 
-def dry_run(session, rules, now, limit=20):
+def preview(session, rules, now, limit=20):
     """What the settings page shows: how many would return tonight and the first of them in full."""
     first = [row.id for row in return_candidates(session, rules, now, limit)]
     opportunities = {o.id: o for o in session.scalars(select(Opportunity).where(Opportunity.id.in_(first)))} \

@@ -168,7 +168,7 @@ def _dry_run_section(page):
 def test_switching_the_rule_on_shows_its_dry_run_first(client, auth, app, library):
     auth.login("root")
     held = _post_rules(client, return_enabled="y", return_exempt_note_days=7).get_data(as_text=True)
-    assert zh(app, "Check the dry run below, then save again to switch the return rule on.") in held
+    assert zh(app, "Check the dry run below, then save the same values again to apply the return rule.") in held
     assert _rules(app)["return_enabled"] is False  # not yet
     shown = _dry_run_section(held)
     with_these = "With these values, tonight's run would return %(n)d customers to the public pool and warn " \
@@ -282,3 +282,16 @@ def test_two_runs_at_once_return_each_customer_exactly_once(app, org):
     assert sorted(s.returned for s in summaries) == [0, 12]
     assert [e[0] for e in _return_events(app)] == sorted(neglected)
     assert len(_notices(app, "returned")) == 12
+
+
+def test_changing_the_rule_while_on_shows_its_dry_run_first(client, auth, app, library):
+    set_rules(app, return_enabled=True)
+    auth.login("root")
+    unchanged = _post_rules(client, return_enabled="y", cap_salesperson=120)  # the return values as saved
+    assert zh(app, "The resource rules have been saved.") in unchanged.get_data(as_text=True)
+    held = _post_rules(client, return_enabled="y", return_after_days=4, return_warn_days=1).get_data(as_text=True)
+    assert zh(app, "Check the dry run below, then save the same values again to apply the return rule.") in held
+    assert "杭州绿源茶业有限公司" in _dry_run_section(held) and _rules(app)["return_after_days"] == 30
+    switched_off = _post_rules(client, return_enabled=None, return_after_days=4, return_warn_days=1)
+    assert zh(app, "The resource rules have been saved.") in switched_off.get_data(as_text=True)
+    assert _rules(app)["return_enabled"] is False and _rules(app)["return_after_days"] == 4

@@ -2,7 +2,8 @@
 
 The return-to-pool rule empties libraries, so before it is switched on the admin sees its dry
 run for exactly the values being saved: "预览" shows it without saving, and a save that switches
-the rule on is held back (showing the dry run) until those same values have been previewed.
+the rule on (or changes it while on) is held back, showing the dry run, until those same values
+have been previewed.
 """
 from types import SimpleNamespace
 
@@ -35,9 +36,9 @@ class RulesView(CRMView):
             values = SimpleNamespace(**{name: getattr(form, name).data for name in RETURN_FIELDS})
             if request.form.get("action") == "preview" or self._needs_preview(row, form, values):
                 if request.form.get("action") != "preview":
-                    flash(_("Check the dry run below, then save again to switch the return rule on."), "warning")
+                    flash(_("Check the dry run below, then save the same values again to apply the return rule."), "warning")
                 session[PREVIEWED] = _signature(values)
-                preview = rules.dry_run(db.session, values, clock.now())
+                preview = rules.preview(db.session, values, clock.now())
             else:
                 self._save(row, form)
                 flash(_("The resource rules have been saved."), "success")
@@ -45,15 +46,17 @@ class RulesView(CRMView):
         elif request.method == "POST":
             flash(_("Nothing was saved: correct the marked values."), "error")
         if preview is None:  # the rule as it stands (saved values, or the last valid ones)
-            preview = rules.dry_run(db.session, row, clock.now())
+            preview = rules.preview(db.session, row, clock.now())
         return self.render("rules/index.html", form=form, row=row, preview=preview,
                            updated_by=row_updated_by(row), format_time=_format_time)
 
     @staticmethod
     def _needs_preview(row, form, values):
-        """Switching the rule on from off needs a dry run of these very values first."""
-        switching_on = form.return_enabled.data and not row.return_enabled
-        return switching_on and session.get(PREVIEWED) != _signature(values)
+        """Switching the rule on, or changing it while on, needs a dry run of these very values first."""
+        if not form.return_enabled.data:
+            return False
+        changed = not row.return_enabled or _signature(row) != _signature(values)
+        return changed and session.get(PREVIEWED) != _signature(values)
 
     @staticmethod
     def _save(row, form):
