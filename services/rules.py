@@ -88,17 +88,20 @@ def return_candidates(session, rules, now, limit=None):
     return _rows(session, _due_clause(rules, now), limit)
 
 
+def _warning_clause(rules, now):
+    if rules.return_warn_days <= 0:
+        return false()
+    return and_(_due_clause(rules, now, within_days=rules.return_warn_days),
+                _basis() >= now - timedelta(days=rules.return_after_days))
+
+
 def warning_candidates(session, rules, now, limit=None):
     """(id, owner_id, basis) of those that will be returned within `return_warn_days` (not yet due)."""
-    if rules.return_warn_days <= 0:
-        return []
-    clause = and_(_due_clause(rules, now, within_days=rules.return_warn_days),
-                  _basis() >= now - timedelta(days=rules.return_after_days))
-    return _rows(session, clause, limit)
+    return _rows(session, _warning_clause(rules, now), limit)
 
 
-def count_candidates(session, rules, now):
-    return session.scalar(select(func.count()).select_from(Opportunity).where(_due_clause(rules, now)))
+def _count(session, clause):
+    return session.scalar(select(func.count()).select_from(Opportunity).where(clause))
 
 
 def preview(session, rules, now, limit=20):
@@ -106,8 +109,8 @@ def preview(session, rules, now, limit=20):
     first = [row.id for row in return_candidates(session, rules, now, limit)]
     opportunities = {o.id: o for o in session.scalars(select(Opportunity).where(Opportunity.id.in_(first)))} \
         if first else {}
-    return {"count": count_candidates(session, rules, now), "rows": [opportunities[i] for i in first],
-            "warnings": len(warning_candidates(session, rules, now))}
+    return {"count": _count(session, _due_clause(rules, now)), "rows": [opportunities[i] for i in first],
+            "warnings": _count(session, _warning_clause(rules, now))}
 
 
 def _notice_key(kind, row):
