@@ -199,9 +199,34 @@ def backup_command(path):
     click.echo(os.path.abspath(path))
 
 
+rules_cli = AppGroup("rules", help="The resource rules (manual §九).")
+
+
+@rules_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="only print what would happen; change nothing")
+def rules_run(dry_run):
+    """Warn owners and return neglected customers to the public pool; for cron, safe to run again."""
+    from services import clock, rules
+
+    summary = rules.run(db.session, clock.now(), dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    state = "on" if summary.enabled else "off (nothing is returned; switch it on at /rules/)"
+    click.echo(f"return rule: {state}")
+    if dry_run:
+        click.echo(f"dry run: would warn {summary.warned}, would return {summary.returned} "
+                   f"(due now: {summary.candidates}); nothing changed")
+    else:
+        click.echo(f"warned {summary.warned}, returned {summary.returned}, "
+                   f"overdue leads notified {summary.overdue_leads}")
+
+
 def register(app):
     app.cli.add_command(init_db)
     app.cli.add_command(department_cli)
     app.cli.add_command(user_cli)
     app.cli.add_command(opportunity_cli)
     app.cli.add_command(backup_command)
+    app.cli.add_command(rules_cli)

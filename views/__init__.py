@@ -38,3 +38,6 @@ def register_views(app, admin):
                                   url="/info-sources"))
     admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
                                   url="/abandon-reasons"))
+    from .rules import RulesView
+
+    admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules"))

@@ -3,8 +3,8 @@ from flask_admin import babel as admin_babel
 from flask_admin.form import BaseForm as AdminBaseForm
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
 
 class LoginForm(FlaskForm):
@@ -52,3 +52,44 @@ class AdminForm(AdminBaseForm):
 
         def get_translations(self, form):
             return self._translations
+
+
+# --- the resource rules settings page (manual §九) --------------------------------------
+
+class WholeNumberField(IntegerField):
+    """An integer field whose "not a number" message is the app's own (WTForms' has no Chinese here)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = (valuelist[0] or "").strip()
+        if not (text.isascii() and text.isdigit() and len(text) <= 9):
+            self.data = None
+            raise ValueError(_l("Enter a whole number."))
+        self.data = int(text)
+
+
+def _whole(label, low, high):
+    return WholeNumberField(label, validators=[NumberRange(low, high, _l("Enter a whole number from %(min)s to %(max)s."))])
+
+
+class RulesForm(FlaskForm):
+    """The one ResourceRules row; the ranges keep a typo from emptying every library overnight."""
+
+    cap_salesperson = _whole(_l("Library cap of a salesperson"), 1, 10000)
+    cap_supervisor = _whole(_l("Library cap of a supervisor"), 1, 10000)
+    cap_manager = _whole(_l("Library cap of a manager"), 1, 10000)
+    quota_key_customers = _whole(_l("New key customers per day"), 0, 1000)
+    quota_valid_contacts = _whole(_l("Valid contacts per day"), 0, 10000)
+    lead_deadline_hours = _whole(_l("Web-lead follow-up deadline (hours)"), 1, 720)
+    return_enabled = BooleanField(_l("Return customers to the public pool"))
+    return_after_days = _whole(_l("Days without a valid contact before a customer returns"), 1, 3650)
+    return_warn_days = _whole(_l("Warn the owner this many days before"), 0, 3650)
+    return_exempt_key_customers = BooleanField(_l("Key customers never return"))
+    return_exempt_note_days = _whole(_l("Exempt customers with any note in the last N days (0: off)"), 0, 3650)
+
+    def validate_return_warn_days(self, field):
+        after = self.return_after_days.data
+        if field.data is not None and after is not None and field.data >= after:
+            raise ValidationError(_l("The warning must come fewer days before the return than the days "
+                                     "without a valid contact (%(n)d).", n=after))
