@@ -276,6 +276,17 @@ def test_overdue_leads_are_notified_once(app, api, frozen):
     assert _notices(app, "lead_overdue") == ["admin_a", "admin_a", "manager_a", "sales_a", "super_a"]
 
 
+def test_rules_run_for_cron_notifies_overdue_leads_once(app, api, runner, frozen):
+    _post(api("admin_a"), YANGZHOU)
+    frozen(T0 + timedelta(hours=23))
+    assert "overdue leads notified 0" in runner.invoke(args=["rules", "run"]).output
+    frozen(T0 + timedelta(hours=25))
+    result = runner.invoke(args=["rules", "run"])
+    assert result.exit_code == 0 and "overdue leads notified 1" in result.output
+    assert "overdue leads notified 0" in runner.invoke(args=["rules", "run"]).output
+    assert _notices(app, "lead_overdue") == ["admin_a", "manager_a", "sales_a", "super_a"]
+
+
 # --- at the same moment -------------------------------------------------------------------------
 
 
