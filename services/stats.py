@@ -154,7 +154,7 @@ class Group:
 def group_rows(session, rows, by):
     """Sum daily rows per department (`by="department"`) or per agent company (`by="company"`)."""
     key = (lambda r: r.department_id) if by == "department" else (lambda r: r.company_id)
-    names = _department_names(session, {key(r) for r in rows})
+    names = department_names(session, {key(r) for r in rows})
     groups = {}
     for row in rows:
         group = groups.setdefault(key(row), Group(names.get(key(row), "—")))
@@ -167,7 +167,7 @@ def group_rows(session, rows, by):
     return sorted(groups.values(), key=lambda g: g.name)
 
 
-def _department_names(session, ids):
+def department_names(session, ids):
     ids = {i for i in ids if i is not None}
     if not ids:
         return {}

@@ -57,6 +57,12 @@ def _text_of(page, element_id):
     return match.group(1).strip()
 
 
+def _chart_of(page, element_id):
+    """A chart's data as the page hands it to static/js/dashboard.js."""
+    return json.loads(re.search(rf'<script type="application/json" id="{element_id}">(.*?)</script>', page,
+                                re.S).group(1))
+
+
 # --- the day's edges ----------------------------------------------------------------------
 
 
@@ -188,8 +194,7 @@ def test_supervisor_and_manager_see_their_people_and_who_is_behind(app, client, 
     assert "sales_a" in rows and login in rows and "sales_b" not in rows  # never another company's people
     assert "crm-behind" not in rows["sales_a"] and "crm-behind" in rows[login]
     assert zh(app, "Behind") in page and zh(app, "On track") in page
-    chart = json.loads(re.search(r'<script type="application/json" id="dashboard-chart-data">(.*?)</script>',
-                                 page, re.S).group(1))
+    chart = _chart_of(page, "dashboard-chart-data")
     assert len(chart["labels"]) == 30 and chart["labels"][-1] == DAY.strftime("%m-%d")
     contacts, keys = chart["datasets"]
     assert contacts["label"] == zh(app, "Valid contacts") and keys["label"] == zh(app, "New key customers")
@@ -212,6 +217,9 @@ def test_agent_admin_dashboard_by_department_pool_and_overdue_leads(app, client,
     assert "扬州五环印花厂" in overdue and "sales_a" in overdue
     assert 'data-login="sales_a"' in page and 'data-login="sales_b"' not in page
     assert "华南代理" in page and "华东代理" not in page.split('id="people"')[1]
+    lines = _chart_of(page, "dashboard-group-chart-data")["datasets"]
+    # per department of the agent admin's company: sales_a's 电话组 logged today's one valid contact
+    assert [(line["label"], line["data"][-1]) for line in lines] == [("华南代理电话组", 1), ("华南代理销售一部", 0)]
 
 
 def test_subsystem_admin_dashboard_by_agent_company(app, client, auth, day_of_work):
@@ -222,6 +230,10 @@ def test_subsystem_admin_dashboard_by_agent_company(app, client, auth, day_of_wo
     assert "华南代理" in companies and "华东代理" in companies
     assert 'data-login="sales_a"' in page and 'data-login="sales_b"' in page
     assert 'id="my-day"' not in page  # admins keep no library
+    assert zh(app, "Valid contacts per agent company, the last 30 days") in page
+    lines = _chart_of(page, "dashboard-group-chart-data")["datasets"]
+    assert lines[0]["label"] == "华南代理" and lines[0]["data"][-1] == 1  # the busiest company first
+    assert [line["label"] for line in lines] == ["华南代理", "华东代理"] and sum(lines[1]["data"]) == 0
 
 
 def test_the_chart_library_is_served_by_the_app(client):

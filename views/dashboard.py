@@ -50,6 +50,21 @@ def _chart(series, names):
             "datasets": [{"label": str(label), "data": data} for label, data in names]}
 
 
+CHART_GROUPS = 8  # more lines than this no longer read as a chart
+
+
+def _group_chart(session, series, rows, by):
+    """Valid contacts per day per agent company (subsystem admin) or per department (agent admin)."""
+    key = (lambda r: r.company_id) if by == "company" else (lambda r: r.department_id)
+    members = {}
+    for row in rows:
+        members.setdefault(key(row), []).append(row.user_id)
+    names = stats.department_names(session, members)
+    lines = [(names.get(group, "—"), series.summed("valid_contacts", ids)) for group, ids in members.items()]
+    lines.sort(key=lambda line: (-sum(line[1]), line[0]))
+    return _chart(series, lines[:CHART_GROUPS])
+
+
 class DashboardView(CRMIndexView):
     @expose("/")
     def index(self):
@@ -76,6 +91,7 @@ class DashboardView(CRMIndexView):
         return {
             "mine": mine,
             "due": stats.due_today(session, current_user, now),
+            "due_count": stats.due_today_count(session, current_user, now),
             "leads": stats.open_leads(session, Opportunity.owner_id == current_user.id),
         }
 
@@ -92,6 +108,8 @@ class DashboardView(CRMIndexView):
             scope = opportunity_clause(current_user)
             count, overdue = stats.overdue_leads(session, scope, now)
             companies = stats.group_rows(session, rows, "company")
+            by = "company" if current_user.role == "subsystem_admin" else "department"
+            context["group_chart"] = _group_chart(session, series, rows, by)
             context.update(
                 departments=stats.group_rows(session, rows, "department"), companies=companies,
                 pool_size=session.scalar(select(func.count()).select_from(Opportunity).where(

@@ -38,9 +38,9 @@
     });
   }
 
-  function drawChart() {
-    var canvas = document.getElementById("dashboard-chart");
-    var source = document.getElementById("dashboard-chart-data");
+  function drawChart(canvasId) {
+    var canvas = document.getElementById(canvasId);
+    var source = document.getElementById(canvasId + "-data");
     if (!canvas || !source || typeof Chart === "undefined") { return; }
     var data = JSON.parse(source.textContent);
     Chart.defaults.font.family = CJK_FONTS;
@@ -61,5 +61,6 @@
   }
 
   document.querySelectorAll("table.crm-sortable").forEach(makeSortable);
-  drawChart();
+  drawChart("dashboard-chart");
+  drawChart("dashboard-group-chart");
 })();
