@@ -74,30 +74,28 @@ class DashboardView(CRMIndexView):
                    "is_admin": is_admin(current_user), "keeps_library": current_user.role in LIBRARY_ROLES,
                    "quota": rules.current(session), "now": now, "format_time": _time,
                    "time_left": lambda due: time_left(due, now), "day": day}
+        rows = stats.daily(session, current_user, day, now)  # one grouped pass for the user and their people
         if context["keeps_library"]:
-            context.update(self._own_day(session, day, now))
+            context.update(self._own_day(session, rows, now))
         if current_user.role in MANAGING_ROLES or context["is_admin"]:
-            context.update(self._team(session, day, now))
+            context.update(self._team(session, rows, day, now))
         context["notices"] = session.scalars(
             select(Notice).where(Notice.user_id == current_user.id)
             .order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc()).limit(20)).all()
         context["notice_label"] = lambda kind: NOTICE_LABELS.get(kind, kind)
         return self.render("dashboard.html", **context)
 
-    def _own_day(self, session, day, now):
+    def _own_day(self, session, rows, now):
         """The salesperson's part (also a supervisor's and a manager's own library)."""
-        (mine,) = [row for row in stats.daily(session, current_user, day, now)
-                   if row.user_id == current_user.id] or [None]
         return {
-            "mine": mine,
+            "mine": next((row for row in rows if row.user_id == current_user.id), None),
             "due": stats.due_today(session, current_user, now),
             "due_count": stats.due_today_count(session, current_user, now),
             "leads": stats.open_leads(session, Opportunity.owner_id == current_user.id),
         }
 
-    def _team(self, session, day, now):
+    def _team(self, session, rows, day, now):
         """Each visible person today, the last 30 days, and for admins the groups, pool and overdue leads."""
-        rows = stats.daily(session, current_user, day, now)
         series = stats.series(session, current_user, today_=day)
         context = {
             "rows": rows,
