@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import selectinload
 
 from models import ContactNote, Department, Opportunity, User, WebLead
 
@@ -253,6 +254,7 @@ def overdue_leads(session, opportunity_where, now=None, limit=50):
     rows = session.execute(
         select(WebLead, Opportunity).join(Opportunity, WebLead.opportunity_id == Opportunity.id)
         .where(*where).order_by(WebLead.due_at, WebLead.id).limit(limit)
+        .options(selectinload(Opportunity.owner))  # the list names each owner: one query, not one per row
     ).all()
     return count, rows
 
