@@ -26,6 +26,9 @@ def register_views(app, admin):
     errors.register(app)
     security.register(app)
     api.register(app)
+    from .dashboard import register as register_reminders
+
+    register_reminders(app)  # the navigation bar's due-today and unread-notice counts
     admin.add_view(OpportunityView(Opportunity, db, name=_l("My opportunities"), endpoint="opportunities",
                                    url="/opportunities"))
     admin.add_view(DedupView(name=_l("Duplicate check"), endpoint="dedup", url="/dedup"))

@@ -500,3 +500,28 @@ def receive_lead():
         if lead is None:
             raise
     return _lead_answer(lead, replayed)
+
+
+# --- daily statistics (manual §九) ------------------------------------------------------------
+
+
+@bp.get("/stats/daily")
+@operation(
+    "Daily statistics (§九) of the people the caller may see", tags=["stats"],
+    description="Per person who keeps a library: its size and cap, the new key customers they entered and the "
+                "valid contacts they logged that day (a calendar day in CRM_TIMEZONE), and their web leads overdue "
+                "now. A salesperson sees themself; supervisors and managers their managed departments; agent admins "
+                "their company; subsystem admins everyone.",
+    parameters=[query("date", "YYYY-MM-DD; today by default", {"type": "string", "format": "date"})],
+    responses={200: ("The day's figures per person", "DailyStats"), 422: None},
+)
+def stats_daily():
+    from services import stats
+
+    raw = request.args.get("date")
+    day = stats.today() if raw is None or raw == "" else stats.parse_day(raw)
+    if day is None:
+        return _invalid({"date": _("The date must be written YYYY-MM-DD, for example 2026-11-27.")})
+    rows = stats.daily(db.session, g.api_user, day)
+    db.session.rollback()  # read only
+    return {"date": day.isoformat(), "users": [row.api_json() for row in rows]}

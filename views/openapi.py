@@ -352,3 +352,27 @@ SCHEMAS.update({
         },
     },
 })
+
+SCHEMAS["DailyStats"] = {
+    "type": "object",
+    "required": ["date", "users"],
+    "properties": {
+        "date": {"type": "string", "format": "date", "description": "the day, in CRM_TIMEZONE"},
+        "users": {"type": "array", "items": {
+            "type": "object",
+            "required": ["login", "library_size", "library_cap", "new_key_customers", "valid_contacts",
+                         "overdue_leads"],
+            "properties": {
+                "login": {"type": "string"},
+                "library_size": {"type": "integer", "minimum": 0},
+                "library_cap": {"type": "integer", "minimum": 0},
+                "new_key_customers": {"type": "integer", "minimum": 0,
+                                      "description": "key customers the user entered that day"},
+                "valid_contacts": {"type": "integer", "minimum": 0,
+                                   "description": "valid contact notes (有效联系) the user wrote that day"},
+                "overdue_leads": {"type": "integer", "minimum": 0,
+                                  "description": "web leads on the user's customers past their deadline now"},
+            },
+        }},
+    },
+}
