@@ -38,3 +38,8 @@ def register_views(app, admin):
                                   url="/info-sources"))
     admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
                                   url="/abandon-reasons"))
+    from models import ContactNote
+
+    from .notes import NoteListView  # issue 4: the contact-note list and its export
+
+    admin.add_view(NoteListView(ContactNote, db, name=_l("Contact notes"), endpoint="notes", url="/notes"))
