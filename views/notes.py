@@ -11,6 +11,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter, DateBetweenFilter
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select, true
+from sqlalchemy.orm import joinedload
 
 from models import ContactNote, Opportunity, User
 from services import notes
@@ -93,6 +94,7 @@ class NoteListView(ExportMixin, ScopedModelView):
     ]
     export_basename = _l("Contact notes")
     export_columns = EXPORT_COLUMNS
+    export_options = (joinedload(ContactNote.author), joinedload(ContactNote.opportunity))
 
     def is_accessible(self):
         return LoginRequiredMixin.is_accessible(self)

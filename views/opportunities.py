@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
@@ -152,6 +153,7 @@ class OpportunityView(ExportMixin, ScopedModelView):
 
     export_basename = _l("Opportunities")
     export_columns = EXPORT_COLUMNS
+    export_options = (joinedload(Opportunity.owner), joinedload(Opportunity.department))
 
     def is_accessible(self):
         return LoginRequiredMixin.is_accessible(self)
