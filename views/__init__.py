@@ -4,15 +4,17 @@
 def register_views(app, admin):
     from flask_babel import lazy_gettext as _l
 
-    from models import AbandonReason, Department, InfoSource, Opportunity, User, db
+    from models import AbandonReason, ContactNote, Department, InfoSource, Opportunity, User, db
 
     from . import api, auth, errors, security
     from .agent_pool import AgentPoolView
     from .dedup import DedupView
     from .departments import DepartmentView
     from .info_sources import ChoiceListView
+    from .notes import NoteListView
     from .opportunities import OpportunityView
     from .pool import PoolView
+    from .rules import RulesView
     from .users import UserView
 
     @app.context_processor
@@ -35,12 +37,11 @@ def register_views(app, admin):
     admin.add_view(PoolView(Opportunity, db, name=_l("Public pool"), endpoint="pool", url="/pool"))
     admin.add_view(AgentPoolView(Opportunity, db, name=_l("Agent-admin pool"), endpoint="agent_pool",
                                  url="/agent-pool"))
+    admin.add_view(NoteListView(ContactNote, db, name=_l("Contact notes"), endpoint="notes", url="/notes"))
     admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users", url="/users"))
     admin.add_view(DepartmentView(Department, db, name=_l("Departments"), endpoint="departments", url="/departments"))
     admin.add_view(ChoiceListView(InfoSource, db, name=_l("Information sources"), endpoint="info_sources",
                                   url="/info-sources"))
     admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
                                   url="/abandon-reasons"))
-    from .rules import RulesView
-
     admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules"))

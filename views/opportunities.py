@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
@@ -21,6 +22,7 @@ from services.access import LIBRARY_ROLES, opportunity_clause
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
 from .base import LoginRequiredMixin, ScopedModelView, parse_id
+from .exports import ExportMixin, may_export
 from .forms import AdminForm
 
 
@@ -126,7 +128,26 @@ EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "relea
                 "return": _l("Returned to the public pool by the resource rules")}  # `rules run`
 
 
-class OpportunityView(ScopedModelView):
+def _owner_text(model):
+    return model.owner.login if model.owner else LOCATION_LABELS[model.location]
+
+
+EXPORT_COLUMNS = [
+    (FIELD_LABELS["company"], lambda o: o.company), (FIELD_LABELS["contact"], lambda o: o.contact),
+    (FIELD_LABELS["phone"], lambda o: o.phone), (FIELD_LABELS["mobile"], lambda o: o.mobile),
+    (FIELD_LABELS["province"], lambda o: o.province), (FIELD_LABELS["city"], lambda o: o.city),
+    (_l("Department"), lambda o: o.department.name if o.department else None),
+    (_l("Owner"), _owner_text),
+    (_l("Key customer"), lambda o: _l("Yes") if o.key_customer else _l("No")),
+    (_l("Maturity"), lambda o: o.maturity),
+    (_l("Last contact"), lambda o: o.last_contact_at), (_l("Next contact"), lambda o: o.next_contact_at),
+    (_l("Entered"), lambda o: o.entered_at),
+]
+# endpoints that show the list as the viewer left it (the export takes the list's own URL arguments)
+LIST_ENDPOINTS = ("opportunities.index_view", "opportunities.export")
+
+
+class OpportunityView(ExportMixin, ScopedModelView):
     """The library as a Flask-Admin model view; every role sees only its scope."""
 
     list_template = "opportunities/list.html"
@@ -160,6 +181,10 @@ class OpportunityView(ScopedModelView):
         "entered_at": _format_time, "last_contact_at": _format_time, "next_contact_at": _format_time,
     }
 
+    export_basename = _l("Opportunities")
+    export_columns = EXPORT_COLUMNS
+    export_options = (joinedload(Opportunity.owner), joinedload(Opportunity.department))
+
     def is_accessible(self):
         return LoginRequiredMixin.is_accessible(self)
 
@@ -175,7 +200,7 @@ class OpportunityView(ScopedModelView):
 
     def scope(self, query):
         query = query.filter(opportunity_clause(current_user))
-        if request.endpoint == "opportunities.index_view" and request.args.get("show") != "all":
+        if request.endpoint in LIST_ENDPOINTS and request.args.get("show") != "all":
             # the main display: what needs work today (due, or new and never contacted)
             query = query.filter(or_(Opportunity.next_contact_at < _day_end(),
                                      and_(Opportunity.last_contact_at.is_(None),
@@ -219,6 +244,7 @@ class OpportunityView(ScopedModelView):
         kwargs.setdefault("library_size", opportunities.library_size(db.session, current_user))
         kwargs.setdefault("library_cap", opportunities.library_cap(db.session, current_user))
         kwargs.setdefault("cities_url", self.get_url("dedup.cities_json"))
+        kwargs.setdefault("may_export", may_export(current_user))
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs.update(details_context(kwargs["model"]))
         return super().render(template, **kwargs)
@@ -236,15 +262,13 @@ class OpportunityView(ScopedModelView):
     def note_view(self):
         """Write a contact note; the page says whether it counted as a valid contact."""
         opportunity_id = self._posted_id()
-        back = redirect(self.get_url(".details_view", id=opportunity_id))
         form = request.form
         try:
             raw = form.get("maturity", "").strip()
             maturity = int(raw) if raw.isascii() and raw.lstrip("-").isdigit() and len(raw) < 6 else None
             next_contact_at = notes.parse_form_time(form.get("next_contact_at"))
         except ValueError:
-            flash(_("The next contact time is not a date and time we can read."), "error")
-            return back
+            return self._refused_note(opportunity_id, _("The next contact time is not a date and time we can read."))
         try:
             note = notes.add_note(db.session, current_user, opportunity_id, form.get("method", ""),
                                   form.get("content", ""), maturity, unreachable=bool(form.get("unreachable")),
@@ -254,14 +278,23 @@ class OpportunityView(ScopedModelView):
             db.session.rollback()
             if refused.code == "not_found":
                 abort(404)
-            flash(str(refused.message), "error")
-            return back
+            return self._refused_note(opportunity_id, str(refused.message))
         if note.valid:
             flash(_("Note saved. It counts as a valid contact."), "success")
         else:
             flash(_("Note saved. It does not count as a valid contact (maturity 0, customer not reached, "
                     "or customer busy)."), "warning")
-        return back
+        return redirect(self.get_url(".details_view", id=opportunity_id))
+
+    def _refused_note(self, opportunity_id, message):
+        """The details page again, with the note form holding what the salesperson typed.
+
+        A redirect would show an empty form: a long note was lost to a typo in the time.
+        """
+        flash(message, "error")
+        return self.render(self.details_template, model=self.get_one(opportunity_id),
+                           details_columns=self._details_columns, get_value=self.get_detail_value,
+                           return_url=self.get_url(".index_view"), note_draft=request.form)
 
     @expose("/abandon/", methods=("POST",))
     def abandon_view(self):
