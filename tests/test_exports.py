@@ -200,3 +200,32 @@ def test_the_row_cap(app, client, auth, library, monkeypatch):
     auth.login("manager_a")
     response = client.get("/opportunities/export/csv/?show=all")
     assert len(_csv(response)) == 3 and response.headers["X-Export-Truncated"] == "2"
+
+
+# --- daily statistics (the dashboard's per-person table) ---------------------------------------
+
+DAILY_HEADERS = ["Date", "Login", "Department", "Valid contacts", "New key customers", "Library size",
+                 "Library cap", "Overdue leads", "Behind today"]
+
+
+def test_a_manager_exports_the_daily_statistics_of_the_own_people(client, auth, app, library):
+    _note(app, "sales_a", library["yangzhou"], "约了下周拜访")  # 2 March in Asia/Shanghai
+    auth.login("manager_a")
+    assert 'id="daily-export"' in client.get("/").get_data(as_text=True)
+    rows = _csv(_download(client, "/stats/export/csv/?date=2026-03-02", "Daily statistics", app, "csv"))
+    assert rows[0] == [zh(app, h) for h in DAILY_HEADERS]
+    people = {row[1]: row for row in rows[1:]}
+    assert "sales_b" not in people and "sales_a" in people  # 华东's salesperson is not the manager's
+    assert people["sales_a"][0] == "2026-03-02" and people["sales_a"][3] == "1" and people["sales_a"][5] == "3"
+    book, _sheet = _xlsx(_download(client, "/stats/export/xlsx/?date=2026-03-01", "Daily statistics", app, "xlsx"))
+    assert {row[1]: row[3] for row in book[1:]}["sales_a"] == 0  # the note was written on the 2nd, local time
+
+
+def test_the_daily_statistics_export_refuses_salespeople_and_bad_dates(client, auth, app, library):
+    auth.login("sales_a")
+    assert client.get("/stats/export/csv/").status_code == 403
+    assert 'id="daily-export"' not in client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login("admin_a")
+    page = client.get("/stats/export/csv/?date=2026-02-30", follow_redirects=True).get_data(as_text=True)
+    assert zh(app, "The date must be written YYYY-MM-DD, for example 2026-11-27.") in page

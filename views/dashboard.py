@@ -9,7 +9,7 @@
 Figures come from services/stats.py; the chart data goes into the page as JSON and
 static/js/dashboard.js draws it with the vendored Chart.js (no inline script, no CDN).
 """
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -22,6 +22,7 @@ from services import clock, rules, stats
 from services.access import LIBRARY_ROLES, MANAGING_ROLES, ROLE_LABELS, is_admin, opportunity_clause
 
 from .base import CRMIndexView, parse_id
+from .exports import may_export, send_table
 
 NOTICE_LABELS = {
     "lead": _l("A web lead arrived on your customer"),
@@ -49,6 +50,9 @@ def _chart(series, names):
     return {"labels": [d.strftime("%m-%d") for d in series.days],
             "datasets": [{"label": str(label), "data": data} for label, data in names]}
 
+
+DAILY_HEADERS = (_l("Date"), _l("Login"), _l("Department"), _l("Valid contacts"), _l("New key customers"),
+                 _l("Library size"), _l("Library cap"), _l("Overdue leads"), _l("Behind today"))
 
 CHART_GROUPS = 8  # more lines than this no longer read as a chart
 
@@ -83,6 +87,7 @@ class DashboardView(CRMIndexView):
             select(Notice).where(Notice.user_id == current_user.id)
             .order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc()).limit(20)).all()
         context["notice_label"] = lambda kind: NOTICE_LABELS.get(kind, kind)
+        context["may_export"] = may_export(current_user)
         return self.render("dashboard.html", **context)
 
     def _own_day(self, session, rows, now):
@@ -115,6 +120,21 @@ class DashboardView(CRMIndexView):
                 overdue_count=count, overdue=overdue,
             )
         return context
+
+    @expose("/stats/export/<fmt>/")
+    def export_daily(self, fmt):
+        """Each visible person's day (?date=YYYY-MM-DD, today by default) as .xlsx or CSV, for admins and managers."""
+        if not may_export(current_user):
+            abort(403)
+        raw = request.args.get("date", "")
+        day = stats.parse_day(raw) if raw else stats.today()
+        if day is None:
+            flash(_("The date must be written YYYY-MM-DD, for example 2026-11-27."), "error")
+            return redirect(url_for(".index"))
+        rows = stats.daily(db.session, current_user, day)
+        table = ([day, r.login, r.department, r.valid_contacts, r.new_key_customers, r.library_size, r.library_cap,
+                  r.overdue_leads, _("Behind") if r.behind else _("On track")] for r in rows)
+        return send_table(DAILY_HEADERS, table, _("Daily statistics"), fmt)
 
     @expose("/notices/read/", methods=["POST"])
     def read_notice(self):
