@@ -38,6 +38,7 @@ def build_demo(app):
                      "华东代理/销售一部", "华东代理/大客户部"):
             departments.resolve_path(s, path, create=True)
         people = [
+            ("root", "subsystem_admin", "/", ()),
             ("admin_hn", "agent_admin", "华南代理", ()),
             ("liu_jingli", "manager", "华南代理/销售一部", ("华南代理/销售一部",)),
             ("chen_zhuguan", "supervisor", "华南代理/销售一部", ("华南代理/销售一部/电话组",)),
@@ -61,10 +62,30 @@ def build_demo(app):
             (zhangsan, "library", "泰安艺动力彩色印刷厂", "0538-6212345", "0538-6212346"),
             (zhangsan, "library", "杭州绿源茶业有限公司", "0571-86012345", ""),
         ]
+        placed = []
         for owner, location, company, phone, fax in customers:
-            opportunities._insert(s, owner, opportunities.OpportunityInput(company=company, phone=phone, fax=fax),
-                                  location, None)
+            placed.append(opportunities._insert(s, owner, opportunities.OpportunityInput(
+                company=company, phone=phone, fax=fax), location, None))
+        s.flush()
+        _demo_history(s, zhangsan, lisi, placed)
         s.commit()
+
+
+def _demo_history(s, zhangsan, lisi, placed):
+    """Two weeks of contact notes, so that the dashboards' tables and charts have something to show."""
+    from datetime import timedelta
+
+    from services import clock, notes
+
+    now = clock.now()
+    mine = {zhangsan.id: [o for o in placed if o.owner_id == zhangsan.id],
+            lisi.id: [o for o in placed if o.owner_id == lisi.id]}
+    for days_ago in range(14, 0, -1):
+        for person, per_day in ((zhangsan, 3 + days_ago % 4), (lisi, 1 + days_ago % 3)):
+            for n in range(per_day):
+                customer = mine[person.id][n % len(mine[person.id])]
+                notes.add_note(s, person, customer.id, ("phone", "visit", "im")[n % 3], "电话沟通，客户有意向",
+                               1 + n % 5, busy=(n == 4), now=now - timedelta(days=days_ago, hours=n))
 
 
 def serve(app):
@@ -114,10 +135,25 @@ def main(outdir):
             page.click("button[type=submit]")
             page.wait_for_url(base + "/")
             for name, url in (("dashboard", "/"), ("users", "/users/"), ("user_new", "/users/new/"),
-                              ("departments", "/departments/"), ("department_new", "/departments/new/")):
+                              ("departments", "/departments/"), ("department_new", "/departments/new/"),
+                              ("notes", "/notes/")):
                 page.goto(base + url)
                 page.screenshot(path=str(outdir / f"{name}.png"), full_page=True)
                 print(outdir / f"{name}.png")
+            for login, shots in (("liu_jingli", (("manager_dashboard", "/"),)),
+                                 ("root", (("root_dashboard", "/"), ("rules", "/rules/")))):
+                page.context.clear_cookies()
+                page.goto(base + "/login")
+                page.fill("#username", login)
+                page.fill("#password", PASSWORD)
+                page.fill("#captcha", "K7MP")
+                page.click("button[type=submit]")
+                page.wait_for_url(base + "/")
+                for name, url in shots:
+                    page.goto(base + url)
+                    page.wait_for_load_state("networkidle")
+                    page.screenshot(path=str(outdir / f"{name}.png"), full_page=True)
+                    print(outdir / f"{name}.png")
             browser.close()
     finally:
         server.shutdown()
