@@ -53,11 +53,13 @@ def create_app(test_config=None):
 
 def _make_admin(app):
     from views.dashboard import DashboardView
+    from views.security import csp_nonce
 
     theme = Bootstrap4Theme(base_template="crm_base.html", fluid=True)
     # translations/flask_admin adds the few strings Flask-Admin's own zh catalogs lack
     return Admin(app, name=_l("Channel CRM"), url="/", index_view=DashboardView(url="/"), theme=theme,
-                 translations_path=str(Path(app.root_path) / "translations" / "flask_admin"))
+                 translations_path=str(Path(app.root_path) / "translations" / "flask_admin"),
+                 csp_nonce_generator=csp_nonce)
 
 
 def _configure(app, test_config):

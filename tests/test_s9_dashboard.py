@@ -148,14 +148,14 @@ def day_of_work(app, client, auth, org, monkeypatch):
     opportunity_id = _own(app, "sales_a", "扬州五环印花厂", key_customer=True,
                           next_contact_at=NOON - timedelta(hours=2))
     _own(app, "sales_b", "杭州西湖丝绸厂")
-    with app.app_context():
-        db.session.add(WebLead(idempotency_key="k1", opportunity_id=opportunity_id, company="扬州五环印花厂",
-                               received_at=NOON - timedelta(hours=30), due_at=NOON - timedelta(hours=6)))
-        db.session.commit()
     auth.login("sales_a")
     later = (NOON + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     _note(client, opportunity_id, content="王经理有兴趣", next_contact_at=later)
     auth.logout()
+    with app.app_context():  # recorded after the note, which would otherwise have met it (late)
+        db.session.add(WebLead(idempotency_key="k1", opportunity_id=opportunity_id, company="扬州五环印花厂",
+                               received_at=NOON - timedelta(hours=30), due_at=NOON - timedelta(hours=6)))
+        db.session.commit()
     return opportunity_id
 
 

@@ -1,0 +1,94 @@
+"""Every page in a real browser, under the content security policy (views/security.py):
+no policy violation, no script error, and the things Flask-Admin did with inline handlers
+(bulk actions, confirmations, filters) still work through static/js/crm.js.
+"""
+import pytest
+from sqlalchemy import select
+
+from conftest import BrowserUser, zh
+from models import User, db
+from services import opportunities
+from services.opportunities import OpportunityInput
+from test_i18n import admin_text
+
+EVERYONE = ["/", "/opportunities/", "/opportunities/?show=all", "/opportunities/new/", "/dedup/?name=瑞丽服装&by=name",
+            "/pool/", "/notes/", "/password"]
+ADMINS = ["/users/", "/users/new/", "/departments/", "/departments/new/", "/agent-pool/"]
+SUBSYSTEM = ["/info-sources/", "/abandon-reasons/", "/rules/"]
+PAGES = {"sales_a": EVERYONE, "super_a": EVERYONE, "manager_a": EVERYONE, "admin_a": EVERYONE + ADMINS,
+         "root": EVERYONE + ADMINS + SUBSYSTEM}
+
+
+def _violations(user):
+    return [m for m in user.console if "Content Security Policy" in m or "Refused to" in m]
+
+
+@pytest.fixture
+def customer(app, org):
+    with app.app_context():
+        sales = db.session.scalar(select(User).filter_by(login="sales_a"))
+        opportunity = opportunities._insert(db.session, sales, OpportunityInput(company="上海市瑞丽服装有限公司",
+                                                                                phone="021-62345678"), "library", None)
+        db.session.commit()
+        return opportunity.id
+
+
+@pytest.mark.parametrize("login", sorted(PAGES))
+def test_every_page_keeps_the_content_security_policy(browser_user, customer, login):
+    user = browser_user(login)
+    errors = []
+    user.page.on("pageerror", lambda error: errors.append(str(error)))
+    pages = PAGES[login] + ([f"/opportunities/details/?id={customer}"] if login != "root" else [])
+    for path in pages:
+        response = user.page.goto(path)
+        user.page.wait_for_load_state("networkidle")
+        assert response.status == 200, path
+        assert "script-src 'self' 'nonce-" in response.headers["content-security-policy"]
+        assert _violations(user) == [] and errors == [], f"{path}: {_violations(user) or errors}"
+
+
+def test_the_login_page_keeps_the_policy(browser, live_server, org):
+    user = BrowserUser(browser, live_server)
+    user.page.goto("/login")
+    user.page.wait_for_load_state("networkidle")
+    assert _violations(user) == []
+    user.login("sales_a")
+    assert _violations(user) == []
+    user.close()
+
+
+def test_a_bulk_action_asks_then_runs_under_the_policy(app, browser_user, org):
+    admin = browser_user("admin_a")
+    admin.page.goto("/users/")
+    row = admin.page.locator("tr", has_text="sales_a")
+    row.locator("input.action-checkbox").check()
+    admin.page.click("text=" + admin_text("zh_Hans_CN", "With selected"))
+    admin.page.once("dialog", lambda dialog: dialog.accept())
+    admin.page.remove_listener("dialog", admin._dialog)
+    with admin.page.expect_navigation():
+        admin.page.click("[data-crm-action=deactivate]")
+    assert _violations(admin) == []
+    with app.app_context():
+        assert db.session.scalar(select(User).filter_by(login="sales_a")).active is False
+
+
+def test_a_row_confirmation_cancelled_changes_nothing(app, browser_user, org):
+    admin = browser_user("admin_a")
+    admin.page.goto("/users/")
+    before = admin.page.url
+    admin.page.locator("tr", has_text="sales_a").locator("[data-crm-confirm]").click()
+    assert admin.dialogs == [zh(app, "Reset this password? A one-time password will be shown once.")]
+    assert admin.page.url == before
+    with app.app_context():
+        assert db.session.scalar(select(User).filter_by(login="sales_a")).must_change_password is False
+    assert _violations(admin) == []
+
+
+def test_adding_a_filter_works_under_the_policy(app, browser_user, org):
+    admin = browser_user("admin_a")
+    admin.page.goto("/users/")
+    admin.page.click("text=" + admin_text("zh_Hans_CN", "Add Filter"))
+    admin.page.locator("a.filter").first.click()
+    assert admin.page.locator("table.filters tr").count() == 1  # the filter's row, added by Flask-Admin's script
+    assert admin.page.url.endswith("/users/")
+    assert _violations(admin) == []
