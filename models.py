@@ -119,6 +119,7 @@ class User(UserMixin, db.Model):
     last_seen_at = db.Column(UTCDateTime)
     # bumped to end every session of the user (reset, password change, lock)
     session_version = db.Column(db.Integer, nullable=False, default=1)
+    deleted_at = db.Column(UTCDateTime)  # soft delete: hidden everywhere, restorable by an admin
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     department = db.relationship("Department", foreign_keys=[department_id])
@@ -243,6 +244,8 @@ class Opportunity(db.Model):
     next_contact_at = db.Column(UTCDateTime)
     # the last valid contact (有效联系) while in its current library: what returning to the pool measures
     last_valid_contact_at = db.Column(UTCDateTime)
+    deleted_at = db.Column(UTCDateTime)  # soft delete: hidden everywhere, restorable by an admin
+    deleted_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     # normalised keys of the duplicate check
     name_folded = db.Column(db.String(200), nullable=False, index=True)
     name_core = db.Column(db.String(200), nullable=False, index=True)
@@ -402,6 +405,7 @@ class ResourceRules(db.Model):
     return_warn_days = db.Column(db.Integer, nullable=False, default=3)  # the owner is warned this much before
     return_exempt_key_customers = db.Column(db.Boolean, nullable=False, default=True)
     return_exempt_note_days = db.Column(db.Integer, nullable=False, default=0)  # any note this recent exempts; 0 = off
+    daily_check_limit = db.Column(db.Integer, nullable=False, default=500)  # duplicate checks per user and day
     updated_at = db.Column(UTCDateTime)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
 
@@ -465,3 +469,33 @@ class Notice(db.Model):
     user = db.relationship("User")
     opportunity = db.relationship("Opportunity")
     lead = db.relationship("WebLead")
+
+
+class AuditEntry(db.Model):
+    """The audit log: who did what, when, to what. Append-only: written by services.audit.record,
+    never updated (a database trigger refuses UPDATE), read by admins within their scope.
+
+    `department_id` is the department the entry belongs to (the actor's, or the target's
+    when an admin acts), so that an agent admin sees its own company's entries.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        db.Index("ix_audit_entry_created", "created_at"),
+        db.Index("ix_audit_entry_action_created", "action", "created_at"),
+        db.Index("ix_audit_entry_actor_created", "actor_id", "created_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    actor_login = db.Column(db.String(32))  # as it was, also for failed logins of unknown names
+    action = db.Column(db.String(32), nullable=False)
+    target_type = db.Column(db.String(20))  # opportunity, user, department, rules, export...
+    target_id = db.Column(db.Integer)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id", ondelete="SET NULL"), index=True)
+    details = db.Column(db.Text)  # JSON: what collided, how many rows, which values changed
+    ip = db.Column(db.String(45))
+
+    actor = db.relationship("User", foreign_keys=[actor_id])
+    department = db.relationship("Department")
