@@ -131,6 +131,7 @@ def test_s1_login(app, org, person):
     walker.submit("button[type=submit]")
     assert walker.page.url == walker.base_url + "/"
     assert zh(app, "Valid contacts today") in walker.page.inner_text("body")
+    assert walker.page.evaluate("document.documentElement.lang") == "zh-CN"  # Flask-Admin's pages too
     walker.shot("03-dashboard")
 
 
