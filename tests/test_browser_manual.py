@@ -65,7 +65,10 @@ class Walker(BrowserUser):
         self.folder, self.section = folder, section
 
     def shot(self, name):
-        """Save the page as <section>-<name>.png; the guide refers to these names."""
+        """Save the page as <section>-<name>.png; the guide refers to these names. No page the guide
+        shows may have broken the content security policy on the way."""
+        refused = [m for m in self.console if "Content Security Policy" in m or "Refused to" in m]
+        assert refused == [], f"{self.page.url}: {refused}"
         self.page.screenshot(path=str(self.folder / f"{self.section}-{name}.png"), full_page=True)
 
     def submit(self, selector):
