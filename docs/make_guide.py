@@ -4,15 +4,17 @@
     .venv/bin/python docs/make_guide.py --text-only  # rewrite the text around the screenshots already there
 
 The walk is tests/test_browser_manual.py (one test per section of the old training manual), run
-with CRM_SCREENSHOTS=docs/guide/img after the old images are removed, so the guide can only show
-screens the current code has just drawn. Button and menu names in the text come from the Chinese
+with CRM_SCREENSHOTS set to a fresh folder whose images replace docs/guide/img only when every
+section passed, so the guide can only show screens the current code has just drawn. Button and menu names in the text come from the Chinese
 catalog, and the figures (cap, quotas, lock days) from the app's configuration and the resource
 rules' defaults, so a renamed button or a changed default shows up here at the next run. The guide
 refers to every screenshot the walk took and to no other: a mismatch stops the command.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,14 +25,18 @@ sys.path.insert(0, str(ROOT))
 
 
 def walk():
-    """Run the browser walk; its screenshots replace the old ones."""
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    for old in IMAGES.glob("*.png"):
-        old.unlink()
-    env = {**os.environ, "CRM_SCREENSHOTS": str(IMAGES)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", WALK], cwd=ROOT, env=env)
-    if done.returncode != 0:
-        sys.exit("the walk failed: the guide was not rewritten (fix the app or the walk first)")
+    """Run the browser walk; its screenshots replace the old ones only if every section passed."""
+    with tempfile.TemporaryDirectory(prefix="crm-guide-") as fresh:
+        env = {**os.environ, "CRM_SCREENSHOTS": fresh}
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", WALK],
+                              cwd=ROOT, env=env)
+        if done.returncode != 0:
+            sys.exit("the walk failed: the guide was left as it was (fix the app or the walk first)")
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        for old in IMAGES.glob("*.png"):
+            old.unlink()
+        for new in Path(fresh).glob("*.png"):
+            shutil.move(str(new), IMAGES / new.name)
 
 
 def catalog_and_figures():
@@ -139,7 +145,8 @@ def sections(t, n):
         ("九、资源规则", "所有用户；规则由子系统管理员设置", "每个人每天要完成的量和库存上限，首页随时显示完成情况。",
          [("s9-01-search", "销售人员照第四节写两条小记：一条有效，一条勾选了“未联系到客户”。"),
           ("s9-02-dashboard", f"回到{q('Home')}：{q('Valid contacts today')}只计入那条有效的小记，{q('My library')}显示库存和上限。"),
-          ("s9-03-rules", "子系统管理员在资源规则页面查看和修改这些数字，修改会记入审计日志。")],
+          ("s9-03-manager", f"经理和主管的首页列出所管辖的每个人今天的完成情况，未完成定额的标为{q('Behind')}。"),
+          ("s9-04-rules", "子系统管理员在资源规则页面查看和修改这些数字，修改会记入审计日志。")],
          [f"销售人员、主管、经理的库存总数小于等于 {n['cap_salesperson']}。",
           f"每天新增重点客户 {n['quota_key_customers']} 个以上。",
           f"每天有效联系量 {n['quota_valid_contacts']} 个以上。",

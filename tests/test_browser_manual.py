@@ -5,8 +5,8 @@ admin clicks, types and chooses as the manual tells them, and the test checks th
 text the page answers with (from the catalog, via zh()) and, where it matters, the database.
 Every step leaves a screenshot in the folder named by CRM_SCREENSHOTS (by default a folder
 under pytest's temporary directory, printed at the end of the run). `docs/make_guide.py`
-runs this file with CRM_SCREENSHOTS=docs/guide/img and writes the user guide around them,
-so the guide never shows an old screen.
+runs this file and, when every section passed, puts the screenshots in docs/guide/img and writes
+the user guide around them, so the guide never shows an old screen.
 
 The login captcha is off by configuration here (CRM_CAPTCHA=False in conftest), as in any
 scripted use of the CRM; everything else is the real app on a local port.
@@ -63,6 +63,7 @@ class Walker(BrowserUser):
     def __init__(self, browser, base_url, folder, section):
         super().__init__(browser, base_url)
         self.folder, self.section = folder, section
+        self.page.emulate_media(reduced_motion="reduce")  # charts drawn at once, not caught mid-animation
 
     def shot(self, name):
         """Save the page as <section>-<name>.png; the guide refers to these names. No page the guide
@@ -397,7 +398,13 @@ def test_s9_the_dashboard_after_the_notes_and_the_rules(app, org, person):
     assert walker.page.inner_text("#library-size").strip() == f"1 / {cap}"
     walker.shot("02-dashboard")
 
+    manager = person("s9", "manager_a")  # the manager sees each person's day against the same quota
+    manager.page.goto("/")
+    row = manager.page.locator("#people tr[data-login=sales_a]")
+    assert f"1 / {target}" in row.inner_text() and zh(app, "Behind") in row.inner_text()
+    manager.shot("03-manager")
+
     root = person("s9", "root")
     root.page.goto("/rules/")
     assert root.page.input_value("#cap_salesperson") == str(cap)
-    root.shot("03-rules")
+    root.shot("04-rules")
