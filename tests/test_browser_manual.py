@@ -229,6 +229,18 @@ def test_s3_duplicate_check_then_the_manuals_example(app, org, person):
     assert zh(app, "Yours") in walker.page.inner_text("#dedup-result")
     walker.shot("09-found-after")
 
+    # the manual's problem 1: 佛山市南海区里水惠翔印刷厂 lives in the industry division; the check says so
+    with app.app_context():
+        opportunities._insert(db.session, None, OpportunityInput(company="佛山市南海区里水惠翔印刷厂",
+                                                                 phone="0757-85601234"), "industry", None)
+        db.session.commit()
+    walker.page.goto("/dedup/")
+    assert _check(walker, "phone", "85601234", "phone") == zh(app, "%(n)d customers in all", n=1)
+    result = walker.page.inner_text("#dedup-result")
+    assert zh(app, "Industry division") in result and zh(app, "Cannot be entered") in result
+    assert walker.page.locator("text=" + zh(app, "Enter this customer")).count() == 0
+    walker.shot("10-other-division")
+
 
 # --- §四 填写联系小记 -------------------------------------------------------------------------
 
@@ -352,6 +364,17 @@ def test_s7_find_a_user_and_unlock_the_account(app, org, person):
     admin.shot("03-restored")
     assert _user(app, "sales_a").locked_at is None
     person("s7", "sales_a")  # and the salesperson is back in
+
+    # a lost password: the key on the row, confirmed, gives a one-time password shown once
+    admin.page.remove_listener("dialog", admin._dialog)
+    admin.page.once("dialog", lambda dialog: dialog.accept())
+    with admin.page.expect_navigation():
+        admin.page.locator("tr", has_text="sales_a").locator("form[action='/users/reset-password/'] button").click()
+    assert zh(app, "Password of %(login)s reset", login="sales_a") in admin.page.inner_text("body")
+    one_time = admin.page.inner_text("#one-time-password").strip()
+    admin.shot("04-password-reset")
+    reset = _user(app, "sales_a")
+    assert reset.must_change_password and verify_password(reset.password_hash, one_time)
 
 
 # --- §八 新增部门 -----------------------------------------------------------------------------
