@@ -49,15 +49,14 @@
       set.backgroundColor = COLORS[i % COLORS.length];
       set.tension = 0.2;
     });
-    new Chart(canvas, {
-      type: "line",
-      data: data,
-      options: {
-        maintainAspectRatio: false,
-        interaction: { mode: "index", intersect: false },
-        scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
-      }
-    });
+    var options = {
+      maintainAspectRatio: false,
+      interaction: { mode: "index", intersect: false },
+      scales: { y: { beginAtZero: true, ticks: { precision: 0 } } }
+    };
+    // Whoever asked for less motion gets the finished chart at once (and so do the guide's screenshots).
+    if (window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches) { options.animation = false; }
+    new Chart(canvas, { type: "line", data: data, options: options });
   }
 
   document.querySelectorAll("table.crm-sortable").forEach(makeSortable);
