@@ -100,5 +100,6 @@ def entry_refusal(refusal, company):
 
 
 def changes(before, after):
-    """{name: [old, new]} for the values that differ (e.g. a settings row before and after a save)."""
-    return {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+    """{name: {"old": ..., "new": ...}} for the values that differ (a settings row before and after a save)."""
+    return {name: {"old": before.get(name), "new": value} for name, value in after.items()
+            if before.get(name) != value}

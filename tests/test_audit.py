@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
 from conftest import PASSWORD, csrf_token, set_rules, zh
-from models import AuditEntry, Department, Opportunity, User, db
+from models import AuditEntry, Opportunity, User, db
 from services import clock, opportunities
 from services.opportunities import OpportunityInput
 from test_api import ApiClient, _token
@@ -127,7 +127,7 @@ def test_users_and_departments_created_changed_deactivated_reactivated(client, a
                                                    "department": org.depts["华南代理/销售一部"], "email": "",
                                                    "csrf_token": token})
     (changed,) = _entries(app, "user_changed")
-    assert changed["details"]["department"] == ["华南代理销售二部", "华南代理销售一部"]
+    assert changed["details"]["department"] == {"old": "华南代理销售二部", "new": "华南代理销售一部"}
     for action in ("deactivate", "reactivate"):
         client.post("/users/action/", data={"action": action, "rowid": [new_id], "csrf_token": token})
     assert [e["target"] for e in _entries(app, "user_deactivated")] == [("user", new_id)]
@@ -248,7 +248,9 @@ def test_a_rules_change_keeps_the_old_and_new_values(client, auth, org, app):
     auth.login("root")
     _post_rules(client, cap_salesperson=100)
     (changed,) = _entries(app, "rules_changed")
-    assert changed["actor"] == "root" and changed["details"] == {"cap_salesperson": [130, 100]}
+    assert changed["actor"] == "root" and changed["details"] == {"cap_salesperson": {"old": 130, "new": 100}}
+    page = client.get("/audit/?search=cap_salesperson").get_data(as_text=True)
+    assert f'{zh(app, "Library cap of a salesperson")}: 130 → 100' in page  # the settings page's own label
 
 
 # --- the log itself ---------------------------------------------------------------------------

@@ -66,6 +66,8 @@ def audit_clause(actor):
 def _value_text(value):
     if isinstance(value, list):
         return ", ".join(_value_text(v) for v in value)
+    if isinstance(value, dict) and set(value) == {"old", "new"}:  # a changed setting or field
+        return f"{_value_text(value['old'])} → {_value_text(value['new'])}"
     if isinstance(value, dict):
         if "opportunity_id" in value:  # a collision: "#12 上海瑞丽服装厂 (duplicate)"
             return f"#{value['opportunity_id']} {value.get('company', '')} ({value.get('verdict', '')})".strip()
@@ -85,7 +87,18 @@ def details_text(entry):
         return entry.details
     if not isinstance(details, dict):
         return _value_text(details)
-    return "; ".join(f"{DETAIL_LABELS.get(k, k)}: {_value_text(v)}" for k, v in details.items())
+    labels = _rules_labels() if entry.action == "rules_changed" else DETAIL_LABELS
+    return "; ".join(f"{labels.get(k, k)}: {_value_text(v)}" for k, v in details.items())
+
+
+def _rules_labels():
+    """The settings page's own labels for the columns of ResourceRules (so a change reads "本人库容上限: 130 → 100")."""
+    from wtforms.fields.core import UnboundField
+
+    from .forms import RulesForm
+
+    return {name: field.args[0] for name, field in vars(RulesForm).items()
+            if isinstance(field, UnboundField) and field.args}
 
 
 def _target_text(entry):
