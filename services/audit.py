@@ -70,10 +70,15 @@ def use_ip(session, ip):
 def record_refusal(session, actor, action, target=None, details=None, **kwargs):
     """Record a refused action after its own transaction was rolled back, and commit the entry alone.
 
-    The refusal must leave a trace even though nothing of the action itself was written.
+    The refusal must leave a trace even though nothing of the action itself was written. The entry is
+    built first (reading the actor and the department), then added to a fresh transaction whose first
+    statement is its INSERT: on SQLite a read before the write could not be upgraded to a write
+    while other writers commit (SQLITE_BUSY at once, not a wait).
     """
-    session.rollback()
     entry = record(session, actor, action, target=target, details=details, **kwargs)
+    session.expunge(entry)
+    session.rollback()
+    session.add(entry)
     session.commit()
     return entry
 
