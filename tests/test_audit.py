@@ -67,6 +67,9 @@ def test_logins_failed_logins_and_logouts_are_recorded_without_the_password(clie
     with app.app_context():
         stored = " ".join(e.details or "" for e in db.session.scalars(db.select(AuditEntry)))
     assert "secret-typed-by-mistake" not in stored and "a wrong password" not in stored
+    auth.login("root")
+    page = client.get("/audit/?search=nobody_here").get_data(as_text=True)
+    assert f'{zh(app, "Reason")}: {zh(app, "wrong login or password")}' in page  # details read in Chinese
 
 
 def test_the_wait_after_too_many_failures_and_the_inactivity_lock_are_recorded(client, auth, org, app):

@@ -50,6 +50,15 @@ DETAIL_LABELS = {
     "opportunity_ids": _l("Opportunities"), "role": _l("Role"), "department": _l("Department"),
     "name": _l("Name"), "existing": _l("Existing customer"), "assigned_to": _l("Assigned to"),
 }
+# The codes that details carry as values (reasons, verdicts, places), in the viewer's language.
+VALUE_LABELS = {
+    "wrong_password": _l("wrong login or password"), "waiting": _l("waiting after too many failures"),
+    "too_many_failures": _l("too many failed logins"), "inactive": _l("not used for a long time"),
+    "admin": _l("locked by an admin"), "deactivated": _l("account deactivated"), "locked": _l("account locked"),
+    "temporary_password_expired": _l("temporary password expired"), "review_required": _l("needs confirmation"),
+    "library_full": _l("library full"),
+}
+CODE_KEYS = {"reason", "code", "verdict", "location"}  # keys whose values are codes, not names
 TEXT_LIMIT = 2000  # characters of details shown in a list cell (the export has them all)
 
 
@@ -63,6 +72,17 @@ def audit_clause(actor):
     return AuditEntry.department_id.in_(select(Department.id).where(Department.path.startswith(prefix)))
 
 
+def _code_label(value):
+    from services.opportunities import LOCATION_LABELS
+
+    from .dedup import VERDICT_LABELS
+
+    if not isinstance(value, str):
+        return _value_text(value)
+    label = VALUE_LABELS.get(value) or VERDICT_LABELS.get(value) or LOCATION_LABELS.get(value)
+    return str(label) if label is not None else value
+
+
 def _value_text(value):
     if isinstance(value, list):
         return ", ".join(_value_text(v) for v in value)
@@ -70,7 +90,7 @@ def _value_text(value):
         return f"{_value_text(value['old'])} → {_value_text(value['new'])}"
     if isinstance(value, dict):
         if "opportunity_id" in value:  # a collision: "#12 上海瑞丽服装厂 (duplicate)"
-            return f"#{value['opportunity_id']} {value.get('company', '')} ({value.get('verdict', '')})".strip()
+            return f"#{value['opportunity_id']} {value.get('company', '')} ({_code_label(value.get('verdict', ''))})"
         return ", ".join(f"{k}={_value_text(v)}" for k, v in value.items())
     if value is True or value is False:
         return str(_l("Yes") if value else _l("No"))
@@ -88,7 +108,8 @@ def details_text(entry):
     if not isinstance(details, dict):
         return _value_text(details)
     labels = _rules_labels() if entry.action == "rules_changed" else DETAIL_LABELS
-    return "; ".join(f"{labels.get(k, k)}: {_value_text(v)}" for k, v in details.items())
+    return "; ".join(f"{labels.get(k, k)}: {_code_label(v) if k in CODE_KEYS else _value_text(v)}"
+                     for k, v in details.items())
 
 
 def _rules_labels():
