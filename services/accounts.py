@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import ROLES, ApiToken, LoginThrottle, User
 
-from . import clock
+from . import audit, clock
 from .access import MANAGING_ROLES, assignable_roles, may_administer_department, may_administer_user
 from .errors import RuleViolation
 from .passwords import (
@@ -95,32 +95,49 @@ def authenticate(session, login, password, now=None):
     throttle = session.get(LoginThrottle, key)
     if throttle and throttle.blocked_until and throttle.blocked_until > now:
         minutes = max(1, int((throttle.blocked_until - now).total_seconds() // 60) + 1)
+        _audit_failure(session, None, login, "waiting")
         raise LoginRefused(_l("Too many failed attempts. Try again in %(n)d minutes.", n=minutes))
     user = session.scalar(select(User).where(User.login_key == key)) if key else None
     if user is None:
         dummy_verify()
     if user is None or not verify_password(user.password_hash, password):
-        _record_failure(session, key, now, max_failures, wait)
+        _audit_failure(session, user, login, "wrong_password")
+        if _record_failure(session, key, now, max_failures, wait):
+            audit.record(session, None, "account_locked", target=user, login=normalize_login(login),
+                         details={"reason": "too_many_failures", "minutes": int(wait.total_seconds() // 60)})
         raise LoginRefused(_l("Wrong login or password."))
     if throttle:
         throttle.failures, throttle.blocked_until = 0, None
     if not user.active:
+        _audit_failure(session, user, login, "deactivated")
         raise LoginRefused(_l("This account has been deactivated. Ask your administrator."))
     if is_locked(user, now):
         if user.locked_at is None:
             _lock(user, now, "inactive")
+            audit.record(session, None, "account_locked", target=user, login=user.login,
+                         details={"reason": "inactive"})
+        _audit_failure(session, user, login, "locked")
         raise LoginRefused(_l("This account is locked because it was not used for a long time. Ask your administrator to restore it."))
     if user.temp_password_expires_at and user.temp_password_expires_at < now:
+        _audit_failure(session, user, login, "temporary_password_expired")
         raise LoginRefused(_l("This temporary password has expired. Ask your administrator for a new one."))
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_seen_at = now
+    audit.record(session, user, "login", target=user)
     return user
 
 
+def _audit_failure(session, user, typed_login, reason):
+    """A refused login, under the login as typed (also for unknown names); never the password."""
+    audit.record(session, None, "login_failed", target=user, login=normalize_login(typed_login)[:LOGIN_MAX],
+                 details={"reason": reason})
+
+
 def _record_failure(session, key, now, max_failures, wait):
+    """Count a wrong password; True when this failure starts the wait."""
     if not key:
-        return
+        return False
     throttle = session.get(LoginThrottle, key)
     if throttle is None:
         try:
@@ -132,6 +149,8 @@ def _record_failure(session, key, now, max_failures, wait):
     throttle.failures += 1
     if throttle.failures >= max_failures:
         throttle.blocked_until = now + wait
+        return True
+    return False
 
 
 def _lock(user, now, reason):
@@ -206,13 +225,25 @@ def create_user(session, actor, login, role, department, managed=(), email=None,
             session.add(user)
     except IntegrityError:
         raise RuleViolation(_l("The login %(login)s is already taken.", login=login), field="login") from None
+    audit.record(session, actor, "user_created", target=user, department_id=department.id,
+                 details=_account_values(user))
     return user, one_time
+
+
+def _account_values(user):
+    """What an admin sets on an account, as the audit log keeps it."""
+    return {"role": user.role, "department": user.department.name if user.department else None,
+            "email": user.email, "managed_departments": sorted(d.name for d in user.managed_departments)}
 
 
 def update_user(session, actor, user, role, department, managed=(), email=None):
     _require_reach(actor, user)
+    before = _account_values(user)
     user.managed_departments = _check_assignment(actor, role, department, managed, user=user)
     user.role, user.department, user.email = role, department, _clean_email(email)
+    changed = audit.changes(before, _account_values(user))
+    if changed:
+        audit.record(session, actor, "user_changed", target=user, department_id=department.id, details=changed)
     return user
 
 
@@ -239,12 +270,14 @@ def reset_password(session, actor, user, now=None):
     user.temp_password_expires_at = now + timedelta(hours=current_app.config["CRM_TEMP_PASSWORD_HOURS"])
     user.session_version += 1
     _clear_throttle(session, user)
+    audit.record(session, actor, "password_reset", target=user)
     return one_time
 
 
 def unlock(session, actor, user, now=None):
     """§七: restore a locked account; it counts as used from now on."""
     _require_reach(actor, user)
+    audit.record(session, actor, "account_unlocked", target=user, details={"reason": user.lock_reason})
     user.locked_at = user.lock_reason = None
     user.last_seen_at = now or clock.now()
     _clear_throttle(session, user)
@@ -254,6 +287,7 @@ def lock(session, actor, user, now=None):
     _require_reach(actor, user)
     _require_not_self(actor, user)
     _lock(user, now or clock.now(), "admin")
+    audit.record(session, actor, "account_locked", target=user, details={"reason": "admin"})
 
 
 def deactivate(session, actor, user):
@@ -261,11 +295,13 @@ def deactivate(session, actor, user):
     _require_not_self(actor, user)
     user.active = False
     user.session_version += 1
+    audit.record(session, actor, "user_deactivated", target=user)
 
 
 def reactivate(session, actor, user):
     _require_reach(actor, user)
     user.active = True
+    audit.record(session, actor, "user_reactivated", target=user)
 
 
 def _clear_throttle(session, user):
@@ -288,6 +324,7 @@ def change_password(session, user, new_password, current_password=None, email=No
     user.must_change_password = False
     user.temp_password_expires_at = None
     user.session_version += 1
+    audit.record(session, user, "password_changed", target=user, details={"forced": forced})
 
 
 # --- API tokens ---------------------------------------------------------------

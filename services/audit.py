@@ -2,12 +2,13 @@
 
 `record` adds the entry to the caller's transaction, so an action and its entry are
 committed together or not at all; a refused action that rolls back records its refusal
-with `record_now` in a transaction of its own. Never update or delete an entry (the
+with `record_refusal` in a transaction of its own. The client's address comes from the
+view layer (`use_ip`, once per request), so the services stay free of the request. Never update or delete an entry (the
 database refuses updates; see migration 0005).
 """
 import json
 
-from models import AuditEntry
+from models import AuditEntry, Department
 
 from . import clock
 
@@ -20,6 +21,9 @@ ACTIONS = (
     "claim", "abandon", "reassign", "release", "return", "lead", "import",
     "dedup_check", "check_limit_passed", "export", "rules_changed",
 )
+ACTIONS += ("user_reactivated",)  # issue 5 (audit hooks): reactivating a deactivated account
+
+IP_KEY = "audit_ip"  # session.info key: the client address of the request the session serves
 
 
 def record(session, actor, action, target=None, details=None, department_id=None, login=None, ip=None):
@@ -27,11 +31,80 @@ def record(session, actor, action, target=None, details=None, department_id=None
     assert action in ACTIONS, action
     if department_id is None:
         department_id = getattr(target, "department_id", None) or getattr(actor, "department_id", None)
+    department_id = _company_of(session, department_id)
     entry = AuditEntry(
-        created_at=clock.now(), actor_id=getattr(actor, "id", None), actor_login=login or getattr(actor, "login", None),
+        created_at=clock.now(), actor_id=getattr(actor, "id", None), actor_login=(login or getattr(actor, "login", None) or "")[:32] or None,
         action=action, target_type=target.__tablename__ if target is not None else None,
         target_id=getattr(target, "id", None), department_id=department_id,
-        details=json.dumps(details, ensure_ascii=False, default=str) if details else None, ip=ip,
+        details=json.dumps(details, ensure_ascii=False, default=str) if details else None,
+        ip=ip or session.info.get(IP_KEY),
     )
     session.add(entry)
     return entry
+
+
+def _company_of(session, department_id):
+    """The agent company (or the head office) of a department: what an entry is filed under.
+
+    Admins see entries by company anyway, and a department below a company stays deletable:
+    the entries' foreign key would otherwise be set to NULL on delete, an UPDATE the log refuses.
+    """
+    department = session.get(Department, department_id) if department_id else None
+    if department is None:
+        return department_id
+    return department.company_id or department.id
+
+
+def files_under(session, department_id):
+    """True when entries are filed under this department (it cannot be deleted: the log is append-only)."""
+    from sqlalchemy import select
+
+    return session.scalar(select(AuditEntry.id).where(AuditEntry.department_id == department_id).limit(1)) is not None
+
+
+def use_ip(session, ip):
+    """Entries recorded in this session (until it is removed at the end of the request) carry `ip`."""
+    session.info[IP_KEY] = (ip or "")[:45] or None
+
+
+def record_refusal(session, actor, action, target=None, details=None, **kwargs):
+    """Record a refused action after its own transaction was rolled back, and commit the entry alone.
+
+    The refusal must leave a trace even though nothing of the action itself was written. The entry is
+    built first (reading the actor and the department), then added to a fresh transaction whose first
+    statement is its INSERT: on SQLite a read before the write could not be upgraded to a write
+    while other writers commit (SQLITE_BUSY at once, not a wait).
+    """
+    entry = record(session, actor, action, target=target, details=details, **kwargs)
+    session.expunge(entry)
+    session.rollback()
+    session.add(entry)
+    session.commit()
+    return entry
+
+
+MAX_COLLISIONS = 20  # the worst hits come first; an entry names at most this many
+
+
+def collisions(result):
+    """What an entry collided with, from a dedup CheckResult: ids, companies, where and how alike."""
+    return [{"opportunity_id": hit.opportunity.id, "company": hit.opportunity.company,
+             "location": hit.opportunity.location, "verdict": hit.match.verdict,
+             "score": round(hit.match.score, 2)} for hit in result.hits[:MAX_COLLISIONS]]
+
+
+def entry_refusal(refusal, company):
+    """`details` of an entry_refused entry: why (duplicate, review_required, library_full), what was typed and
+    what it collided with."""
+    details = {"code": refusal.code, "company": company}
+    result = getattr(refusal, "result", None)
+    if result is not None:
+        details["verdict"] = result.verdict
+        details["collided"] = collisions(result)
+    return details
+
+
+def changes(before, after):
+    """{name: {"old": ..., "new": ...}} for the values that differ (a settings row before and after a save)."""
+    return {name: {"old": before.get(name), "new": value} for name, value in after.items()
+            if before.get(name) != value}

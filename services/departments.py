@@ -4,6 +4,7 @@ from sqlalchemy import func, or_, select
 
 from models import Department, User
 
+from . import audit
 from .access import may_administer_department
 from .errors import RuleViolation
 
@@ -82,6 +83,9 @@ def create_department(session, actor, parent, short_name):
     session.add(department)
     session.flush()
     department.path = parent.path + _segment(department.id)[1:]
+    # filed under the parent: a new, still empty agent company stays deletable
+    audit.record(session, actor, "department_created", target=department, department_id=parent.id,
+                 details={"name": department.name})
     return department
 
 
@@ -107,13 +111,18 @@ def update_department(session, actor, department, parent, short_name):
                 field="parent",
             )
         _check_sibling_free(session, parent, short_name, exclude_id=department.id)
-    old_path = department.path
+    old_path, before = department.path, {"name": department.name}
     department.short_name = short_name
     department.parent = parent
     department.depth = parent.depth + 1 if parent else 0
     department.path = (parent.path if parent else "/") + _segment(department.id)[1:]
     department.name = display_name(parent, short_name) if parent else short_name
     _refresh_subtree(session, department, old_path)
+    changed = audit.changes(before, {"name": department.name})
+    if changed:
+        audit.record(session, actor, "department_changed", target=department,
+                     department_id=parent.id if parent is not None else department.id,
+                     details=changed)
     return department
 
 
@@ -136,6 +145,8 @@ def delete_department(session, actor, department):
     _require_above_company(actor, department)
     if session.scalar(select(func.count()).select_from(Department).where(Department.parent_id == department.id)):
         raise RuleViolation(_l("Delete or move its sub-departments first."))
+    if audit.files_under(session, department.id):
+        raise RuleViolation(_l("This department has entries in the audit log, which are kept: it cannot be deleted."))
     if session.scalar(select(func.count()).select_from(User).where(User.department_id == department.id)):
         raise RuleViolation(_l("Move the department's users to another department first."))
     session.delete(department)

@@ -542,6 +542,7 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
         else:
             _import_checked(session, reader, target, actor, summary, progress)
             loaded = False
+        _audit(session, actor, path, target, summary, skip_check)
         session.commit()
     except BaseException:
         session.rollback()
@@ -553,6 +554,17 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
         summary.report_path = report_path_for(path)
         write_report(summary.report_path, summary.report_rows)
     return summary
+
+
+def _audit(session, actor, path, target, summary, skip_check):
+    """One audit entry per import (not one per row): the file, where the rows went, the counts."""
+    from . import audit
+
+    counts = {name: value for name, value in summary.as_dict().items() if name not in ("seconds", "rows_per_second",
+                                                                                          "report")}
+    audit.record(session, actor, "import", department_id=target.department_id, details={
+        "file": Path(path).name, "location": target.location, "owner": target.owner_login,
+        "skip_check": skip_check, **counts})
 
 
 def _import_checked(session, reader, target, actor, summary, progress):

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from models import Department, InfoSource, Notice, Opportunity, User, WebLead
 
-from . import clock, dedup, normalize, rules
+from . import audit, clock, dedup, normalize, rules
 from . import opportunities as opps
 from .access import ADMIN_ROLES, MANAGING_ROLES, company_path, may_administer_department
 from .errors import RuleViolation
@@ -127,6 +127,9 @@ def receive(session, actor, data, idempotency_key_header=None):
     session.add(lead)
     session.flush()
     opps._event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
+    audit.record(session, actor, "lead", target=opportunity, department_id=department.id,
+                 details={"lead_id": lead.id, "company": item.company, "existing": existing,
+                          "assigned_to": opportunity.owner.login if opportunity.owner_id else None})
     if opportunity.owner_id is not None:
         _notify(session, [opportunity.owner_id], "lead", lead, now)
     session.flush()

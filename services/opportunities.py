@@ -13,7 +13,7 @@ from sqlalchemy import func, insert, or_, select, update
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation)
 
-from . import clock, dedup, normalize, rules
+from . import audit, clock, dedup, normalize, rules
 from .errors import RuleViolation
 
 LOCATION_LABELS = {
@@ -165,6 +165,10 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
                       "score": round(h.match.score, 2)} for h in result.hits]
         session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=actor.id if actor else None,
                                        resembled=json.dumps(resembled, ensure_ascii=False), created_at=clock.now()))
+    details = {"company": opportunity.company, "verdict": result.verdict}
+    if result.verdict == normalize.REVIEW:
+        details["resembled"] = audit.collisions(result)
+    audit.record(session, actor, "opportunity_entered", target=opportunity, details=details)
     return opportunity
 
 
@@ -205,6 +209,7 @@ def claim(session, actor, opportunity_id):
     opportunity.location, opportunity.owner_id = "library", actor.id
     opportunity.department_id, opportunity.entered_at = actor.department_id, clock.now()
     opportunity.last_valid_contact_at = None  # a new library starts its own count
+    audit.record(session, actor, "claim", target=opportunity, details={"company": opportunity.company})
     return opportunity
 
 
@@ -284,6 +289,8 @@ def abandon(session, actor, opportunity_id, reason):
         raise RuleViolation(_l("Only the staff of an agent company can abandon customers to its pool."))
     _event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
     opportunity.location, opportunity.owner_id, opportunity.department_id = "agent_admin_pool", None, company.id
+    audit.record(session, actor, "abandon", target=opportunity,
+                 details={"company": opportunity.company, "reason": chosen.name})
     session.flush()
     return opportunity
 
@@ -321,6 +328,8 @@ def reassign(session, actor, opportunity_id, salesperson):
     opportunity.location, opportunity.owner_id = "library", salesperson.id
     opportunity.department_id, opportunity.entered_at = salesperson.department_id, clock.now()
     opportunity.last_valid_contact_at = None  # a new library starts its own count
+    audit.record(session, actor, "reassign", target=opportunity,
+                 details={"company": opportunity.company, "to": salesperson.login})
     session.flush()
     return opportunity
 
@@ -330,6 +339,9 @@ def release(session, actor, opportunity_id):
     _take_lock(session)
     opportunity = _pooled(session, actor, opportunity_id)
     _event(session, opportunity, "release", actor)
+    # recorded under the agent company it leaves: the public pool belongs to no department
+    audit.record(session, actor, "release", target=opportunity, department_id=opportunity.department_id,
+                 details={"company": opportunity.company})
     opportunity.location, opportunity.owner_id, opportunity.department_id = "public_pool", None, None
     opportunity.entered_at = clock.now()
     session.flush()

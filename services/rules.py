@@ -163,6 +163,18 @@ def _return_to_pool(session, rows, rules, now):
     return len(rows)
 
 
+def _audit_return(session, rows, rules):
+    """One audit entry per run that returned customers: how many, after how long, and which."""
+    from . import audit
+
+    audit.record(session, None, "return", target=None, details={
+        "returned": len(rows), "return_after_days": rules.return_after_days,
+        "opportunity_ids": [row.id for row in rows[:_AUDIT_IDS]], "ids_cut": len(rows) > _AUDIT_IDS})
+
+
+_AUDIT_IDS = 1000  # a run that returns more names its first ones: the history of each customer has them all
+
+
 def _notify_overdue_leads(session, now):
     """The overdue-web-leads step of `rules run`: owner, their supervisors and the agent admins told once."""
     from . import leads  # leads builds on opportunities, which reads the cap here
@@ -193,6 +205,8 @@ def run(session, now, dry_run=False):
         else:
             summary.warned = _insert_notices(session, "return_warning", warn, now)
             summary.returned = _return_to_pool(session, due, rules, now) if due else 0
+            if due:
+                _audit_return(session, due, rules)
     if not dry_run:
         summary.overdue_leads = _notify_overdue_leads(session, now)
     session.flush()

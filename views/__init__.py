@@ -45,3 +45,10 @@ def register_views(app, admin):
     admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
                                   url="/abandon-reasons"))
     admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules"))
+    from models import AuditEntry
+
+    from . import audit
+    from .audit import AuditView
+
+    audit.register(app)  # issue 5: the client address for the audit log's entries
+    admin.add_view(AuditView(AuditEntry, db, name=_l("Audit log"), endpoint="audit", url="/audit"))

@@ -276,15 +276,25 @@ def create_opportunity():
         db.session.commit()
     except opps.DuplicateFound as refused:
         db.session.rollback()
+        _audit_refusal(refused, data)
         return _violation(refused, matches=dedup.result_json(refused.result)["matches"])
     except RuleViolation as refused:
         db.session.rollback()
+        if refused.code == "library_full":
+            _audit_refusal(refused, data)
         return _violation(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
                                       if refused.code == "library_full" else {}))
     response = jsonify(opportunity_json(_visible(opportunity.id)))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_opportunity", opportunity_id=opportunity.id)
     return response
+
+
+def _audit_refusal(refused, data):
+    """A refused entry, rolled back, is recorded with what it collided with (issue 5)."""
+    from services import audit
+
+    audit.record_refusal(db.session, g.api_user, "entry_refused", details=audit.entry_refusal(refused, data.company))
 
 
 @bp.get("/opportunities")

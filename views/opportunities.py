@@ -16,7 +16,7 @@ from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
-from services import clock, leads, normalize, notes, opportunities
+from services import audit, clock, leads, normalize, notes, opportunities
 from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES, opportunity_clause
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
@@ -231,8 +231,21 @@ class OpportunityView(ExportMixin, ScopedModelView):
         try:
             return opportunities.enter(db.session, current_user, data, confirm_review=form.confirm_review.data)
         except opportunities.DuplicateFound as refusal:
-            g.dedup_refusal = refusal
+            g.dedup_refusal = g.entry_refusal = refusal
             raise
+        except RuleViolation as refusal:
+            if refusal.code == "library_full":
+                g.entry_refusal = refusal
+            raise
+
+    def create_model(self, form):
+        """Save through the rules; a refused entry is rolled back, then its refusal goes to the audit log."""
+        model = super().create_model(form)
+        refusal = g.pop("entry_refusal", None)
+        if refusal is not None:
+            audit.record_refusal(db.session, current_user, "entry_refused",
+                                 details=audit.entry_refusal(refusal, form.company.data))
+        return model
 
     def render(self, template, **kwargs):
         refusal = getattr(g, "dedup_refusal", None)

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import db
-from services import clock, rules
+from services import audit, clock, rules
 
 from .base import CRMView
 from .forms import RulesForm
@@ -60,8 +60,13 @@ class RulesView(CRMView):
 
     @staticmethod
     def _save(row, form):
+        names = [field.name for field in form if hasattr(row, field.name)]
+        before = {name: getattr(row, name) for name in names}
         form.populate_obj(row)
         row.updated_at, row.updated_by_id = clock.now(), current_user.id
+        changed = audit.changes(before, {name: getattr(row, name) for name in names})
+        if changed:  # old and new value of each changed setting
+            audit.record(db.session, current_user, "rules_changed", target=row, details=changed)
         session.pop(PREVIEWED, None)
         db.session.commit()
 
