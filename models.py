@@ -488,14 +488,17 @@ class AuditEntry(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    actor_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="SET NULL"))
+    # plain ids, no foreign keys: an entry outlives what it names, and a key's ON DELETE would
+    # have to UPDATE the entry, which the log refuses
+    actor_id = db.Column(db.Integer)
     actor_login = db.Column(db.String(32))  # as it was, also for failed logins of unknown names
     action = db.Column(db.String(32), nullable=False)
     target_type = db.Column(db.String(20))  # opportunity, user, department, rules, export...
     target_id = db.Column(db.Integer)
-    department_id = db.Column(db.Integer, db.ForeignKey("department.id", ondelete="SET NULL"), index=True)
+    department_id = db.Column(db.Integer, index=True)
     details = db.Column(db.Text)  # JSON: what collided, how many rows, which values changed
     ip = db.Column(db.String(45))
 
-    actor = db.relationship("User", foreign_keys=[actor_id])
-    department = db.relationship("Department")
+    actor = db.relationship("User", primaryjoin="foreign(AuditEntry.actor_id) == User.id", viewonly=True)
+    department = db.relationship("Department", primaryjoin="foreign(AuditEntry.department_id) == Department.id",
+                                 viewonly=True)

@@ -46,20 +46,14 @@ def record(session, actor, action, target=None, details=None, department_id=None
 def _company_of(session, department_id):
     """The agent company (or the head office) of a department: what an entry is filed under.
 
-    Admins see entries by company anyway, and a department below a company stays deletable:
-    the entries' foreign key would otherwise be set to NULL on delete, an UPDATE the log refuses.
+    Admins see entries by company, so the company is what matters; the id is kept without a
+    foreign key, so that deleting a department never has to touch the log.
     """
     department = session.get(Department, department_id) if department_id else None
     if department is None:
         return department_id
     return department.company_id or department.id
 
-
-def files_under(session, department_id):
-    """True when entries are filed under this department (it cannot be deleted: the log is append-only)."""
-    from sqlalchemy import select
-
-    return session.scalar(select(AuditEntry.id).where(AuditEntry.department_id == department_id).limit(1)) is not None
 
 
 def use_ip(session, ip):

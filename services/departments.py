@@ -145,8 +145,6 @@ def delete_department(session, actor, department):
     _require_above_company(actor, department)
     if session.scalar(select(func.count()).select_from(Department).where(Department.parent_id == department.id)):
         raise RuleViolation(_l("Delete or move its sub-departments first."))
-    if audit.files_under(session, department.id):
-        raise RuleViolation(_l("This department has entries in the audit log, which are kept: it cannot be deleted."))
     if session.scalar(select(func.count()).select_from(User).where(User.department_id == department.id)):
         raise RuleViolation(_l("Move the department's users to another department first."))
     session.delete(department)

@@ -29,8 +29,6 @@ def upgrade():
     sa.Column('department_id', sa.Integer(), nullable=True),
     sa.Column('details', sa.Text(), nullable=True),
     sa.Column('ip', sa.String(length=45), nullable=True),
-    sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_audit_entry_actor_id_user'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['department_id'], ['department.id'], name=op.f('fk_audit_entry_department_id_department'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry'))
     )
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
