@@ -337,3 +337,27 @@ def test_the_time_filter_takes_local_days(client, auth, org, app):
     assert "sales_a" not in client.get(f"/audit/?flt0_2={yesterday} to {yesterday}").get_data(as_text=True)
     assert "sales_a" in client.get("/audit/?flt0_1=SALES_A").get_data(as_text=True)  # the actor filter
     assert "sales_a" not in client.get("/audit/?flt0_1=admin_a").get_data(as_text=True)
+
+
+def test_deleting_a_department_keeps_the_entries_filed_under_it(app, org):
+    """The log holds plain ids (no foreign key would have to update an entry on delete)."""
+    from models import Department
+    from services import departments
+
+    with app.app_context():
+        root = db.session.scalar(db.select(User).filter_by(login="root"))
+        company = departments.create_department(db.session, root, departments.ensure_head_office(db.session),
+                                                "华北代理")
+        group = departments.create_department(db.session, root, company, "临时组")
+        db.session.commit()
+        company_id = company.id
+        filed = db.session.scalar(db.select(db.func.count()).select_from(AuditEntry)
+                                  .where(AuditEntry.department_id == company_id))
+        assert filed >= 1  # the group's creation is filed under its company
+        departments.delete_department(db.session, root, group)
+        db.session.flush()
+        departments.delete_department(db.session, root, db.session.get(Department, company_id))
+        db.session.commit()
+        assert db.session.get(Department, company_id) is None
+        assert db.session.scalar(db.select(db.func.count()).select_from(AuditEntry)
+                                 .where(AuditEntry.department_id == company_id)) == filed
