@@ -8,6 +8,7 @@ the request's transaction is rolled back, and the next request gets a fresh conn
 import contextlib
 
 from flask import g, make_response, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import AnonymousUserMixin
@@ -60,10 +61,29 @@ def register(app):
     @app.errorhandler(OperationalError)
     @app.errorhandler(DisconnectionError)
     def _database_unavailable(_error):
-        with contextlib.suppress(Exception):  # the connection may be gone: the pool discards it
-            db.session.rollback()
-        if "_login_user" not in g:  # the failure was loading the user: the page must not ask the database again
-            g._login_user = AnonymousUserMixin()
+        _locale_without_the_database()
+        # close, not rollback: a rollback expires the user loaded for this request, and reading it again
+        # (its language, is_authenticated in after_request) would ask the unreachable database; closing
+        # detaches it as it was, and hands the broken connection back to the pool to be discarded
+        with contextlib.suppress(Exception):
+            db.session.close()
         response = make_response(_render(503, str(UNAVAILABLE)))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+    @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (registered earlier, called later)
+    def _release_session(_exc):
+        """A connection cut after the answer was made must not turn that answer into a 500."""
+        try:
+            db.session.remove()
+        except (OperationalError, DisconnectionError):  # its ROLLBACK failed: the pool has discarded it
+            db.session.registry.clear()
+
+
+def _locale_without_the_database():
+    """Fix the page's language now; if that needs the database (the user was not loaded yet), as a visitor's."""
+    try:
+        get_locale()
+    except Exception:  # noqa: BLE001 - whatever the broken connection raises, the answer is still a 503
+        g.api_user = None
+        g._login_user = AnonymousUserMixin()  # Flask-Login's per-request user: anonymous, no query
