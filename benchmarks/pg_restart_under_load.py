@@ -115,7 +115,7 @@ def report(log, restart_at, restarted_at):
         print(f"failures from {failures[0][0]:.2f} s to {failures[-1][0]:.2f} s")
     after = [o for at, o in log if at > restarted_at + 1]
     print(f"after the restart (+1 s): {len(after)} answers, "
-          f"{sum(1 for o in after if str(o) in ('200', '201'))} succeeded")
+          f"{sum(1 for o in after if str(o) not in ('200', '201', '409'))} failed")
 
 
 if __name__ == "__main__":
