@@ -268,3 +268,22 @@ def test_sqlite_file_locked_for_long_answers_503_then_recovers(app, org, server)
     assert status == 200 and 'name="password"' not in page  # logged in: the dashboard, not the login form
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Opportunity)) == 1
+
+
+def test_a_bug_in_the_sql_is_not_hidden_as_a_503(app):
+    """SQLite reports bad SQL as OperationalError too: only a locked or lost database is a 503."""
+    from sqlalchemy.exc import OperationalError
+
+    @app.get("/faults-test/bad-sql")
+    def _bad_sql():
+        db.session.execute(text("SELECT * FROM no_such_table"))
+
+    @app.get("/faults-test/locked")
+    def _locked():
+        raise OperationalError("UPDATE library_lock", {}, sqlite3.OperationalError("database is locked"))
+
+    client = app.test_client()
+    assert client.get("/faults-test/locked", headers={"Accept": "application/json"}).status_code == 503
+    with pytest.raises(Exception) as raised:  # the test app re-raises what would be a 500 (PROPAGATE_EXCEPTIONS)
+        client.get("/faults-test/bad-sql")
+    assert "no_such_table" in str(raised.value)

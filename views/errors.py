@@ -6,6 +6,7 @@ the request's transaction is rolled back, and the next request gets a fresh conn
 (pool_pre_ping in app.py), so the app recovers by itself.
 """
 import contextlib
+import sqlite3
 
 from flask import g, make_response, render_template, request
 from flask_babel import get_locale
@@ -60,7 +61,9 @@ def register(app):
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DisconnectionError)
-    def _database_unavailable(_error):
+    def _database_unavailable(error):
+        if not _database_away(error):
+            raise error  # a bug in the SQL: the usual 500
         _locale_without_the_database()
         # close, not rollback: a rollback expires the user loaded for this request, and reading it again
         # (its language, is_authenticated in after_request) would ask the unreachable database; closing
@@ -78,6 +81,18 @@ def register(app):
             db.session.remove()
         except (OperationalError, DisconnectionError):  # its ROLLBACK failed: the pool has discarded it
             db.session.registry.clear()
+
+
+def _database_away(error):
+    """The database was away (connection lost, server restarting, a lock held too long), not a bug.
+
+    PostgreSQL reports bad SQL as ProgrammingError, so its OperationalError is always the
+    connection or the server; SQLite reports both as OperationalError: only "locked"/"busy" count.
+    """
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError) and not getattr(error, "connection_invalidated", False):
+        return any(word in str(orig).lower() for word in ("locked", "busy"))
+    return True
 
 
 def _locale_without_the_database():
