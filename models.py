@@ -4,6 +4,7 @@ The rules of the manual live in `services/`; this module only says what is
 stored and which constraints back those rules up (unique login keys, one
 department name per parent, hashed tokens).
 """
+import os
 import sqlite3
 from datetime import datetime, timezone
 
@@ -173,7 +174,8 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # a writer waits this long for another's transaction, then the request fails cleanly (503)
+        cursor.execute(f"PRAGMA busy_timeout={int(os.environ.get('CRM_SQLITE_BUSY_TIMEOUT_MS', '10000'))}")
         cursor.close()
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation)
@@ -159,7 +160,7 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
     if result.verdict == normalize.REVIEW and not confirm_review:
         raise DuplicateFound(_l("Similar customers exist. Check them, then confirm that this is another company."),
                              result, code="review_required")
-    opportunity = _insert(session, actor, data, location, department)
+    opportunity = _insert_or_refuse(session, actor, data, location, department)
     if result.verdict == normalize.REVIEW:
         resembled = [{"opportunity_id": h.opportunity.id, "company": h.opportunity.company,
                       "score": round(h.match.score, 2)} for h in result.hits]
@@ -170,6 +171,25 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
         details["resembled"] = audit.collisions(result)
     audit.record(session, actor, "opportunity_entered", target=opportunity, details=details)
     return opportunity
+
+
+def _insert_or_refuse(session, actor, data, location, department):
+    """`_insert`, where a unique index on the phone keys (a mobile number) has the last word.
+
+    The check above already refuses what such an index would: this only turns a collision
+    that the check missed (a record written around it) into the same clean refusal.
+    """
+    try:
+        with session.begin_nested():
+            return _insert(session, actor, data, location, department)
+    except IntegrityError as collision:
+        if "opportunity_phone" not in str(collision.orig):
+            raise  # another constraint: a bug, not a duplicate
+    result = dedup.check(session, company=data.company, province=data.province, city=data.city,
+                         phone=data.phone, fax=data.fax, mobile=data.mobile)
+    if result.verdict == normalize.DUPLICATE:
+        _refuse_duplicate(result, actor)
+    raise DuplicateFound(_l("A customer with this phone number exists already and cannot be entered."), result)
 
 
 def _insert(session, actor, data, location, department):

@@ -1,8 +1,20 @@
-"""Error pages in the user's language; a CSRF failure is a clear message, not a bare 400."""
-from flask import render_template, request
+"""Error pages in the user's language; a CSRF failure is a clear message, not a bare 400.
+
+A database that is unreachable for a moment (PostgreSQL restarting, its connections cut,
+a SQLite file locked longer than the busy timeout) is a 503 with a message, not a 500:
+the request's transaction is rolled back, and the next request gets a fresh connection
+(pool_pre_ping in app.py), so the app recovers by itself.
+"""
+import contextlib
+import sqlite3
+
+from flask import g, make_response, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from models import db
 
@@ -14,10 +26,13 @@ MESSAGES = {
     413: _l("The upload is too large."),
     500: _l("Something went wrong on our side. Nothing was saved; please try again."),
 }
+UNAVAILABLE = _l("The database is busy or restarting. Nothing was saved; please try again in a moment.")
+RETRY_AFTER_SECONDS = 5
 
 # The machine-readable names of the JSON answers (CONTRACT.md's "error" field).
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "too_large", 422: "invalid", 500: "server_error"}
+               405: "method_not_allowed", 413: "too_large", 422: "invalid", 500: "server_error",
+               503: "unavailable"}
 
 
 def _wants_json():
@@ -43,3 +58,47 @@ def register(app):
     @app.errorhandler(CSRFError)
     def _csrf(_error):
         return _render(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    def _database_unavailable(error):
+        if not _database_away(error):
+            raise error  # a bug in the SQL: the usual 500
+        _locale_without_the_database()
+        # close, not rollback: a rollback expires the user loaded for this request, and reading it again
+        # (its language, is_authenticated in after_request) would ask the unreachable database; closing
+        # detaches it as it was, and hands the broken connection back to the pool to be discarded
+        with contextlib.suppress(Exception):
+            db.session.close()
+        response = make_response(_render(503, str(UNAVAILABLE)))
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (registered earlier, called later)
+    def _release_session(_exc):
+        """A connection cut after the answer was made must not turn that answer into a 500."""
+        try:
+            db.session.remove()
+        except (OperationalError, DisconnectionError):  # its ROLLBACK failed: the pool has discarded it
+            db.session.registry.clear()
+
+
+def _database_away(error):
+    """The database was away (connection lost, server restarting, a lock held too long), not a bug.
+
+    PostgreSQL reports bad SQL as ProgrammingError, so its OperationalError is always the
+    connection or the server; SQLite reports both as OperationalError: only "locked"/"busy" count.
+    """
+    orig = getattr(error, "orig", None)
+    if isinstance(orig, sqlite3.OperationalError) and not getattr(error, "connection_invalidated", False):
+        return any(word in str(orig).lower() for word in ("locked", "busy"))
+    return True
+
+
+def _locale_without_the_database():
+    """Fix the page's language now; if that needs the database (the user was not loaded yet), as a visitor's."""
+    try:
+        get_locale()
+    except Exception:  # noqa: BLE001 - whatever the broken connection raises, the answer is still a 503
+        g.api_user = None
+        g._login_user = AnonymousUserMixin()  # Flask-Login's per-request user: anonymous, no query
