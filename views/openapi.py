@@ -205,6 +205,8 @@ _ERROR_RESPONSES = {
     409: ("Refused by a rule.", "Error"),
     413: ("The body is larger than the server accepts.", "Error"),
     422: ("Invalid input; `fields` says what is wrong.", "ValidationError"),
+    503: ("The database is unreachable or busy for a moment (`unavailable`); retry after `Retry-After` seconds.",
+          "Error"),
 }
 
 
@@ -218,7 +220,8 @@ def operation(summary, *, responses, description=None, parameters=(), body=None,
     """Attach an operation's OpenAPI fragment to a route function.
 
     `responses` maps a status to (description, schema name or None); the errors every
-    authenticated call may answer (401) are added here. `body` is a schema name.
+    call may answer (401 when authenticated, 503 when the database is away) are added here.
+    `body` is a schema name.
     """
     def decorate(view):
         fragment = {"summary": summary, "operationId": view.__name__}
@@ -232,6 +235,7 @@ def operation(summary, *, responses, description=None, parameters=(), body=None,
             fragment["requestBody"] = {"required": True,
                                        "content": {"application/json": {"schema": _ref(body)}}}
         answers = dict(responses)
+        answers.setdefault(503, None)
         if auth:
             answers.setdefault(401, None)
         else:
