@@ -45,11 +45,11 @@ class OpportunityDeleteMixin:
             return False  # no claim, reassign or release of deleted rows
         return super().is_action_allowed(name)
 
-    def _ids(self, raw_ids):
+    def _posted_ids(self, raw_ids):
         return [i for i in (parse_id(str(raw)) for raw in list(raw_ids)[:500]) if i is not None]
 
     def _delete(self, raw_ids):
-        ids = self._ids(raw_ids)
+        ids = self._posted_ids(raw_ids)
         try:
             for opportunity_id in ids:
                 opportunities.delete(db.session, current_user, opportunity_id)
@@ -65,7 +65,7 @@ class OpportunityDeleteMixin:
     def _restore(self, raw_ids):
         """Each on its own: one refused (entered again meanwhile) does not hold back the others."""
         restored = 0
-        for opportunity_id in self._ids(raw_ids):
+        for opportunity_id in self._posted_ids(raw_ids):
             try:
                 opportunities.restore(db.session, current_user, opportunity_id)
                 db.session.commit()
@@ -79,7 +79,7 @@ class OpportunityDeleteMixin:
     def _back(self, show=None):
         return redirect(get_redirect_target(param_name="url") or self.get_url(".index_view", show=show))
 
-    @expose("/delete/", methods=("POST",))
+    @expose("/soft-delete/", methods=("POST",))
     def soft_delete_view(self):
         self._delete([request.form.get("id", "")])
         return self._back()

@@ -270,7 +270,7 @@ class UserView(ScopedModelView):
             return
         flash(done_message, "success")
 
-    @expose("/delete/", methods=("POST",))
+    @expose("/soft-delete/", methods=("POST",))
     def delete_user_view(self):
         user = self._posted_user()
         self.run_bulk([user.id], lambda u: accounts.delete_user(db.session, current_user, u),
