@@ -250,8 +250,9 @@ def dedup_check():
     except check_limit.CheckLimitReached as refused:
         db.session.commit()  # the first refusal tells the admins
         return error_response(429, "check_limit", refused.message)
-    db.session.commit()  # the dedup_check audit entry
-    return {**dedup.result_json(result), "truncated": result.truncated}
+    answer = {**dedup.result_json(result), "truncated": result.truncated}
+    db.session.commit()  # the dedup_check audit entry, once the hits are read (a commit expires them)
+    return answer
 
 
 @bp.post("/opportunities")

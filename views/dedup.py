@@ -94,6 +94,7 @@ class DedupView(CRMView):
             if not problems:
                 result = self._checked(fields)
         hits = [hit_view(h, current_user) for h in result.hits] if result else []
+        db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
         return self.render("dedup/index.html", fields=fields, by=by, searched=searched, result=result, hits=hits,
                            problems=problems, provinces=normalize.provinces())
 
@@ -109,24 +110,26 @@ class DedupView(CRMView):
         result = self._checked(fields)
         if result is None:
             return _limit_answer(g.check_refusal)
+        hits = [hit_view(h, current_user) for h in result.hits[:50]]
+        db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
         return jsonify(verdict=result.verdict, verdict_label=str(VERDICT_LABELS[result.verdict]),
-                       total=result.total, truncated=result.truncated,
-                       hits=[hit_view(h, current_user) for h in result.hits[:50]], problems={},
+                       total=result.total, truncated=result.truncated, hits=hits, problems={},
                        summary=_("%(n)d customers in all", n=result.total))
 
     @staticmethod
     def _checked(fields):
-        """The audited, counted check (services.check_limit); None, with a message, past the daily limit."""
+        """The audited, counted check (services.check_limit); None, with a message, past the daily limit.
+
+        The caller commits the audit entry after reading the hits.
+        """
         try:
-            result = check_limit.checked(db.session, current_user, **fields)
+            return check_limit.checked(db.session, current_user, **fields)
         except check_limit.CheckLimitReached as refused:
             db.session.commit()  # the first refusal's audit entry and notices to the admins
             g.check_refusal = refused
             if request.endpoint == "dedup.index":
                 flash(str(refused.message), "error")
             return None
-        db.session.commit()
-        return result
 
     @expose("/cities.json")
     def cities_json(self):
