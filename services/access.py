@@ -4,7 +4,7 @@ Every page, API call and dropdown that reaches a user or a department is scoped
 through these functions, so the rule lives in one place.
 """
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, or_, select, true
+from sqlalchemy import and_, false, or_, select, true
 
 from models import ROLES, Department, Opportunity, User
 
@@ -88,7 +88,23 @@ def opportunity_clause(actor):
 
     Salespeople their own library; supervisors and managers also their managed
     departments' libraries; agent admins their company's libraries and agent-admin pool.
+    Soft-deleted opportunities are hidden from everyone here (see deleted_opportunity_clause).
     """
+    return and_(Opportunity.deleted_at.is_(None), _opportunity_scope(actor))
+
+
+def deleted_opportunity_clause(actor):
+    """SQL condition on Opportunity: the soft-deleted ones an admin may see and restore."""
+    return and_(Opportunity.deleted_at.is_not(None), _opportunity_scope(actor)) if actor is None or is_admin(actor) \
+        else false()
+
+
+def may_delete_opportunity_clause(actor):
+    """The opportunities an admin may delete: its scope (agent admins: their company's; subsystem admins: all)."""
+    return _opportunity_scope(actor) if actor is None or is_admin(actor) else false()
+
+
+def _opportunity_scope(actor):
     if actor is None or actor.role == "subsystem_admin":
         return true()
     own = Opportunity.owner_id == actor.id

@@ -77,7 +77,7 @@ def is_locked(user, now=None):
 
 
 def may_use(user, now=None):
-    return user is not None and user.active and not is_locked(user, now)
+    return user is not None and user.active and user.deleted_at is None and not is_locked(user, now)
 
 
 # --- login -----------------------------------------------------------------
@@ -351,3 +351,48 @@ def user_for_token(session, token):
 
 def find_user(session, login):
     return session.scalar(select(User).where(User.login_key == login_key(login)))
+
+
+# --- soft delete (issue 5) ------------------------------------------------------------------
+#
+# A deleted user keeps its row (its notes, history and audit entries stay its own) and its
+# login (restore it rather than create it again); deleted_at set and active False hide it
+# from the users list, pickers, stats and lead assignment and refuse its logins and tokens.
+
+
+def _owned_customers(session, user):
+    from sqlalchemy import func
+
+    from models import Opportunity
+
+    return session.scalar(select(func.count()).select_from(Opportunity).where(
+        Opportunity.owner_id == user.id, Opportunity.deleted_at.is_(None)))
+
+
+def delete_user(session, actor, user, now=None):
+    """An admin deletes an account of its scope (not its own, not one that still owns customers)."""
+    _require_reach(actor, user)
+    _require_not_self(actor, user)
+    if user.deleted_at is not None:
+        raise RuleViolation(_l("This account has already been deleted."))
+    owned = _owned_customers(session, user)
+    if owned:
+        raise RuleViolation(_l("%(login)s still owns %(n)d customers: reassign them or have them abandoned "
+                               "before deleting the account.", login=user.login, n=owned))
+    user.deleted_at, user.active = now or clock.now(), False
+    user.session_version += 1  # its sessions end now, on every device
+    from . import audit  # here, not at the top: services/audit.py is young and grows in parallel
+
+    audit.record(session, actor, "user_deleted", target=user, details={"login": user.login})
+
+
+def restore_user(session, actor, user):
+    """Undo a delete: the account is active again with the password it had."""
+    _require_reach(actor, user)
+    if user.deleted_at is None:
+        raise RuleViolation(_l("This account is not deleted."))
+    user.deleted_at, user.active = None, True
+    user.last_seen_at = clock.now()  # not locked at once for the days it spent deleted
+    from . import audit
+
+    audit.record(session, actor, "user_restored", target=user, details={"login": user.login})

@@ -94,7 +94,7 @@ _JUDGE_SQL = text(
     "SELECT o.id, o.name_folded, o.name_core, o.norm_province, o.norm_city, o.norm_district,"
     " p.field, p.kind, p.local, p.area_code"
     " FROM opportunity o LEFT OUTER JOIN opportunity_phone p ON p.opportunity_id = o.id"
-    " WHERE o.id IN :ids ORDER BY o.id, p.id"
+    " WHERE o.id IN :ids AND o.deleted_at IS NULL ORDER BY o.id, p.id"  # deleted ones are not checked against
 ).bindparams(bindparam("ids", expanding=True))
 _HITS = (select(Opportunity).where(Opportunity.id.in_(bindparam("ids", expanding=True)))
          .options(joinedload(Opportunity.owner)))

@@ -536,7 +536,8 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
         _take_lock(session)
         if target.owner_id is not None:  # counted again under the lock
             target.size = session.scalar(select(func.count()).select_from(Opportunity)
-                                         .where(Opportunity.owner_id == target.owner_id))
+                                         .where(Opportunity.owner_id == target.owner_id,
+                                                Opportunity.deleted_at.is_(None)))
         if skip_check:
             loaded = _import_fast(session, reader, target, actor, summary, progress)
         else:

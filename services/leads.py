@@ -161,12 +161,13 @@ def next_assignee(session, department):
     people = session.scalars(
         select(User).outerjoin(last_lead, last_lead.c.user_id == User.id)
         .where(User.role.in_(ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),
-               User.department_id.in_(subtree))
+               User.deleted_at.is_(None), User.department_id.in_(subtree))
         .order_by(last_lead.c.last_id.is_not(None), last_lead.c.last_id, User.id)).all()
     if not people:
         return None
     sizes = dict(session.execute(select(Opportunity.owner_id, func.count())
-                                 .where(Opportunity.owner_id.in_([p.id for p in people]))
+                                 .where(Opportunity.owner_id.in_([p.id for p in people]),
+                                        Opportunity.deleted_at.is_(None))
                                  .group_by(Opportunity.owner_id)).all())
     return next((p for p in people if sizes.get(p.id, 0) < rules.library_cap(session, p)), None)
 

@@ -64,7 +64,7 @@ def add_note(session, actor, opportunity_id, method, content, maturity, unreacha
     """Write a note on an opportunity of the actor's own library; update its contact times and maturity."""
     now = now or clock.now()
     opportunity = session.get(Opportunity, opportunity_id)
-    if opportunity is None or actor is None or opportunity.owner_id != actor.id:
+    if opportunity is None or opportunity.deleted_at is not None or actor is None or opportunity.owner_id != actor.id:
         raise RuleViolation(_l("This customer is not in your library."), code="not_found")
     content = (content or "").strip()
     next_contact_at = local_time(next_contact_at)

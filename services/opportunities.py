@@ -74,7 +74,8 @@ def library_cap(session, user):
 
 
 def library_size(session, user):
-    return session.scalar(select(func.count()).select_from(Opportunity).where(Opportunity.owner_id == user.id))
+    return session.scalar(select(func.count()).select_from(Opportunity).where(Opportunity.owner_id == user.id,
+                                                                              Opportunity.deleted_at.is_(None)))
 
 
 def validate(data):
@@ -217,10 +218,16 @@ def _insert(session, actor, data, location, department):
     return opportunity
 
 
+def _live(session, opportunity_id):
+    """The opportunity unless it is soft-deleted (a deleted one is not there for any rule)."""
+    opportunity = session.get(Opportunity, opportunity_id)
+    return opportunity if opportunity is not None and opportunity.deleted_at is None else None
+
+
 def claim(session, actor, opportunity_id):
     """Take an opportunity from the public pool into the actor's library, under the cap."""
     _take_lock(session)
-    opportunity = session.get(Opportunity, opportunity_id)
+    opportunity = _live(session, opportunity_id)
     if opportunity is None or opportunity.location != "public_pool":
         raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
     if library_size(session, actor) >= library_cap(session, actor):
@@ -295,7 +302,7 @@ def abandon(session, actor, opportunity_id, reason):
     from models import AbandonReason
 
     _take_lock(session)
-    opportunity = session.get(Opportunity, opportunity_id)
+    opportunity = _live(session, opportunity_id)
     if opportunity is None or actor is None or opportunity.owner_id != actor.id:
         raise RuleViolation(_l("This customer is not in your library."), code="not_found")
     name = (reason or "").strip() if isinstance(reason, str) else ""
@@ -319,7 +326,7 @@ def _pooled(session, actor, opportunity_id):
     """An opportunity of the agent-admin pool that the actor administers, else not_found."""
     from .access import company_path
 
-    opportunity = session.get(Opportunity, opportunity_id)
+    opportunity = _live(session, opportunity_id)
     if opportunity is None or opportunity.location != "agent_admin_pool" or actor is None:
         raise RuleViolation(_l("This customer is no longer in the agent-admin pool."), code="not_found")
     if actor.role == "subsystem_admin":
@@ -393,3 +400,58 @@ def abandon_reasons(session):
 
     return session.scalars(select(AbandonReason).where(AbandonReason.active.is_(True))
                            .order_by(AbandonReason.id)).all()
+
+
+# --- soft delete (issue 5) --------------------------------------------------------------------
+#
+# A deleted opportunity keeps its row, owner and history (deleted_at/deleted_by_id are set):
+# access.opportunity_clause hides it from every list, count, page, pool, export, stat and the
+# API; library_size does not count it; the duplicate check ignores it (so the same customer may
+# be entered again), and restoring it is refused while an active duplicate exists.
+
+
+def _administered(session, actor, opportunity_id, deleted):
+    from .access import deleted_opportunity_clause, may_delete_opportunity_clause, opportunity_clause
+
+    if actor is None or actor.role not in ("agent_admin", "subsystem_admin"):
+        raise RuleViolation(_l("Only admins delete and restore customers."), code="forbidden")
+    state = deleted_opportunity_clause(actor) if deleted else opportunity_clause(actor)
+    opportunity = session.scalar(select(Opportunity).where(Opportunity.id == opportunity_id, state,
+                                                          may_delete_opportunity_clause(actor)))
+    if opportunity is None:
+        raise RuleViolation(_l("This customer does not exist or is out of your reach."), code="not_found")
+    return opportunity
+
+
+def delete(session, actor, opportunity_id):
+    """An admin deletes an opportunity of its scope: hidden everywhere, restorable, audited."""
+    opportunity = _administered(session, actor, opportunity_id, deleted=False)
+    opportunity.deleted_at, opportunity.deleted_by_id = clock.now(), actor.id
+    audit.record(session, actor, "opportunity_deleted", target=opportunity,
+                 details={"company": opportunity.company, "location": opportunity.location,
+                          "owner": opportunity.owner.login if opportunity.owner else None})
+    session.flush()
+    return opportunity
+
+
+def restore(session, actor, opportunity_id):
+    """Undo a delete, unless the customer was entered again meanwhile (an active duplicate exists)
+    or the owner's library is full now."""
+    opportunity = _administered(session, actor, opportunity_id, deleted=True)
+    _take_lock(session)  # as an entry: no one enters the same customer while this checks
+    result = dedup.check(session, company=opportunity.company, province=opportunity.province,
+                         city=opportunity.city, phone=opportunity.phone, fax=opportunity.fax,
+                         mobile=opportunity.mobile, exclude_id=opportunity.id)
+    if result.verdict == normalize.DUPLICATE:
+        first = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
+        raise RuleViolation(_l("%(company)s cannot be restored: the same customer exists again (%(other)s, in "
+                               "%(place)s).", company=opportunity.company, other=first.company,
+                               place=where_it_lives(first)), code="duplicate")
+    owner = opportunity.owner if opportunity.location == "library" else None
+    if owner is not None and library_size(session, owner) >= library_cap(session, owner):
+        raise RuleViolation(_l("%(company)s cannot be restored: the library of %(user)s is full.",
+                               company=opportunity.company, user=owner.login), code="library_full")
+    opportunity.deleted_at, opportunity.deleted_by_id = None, None
+    audit.record(session, actor, "opportunity_restored", target=opportunity, details={"company": opportunity.company})
+    session.flush()
+    return opportunity

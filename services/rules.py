@@ -70,7 +70,7 @@ def _exempt_clause(rules, now):
 def _due_clause(rules, now, within_days=0):
     """In a library, not exempt, and its basis older than the return limit (`within_days` from now)."""
     cutoff = now - timedelta(days=rules.return_after_days - within_days)
-    return and_(Opportunity.location == "library", _basis() < cutoff, not_(_exempt_clause(rules, now)))
+    return and_(Opportunity.location == "library", Opportunity.deleted_at.is_(None), _basis() < cutoff, not_(_exempt_clause(rules, now)))
 
 
 def _rows(session, clause, limit=None):

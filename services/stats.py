@@ -60,7 +60,8 @@ def visible_user_clause(actor):
 
 def _people(actor):
     """The visible users who keep a library (the only ones with quotas), as a subquery of ids."""
-    return select(User.id).where(visible_user_clause(actor), User.role.in_(LIBRARY_ROLES), User.active.is_(True))
+    return select(User.id).where(visible_user_clause(actor), User.role.in_(LIBRARY_ROLES), User.active.is_(True),
+                                 User.deleted_at.is_(None))
 
 
 @dataclass
@@ -107,12 +108,12 @@ def daily(session, actor, day, now=None, tz=None):
         .join(Department, User.department_id == Department.id)
         .where(User.id.in_(people)).order_by(Department.path, User.login)
     ).all()
-    sizes = _grouped(session, Opportunity.owner_id, Opportunity.owner_id.in_(people))
-    keys = _grouped(session, Opportunity.created_by_id, Opportunity.created_by_id.in_(people),
+    sizes = _grouped(session, Opportunity.owner_id, Opportunity.owner_id.in_(people), Opportunity.deleted_at.is_(None))
+    keys = _grouped(session, Opportunity.created_by_id, Opportunity.created_by_id.in_(people), Opportunity.deleted_at.is_(None),
                     Opportunity.key_customer.is_(True), Opportunity.created_at >= start, Opportunity.created_at < end)
     contacts = _grouped(session, ContactNote.author_id, ContactNote.author_id.in_(people),
                         ContactNote.valid.is_(True), ContactNote.created_at >= start, ContactNote.created_at < end)
-    overdue = _grouped(session, Opportunity.owner_id, Opportunity.owner_id.in_(people),
+    overdue = _grouped(session, Opportunity.owner_id, Opportunity.owner_id.in_(people), Opportunity.deleted_at.is_(None),
                        WebLead.opportunity_id == Opportunity.id, WebLead.met_at.is_(None), WebLead.due_at < now)
     quota = rules.current(session)
     rows = []
@@ -207,7 +208,7 @@ def series(session, actor, days=SERIES_DAYS, today_=None, tz=None):
     result = Series(days=day_list)
     for name, who, when, where in (
         ("valid_contacts", ContactNote.author_id, ContactNote.created_at, [ContactNote.valid.is_(True)]),
-        ("new_key_customers", Opportunity.created_by_id, Opportunity.created_at, [Opportunity.key_customer.is_(True)]),
+        ("new_key_customers", Opportunity.created_by_id, Opportunity.created_at, [Opportunity.key_customer.is_(True), Opportunity.deleted_at.is_(None)]),
     ):
         index = _day_index(when, bounds).label("day")
         rows = session.execute(select(who, index, func.count()).where(
@@ -225,7 +226,7 @@ def due_today(session, user, now=None, tz=None, limit=50):
     """Opportunities of the user's library whose next contact is before the end of today, soonest first."""
     end = day_bounds(today(now, tz), tz)[1]
     return session.scalars(select(Opportunity).where(
-        Opportunity.owner_id == user.id, Opportunity.next_contact_at < end)
+        Opportunity.owner_id == user.id, Opportunity.next_contact_at < end, Opportunity.deleted_at.is_(None))
         .order_by(Opportunity.next_contact_at, Opportunity.id).limit(limit)).all()
 
 
@@ -233,14 +234,14 @@ def due_today_count(session, user, now=None, tz=None):
     """The navigation bar's count: one indexed count on (owner_id, next_contact_at)."""
     end = day_bounds(today(now, tz), tz)[1]
     return session.scalar(select(func.count()).select_from(Opportunity).where(
-        Opportunity.owner_id == user.id, Opportunity.next_contact_at < end))
+        Opportunity.owner_id == user.id, Opportunity.next_contact_at < end, Opportunity.deleted_at.is_(None)))
 
 
 def open_leads(session, opportunity_where, limit=50):
     """Web leads not yet followed up (no valid contact since they arrived), on the opportunities matched."""
     return session.execute(
         select(WebLead, Opportunity).join(Opportunity, WebLead.opportunity_id == Opportunity.id)
-        .where(WebLead.met_at.is_(None), opportunity_where)
+        .where(WebLead.met_at.is_(None), opportunity_where, Opportunity.deleted_at.is_(None))
         .order_by(WebLead.due_at, WebLead.id).limit(limit)
     ).all()
 
@@ -248,7 +249,7 @@ def open_leads(session, opportunity_where, limit=50):
 def overdue_leads(session, opportunity_where, now=None, limit=50):
     """Open web leads past their deadline, on the opportunities matched, and how many there are."""
     now = now or clock.now()
-    where = [WebLead.met_at.is_(None), WebLead.due_at < now, opportunity_where]
+    where = [WebLead.met_at.is_(None), WebLead.due_at < now, opportunity_where, Opportunity.deleted_at.is_(None)]
     count = session.scalar(select(func.count()).select_from(WebLead)
                            .join(Opportunity, WebLead.opportunity_id == Opportunity.id).where(*where))
     rows = session.execute(

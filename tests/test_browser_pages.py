@@ -13,7 +13,8 @@ from test_i18n import admin_text
 
 EVERYONE = ["/", "/opportunities/", "/opportunities/?show=all", "/opportunities/new/", "/dedup/?name=瑞丽服装&by=name",
             "/pool/", "/notes/", "/password"]
-ADMINS = ["/users/", "/users/new/", "/departments/", "/departments/new/", "/agent-pool/", "/audit/"]
+ADMINS = ["/users/", "/users/new/", "/departments/", "/departments/new/", "/agent-pool/", "/audit/",
+          "/opportunities/?show=deleted", "/users/?show=deleted", "/agent-pool/?show=deleted"]
 SUBSYSTEM = ["/info-sources/", "/abandon-reasons/", "/rules/"]
 PAGES = {"sales_a": EVERYONE, "super_a": EVERYONE, "manager_a": EVERYONE, "admin_a": EVERYONE + ADMINS,
          "root": EVERYONE + ADMINS + SUBSYSTEM}
@@ -76,7 +77,7 @@ def test_a_row_confirmation_cancelled_changes_nothing(app, browser_user, org):
     admin = browser_user("admin_a")
     admin.page.goto("/users/")
     before = admin.page.url
-    admin.page.locator("tr", has_text="sales_a").locator("[data-crm-confirm]").click()
+    admin.page.locator("tr", has_text="sales_a").locator("[data-crm-confirm]").first.click()
     assert admin.dialogs == [zh(app, "Reset this password? A one-time password will be shown once.")]
     assert admin.page.url == before
     with app.app_context():
@@ -92,3 +93,18 @@ def test_adding_a_filter_works_under_the_policy(app, browser_user, org):
     assert admin.page.locator("table.filters tr").count() == 1  # the filter's row, added by Flask-Admin's script
     assert admin.page.url.endswith("/users/")
     assert _violations(admin) == []
+
+
+def test_an_admin_deletes_a_customer_by_its_row_button_after_confirming(app, browser_user, customer):
+    admin = browser_user("admin_a")
+    admin.page.goto("/opportunities/?show=all")
+    admin.page.once("dialog", lambda dialog: dialog.accept())
+    admin.page.remove_listener("dialog", admin._dialog)
+    with admin.page.expect_navigation():
+        admin.page.locator("tr", has_text="瑞丽服装").locator("button.delete-row").click()
+    assert _violations(admin) == []
+    with app.app_context():
+        from models import Opportunity
+        assert db.session.get(Opportunity, customer).deleted_at is not None
+    admin.page.goto("/opportunities/?show=deleted")
+    assert admin.page.locator("tr", has_text="瑞丽服装").locator("button.restore-row").count() == 1

@@ -22,6 +22,7 @@ from services.opportunities import FIELD_LABELS
 
 from .auth import _safe_next
 from .base import ScopedModelView, parse_id
+from .soft_delete import OpportunityDeleteMixin
 from .opportunities import _format_company, _format_time, details_context, remember_lead_states
 
 
@@ -38,7 +39,7 @@ def _abandon_info(attribute):
     return format_
 
 
-class AgentPoolView(ScopedModelView):
+class AgentPoolView(OpportunityDeleteMixin, ScopedModelView):
     list_template = "agent_pool/list.html"
     can_create = can_edit = can_delete = False
     can_view_details = True
@@ -57,11 +58,13 @@ class AgentPoolView(ScopedModelView):
                          "abandon_reason": _abandon_info("reason"), "last_contact_at": _format_time,
                          "company": _format_company}
     column_extra_row_actions = [TemplateLinkRowAction("agent_pool_actions.reassign_row", _l("Reassign")),
-                                TemplateLinkRowAction("agent_pool_actions.release_row", _l("Release to the public pool"))]
+                                TemplateLinkRowAction("agent_pool_actions.release_row", _l("Release to the public pool")),
+                                TemplateLinkRowAction("delete_actions.delete_row", _l("Delete")),
+                                TemplateLinkRowAction("delete_actions.restore_row", _l("Restore"))]
 
     def scope(self, query):
         # agent admins: their company's departments (opportunity_clause); subsystem admins: all
-        return query.filter(Opportunity.location == "agent_admin_pool", opportunity_clause(current_user))
+        return query.filter(Opportunity.location == "agent_admin_pool", self.visible_clause())
 
     search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
 
@@ -90,10 +93,12 @@ class AgentPoolView(ScopedModelView):
             db.or_(*[Department.path.startswith(prefix) for prefix in prefixes]))
         users = db.session.scalars(
             select(User).where(User.role.in_(LIBRARY_ROLES), User.active.is_(True), User.locked_at.is_(None),
+                               User.deleted_at.is_(None),
                                User.department_id.in_(company_depts), user_clause(current_user))
             .order_by(User.login)).all()
         sizes = dict(db.session.execute(
-            select(Opportunity.owner_id, func.count()).where(Opportunity.owner_id.in_([u.id for u in users]))
+            select(Opportunity.owner_id, func.count()).where(Opportunity.owner_id.in_([u.id for u in users]),
+                                                             Opportunity.deleted_at.is_(None))
             .group_by(Opportunity.owner_id)).all()) if users else {}
         return [(user, sizes.get(user.id, 0)) for user in users]
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from models import Opportunity, db
-from services import access, accounts, dedup, notes
+from services import access, accounts, check_limit, dedup, notes
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -230,7 +230,7 @@ def openapi_json():
         query("mobile", "mobile number"), query("fax", "fax, with or without area code"),
         query("province", "province, to tell same-named companies apart"), query("city", "city, likewise"),
     ],
-    responses={200: ("The duplicate-check result", "DedupResult"), 422: None},
+    responses={200: ("The duplicate-check result", "DedupResult"), 422: None, 429: None},
 )
 def dedup_check():
     args = {name: (request.args.get(name) or "").strip() for name in ("name", "phone", "mobile", "fax",
@@ -244,10 +244,15 @@ def dedup_check():
         problems.pop("company", None)
     if problems:
         return _invalid({("name" if field == "company" else field): text for field, text in problems.items()})
-    result = dedup.check(db.session, company=data.company, province=data.province, city=data.city,
-                         phone=data.phone, fax=data.fax, mobile=data.mobile)
-    db.session.rollback()  # read only
-    return {**dedup.result_json(result), "truncated": result.truncated}
+    try:  # audited and counted against the daily limit (services/check_limit.py)
+        result = check_limit.checked(db.session, g.api_user, company=data.company, province=data.province,
+                                     city=data.city, phone=data.phone, fax=data.fax, mobile=data.mobile)
+    except check_limit.CheckLimitReached as refused:
+        db.session.commit()  # the first refusal tells the admins
+        return error_response(429, "check_limit", refused.message)
+    answer = {**dedup.result_json(result), "truncated": result.truncated}
+    db.session.commit()  # the dedup_check audit entry, once the hits are read (a commit expires them)
+    return answer
 
 
 @bp.post("/opportunities")

@@ -29,7 +29,18 @@ NOTICE_LABELS = {
     "lead_overdue": _l("A web lead is overdue"),
     "return_warning": _l("This customer will soon return to the public pool"),
     "returned": _l("This customer returned to the public pool"),
+    "check_limit": _l("A user passed the daily limit of duplicate checks"),  # services/check_limit.py
 }
+
+
+def _notice_subject(notice):
+    """The login a check_limit notice is about (services/check_limit.py keeps its id in the key)."""
+    from models import User
+    from services import check_limit
+
+    user_id = check_limit.subject_of(notice)
+    user = db.session.get(User, user_id) if user_id else None
+    return user.login if user else None
 
 
 def _time(value):
@@ -87,6 +98,7 @@ class DashboardView(CRMIndexView):
             select(Notice).where(Notice.user_id == current_user.id)
             .order_by(Notice.read_at.is_not(None), Notice.created_at.desc(), Notice.id.desc()).limit(20)).all()
         context["notice_label"] = lambda kind: NOTICE_LABELS.get(kind, kind)
+        context["notice_subject"] = _notice_subject
         context["may_export"] = may_export(current_user)
         return self.render("dashboard.html", **context)
 

@@ -1,12 +1,12 @@
 """The duplicate-check page (撞单检测, manual §三 steps 2-3) and its live JSON for the entry form."""
-from flask import jsonify, request, url_for
+from flask import flash, g, jsonify, request, url_for
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db
-from services import dedup, normalize
+from services import check_limit, dedup, normalize
 from services.opportunities import LOCATION_LABELS, validate, OpportunityInput
 
 from .base import CRMView
@@ -70,6 +70,12 @@ def _query_from(args, by="all"):
     return fields
 
 
+def _limit_answer(refused):
+    response = jsonify(error="check_limit", message=str(refused.message))
+    response.status_code = 429
+    return response
+
+
 def _problems(fields):
     data = OpportunityInput(**{k: v for k, v in fields.items()})
     problems = {k: str(v) for k, v in validate(data).items() if fields.get(k)}
@@ -86,8 +92,9 @@ class DedupView(CRMView):
         if searched:
             problems = _problems(fields)
             if not problems:
-                result = dedup.check(db.session, **fields)
+                result = self._checked(fields)
         hits = [hit_view(h, current_user) for h in result.hits] if result else []
+        db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
         return self.render("dedup/index.html", fields=fields, by=by, searched=searched, result=result, hits=hits,
                            problems=problems, provinces=normalize.provinces())
 
@@ -100,11 +107,29 @@ class DedupView(CRMView):
         problems = _problems(fields)
         if problems:
             return jsonify(verdict=None, total=0, hits=[], problems=problems)
-        result = dedup.check(db.session, **fields)
+        result = self._checked(fields)
+        if result is None:
+            return _limit_answer(g.check_refusal)
+        hits = [hit_view(h, current_user) for h in result.hits[:50]]
+        db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
         return jsonify(verdict=result.verdict, verdict_label=str(VERDICT_LABELS[result.verdict]),
-                       total=result.total, truncated=result.truncated,
-                       hits=[hit_view(h, current_user) for h in result.hits[:50]], problems={},
+                       total=result.total, truncated=result.truncated, hits=hits, problems={},
                        summary=_("%(n)d customers in all", n=result.total))
+
+    @staticmethod
+    def _checked(fields):
+        """The audited, counted check (services.check_limit); None, with a message, past the daily limit.
+
+        The caller commits the audit entry after reading the hits.
+        """
+        try:
+            return check_limit.checked(db.session, current_user, **fields)
+        except check_limit.CheckLimitReached as refused:
+            db.session.commit()  # the first refusal's audit entry and notices to the admins
+            g.check_refusal = refused
+            if request.endpoint == "dedup.index":
+                flash(str(refused.message), "error")
+            return None
 
     @expose("/cities.json")
     def cities_json(self):

@@ -42,7 +42,8 @@ SCHEMAS = {
         "required": ["error", "message"],
         "properties": {
             "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, "
-                      "not_found, method_not_allowed, invalid, duplicate, review_required, library_full ..."},
+                      "not_found, method_not_allowed, invalid, duplicate, review_required, library_full, "
+                      "check_limit ..."},
             "message": {"type": "string"},
         },
     },
@@ -205,6 +206,8 @@ _ERROR_RESPONSES = {
     409: ("Refused by a rule.", "Error"),
     413: ("The body is larger than the server accepts.", "Error"),
     422: ("Invalid input; `fields` says what is wrong.", "ValidationError"),
+    429: ("`check_limit`: the caller's daily number of duplicate checks (ResourceRules.daily_check_limit, "
+          "counted per local day) is used up; it starts again tomorrow. Entering is never limited.", "Error"),
     503: ("The database is unreachable or busy for a moment (`unavailable`); retry after `Retry-After` seconds.",
           "Error"),
 }

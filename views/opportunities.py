@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, request
 from flask_admin import expose
+from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
@@ -24,6 +25,7 @@ from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, 
 from .base import LoginRequiredMixin, ScopedModelView, parse_id
 from .exports import ExportMixin, may_export
 from .forms import AdminForm
+from .soft_delete import OpportunityDeleteMixin
 
 
 def _text(name, **kwargs):
@@ -67,6 +69,8 @@ def _format_time(view, context, model, name):
 
 
 def _format_company(view, context, model, name):
+    if model.deleted_at is not None:  # the 已删除 view: no details page behind it
+        return model.company
     url = view.get_url(".details_view", id=model.id)
     star = Markup(' <span class="badge badge-warning">{}</span>').format(_l("Key")) if model.key_customer else ""
     return Markup('<a href="{}">{}</a>{}{}').format(url, model.company, star, lead_badge(model))
@@ -147,7 +151,7 @@ EXPORT_COLUMNS = [
 LIST_ENDPOINTS = ("opportunities.index_view", "opportunities.export")
 
 
-class OpportunityView(ExportMixin, ScopedModelView):
+class OpportunityView(OpportunityDeleteMixin, ExportMixin, ScopedModelView):
     """The library as a Flask-Admin model view; every role sees only its scope."""
 
     list_template = "opportunities/list.html"
@@ -181,6 +185,9 @@ class OpportunityView(ExportMixin, ScopedModelView):
         "entered_at": _format_time, "last_contact_at": _format_time, "next_contact_at": _format_time,
     }
 
+    column_extra_row_actions = [TemplateLinkRowAction("delete_actions.delete_row", _l("Delete")),
+                                TemplateLinkRowAction("delete_actions.restore_row", _l("Restore"))]
+
     export_basename = _l("Opportunities")
     export_columns = EXPORT_COLUMNS
     export_options = (joinedload(Opportunity.owner), joinedload(Opportunity.department))
@@ -199,8 +206,8 @@ class OpportunityView(ExportMixin, ScopedModelView):
         return current_user.is_authenticated and current_user.role in ("agent_admin", "subsystem_admin")
 
     def scope(self, query):
-        query = query.filter(opportunity_clause(current_user))
-        if request.endpoint in LIST_ENDPOINTS and request.args.get("show") != "all":
+        query = query.filter(self.visible_clause())  # never a deleted one, but on the admins' 已删除 view
+        if request.endpoint in LIST_ENDPOINTS and request.args.get("show") not in ("all", "deleted"):
             # the main display: what needs work today (due, or new and never contacted)
             query = query.filter(or_(Opportunity.next_contact_at < _day_end(),
                                      and_(Opportunity.last_contact_at.is_(None),

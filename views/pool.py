@@ -35,7 +35,7 @@ class PoolView(ScopedModelView):
         return LoginRequiredMixin.is_accessible(self)
 
     def scope(self, query):
-        return query.filter(Opportunity.location == "public_pool")
+        return query.filter(Opportunity.location == "public_pool", Opportunity.deleted_at.is_(None))
 
     search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
 

@@ -1,7 +1,7 @@
 """Users (manual §六 new user, §七 find a user, restore a locked account, reset a password)."""
 from datetime import timedelta
 
-from flask import abort, current_app, g, jsonify, redirect, request
+from flask import abort, current_app, flash, g, jsonify, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import and_, func, or_
+from sqlalchemy import and_, func, or_, select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
@@ -21,7 +21,7 @@ from services import accounts, clock
 from services.access import ROLE_LABELS, assignable_roles, department_clause, user_clause
 from services.departments import tree_label
 
-from .base import ScopedModelView
+from .base import ScopedModelView, parse_id
 from .forms import AdminForm
 from .filters import ChoiceFilter, InSubtreeFilter
 
@@ -136,10 +136,22 @@ class UserView(ScopedModelView):
     column_extra_row_actions = [
         TemplateLinkRowAction("user_actions.unlock_row", _l("Restore account")),
         TemplateLinkRowAction("user_actions.reset_row", _l("Reset password")),
+        TemplateLinkRowAction("user_actions.delete_row", _l("Delete user")),
+        TemplateLinkRowAction("user_actions.undelete_row", _l("Restore deleted user")),
     ]
 
     def scope(self, query):
-        return query.filter(user_clause(current_user))
+        # deleted accounts only on the 已删除 view (issue 5), hidden from every other page
+        deleted = User.deleted_at.is_not(None) if self.showing_deleted() else User.deleted_at.is_(None)
+        return query.filter(user_clause(current_user), deleted)
+
+    def showing_deleted(self):
+        return request.args.get("show") == "deleted" and request.endpoint == "users.index_view"
+
+    def is_action_allowed(self, name):
+        if request.endpoint == "users.index_view" and (name == "undelete") != self.showing_deleted():
+            return False  # the 已删除 view offers only restore; the others never offer it
+        return super().is_action_allowed(name)
 
     def row_status(self, user):
         return user_status(user)
@@ -232,3 +244,50 @@ class UserView(ScopedModelView):
     def action_reactivate(self, ids):
         self.run_bulk(ids, lambda u: accounts.reactivate(db.session, current_user, u),
                       _("%(n)s accounts have been reactivated."))
+
+    # --- issue 5: soft delete -------------------------------------------------
+    def _deleted_rows(self, ids):
+        """Deleted accounts in the admin's scope (the other views never reach them)."""
+        wanted = [i for i in (parse_id(str(raw)) for raw in list(ids)[:500]) if i is not None]
+        return db.session.scalars(select(User).where(User.id.in_(wanted), User.deleted_at.is_not(None),
+                                                     user_clause(current_user))).all() if wanted else []
+
+    def _undelete(self, ids):
+        rows = self._deleted_rows(ids)
+        if not rows:
+            abort(404)
+        self.run_rows(rows, lambda u: accounts.restore_user(db.session, current_user, u),
+                      _("%(n)s accounts have been restored.") % {"n": len(rows)})
+
+    def run_rows(self, rows, rule, done_message):
+        try:
+            for row in rows:
+                rule(row)
+            db.session.commit()
+        except accounts.RuleViolation as violation:
+            db.session.rollback()
+            flash(str(violation.message), "error")
+            return
+        flash(done_message, "success")
+
+    @expose("/soft-delete/", methods=("POST",))
+    def delete_user_view(self):
+        user = self._posted_user()
+        self.run_bulk([user.id], lambda u: accounts.delete_user(db.session, current_user, u),
+                      _("The account %(login)s has been deleted.", login=user.login))
+        return redirect(get_redirect_target() or self.get_url(".index_view"))
+
+    @expose("/undelete/", methods=("POST",))
+    def undelete_view(self):
+        self._undelete([request.form.get("id", "")])
+        return redirect(self.get_url(".index_view", show="deleted"))
+
+    @action("soft_delete", _l("Delete user"), _l("Delete the selected accounts? They can no longer log in; "
+                                                 "an admin can restore them."))
+    def action_soft_delete(self, ids):
+        self.run_bulk(ids, lambda u: accounts.delete_user(db.session, current_user, u),
+                      _("%(n)s accounts have been deleted."))
+
+    @action("undelete", _l("Restore deleted user"), _l("Restore the selected deleted accounts?"))
+    def action_undelete(self, ids):
+        self._undelete(ids)

@@ -19,6 +19,10 @@
   function cell(text, html) { var td = document.createElement("td"); if (html) td.appendChild(html); else td.textContent = text; return td; }
   function render(data) {
     rows.textContent = "";
+    if (data.error === "check_limit") {  // the daily limit: say so; the save still checks on the server
+      panel.classList.remove("d-none"); summary.textContent = data.message; summary.className = "card-header text-danger";
+      return;
+    }
     if (!data.total && !Object.keys(data.problems || {}).length) { panel.classList.add("d-none"); showConfirm(false); return; }
     panel.classList.remove("d-none");
     var problems = Object.values(data.problems || {});
