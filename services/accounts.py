@@ -158,6 +158,14 @@ def _lock(user, now, reason):
     user.session_version += 1
 
 
+def log_out(session, user):
+    """End the user's sessions on every device: a cookie captured before no longer opens anything."""
+    from . import audit
+
+    audit.record(session, user, "logout", target=user)
+    user.session_version += 1
+
+
 def touch(user, now=None):
     """Note that the user is using the CRM (at most once an hour, to keep writes rare)."""
     now = now or clock.now()

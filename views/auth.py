@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from models import User, db
-from services import accounts, audit
+from services import accounts
 from services.errors import RuleViolation
 
 from .forms import LoginForm, PasswordForm
@@ -122,7 +122,7 @@ def logout():
 
     locale = current_user.locale if current_user.is_authenticated else session.get("locale")
     if current_user.is_authenticated:
-        audit.record(db.session, current_user, "logout", target=current_user._get_current_object())
+        accounts.log_out(db.session, current_user._get_current_object())
         db.session.commit()
     logout_user()
     session.clear()
