@@ -110,3 +110,22 @@ def test_reflected_payloads_in_urls_stay_text(app, org, browser_user, path):
     user.page.wait_for_load_state("networkidle")
     assert user.page.evaluate("typeof window.__xss") == "undefined"
     assert user.dialogs == []
+
+
+def test_payloads_arriving_through_the_lead_api_and_an_import_stay_text(app, org, browser_user, runner, tmp_path):
+    from test_api import ApiClient, _token
+
+    lead = ApiClient(app, app.test_client(), _token(app, "admin_a")).post("/leads", {
+        "company": "<img src=x onerror=window.__xss=1>网上注册贸易有限公司", "contact": PAYLOADS[0],
+        "phone": "020-87650001", "department": "华南代理/销售一部/电话组"})
+    assert lead.status_code == 201, lead.get_json()
+    opportunity_id = lead.get_json()["opportunity"]["id"]
+    sheet = tmp_path / "客户.csv"
+    sheet.write_text("公司名称,联系人,电话\n\"<svg onload=window.__xss=1>导入测试厂\",\"" + PAYLOADS[1].replace('"', '""')
+                     + "\",020-87650002\n", encoding="utf-8-sig")
+    result = runner.invoke(args=["opportunities", "import", str(sheet)])
+    assert result.exit_code == 0, result.output
+    owner = browser_user("sales_a")  # the lead went to the only salesperson of 电话组
+    _assert_inert(owner, "/opportunities/?show=all", "<img src=x onerror=window.__xss=1>网上注册贸易有限公司")
+    _assert_inert(owner, f"/opportunities/details/?id={opportunity_id}", PAYLOADS[0])
+    _assert_inert(owner, "/pool/", "<svg onload=window.__xss=1>导入测试厂")
