@@ -40,6 +40,6 @@ def register(app):
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", policy())
-        if current_user and current_user.is_authenticated:
-            response.headers["Cache-Control"] = "no-store"
+        if g.get("api_user") is not None or (current_user and current_user.is_authenticated):
+            response.headers["Cache-Control"] = "no-store"  # a user's data: never kept by a cache
         return response
