@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/load/run.py [--steps 10,25,50,100] [--seconds 60] [--workers 4]
 
-For each number of concurrent salespeople, runs locust headless for `--seconds` and reads
-its statistics: requests per second and p50/p95 per request kind and overall. Prints a
+For each number of concurrent salespeople, runs locust headless for `--seconds` (the
+statistics start once every simulated salesperson has logged in) and reads its statistics: requests per second and p50/p95 per request kind and overall. Prints a
 table, writes benchmarks/results/load-<database>-<n>.json, and says up to which step the
 slowest p95 of the work (duplicate check, my opportunities, details, note; logging in left
 out) stays under 200 ms: what one server holds. Needs `pip install -r benchmarks/requirements.txt`.
@@ -48,7 +48,7 @@ def start_server(url, workers, port):
 def run_step(port, users, seconds, prefix):
     subprocess.run([str(BIN / "locust"), "-f", str(HERE / "locustfile.py"), "--headless", "-u", str(users),
                     "-r", str(max(users // 5, 1)), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
-                    "--csv", str(prefix), "--only-summary"], cwd=HERE, check=True, capture_output=True)
+                    "--csv", str(prefix), "--only-summary", "--reset-stats"], cwd=HERE, check=True, capture_output=True)
     rows = {}
     with open(f"{prefix}_stats.csv", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
