@@ -13,6 +13,7 @@ import csv
 import json
 import os
 import platform
+import secrets
 import socket
 import subprocess
 import sys
@@ -32,7 +33,8 @@ def free_port():
 
 
 def start_server(url, workers, port):
-    env = dict(os.environ, CRM_DATABASE_URL=url, CRM_SECRET_KEY="load-test-only", CRM_CAPTCHA="0")
+    # one key shared by the workers (sessions must survive a change of worker), made for this run
+    env = dict(os.environ, CRM_DATABASE_URL=url, CRM_SECRET_KEY=secrets.token_hex(32), CRM_CAPTCHA="0")
     server = subprocess.Popen([str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
                                "--log-level", "warning", "app:create_app()"], cwd=ROOT, env=env)
     for _ in range(120):
