@@ -35,6 +35,12 @@ def parse_id(value):
     return number if number <= MAX_ID else None
 
 
+def parse_ids(values, limit=500):
+    """The row ids posted by a bulk action (at most `limit`), unreadable ones dropped."""
+    values = list(values)
+    return [i for i in map(parse_id, values[:limit] if limit else values) if i is not None]
+
+
 def _deny():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
@@ -117,7 +123,7 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
 
     def scoped_rows(self, ids):
         """The rows of a bulk action that the actor may reach; other ids are dropped."""
-        wanted = [row_id for row_id in map(parse_id, ids) if row_id is not None]
+        wanted = parse_ids(ids, limit=None)
         return self.get_query().filter(self.model.id.in_(wanted)).all() if wanted else []
 
     # Writes: subclasses implement create_with_rules / update_with_rules / delete_with_rules.
@@ -171,6 +177,23 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
         if field is not None:
             field.errors = list(field.errors) + [str(violation.message)]
         flash(str(violation.message), "error")
+
+    def run_each(self, ids, rule, done_message, stop_on=()):
+        """Apply a rule to each posted id in a transaction of its own: one refusal (flashed) does
+        not hold back the others; a refusal whose code is in `stop_on` ends the run."""
+        done = 0
+        for row_id in parse_ids(ids):
+            try:
+                rule(row_id)
+                db.session.commit()
+                done += 1
+            except RuleViolation as refusal:
+                db.session.rollback()
+                flash(str(refusal.message), "error")
+                if refusal.code in stop_on:
+                    break
+        if done:
+            flash(done_message % {"n": done}, "success")
 
     def run_bulk(self, ids, rule, done_message):
         """Apply a rule to every reachable row of a bulk or row action, in one transaction."""

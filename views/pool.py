@@ -11,7 +11,6 @@ from flask_login import current_user
 from models import Opportunity, db
 from services import opportunities
 from services.access import LIBRARY_ROLES
-from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
 
 from .base import LoginRequiredMixin, ScopedModelView
@@ -46,19 +45,9 @@ class PoolView(ScopedModelView):
         if not self.may_claim():
             flash(_("Only salespeople, supervisors and managers keep a library."), "error")
             return
-        claimed = 0
-        for opportunity_id in [int(i) for i in ids if str(i).isdigit()]:
-            try:
-                opportunities.claim(db.session, current_user, opportunity_id)
-                db.session.commit()
-                claimed += 1
-            except RuleViolation as refusal:
-                db.session.rollback()
-                flash(str(refusal.message), "error")
-                if refusal.code == "library_full":
-                    break
-        if claimed:
-            flash(_("%(n)d customers are now in your library.", n=claimed), "success")
+        # each on its own; a full library ends the run (the rest would be refused the same way)
+        self.run_each(ids, lambda opportunity_id: opportunities.claim(db.session, current_user, opportunity_id),
+                      _("%(n)d customers are now in your library."), stop_on=("library_full",))
 
     @expose("/claim/", methods=("POST",))
     def claim_view(self):

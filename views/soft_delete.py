@@ -18,7 +18,7 @@ from services import opportunities
 from services.access import deleted_opportunity_clause, is_admin, opportunity_clause
 from services.errors import RuleViolation
 
-from .base import parse_id
+from .base import parse_ids
 
 
 class OpportunityDeleteMixin:
@@ -45,11 +45,8 @@ class OpportunityDeleteMixin:
             return False  # no claim, reassign or release of deleted rows
         return super().is_action_allowed(name)
 
-    def _posted_ids(self, raw_ids):
-        return [i for i in (parse_id(str(raw)) for raw in list(raw_ids)[:500]) if i is not None]
-
     def _delete(self, raw_ids):
-        ids = self._posted_ids(raw_ids)
+        ids = parse_ids(raw_ids)
         try:
             for opportunity_id in ids:
                 opportunities.delete(db.session, current_user, opportunity_id)
@@ -64,17 +61,8 @@ class OpportunityDeleteMixin:
 
     def _restore(self, raw_ids):
         """Each on its own: one refused (entered again meanwhile) does not hold back the others."""
-        restored = 0
-        for opportunity_id in self._posted_ids(raw_ids):
-            try:
-                opportunities.restore(db.session, current_user, opportunity_id)
-                db.session.commit()
-                restored += 1
-            except RuleViolation as refused:
-                db.session.rollback()
-                flash(str(refused.message), "error")
-        if restored:
-            flash(_("%(n)d customers restored.", n=restored), "success")
+        self.run_each(raw_ids, lambda opportunity_id: opportunities.restore(db.session, current_user, opportunity_id),
+                      _("%(n)d customers restored."))
 
     def _back(self, show=None):
         return redirect(get_redirect_target(param_name="url") or self.get_url(".index_view", show=show))

@@ -21,7 +21,7 @@ from services import accounts, clock
 from services.access import ROLE_LABELS, assignable_roles, department_clause, user_clause
 from services.departments import tree_label
 
-from .base import ScopedModelView, parse_id
+from .base import ScopedModelView, parse_ids
 from .forms import AdminForm
 from .filters import ChoiceFilter, InSubtreeFilter
 
@@ -248,7 +248,7 @@ class UserView(ScopedModelView):
     # --- issue 5: soft delete -------------------------------------------------
     def _deleted_rows(self, ids):
         """Deleted accounts in the admin's scope (the other views never reach them)."""
-        wanted = [i for i in (parse_id(str(raw)) for raw in list(ids)[:500]) if i is not None]
+        wanted = parse_ids(ids)
         return db.session.scalars(select(User).where(User.id.in_(wanted), User.deleted_at.is_not(None),
                                                      user_clause(current_user))).all() if wanted else []
 
