@@ -46,6 +46,7 @@ import time
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -663,11 +664,7 @@ def fast_keys(data):
             if mobile_keys[0] not in keys["phone_keys"]:
                 keys["phone_keys"] = keys["phone_keys"] + mobile_keys
             return keys
-    if not data.province and not data.city:  # the key `validate` just computed (cached), without a place
-        phones = "/".join(p for p in (phone, mobile) if p)
-        return {"company_key": normalize.company_key(data.company), "phone_keys": normalize.phone_keys(phones),
-                "fax_keys": normalize.phone_keys(data.fax)}
-    return row_keys(data)
+    return row_keys(data)  # its company key is the one `validate` just computed (cached)
 
 
 _SOURCES: dict[str, int] = {}
@@ -742,6 +739,7 @@ _OPPORTUNITY_COLUMNS = ("id", "company", "province", "city", "district", "addres
                         "fax", "email", "industry", "source_id", "key_customer", "location", "owner_id",
                         "department_id", "entered_at", "created_at", "created_by_id", "name_folded", "name_core",
                         "norm_province", "norm_city", "norm_district")
+_COMMON_COLUMNS = _OPPORTUNITY_COLUMNS[14:20]  # the values every row of an import shares
 _PHONE_COLUMNS = ("opportunity_id", "field", "kind", "local", "area_code")
 _TERM_COLUMNS = ("term", "opportunity_id")
 _INDEXED_TABLES = ("opportunity", "opportunity_phone", "opportunity_term")
@@ -761,12 +759,23 @@ class _BulkWriter:
     def _processors(self, table, columns):
         return [table.c[name].type._cached_bind_processor(self.dialect) for name in columns]
 
-    def write(self, model, columns, rows):
+    def bound(self, model, columns, values):
+        """`values` of `columns` as `write` would pass them to the driver: for the values
+        every row shares, processed once rather than once a row."""
+        if self.name != "sqlite":
+            return tuple(values)
+        processors = self._processors(model.__table__, columns)
+        return tuple(p(v) if p else v for p, v in zip(processors, values))
+
+    def write(self, model, columns, rows, bound=()):
+        """Insert `rows` (tuples in `columns`' order); the columns in `bound` hold values
+        already passed through `bound`."""
         if not rows:
             return
         table = model.__table__
         if self.name == "sqlite":
-            processors = self._processors(table, columns)
+            processors = [None if name in bound else p
+                          for name, p in zip(columns, self._processors(table, columns))]
             if any(processors):
                 pairs = [(i, p) for i, p in enumerate(processors) if p]
                 rows = [list(r) for r in rows]
@@ -845,8 +854,8 @@ def _import_fast(session, reader, target, actor, summary, progress):
         deferred = writer.secondary_indexes()
         writer.drop_indexes(deferred)
     now = clock.now()
-    common = (target.location, target.owner_id, target.department_id, now, now,
-              actor.id if actor is not None else None)
+    common = writer.bound(Opportunity, _COMMON_COLUMNS, (target.location, target.owner_id, target.department_id,
+                                                          now, now, actor.id if actor is not None else None))
     ids = _IdAllocator(session)
     pool = None
     try:
@@ -902,8 +911,8 @@ def _write_batch(writer, batch, common, ids):
     for opportunity_id, (row, phones, terms) in zip(ids.take(len(batch)), batch):
         opportunity_rows.append((opportunity_id, *row[:13], *common, *row[13:]))
         phone_rows.extend((opportunity_id, *phone) for phone in phones)
-        term_rows.extend((term, opportunity_id) for term in terms)
+        term_rows.extend(zip(terms, repeat(opportunity_id)))
     term_rows.sort()  # in the primary key's order: fewer index pages touched
-    writer.write(Opportunity, _OPPORTUNITY_COLUMNS, opportunity_rows)
+    writer.write(Opportunity, _OPPORTUNITY_COLUMNS, opportunity_rows, bound=_COMMON_COLUMNS)
     writer.write(OpportunityPhone, _PHONE_COLUMNS, phone_rows)
     writer.write(OpportunityTerm, _TERM_COLUMNS, term_rows)

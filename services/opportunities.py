@@ -87,7 +87,9 @@ def validate(data):
     if "company" not in problems:
         if not data.company:
             problems["company"] = _l("Enter the company name.")
-        elif len(normalize.company_key(data.company).core or normalize.fold(data.company)) < 2:
+        # placed as `dedup.query_keys` places it: the same cached key, computed once per row
+        elif len(normalize.company_key(data.company, data.province or None, data.city or None).core
+                 or normalize.fold(data.company)) < 2:
             problems["company"] = _l("The company name is too short to tell companies apart.")
     for name in ("phone", "mobile", "fax"):
         if name not in problems and getattr(data, name):
