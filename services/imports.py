@@ -22,9 +22,10 @@ earlier rows of the file itself, held in an in-memory inverted index (`FileIndex
   check, in the database or in the file), rows are still validated, normalised and
   indexed, and written in bulk (batches of `BATCH` rows, ids allocated up front), with
   the normalising spread over worker processes for large files. Loading a large file
-  into an empty table (a migration) drops the tables' secondary indexes and builds them
-  again at the end, in the same transaction, and on PostgreSQL runs VACUUM (ANALYZE) on
-  the tables after the commit.
+  into an empty table (a migration) drops the tables' secondary indexes (on PostgreSQL
+  also the index terms' primary key and the foreign keys) and builds them again at the
+  end, in the same transaction, and on PostgreSQL runs VACUUM (ANALYZE) on the tables
+  after the commit.
 
 Where imported rows live: `owner` (a login) puts them in that user's library (rows
 beyond the library cap are refused with reason "library full"); otherwise `pool`:
@@ -799,28 +800,39 @@ class _BulkWriter:
         else:
             self.connection.execute(insert(table), [dict(zip(columns, r)) for r in rows])
 
-    # --- secondary indexes, dropped for the load of an empty table and built once at the end
+    # --- what a migration load builds once at the end rather than row by row: the secondary
+    # indexes; on PostgreSQL also the index terms' primary key and the foreign keys, whose
+    # per-row checks (a trigger and an index probe for each of ~15 index rows a customer)
+    # cost more than the insert itself; ADD CONSTRAINT checks them all in one join.
 
-    def secondary_indexes(self):
-        """[(name, CREATE statement)] of the secondary indexes of the opportunity tables."""
+    def deferred_structures(self):
+        """[(DROP statement, CREATE statement)] of what the load of empty tables defers."""
+        tables = "('opportunity', 'opportunity_phone', 'opportunity_term')"
         if self.name == "sqlite":
-            return list(self.connection.execute(text(
+            return [(f'DROP INDEX "{name}"', sql) for name, sql in self.connection.execute(text(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-                "AND tbl_name IN ('opportunity', 'opportunity_phone', 'opportunity_term')")).all())
-        if self.name == "postgresql":
-            return list(self.connection.execute(text(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-                "AND tablename IN ('opportunity', 'opportunity_phone', 'opportunity_term') "
-                "AND indexname NOT IN (SELECT conname FROM pg_constraint)")).all())
-        return []
+                f"AND tbl_name IN {tables}")).all()]
+        if self.name != "postgresql":
+            return []
+        constraints = [(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"',
+                        f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+                       for table, name, definition in self.connection.execute(text(
+                           "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid) "
+                           "FROM pg_constraint c WHERE c.conrelid::regclass::text IN " + tables +
+                           " AND (c.contype = 'f' OR (c.contype = 'p' AND c.conrelid = 'opportunity_term'::regclass))"
+                           " ORDER BY c.contype, c.conname")).all()]
+        indexes = [(f'DROP INDEX "{name}"', sql) for name, sql in self.connection.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+            f"AND tablename IN {tables} AND indexname NOT IN (SELECT conname FROM pg_constraint)")).all()]
+        return constraints + indexes
 
-    def drop_indexes(self, indexes):
-        for name, _sql in indexes:
-            self.connection.execute(text(f'DROP INDEX "{name}"'))
+    def drop(self, structures):
+        for drop, _create in structures:
+            self.connection.execute(text(drop))
 
-    def create_indexes(self, indexes):
-        for _name, sql in indexes:
-            self.connection.execute(text(sql))
+    def create(self, structures):
+        for _drop, create in reversed(structures):  # primary keys before the foreign keys
+            self.connection.execute(text(create))
 
 
 def _vacuum(session):
@@ -851,8 +863,8 @@ def _import_fast(session, reader, target, actor, summary, progress):
         writer.connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
     deferred = []
     if reader.estimate >= PARALLEL_FROM and session.scalar(select(Opportunity.id).limit(1)) is None:
-        deferred = writer.secondary_indexes()
-        writer.drop_indexes(deferred)
+        deferred = writer.deferred_structures()
+        writer.drop(deferred)
     now = clock.now()
     common = writer.bound(Opportunity, _COMMON_COLUMNS, (target.location, target.owner_id, target.department_id,
                                                           now, now, actor.id if actor is not None else None))
@@ -893,7 +905,7 @@ def _import_fast(session, reader, target, actor, summary, progress):
             _write_batch(writer, batch, common, ids)
             summary.imported += len(batch)
         if deferred:
-            writer.create_indexes(deferred)
+            writer.create(deferred)
         return bool(deferred)  # a migration load: the tables are new
     finally:
         if pool is not None:

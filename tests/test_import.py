@@ -403,9 +403,9 @@ def test_skip_check_writes_the_same_rows_phones_and_terms(runner, org, tmp_path,
     with app.app_context():
         db.session.execute(Opportunity.__table__.delete())
         db.session.commit()
-        indexes_before = sorted(imports._BulkWriter(db.session).secondary_indexes())
+        indexes_before = sorted(imports._BulkWriter(db.session).deferred_structures())
         db.session.rollback()
-    if parallel:  # worker processes, and the indexes dropped and built again around the load
+    if parallel:  # worker processes, and the indexes (and on PostgreSQL keys) dropped and built again
         monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
         monkeypatch.setattr(imports, "CHUNK", 2)
     result = run_import(runner, path, "--skip-check")
@@ -413,7 +413,7 @@ def test_skip_check_writes_the_same_rows_phones_and_terms(runner, org, tmp_path,
     assert "read 5, imported 4, duplicates 0, invalid 1" in result.output
     assert _terms_by_opportunity(app) == expected
     with app.app_context():
-        assert sorted(imports._BulkWriter(db.session).secondary_indexes()) == indexes_before
+        assert sorted(imports._BulkWriter(db.session).deferred_structures()) == indexes_before
         # the index finds them, and ids keep coming from where the import left them
         found = dedup.check(db.session, company="瑞丽服装(上海)有限公司")
         assert found.verdict == "duplicate"
