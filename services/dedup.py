@@ -10,9 +10,8 @@ import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import BigInteger, bindparam, select, text
-from sqlalchemy.orm import joinedload
 
-from models import Opportunity, OpportunityTerm
+from models import Opportunity, OpportunityTerm, User
 
 from . import normalize
 
@@ -61,9 +60,22 @@ def phone_rows(opportunity_id, keys):
     return rows
 
 
+@dataclass(frozen=True)
+class Found:
+    """An existing opportunity as the check shows it: name, place and owner, never its
+    contact details or notes (load the Opportunity by `id` to act on it)."""
+    id: int
+    company: str
+    province: str | None
+    city: str | None
+    location: str
+    owner_id: int | None
+    owner_login: str | None
+
+
 @dataclass
 class Hit:
-    opportunity: Opportunity
+    opportunity: Found
     match: normalize.Match
 
 
@@ -96,8 +108,12 @@ _JUDGE_SQL = text(
     " FROM opportunity o LEFT OUTER JOIN opportunity_phone p ON p.opportunity_id = o.id"
     " WHERE o.id IN :ids AND o.deleted_at IS NULL ORDER BY o.id, p.id"  # deleted ones are not checked against
 ).bindparams(bindparam("ids", expanding=True))
-_HITS = (select(Opportunity).where(Opportunity.id.in_(bindparam("ids", expanding=True)))
-         .options(joinedload(Opportunity.owner)))
+# What a hit may show, and nothing else: read as plain rows (a keyword check shows a
+# hundred hits; ORM objects for them cost more than the rest of the check).
+_HITS = (select(Opportunity.id, Opportunity.company, Opportunity.province, Opportunity.city, Opportunity.location,
+                Opportunity.owner_id, User.login)
+         .outerjoin(User, User.id == Opportunity.owner_id)
+         .where(Opportunity.id.in_(bindparam("ids", expanding=True))))
 
 
 @functools.lru_cache(maxsize=64)
@@ -219,8 +235,7 @@ def check(session, company=None, province=None, city=None, phone=None, fax=None,
     if ids:
         matches = _judge(session, keys, ids)
         if matches:
-            candidates = session.scalars(_HITS, {"ids": list(matches)}).all()
-            hits = [Hit(candidate, matches[candidate.id]) for candidate in candidates]
+            hits = [Hit(Found(*row), matches[row.id]) for row in session.execute(_HITS, {"ids": list(matches)})]
     hits.sort(key=lambda h: (_ORDER[h.match.verdict], -h.match.score, h.opportunity.id))
     return CheckResult(verdict=normalize.verdict(h.match for h in hits), hits=hits, truncated=truncated)
 
@@ -232,7 +247,7 @@ def hit_json(hit):
         "opportunity_id": opportunity.id,
         "company": opportunity.company,
         "location": opportunity.location,
-        "owner": opportunity.owner.login if opportunity.owner else None,
+        "owner": opportunity.owner_login,
         "matched_on": list(hit.match.matched_on),
         "score": round(hit.match.score, 2),
         "verdict": hit.match.verdict,

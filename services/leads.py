@@ -116,8 +116,8 @@ def receive(session, actor, data, idempotency_key_header=None):
     result = dedup.check(session, company=item.company, province=item.province, city=item.city,
                          phone=item.phone, mobile=item.mobile)
     if result.verdict == normalize.DUPLICATE:
-        opportunity = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
-        existing = True
+        found = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
+        opportunity, existing = session.get(Opportunity, found.id), True
     else:  # new, or only resembling others: a lead is never refused for a resemblance
         opportunity, existing = _new_opportunity(session, actor, item, department), False
     lead = WebLead(idempotency_key=key, opportunity_id=opportunity.id, existing=existing, company=item.company,

@@ -123,13 +123,13 @@ def _source(session, name):
     return source
 
 
-def where_it_lives(opportunity, actor=None):
-    """"the public pool", "zhangsan's library"...: the words a refusal uses."""
-    if opportunity.location == "library":
-        if actor is not None and opportunity.owner_id == actor.id:
+def where_it_lives(found, actor=None):
+    """"the public pool", "zhangsan's library"...: the words a refusal uses, of a `dedup.Found`."""
+    if found.location == "library":
+        if actor is not None and found.owner_id == actor.id:
             return _l("your own library")
-        return _l("the library of %(owner)s", owner=opportunity.owner.login)
-    return LOCATION_LABELS[opportunity.location]
+        return _l("the library of %(owner)s", owner=found.owner_login)
+    return LOCATION_LABELS[found.location]
 
 
 def _refuse_duplicate(result, actor):

@@ -50,7 +50,7 @@ def hit_view(hit, actor):
         "company": opportunity.company,
         "place": "".join(p for p in (opportunity.province, opportunity.city) if p and p != "None"),
         "location": str(LOCATION_LABELS[opportunity.location]),
-        "owner": opportunity.owner.login if opportunity.owner else "",
+        "owner": opportunity.owner_login or "",
         "own": own,
         "url": url_for("opportunities.details_view", id=opportunity.id) if own else None,
         "verdict": hit.match.verdict,
