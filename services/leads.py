@@ -130,8 +130,9 @@ def receive(session, actor, data, idempotency_key_header=None):
     audit.record(session, actor, "lead", target=opportunity, department_id=department.id,
                  details={"lead_id": lead.id, "company": item.company, "existing": existing,
                           "assigned_to": opportunity.owner.login if opportunity.owner_id else None})
-    if opportunity.owner_id is not None:
-        _notify(session, [opportunity.owner_id], "lead", lead, now)
+    # an owner hears of the lead; a customer without one (a pool), the agent admins it was sent to
+    told = [opportunity.owner_id] if opportunity.owner_id is not None else _agent_admins(session, department)
+    _notify(session, told, "lead", lead, now)
     session.flush()
     return lead, False
 
@@ -241,10 +242,22 @@ def _notify(session, user_ids, kind, lead, now):
     _insert_ignoring_duplicates(session, rows)
 
 
-def overdue_recipients(session, opportunity):
-    """The owner, the supervisors and managers whose managed departments cover it, its company's agent admins."""
+def _agent_admins(session, department):
+    prefix = company_path(department)
+    if not prefix:
+        return []
+    return session.scalars(select(User.id).join(Department, User.department_id == Department.id)
+                           .where(User.role == "agent_admin", User.active.is_(True),
+                                  Department.path.startswith(prefix))).all()
+
+
+def overdue_recipients(session, lead):
+    """The owner, the supervisors and managers whose managed departments cover the customer,
+    its company's agent admins; for a customer in no department (a pool), those of the
+    department the lead was sent to."""
+    opportunity = lead.opportunity
     ids = [opportunity.owner_id] if opportunity.owner_id else []
-    department = opportunity.department
+    department = opportunity.department or lead.department
     if department is None:
         return ids
     parts = [p for p in department.path.strip("/").split("/") if p]
@@ -252,13 +265,7 @@ def overdue_recipients(session, opportunity):
     managers = session.scalars(
         select(User).where(User.role.in_(MANAGING_ROLES), User.active.is_(True),
                            User.managed_departments.any(Department.path.in_(covering)))).all()
-    ids += [m.id for m in managers]
-    prefix = company_path(department)
-    if prefix:
-        ids += session.scalars(select(User.id).join(Department, User.department_id == Department.id)
-                               .where(User.role == "agent_admin", User.active.is_(True),
-                                      Department.path.startswith(prefix))).all()
-    return ids
+    return ids + [m.id for m in managers] + _agent_admins(session, department)
 
 
 def notify_overdue(session, now=None):
@@ -278,7 +285,7 @@ def notify_overdue(session, now=None):
                                   .values(overdue_notified_at=now).execution_options(synchronize_session=False))
         if claimed.rowcount != 1:
             continue
-        _notify(session, overdue_recipients(session, lead.opportunity), "lead_overdue", lead, now)
+        _notify(session, overdue_recipients(session, lead), "lead_overdue", lead, now)
         told += 1
     session.flush()
     return told

@@ -147,6 +147,23 @@ def test_an_existing_company_of_another_agent_is_shown_only_by_name_and_owner(ap
     assert _notices(app, "lead") == ["sales_b"]
 
 
+def test_a_lead_on_a_public_pool_customer_is_told_to_the_agent_admins_it_was_sent_to(app, api, frozen):
+    """No owner to tell: the agent admins of the company the lead came in for hear of it,
+    and again when nobody has followed it up by the deadline."""
+    with app.app_context():
+        data = OpportunityInput.from_mapping({"company": "扬州五环印花厂", "phone": "0514-2398577"})
+        opportunities._insert(db.session, None, data, "public_pool", None)
+        db.session.commit()
+    body = _post(api("admin_a"), YANGZHOU).get_json()
+    assert body["existing"] is True and body["opportunity"]["location"] == "public_pool"
+    assert _notices(app, "lead") == ["admin_a"]
+    frozen(T0 + timedelta(hours=25))
+    with app.app_context():
+        assert leads.notify_overdue(db.session, clock.now()) == 1
+        db.session.commit()
+    assert _notices(app, "lead_overdue") == ["admin_a"]
+
+
 @pytest.mark.parametrize("key", [None, "site-42"])
 def test_the_same_lead_posted_twice_is_recorded_once(app, api, frozen, key):
     first = _post(api("admin_a"), YANGZHOU, key)
