@@ -8,10 +8,11 @@ customers and at a million; `normalize.compare` then judges each candidate.
 import functools
 import hashlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import BigInteger, bindparam, select, text
 
-from models import Opportunity, OpportunityTerm, User
+from models import OpportunityTerm
 
 from . import normalize
 
@@ -60,8 +61,7 @@ def phone_rows(opportunity_id, keys):
     return rows
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     """An existing opportunity as the check shows it: name, place and owner, never its
     contact details or notes (load the Opportunity by `id` to act on it)."""
     id: int
@@ -102,18 +102,16 @@ def _postings(session, term, limit=POSTINGS_LIMIT + 1):
 _EXACT_SQL = text(
     "SELECT opportunity_id FROM opportunity_term WHERE term IN :terms LIMIT :limit"
 ).bindparams(bindparam("terms", expanding=True, type_=BigInteger))
+_LOGINS_SQL = text('SELECT id, login FROM "user" WHERE id IN :ids').bindparams(bindparam("ids", expanding=True))
+# Each candidate's normalised keys, and what a hit may show of it (name, place, owner),
+# in one statement: plain rows, no ORM objects (a keyword check judges a hundred).
 _JUDGE_SQL = text(
-    "SELECT o.id, o.name_folded, o.name_core, o.norm_province, o.norm_city, o.norm_district,"
+    "SELECT o.id, o.company, o.province, o.city, o.location, o.owner_id,"
+    " o.name_folded, o.name_core, o.norm_province, o.norm_city, o.norm_district,"
     " p.field, p.kind, p.local, p.area_code"
     " FROM opportunity o LEFT OUTER JOIN opportunity_phone p ON p.opportunity_id = o.id"
     " WHERE o.id IN :ids AND o.deleted_at IS NULL ORDER BY o.id, p.id"  # deleted ones are not checked against
 ).bindparams(bindparam("ids", expanding=True))
-# What a hit may show, and nothing else: read as plain rows (a keyword check shows a
-# hundred hits; ORM objects for them cost more than the rest of the check).
-_HITS = (select(Opportunity.id, Opportunity.company, Opportunity.province, Opportunity.city, Opportunity.location,
-                Opportunity.owner_id, User.login)
-         .outerjoin(User, User.id == Opportunity.owner_id)
-         .where(Opportunity.id.in_(bindparam("ids", expanding=True))))
 
 
 @functools.lru_cache(maxsize=64)
@@ -187,29 +185,29 @@ def _keyword_candidates(session, core, limit=CANDIDATE_LIMIT):
 
 
 def _judge(session, keys, ids):
-    """{id: Match} of the candidates that `compare` finds in common with the query.
-
-    Compared from the normalised columns and phone rows (one statement, no ORM objects);
-    only the hits are loaded as Opportunity objects, by the caller.
-    """
+    """[Hit] of the candidates that `compare` finds in common with the query, compared from
+    their normalised columns and phone rows."""
     stored = {}
-    for oid, folded, core, province, city, district, field_name, kind, local, area_code in session.execute(
-            _JUDGE_SQL, {"ids": list(ids)}):
-        keys_of = stored.get(oid)
-        if keys_of is None:
-            keys_of = stored[oid] = {
+    for row in session.execute(_JUDGE_SQL, {"ids": list(ids)}):
+        entry = stored.get(row[0])
+        if entry is None:
+            folded, core, province, city, district = row[6:11]
+            entry = stored[row[0]] = (row[:6], {
                 "company_key": normalize.CompanyKey(folded=folded, core=core, province=province, city=city,
                                                     district=district),
-                "phone_keys": [], "fax_keys": []}
+                "phone_keys": [], "fax_keys": []})
+        field_name, kind, local, area_code = row[11:]
         if local is not None:
-            (keys_of["fax_keys"] if field_name == "fax" else keys_of["phone_keys"]).append(
+            entry[1]["fax_keys" if field_name == "fax" else "phone_keys"].append(
                 normalize.PhoneKey(local=local, area_code=area_code or None, kind=kind))
-    matches = {}
-    for oid, candidate in stored.items():
+    matched = []
+    for shown, candidate in stored.values():
         match = normalize.compare(keys, candidate)
         if match is not None:
-            matches[oid] = match
-    return matches
+            matched.append((shown, match))
+    owners = {shown[5] for shown, _match in matched} - {None}
+    logins = dict(session.execute(_LOGINS_SQL, {"ids": list(owners)}).all()) if owners else {}
+    return [Hit(Found(*shown, logins.get(shown[5])), match) for shown, match in matched]
 
 
 def check(session, company=None, province=None, city=None, phone=None, fax=None, mobile=None, exclude_id=None):
@@ -231,11 +229,7 @@ def check(session, company=None, province=None, city=None, phone=None, fax=None,
     if len(extra) > room:
         extra, truncated = extra[:room], True
     ids = exact.union(extra)
-    hits = []
-    if ids:
-        matches = _judge(session, keys, ids)
-        if matches:
-            hits = [Hit(Found(*row), matches[row.id]) for row in session.execute(_HITS, {"ids": list(matches)})]
+    hits = _judge(session, keys, ids) if ids else []
     hits.sort(key=lambda h: (_ORDER[h.match.verdict], -h.match.score, h.opportunity.id))
     return CheckResult(verdict=normalize.verdict(h.match for h in hits), hits=hits, truncated=truncated)
 
