@@ -18,14 +18,17 @@ from sqlalchemy.exc import IntegrityError
 from app import create_app
 from conftest import zh
 from models import Opportunity, OpportunityPhone, db
-from services import dedup, opportunities
+from services import dedup, imports, opportunities
 from services.opportunities import OpportunityInput
 from test_api import ApiClient, _token
+from test_import import read_report, run_import, write_csv
 from test_soft_delete import _deleted_at, _place, _post
 
 INDEX = "uq_opportunity_phone_mobile"
 MISSED = "A customer with this phone number exists already and cannot be entered."
 RESTORE_HELD = "%(company)s cannot be restored: its mobile %(number)s now belongs to another customer."
+HELD = "mobile %(number)s belongs to another customer already"
+EARLIER_ROW = "mobile %(number)s is on row %(row)d of this file already"
 
 
 def _check_that_misses(monkeypatch):
@@ -211,3 +214,74 @@ def test_a_restore_the_check_lets_through_is_refused_by_the_index_in_words(clien
     assert zh(app, RESTORE_HELD, company="深圳华强电子有限公司", number="13812345678") in refused.get_data(as_text=True)
     assert _deleted_at(app, gone) is not None
     assert _mobile_keys(app) == {("东莞长安五金厂", "phone", "13812345678")}
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+def _file(tmp_path, rows):
+    """Rows of (company, phone, fax, mobile) as a CSV with the Chinese header."""
+    return write_csv(tmp_path / "mobiles.csv", [[company, phone, fax, mobile, "", "", "", "", "", ""]
+                                                for company, phone, fax, mobile in rows])
+
+
+IMPORTED = [  # with 深圳华强电子有限公司 (13812345678) in the database
+    ("东莞长安五金厂", "", "", "138 1234 5678"),  # 1: held in the database
+    ("佛山市南海区里水惠翔印刷厂", "", "", "13900001111"),  # 2: imported
+    ("扬州五环印花厂", "", "", "139-0000-1111"),  # 3: row 2's mobile
+    ("广州恒达五金制品厂", "", "13900001111", ""),  # 4: row 2's mobile as a fax: another key, imported
+    ("苏州新天地纺织厂", "13700001111转8", "", "13700001111"),  # 5: its own mobile twice: imported, one key
+]
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_fast_path_reports_mobiles_held_in_the_database_or_by_an_earlier_row(runner, org, tmp_path, app,
+                                                                                 monkeypatch, parallel):
+    _entered(app, "sales_a", company="深圳华强电子有限公司", mobile="13812345678")
+    if parallel:  # worker processes prepare the rows
+        monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(imports, "CHUNK", 2)
+    path = _file(tmp_path, IMPORTED)
+    result = run_import(runner, path, "--skip-check")
+    assert result.exit_code == 0, result.output
+    assert "read 5, imported 3, duplicates 2, invalid 0" in result.output
+    report = read_report(path)
+    assert [(r["row"], r["verdict"], r["imported"]) for r in report] == [("1", "duplicate", "no"),
+                                                                         ("3", "duplicate", "no")]
+    assert report[0]["reason"] == zh(app, HELD, number="13812345678")
+    assert report[0]["matched"].startswith("深圳华强电子有限公司 (#")
+    assert report[1]["reason"] == zh(app, EARLIER_ROW, number="13900001111", row=2)
+    assert _mobile_keys(app) == {("深圳华强电子有限公司", "phone", "13812345678"),
+                                 ("佛山市南海区里水惠翔印刷厂", "phone", "13900001111"),
+                                 ("广州恒达五金制品厂", "fax", "13900001111"),
+                                 ("苏州新天地纺织厂", "phone", "13700001111")}
+
+
+def test_a_migration_load_with_repeated_mobiles_builds_the_index_again(runner, org, tmp_path, app, monkeypatch):
+    """Into an empty table the indexes are dropped for the load: the repeated rows are kept out, so the
+    unique index is built again at the end, and the database is never asked about mobiles."""
+    monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(imports, "_held_mobiles", lambda *_: pytest.fail("an empty table was asked"))
+    path = _file(tmp_path, IMPORTED[1:])
+    result = run_import(runner, path, "--skip-check")
+    assert result.exit_code == 0, result.output
+    assert "read 4, imported 3, duplicates 1" in result.output
+    assert [(r["row"], r["verdict"]) for r in read_report(path)] == [("2", "duplicate")]
+    with app.app_context():
+        indexes = {i["name"]: i for i in inspect(db.engine).get_indexes("opportunity_phone")}
+    assert indexes[INDEX]["unique"]
+
+
+def test_the_checked_import_reports_a_held_mobile_the_check_missed(runner, org, tmp_path, app, monkeypatch):
+    _entered(app, "sales_a", company="深圳华强电子有限公司", mobile="13812345678")
+    _check_that_misses(monkeypatch)
+    path = _file(tmp_path, IMPORTED[:2] + IMPORTED[4:])
+    result = run_import(runner, path)
+    assert result.exit_code == 0, result.output
+    assert "read 3, imported 2, duplicates 1" in result.output
+    [held] = read_report(path)
+    assert (held["row"], held["verdict"], held["reason"]) == ("1", "duplicate", zh(app, HELD, number="13812345678"))
+    assert _mobile_keys(app) == {("深圳华强电子有限公司", "phone", "13812345678"),
+                                 ("佛山市南海区里水惠翔印刷厂", "phone", "13900001111"),
+                                 ("苏州新天地纺织厂", "phone", "13700001111")}
