@@ -285,3 +285,18 @@ def test_the_checked_import_reports_a_held_mobile_the_check_missed(runner, org, 
     assert _mobile_keys(app) == {("深圳华强电子有限公司", "phone", "13812345678"),
                                  ("佛山市南海区里水惠翔印刷厂", "phone", "13900001111"),
                                  ("苏州新天地纺织厂", "phone", "13700001111")}
+
+
+# --- web leads ----------------------------------------------------------------------------------
+
+
+def test_a_lead_whose_mobile_the_check_missed_goes_to_the_customer_that_holds_it(app, org, monkeypatch):
+    holder = _entered(app, "sales_a", company="深圳华强电子有限公司", mobile="13812345678")
+    _check_that_misses(monkeypatch)
+    admin = ApiClient(app, app.test_client(), _token(app, "admin_a"))
+    answer = admin.post("/leads", {"company": "东莞长安五金厂", "mobile": "138 1234 5678", "department": "华南代理"})
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    assert body["existing"] is True and body["opportunity"]["id"] == holder
+    with app.app_context():
+        assert db.session.scalars(select(Opportunity.company)).all() == ["深圳华强电子有限公司"]
