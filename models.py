@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -270,7 +270,15 @@ class OpportunityPhone(db.Model):
     """A normalised phone, mobile or fax of an opportunity: the local number is the search key."""
 
     __tablename__ = "opportunity_phone"
-    __table_args__ = (db.Index("ix_opportunity_phone_local", "local", "area_code"),)
+    __table_args__ = (
+        db.Index("ix_opportunity_phone_local", "local", "area_code"),
+        # The database's backstop under the duplicate check (migration 0006): a mobile is
+        # personal and needs no area code, so one exact key is the whole rule. Landlines are
+        # left to the check under the LibraryLock (an area code may be missing on one side,
+        # and a landline also matches the other's fax). A soft-deleted record holds no mobile row.
+        db.Index("uq_opportunity_phone_mobile", "field", "local", unique=True,
+                 sqlite_where=text("kind = 'mobile'"), postgresql_where=text("kind = 'mobile'")),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False,

@@ -4,7 +4,7 @@ Names are built as a person would register them: a place (full or short city nam
 sometimes none), a trade name (字号) of one or two two-character words, an industry
 word and a legal form (上海市瑞丽服装有限公司, 扬州恒达机械厂, 鑫源电子科技有限公司...).
 Phones are landlines with a real area code of the company's city (libphonenumber's
-data, as services.normalize reads it), sometimes a mobile or a fax.
+data, as services.normalize reads it), sometimes a mobile (never one given before) or a fax.
 
 Deterministic for a given seed, so runs compare.
 """
@@ -52,6 +52,7 @@ class Generator:
         self.rng = random.Random(seed)
         self.cities = cities()
         self.seen_cores = set()
+        self.seen_mobiles = set()  # a mobile is one customer's: the database keeps them unique (0006)
 
     def core(self):
         r = self.rng
@@ -90,8 +91,16 @@ class Generator:
         if r.random() < 0.3:
             row["fax"] = f"{code}-{self.phone(code)}"
         if r.random() < 0.3:
-            row["mobile"] = "1" + r.choice("3578") + "".join(str(r.randint(0, 9)) for _ in range(9))
+            row["mobile"] = self.mobile()
         return row
+
+    def mobile(self):
+        r = self.rng
+        while True:
+            number = "1" + r.choice("3578") + "".join(str(r.randint(0, 9)) for _ in range(9))
+            if number not in self.seen_mobiles:
+                self.seen_mobiles.add(number)
+                return number
 
     def customers(self, n):
         for _ in range(n):

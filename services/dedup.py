@@ -53,12 +53,16 @@ def index_rows(opportunity_id, keys):
 
 
 def phone_rows(opportunity_id, keys):
-    rows = []
+    """The rows of `opportunity_phone` for a record, each once: a number typed twice in a field
+    (once with an extension, which the row does not keep) would collide with itself on the
+    unique index of mobiles."""
+    rows = {}
     for field_name, key_list in (("phone", keys["phone_keys"]), ("fax", keys["fax_keys"])):
         for key in key_list:
-            rows.append({"opportunity_id": opportunity_id, "field": field_name, "kind": key.kind,
-                         "local": key.local, "area_code": key.area_code or ""})
-    return rows
+            row = (field_name, key.kind, key.local, key.area_code or "")
+            rows[row] = {"opportunity_id": opportunity_id, "field": field_name, "kind": key.kind,
+                         "local": key.local, "area_code": key.area_code or ""}
+    return list(rows.values())
 
 
 class Found(NamedTuple):

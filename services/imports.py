@@ -19,7 +19,9 @@ earlier rows of the file itself, held in an in-memory inverted index (`FileIndex
   that Excel opens it) lists every row not imported and every `review` row, with the
   reason and what it matched. Any exception (or Ctrl-C) rolls the whole file back.
 - `skip_check=True` is the migration fast path: the file is trusted (no duplicate
-  check, in the database or in the file), rows are still validated, normalised and
+  check, in the database or in the file, but for one exact key: a mobile held already,
+  which the unique index uq_opportunity_phone_mobile would refuse, makes the row a
+  `duplicate` of the report), rows are still validated, normalised and
   indexed, and written in bulk (batches of `BATCH` rows, ids allocated up front), with
   the normalising spread over worker processes for large files. Loading a large file
   into an empty table (a migration) drops the tables' secondary indexes (on PostgreSQL
@@ -523,6 +525,86 @@ def _take_lock(session):
     session.execute(update(LibraryLock).where(LibraryLock.id == 1).values(counter=LibraryLock.counter + 1))
 
 
+# --- mobiles: what the unique index uq_opportunity_phone_mobile holds (migration 0006) ------
+
+def _mobile_pairs(phone_keys, fax_keys):
+    """The (field, local) of a record's mobile numbers: the unique index's key."""
+    return {(field_name, k.local) for field_name, keys in (("phone", phone_keys), ("fax", fax_keys))
+            for k in keys if k.kind == "mobile"}
+
+
+def _held_mobiles(session, pairs):
+    """{(field, local): the holder as a match of the report} of those pairs the database holds."""
+    from models import User
+
+    pairs = set(pairs)
+    numbers = sorted({local for _field, local in pairs})
+    held = {}
+    for start in range(0, len(numbers), 5000):  # under every driver's limit of bound parameters
+        for field_name, local, oid, company, location, owner in session.execute(
+                select(OpportunityPhone.field, OpportunityPhone.local, Opportunity.id, Opportunity.company,
+                       Opportunity.location, User.login)
+                .join(Opportunity, Opportunity.id == OpportunityPhone.opportunity_id)
+                .outerjoin(User, User.id == Opportunity.owner_id)
+                .where(OpportunityPhone.kind == "mobile", OpportunityPhone.local.in_(numbers[start:start + 5000]))):
+            if (field_name, local) in pairs:
+                held[field_name, local] = {"opportunity_id": oid, "company": company, "location": location,
+                                           "owner": owner}
+    return held
+
+
+def _held_reason(number):
+    return str(_l("mobile %(number)s belongs to another customer already", number=number))
+
+
+class _MobileKeys:
+    """The fast path's check of mobiles, the one rule it keeps: the unique index would fail the
+    whole import on a mobile held already, so such a row is reported as a duplicate instead.
+
+    Mobiles of the rows taken are kept in a dict (field, local) -> row; when the database held
+    any mobile at the start, each chunk's are also looked up there, in one query (no one else
+    writes one meanwhile: entries, leads and restores wait for the LibraryLock the import holds).
+    A load into an empty table (a migration) never asks the database.
+    """
+
+    def __init__(self, session):
+        self.session = session
+        self.taken = {}
+        self.held = {}
+        self.look_up_held = session.scalar(
+            select(OpportunityPhone.id).where(OpportunityPhone.kind == "mobile").limit(1)) is not None
+
+    def look_up(self, results):
+        """The database's holders of the mobiles of a chunk of prepared rows."""
+        if self.look_up_held:
+            self.held = _held_mobiles(self.session, {
+                (field_name, local) for _number, _problems, _company, _row, phones, _terms in results if phones
+                for field_name, kind, local, _area_code in phones if kind == "mobile"})
+
+    def refusal(self, number, company, phones):
+        """The report row of a row whose mobile is taken (by an earlier row or in the database), or None."""
+        for field_name, kind, local, _area_code in phones:
+            if kind != "mobile":
+                continue
+            row = self.taken.get((field_name, local))
+            if row is not None:
+                return _report_row(number, normalize.DUPLICATE, str(_l(
+                    "mobile %(number)s is on row %(row)d of this file already", number=local, row=row)), company)
+            holder = self.held.get((field_name, local))
+            if holder is not None:
+                return _report_row(number, normalize.DUPLICATE, _held_reason(local), company, [holder])
+        return None
+
+    def take(self, number, phones):
+        """Mark the row's mobiles taken; its phones, each once (a number typed twice in a field)."""
+        mobile = False
+        for field_name, kind, local, _area_code in phones:
+            if kind == "mobile":
+                self.taken[field_name, local] = number
+                mobile = True
+        return list(dict.fromkeys(phones)) if mobile else phones
+
+
 def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
                 progress=None, report=True):
     """Import the file in one transaction (committed here); returns an ImportSummary.
@@ -591,6 +673,13 @@ def _import_checked(session, reader, target, actor, summary, progress):
             summary.duplicates += 1
             summary.report_rows.append(_report_row(number, verdict, _match_reason(matches, verdict),
                                                    data.company, [m for m in matches if m["verdict"] == verdict]))
+            continue
+        held = _held_mobiles(session, _mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"]))
+        if held:  # a holder the check did not reach (too many candidates): the index would refuse it
+            (field_name, local), holder = next(iter(held.items()))
+            summary.duplicates += 1
+            summary.report_rows.append(_report_row(number, normalize.DUPLICATE, _held_reason(local), data.company,
+                                                   [holder]))
             continue
         if target.full():
             summary.library_full += 1
@@ -869,6 +958,7 @@ def _import_fast(session, reader, target, actor, summary, progress):
     common = writer.bound(Opportunity, _COMMON_COLUMNS, (target.location, target.owner_id, target.department_id,
                                                           now, now, actor.id if actor is not None else None))
     ids = _IdAllocator(session)
+    mobiles = _MobileKeys(session)
     pool = None
     try:
         if reader.estimate >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and sys.platform != "win32":
@@ -881,6 +971,7 @@ def _import_fast(session, reader, target, actor, summary, progress):
             prepared = map(_prepare_chunk, _chunks(reader))
         batch = []
         for results in prepared:
+            mobiles.look_up(results)
             for item in results:
                 summary.read += 1
                 number, problems, company, row, phones, terms = item
@@ -888,13 +979,18 @@ def _import_fast(session, reader, target, actor, summary, progress):
                     summary.invalid += 1
                     summary.report_rows.append(_report_row(number, "invalid", "; ".join(problems.values()), company))
                     continue
+                refusal = mobiles.refusal(number, company, phones)
+                if refusal:
+                    summary.duplicates += 1
+                    summary.report_rows.append(refusal)
+                    continue
                 if target.full():
                     summary.library_full += 1
                     summary.report_rows.append(_report_row(
                         number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), company))
                     continue
                 target.size += 1
-                batch.append((row, phones, terms))
+                batch.append((row, mobiles.take(number, phones), terms))
                 if len(batch) >= BATCH:
                     _write_batch(writer, batch, common, ids)
                     summary.imported += len(batch)

@@ -16,8 +16,9 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from models import Department, InfoSource, Notice, Opportunity, User, WebLead
+from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone, User, WebLead
 
 from . import audit, clock, dedup, normalize, rules
 from . import opportunities as opps
@@ -119,7 +120,7 @@ def receive(session, actor, data, idempotency_key_header=None):
         found = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
         opportunity, existing = session.get(Opportunity, found.id), True
     else:  # new, or only resembling others: a lead is never refused for a resemblance
-        opportunity, existing = _new_opportunity(session, actor, item, department), False
+        opportunity, existing = _new_or_mobile_holder(session, actor, item, department)
     lead = WebLead(idempotency_key=key, opportunity_id=opportunity.id, existing=existing, company=item.company,
                    phone=item.phone or None, contact=item.contact or None, email=item.email or None,
                    payload=json.dumps(data, ensure_ascii=False, default=str)[:20000], department_id=department.id,
@@ -135,6 +136,23 @@ def receive(session, actor, data, idempotency_key_header=None):
     _notify(session, told, "lead", lead, now)
     session.flush()
     return lead, False
+
+
+def _new_or_mobile_holder(session, actor, item, department):
+    """(opportunity, existing): a new opportunity, or the customer that holds the lead's mobile
+    when the unique index refuses it (the check did not reach that holder: too many candidates)."""
+    try:
+        with session.begin_nested():
+            return _new_opportunity(session, actor, item, department), False
+    except IntegrityError as collision:
+        if "opportunity_phone" not in str(collision.orig):
+            raise  # another constraint: a bug, not a duplicate
+    keys = dedup.query_keys(phone=item.phone, mobile=item.mobile)
+    numbers = [key.local for key in keys["phone_keys"] if key.kind == "mobile"]
+    holder = session.scalar(select(Opportunity).join(OpportunityPhone).where(
+        OpportunityPhone.kind == "mobile", OpportunityPhone.field == "phone", OpportunityPhone.local.in_(numbers))
+        .limit(1))
+    return holder, True
 
 
 def _new_opportunity(session, actor, item, department):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete as delete_rows
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -247,8 +248,10 @@ def search_clause(term):
     term = (term or "").strip()[:100]
     keys = normalize.phone_keys(term) if sum(c.isdigit() for c in term) >= 5 else []
     if keys:
-        numbers = [k.local for k in keys]
-        return Opportunity.id.in_(select(OpportunityPhone.opportunity_id).where(OpportunityPhone.local.in_(numbers)))
+        # By the check's index of phone terms rather than opportunity_phone: a term stays with every
+        # record, a mobile key does not (a deleted record's, or a later holder's that migration 0006 removed).
+        terms = [dedup.term_hash("p:" + k.local) for k in keys]
+        return Opportunity.id.in_(select(OpportunityTerm.opportunity_id).where(OpportunityTerm.term.in_(terms)))
     folded = normalize.fold(term)
     clauses = [Opportunity.contact.contains(term, autoescape=True)]
     if folded:
@@ -410,6 +413,9 @@ def abandon_reasons(session):
 # access.opportunity_clause hides it from every list, count, page, pool, export, stat and the
 # API; library_size does not count it; the duplicate check ignores it (so the same customer may
 # be entered again), and restoring it is refused while an active duplicate exists.
+# It holds no mobile key (opportunity_phone rows of kind 'mobile'): the unique index
+# uq_opportunity_phone_mobile would otherwise keep its mobile from a new live record, which the
+# check lets in. `delete` drops those rows and `restore` writes them again from the numbers kept.
 
 
 def _administered(session, actor, opportunity_id, deleted):
@@ -429,6 +435,8 @@ def delete(session, actor, opportunity_id):
     """An admin deletes an opportunity of its scope: hidden everywhere, restorable, audited."""
     opportunity = _administered(session, actor, opportunity_id, deleted=False)
     opportunity.deleted_at, opportunity.deleted_by_id = clock.now(), actor.id
+    session.execute(delete_rows(OpportunityPhone).where(OpportunityPhone.opportunity_id == opportunity.id,
+                                                        OpportunityPhone.kind == "mobile"))
     audit.record(session, actor, "opportunity_deleted", target=opportunity,
                  details={"company": opportunity.company, "location": opportunity.location,
                           "owner": opportunity.owner.login if opportunity.owner else None})
@@ -453,7 +461,32 @@ def restore(session, actor, opportunity_id):
     if owner is not None and library_size(session, owner) >= library_cap(session, owner):
         raise RuleViolation(_l("%(company)s cannot be restored: the library of %(user)s is full.",
                                company=opportunity.company, user=owner.login), code="library_full")
+    _restore_mobile_keys(session, opportunity)
     opportunity.deleted_at, opportunity.deleted_by_id = None, None
     audit.record(session, actor, "opportunity_restored", target=opportunity, details={"company": opportunity.company})
     session.flush()
     return opportunity
+
+
+def _restore_mobile_keys(session, opportunity):
+    """Write again the mobile keys that `delete` dropped, from the numbers the record kept.
+
+    The check above refuses a live duplicate first; the unique index has the last word when
+    the check missed its holder (too many candidates): a refusal naming the number, not a 500.
+    """
+    keys = dedup.query_keys(opportunity.company, opportunity.province, opportunity.city, opportunity.phone,
+                            opportunity.fax, opportunity.mobile)
+    rows = [row for row in dedup.phone_rows(opportunity.id, keys) if row["kind"] == "mobile"]
+    if not rows:
+        return
+    try:
+        with session.begin_nested():
+            session.execute(insert(OpportunityPhone), rows)
+    except IntegrityError as collision:
+        if "opportunity_phone" not in str(collision.orig):
+            raise  # another constraint: a bug, not a duplicate
+        held = session.scalar(select(OpportunityPhone.local).where(
+            OpportunityPhone.kind == "mobile", OpportunityPhone.local.in_([row["local"] for row in rows])).limit(1))
+        raise RuleViolation(_l("%(company)s cannot be restored: its mobile %(number)s now belongs to another "
+                               "customer.", company=opportunity.company, number=held or rows[0]["local"]),
+                            code="duplicate") from None
