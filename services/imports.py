@@ -58,7 +58,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, text, update
 
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
-                    ReviewConfirmation)
+                    ReviewConfirmation, User)
 
 from . import accounts, clock, dedup, normalize, opportunities
 from .errors import RuleViolation
@@ -535,8 +535,6 @@ def _mobile_pairs(phone_keys, fax_keys):
 
 def _held_mobiles(session, pairs):
     """{(field, local): the holder as a match of the report} of those pairs the database holds."""
-    from models import User
-
     pairs = set(pairs)
     numbers = sorted({local for _field, local in pairs})
     held = {}

@@ -16,7 +16,6 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone, User, WebLead
 
@@ -141,12 +140,9 @@ def receive(session, actor, data, idempotency_key_header=None):
 def _new_or_mobile_holder(session, actor, item, department):
     """(opportunity, existing): a new opportunity, or the customer that holds the lead's mobile
     when the unique index refuses it (the check did not reach that holder: too many candidates)."""
-    try:
-        with session.begin_nested():
-            return _new_opportunity(session, actor, item, department), False
-    except IntegrityError as collision:
-        if "opportunity_phone" not in str(collision.orig):
-            raise  # another constraint: a bug, not a duplicate
+    opportunity, taken = opps.unless_mobile_taken(session, lambda: _new_opportunity(session, actor, item, department))
+    if not taken:
+        return opportunity, False
     keys = dedup.query_keys(phone=item.phone, mobile=item.mobile)
     numbers = [key.local for key in keys["phone_keys"] if key.kind == "mobile"]
     holder = session.scalar(select(Opportunity).join(OpportunityPhone).where(

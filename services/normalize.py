@@ -246,7 +246,6 @@ def _lookup(alias: str) -> list[tuple[_Division, bool]]:
 
 
 @functools.lru_cache(maxsize=4096)
-@functools.lru_cache(maxsize=4096)  # a few thousand places: every row of an import asks again
 def canonical_place(province: str | None = None, city: str | None = None
                     ) -> tuple[str | None, str | None, str | None]:
     """(province, city, district) in canonical names from a form's fields, lenient.

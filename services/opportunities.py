@@ -177,18 +177,28 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
     return opportunity
 
 
-def _insert_or_refuse(session, actor, data, location, department):
-    """`_insert`, where a unique index on the phone keys (a mobile number) has the last word.
+def unless_mobile_taken(session, write):
+    """(what `write()` returns, False), run in a savepoint; (None, True) when the unique index
+    of mobiles (uq_opportunity_phone_mobile) refused it, the savepoint rolled back.
 
-    The check above already refuses what such an index would: this only turns a collision
-    that the check missed (a record written around it) into the same clean refusal.
+    The duplicate check refuses first what the index would; this turns a collision that the
+    check missed (a holder beyond its candidates, a record written around it) into a clean
+    refusal for the caller to word. Any other constraint is a bug and raises.
     """
     try:
         with session.begin_nested():
-            return _insert(session, actor, data, location, department)
+            return write(), False
     except IntegrityError as collision:
         if "opportunity_phone" not in str(collision.orig):
-            raise  # another constraint: a bug, not a duplicate
+            raise
+    return None, True
+
+
+def _insert_or_refuse(session, actor, data, location, department):
+    """`_insert`, where the unique index of mobiles has the last word (`unless_mobile_taken`)."""
+    opportunity, taken = unless_mobile_taken(session, lambda: _insert(session, actor, data, location, department))
+    if not taken:
+        return opportunity
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
                          phone=data.phone, fax=data.fax, mobile=data.mobile)
     if result.verdict == normalize.DUPLICATE:
@@ -479,12 +489,8 @@ def _restore_mobile_keys(session, opportunity):
     rows = [row for row in dedup.phone_rows(opportunity.id, keys) if row["kind"] == "mobile"]
     if not rows:
         return
-    try:
-        with session.begin_nested():
-            session.execute(insert(OpportunityPhone), rows)
-    except IntegrityError as collision:
-        if "opportunity_phone" not in str(collision.orig):
-            raise  # another constraint: a bug, not a duplicate
+    _written, taken = unless_mobile_taken(session, lambda: session.execute(insert(OpportunityPhone), rows))
+    if taken:
         held = session.scalar(select(OpportunityPhone.local).where(
             OpportunityPhone.kind == "mobile", OpportunityPhone.local.in_([row["local"] for row in rows])).limit(1))
         raise RuleViolation(_l("%(company)s cannot be restored: its mobile %(number)s now belongs to another "
