@@ -41,6 +41,10 @@ def create_app(test_config=None):
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
 
+    from services import jobs
+
+    jobs.init_app(app)
+
     from views import register_views
 
     register_views(app, _make_admin(app))
@@ -83,6 +87,11 @@ def _configure(app, test_config):
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
+        # background jobs (services/jobs.py): unset, a SQLite file in the instance folder
+        CRM_QUEUE_URL=env.get("CRM_QUEUE_URL", ""),
+        CRM_IMPORT_MAX_MB=int(env.get("CRM_IMPORT_MAX_MB", "20")),  # an uploaded customer list
+        CRM_IMPORT_MAX_ROWS=int(env.get("CRM_IMPORT_MAX_ROWS", "100000")),
+        CRM_IMPORT_RETENTION_DAYS=int(env.get("CRM_IMPORT_RETENTION_DAYS", "30")),
     )
     if test_config:
         app.config.update(test_config)

@@ -223,7 +223,22 @@ def rules_run(dry_run):
                    f"overdue leads notified {summary.overdue_leads}")
 
 
+@click.command("worker")
+@click.option("--threads", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="jobs run at once by this worker (on SQLite keep 1: the database has one writer)")
+@with_appcontext
+def worker_command(threads):
+    """Run the background jobs (imports from the browser, scans) until Ctrl-C or SIGTERM."""
+    from services import jobs
+
+    app = current_app._get_current_object()
+    click.echo(f"worker {jobs.WORKER}: {threads} thread(s), queue "
+               f"{app.config['CRM_QUEUE_URL'] or 'sqlite (instance folder)'}", err=True)
+    jobs.worker(app, threads=threads)
+
+
 def register(app):
+    app.cli.add_command(worker_command)
     app.cli.add_command(init_db)
     app.cli.add_command(department_cli)
     app.cli.add_command(user_cli)

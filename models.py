@@ -512,3 +512,108 @@ class AuditEntry(db.Model):
     actor = db.relationship("User", primaryjoin="foreign(AuditEntry.actor_id) == User.id", viewonly=True)
     department = db.relationship("Department", primaryjoin="foreign(AuditEntry.department_id) == Department.id",
                                  viewonly=True)
+
+
+class Job(db.Model):
+    """A piece of background work (an import's check or run, later scans and deliveries).
+
+    The queue (services/jobs.py, huey) only carries the job's id; its state and progress
+    live here, so that every server shows them. `worker` is "host:pid" of the process
+    running it and `heartbeat_at` its last sign of life: a job whose worker died is marked
+    failed (services.jobs.reap), never left "running".
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (db.Index("ix_job_status_heartbeat", "status", "heartbeat_at"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    kind = db.Column(db.String(32), nullable=False)  # a handler registered in services.jobs
+    ref_id = db.Column(db.Integer)  # what it works on (an import's id), by kind
+    status = db.Column(db.String(16), nullable=False, default="queued")  # queued running done failed
+    done = db.Column(db.Integer, nullable=False, default=0)
+    total = db.Column(db.Integer)
+    message = db.Column(db.Text)  # why it failed, for the person who started it
+    worker = db.Column(db.String(160))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    started_at = db.Column(UTCDateTime)
+    heartbeat_at = db.Column(UTCDateTime)
+    finished_at = db.Column(UTCDateTime)
+
+
+class DataImport(db.Model):
+    """A customer list uploaded in the browser (or the API): kept, checked row by row, then run.
+
+    `status` goes checking -> ready -> importing -> done, or failed / cancelled. The
+    column mapping (`columns`, {header: field or null}) and the mapping of list values
+    (`value_map`, {field: {given: chosen}}) are the admin's choices; `counts` and
+    `unknown_values` are what the last check found. Filed under `department_id`, the
+    agent company (or head office) whose admins see it.
+    """
+
+    __tablename__ = "data_import"
+    __table_args__ = (db.Index("ix_data_import_department_created", "department_id", "created_at"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    file_name = db.Column(db.String(255), nullable=False)  # as uploaded, shown
+    file_size = db.Column(db.Integer, nullable=False)
+    status = db.Column(db.String(16), nullable=False, default="checking")
+    target = db.Column(db.String(20), nullable=False)  # public_pool agent_admin_pool library round_robin
+    owner_id = db.Column(db.Integer, db.ForeignKey("user.id"))  # target library
+    target_department_id = db.Column(db.Integer, db.ForeignKey("department.id"))  # pool's company / round robin
+    header_line = db.Column(db.Integer)
+    headers = db.Column(db.Text)  # JSON list of the header row's texts
+    columns = db.Column(db.Text)  # JSON {header: field or null}
+    value_map = db.Column(db.Text)  # JSON {field: {given: chosen or ""}}
+    unknown_values = db.Column(db.Text)  # JSON {field: [value, ...]}
+    counts = db.Column(db.Text)  # JSON {new, review, duplicate, invalid}
+    rows_total = db.Column(db.Integer)
+    imported = db.Column(db.Integer)
+    not_imported = db.Column(db.Integer)
+    message = db.Column(db.Text)  # why it failed
+    job_id = db.Column(db.Integer, db.ForeignKey("job.id"))  # the current (or last) job
+    finished_at = db.Column(UTCDateTime)
+
+    created_by = db.relationship("User", foreign_keys=[created_by_id])
+    owner = db.relationship("User", foreign_keys=[owner_id])
+    department = db.relationship("Department", foreign_keys=[department_id])
+    target_department = db.relationship("Department", foreign_keys=[target_department_id])
+    job = db.relationship("Job")
+
+
+class DataImportFile(db.Model):
+    """An import's uploaded file and its report, in the database: any server's worker reads
+    them, and nothing lies in the web root. Deleted after the retention period."""
+
+    __tablename__ = "data_import_file"
+    __table_args__ = (db.UniqueConstraint("import_id", "kind", name="uq_data_import_file_import_kind"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    import_id = db.Column(db.Integer, db.ForeignKey("data_import.id", ondelete="CASCADE"), nullable=False)
+    kind = db.Column(db.String(10), nullable=False)  # upload, report
+    name = db.Column(db.String(255), nullable=False)
+    data = db.Column(db.LargeBinary, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class DataImportRow(db.Model):
+    """One data row of an import as the last check saw it: values, verdict, why."""
+
+    __tablename__ = "data_import_row"
+    __table_args__ = (
+        db.UniqueConstraint("import_id", "row", name="uq_data_import_row_import_row"),
+        db.Index("ix_data_import_row_import_verdict_row", "import_id", "verdict", "row"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    import_id = db.Column(db.Integer, db.ForeignKey("data_import.id", ondelete="CASCADE"), nullable=False)
+    row = db.Column(db.Integer, nullable=False)  # data row number, 1-based
+    line = db.Column(db.Integer)  # the spreadsheet's line
+    verdict = db.Column(db.String(16), nullable=False)  # new review duplicate invalid
+    company = db.Column(db.String(200))
+    values = db.Column(db.Text, nullable=False)  # JSON {field: text}
+    matches = db.Column(db.Text)  # JSON, as the duplicate check's answer
+    errors = db.Column(db.Text)  # JSON {field: message}
+    include = db.Column(db.Boolean, nullable=False, default=False)  # a review row the admin ticked

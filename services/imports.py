@@ -158,8 +158,9 @@ class RowReader:
     any problem is an ImportFileError before a single row is returned.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, columns=None, max_rows=None):  # TEMPORARY: the readers branch replaces this
         self.path = Path(path)
+        self.header_line = 1
         if not self.path.is_file():
             raise ImportFileError(_l("%(file)s: no such file.", file=str(path)))
         suffix = self.path.suffix.lower()
@@ -174,7 +175,17 @@ class RowReader:
             header = self._open_xlsx()
         else:
             raise ImportFileError(_l("%(file)s: only .csv and .xlsx files can be imported.", file=self.path.name))
+        self.headers = [str(h or "").strip() for h in (header or [])]
         self.columns = self._map_header(header or [])
+        for name, field_name in (columns or {}).items():
+            for f, i in list(self.columns.items()):
+                if self.headers[i] == name:
+                    del self.columns[f]
+            if field_name and name in self.headers:
+                self.columns[field_name] = self.headers.index(name)
+
+    def line(self, number):
+        return self.header_line + number
 
     def _count_lines(self):
         count, last = 0, b"\n"
@@ -390,6 +401,9 @@ def _checked_rows(session, reader, imported_ids=None):
         yield number, data, file_row, result, None
 
 
+checked_rows = _checked_rows  # the browser imports' preview (services/import_jobs.py)
+
+
 def check_file(session, path):
     """The duplicate-check result of every data row of the file, in order; imports nothing.
 
@@ -416,6 +430,7 @@ class ImportSummary:
     invalid: int = 0
     review: int = 0
     library_full: int = 0
+    review_skipped: int = 0  # review rows not ticked for import (browser imports)
     seconds: float = 0.0
     report_rows: list = field(default_factory=list)
 
@@ -484,6 +499,21 @@ class Target:
 
     def full(self):
         return self.cap is not None and self.size >= self.cap
+
+    def recount(self, session):
+        """The owner's library size, counted again (under the lock, before the rows go in)."""
+        if self.owner_id is not None:
+            self.size = session.scalar(select(func.count()).select_from(Opportunity)
+                                       .where(Opportunity.owner_id == self.owner_id, Opportunity.deleted_at.is_(None)))
+
+    def place(self):
+        """(owner, department) references for the next row's `_insert`, or None when the library is full."""
+        if self.full():
+            return None
+        self.size += 1
+        if self.owner_id is not None:
+            return SimpleNamespace(id=self.owner_id, department_id=self.department_id), None
+        return None, (SimpleNamespace(id=self.department_id) if self.department_id else None)
 
 
 def resolve_target(session, pool=None, owner=None, department=None):
@@ -604,28 +634,34 @@ class _MobileKeys:
 
 
 def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
-                progress=None, report=True):
+                progress=None, report=True, reader=None, target=None, review_rows=None, before_commit=None,
+                file_name=None):
     """Import the file in one transaction (committed here); returns an ImportSummary.
 
     Raises ImportFileError (file unreadable) or RuleViolation (bad target) with nothing
     written; any other exception rolls everything back and propagates.
+
+    Browser imports (services/import_jobs.py) pass their own `reader` (mapped columns and
+    values) and `target` (a round robin too), the `review_rows` the admin ticked (other
+    review rows are not imported), and `before_commit(summary)`, which records the import's
+    outcome in the same transaction.
     """
     started = time.perf_counter()
-    reader = RowReader(path)
+    reader = reader if reader is not None else RowReader(path)
     summary = ImportSummary(Path(path))
     try:
-        target = resolve_target(session, pool=pool, owner=owner, department=department)
+        target = target if target is not None else resolve_target(session, pool=pool, owner=owner,
+                                                                   department=department)
         _take_lock(session)
-        if target.owner_id is not None:  # counted again under the lock
-            target.size = session.scalar(select(func.count()).select_from(Opportunity)
-                                         .where(Opportunity.owner_id == target.owner_id,
-                                                Opportunity.deleted_at.is_(None)))
+        target.recount(session)  # under the lock
         if skip_check:
             loaded = _import_fast(session, reader, target, actor, summary, progress)
         else:
-            _import_checked(session, reader, target, actor, summary, progress)
+            _import_checked(session, reader, target, actor, summary, progress, review_rows)
             loaded = False
-        _audit(session, actor, path, target, summary, skip_check)
+        _audit(session, actor, file_name or path, target, summary, skip_check)
+        if before_commit is not None:
+            before_commit(summary)
         session.commit()
     except BaseException:
         session.rollback()
@@ -639,6 +675,13 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     return summary
 
 
+def report_xlsx(rows):
+    """The report as an .xlsx file's bytes (browser imports)."""
+    from .exports import to_xlsx
+
+    return to_xlsx(list(REPORT_COLUMNS), [[row[name] for name in REPORT_COLUMNS] for row in rows], "report")
+
+
 def _audit(session, actor, path, target, summary, skip_check):
     """One audit entry per import (not one per row): the file, where the rows went, the counts."""
     from . import audit
@@ -650,11 +693,11 @@ def _audit(session, actor, path, target, summary, skip_check):
         "skip_check": skip_check, **counts})
 
 
-def _import_checked(session, reader, target, actor, summary, progress):
-    """Row by row: validate, check (database and earlier rows), insert what may be entered."""
+def _import_checked(session, reader, target, actor, summary, progress, review_rows=None):
+    """Row by row: validate, check (database and earlier rows), insert what may be entered.
+
+    `review_rows`: when given, the only review rows to import (the others are reported)."""
     imported_ids = set()
-    actor_ref = SimpleNamespace(id=target.owner_id, department_id=target.department_id)
-    department_ref = SimpleNamespace(id=target.department_id) if target.department_id else None
     created_by_id = actor.id if actor is not None else None
     done = 0
     for number, data, file_row, result, problems in _checked_rows(session, reader, imported_ids):
@@ -679,17 +722,23 @@ def _import_checked(session, reader, target, actor, summary, progress):
             summary.report_rows.append(_report_row(number, normalize.DUPLICATE, _held_reason(local), data.company,
                                                    [holder]))
             continue
-        if target.full():
+        if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
+            summary.review_skipped += 1
+            summary.report_rows.append(_report_row(
+                number, verdict, str(_l("not ticked for import")) + "; " + _match_reason(matches, verdict),
+                data.company, matches))
+            continue
+        place = target.place()
+        if place is None:
             summary.library_full += 1
             summary.report_rows.append(_report_row(
                 number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), data.company))
             continue
-        opportunity = opportunities._insert(session, actor_ref if target.owner_id else None, data,
-                                            target.location, department_ref)
+        owner_ref, department_ref = place
+        opportunity = opportunities._insert(session, owner_ref, data, target.location, department_ref)
         opportunity.created_by_id = created_by_id
         imported_ids.add(opportunity.id)
         file_row.opportunity_id = opportunity.id
-        target.size += 1
         summary.imported += 1
         if verdict == normalize.REVIEW:
             summary.review += 1

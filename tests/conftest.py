@@ -53,6 +53,7 @@ def _config(database_url, instance):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SECRET_KEY": "tests-only-secret",
         "CRM_CAPTCHA": False,
+        "CRM_QUEUE_URL": "immediate",  # background jobs run at once, in the test's process
     }
 
 

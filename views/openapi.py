@@ -13,6 +13,7 @@ import re
 from services.opportunities import FIELD_LIMITS
 
 OPENAPI_VERSION = "3.1.0"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREFIX = "/api/v1"
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}
 _RULE_ARG_RE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
@@ -219,12 +220,13 @@ def query(name, description, schema=None, required=False):
             "schema": schema or {"type": "string"}}
 
 
-def operation(summary, *, responses, description=None, parameters=(), body=None, auth=True, tags=None):
+def operation(summary, *, responses, description=None, parameters=(), body=None, form=None, auth=True, tags=None):
     """Attach an operation's OpenAPI fragment to a route function.
 
     `responses` maps a status to (description, schema name or None); the errors every
     call may answer (401 when authenticated, 503 when the database is away) are added here.
-    `body` is a schema name.
+    `body` is a schema name (a JSON body), `form` one of a multipart/form-data body (an upload).
+    An answer whose schema is "file:xlsx" is an .xlsx file.
     """
     def decorate(view):
         fragment = {"summary": summary, "operationId": view.__name__}
@@ -237,6 +239,9 @@ def operation(summary, *, responses, description=None, parameters=(), body=None,
         if body:
             fragment["requestBody"] = {"required": True,
                                        "content": {"application/json": {"schema": _ref(body)}}}
+        if form:
+            fragment["requestBody"] = {"required": True,
+                                       "content": {"multipart/form-data": {"schema": _ref(form)}}}
         answers = dict(responses)
         answers.setdefault(503, None)
         if auth:
@@ -255,7 +260,9 @@ def _response(status, answer):
         answer = _ERROR_RESPONSES[status]
     description, schema = answer if isinstance(answer, tuple) else (answer, None)
     response = {"description": description}
-    if schema:
+    if schema == "file:xlsx":
+        response["content"] = {XLSX: {"schema": {"type": "string", "contentMediaType": XLSX}}}
+    elif schema:
         response["content"] = {"application/json": {"schema": _ref(schema)}}
     return response
 
@@ -383,3 +390,69 @@ SCHEMAS["DailyStats"] = {
         }},
     },
 }
+
+
+# --- imports from the browser (POST /imports ...) ----------------------------------------------
+_VERDICTS = ["new", "review", "duplicate", "invalid"]
+_COUNTS = {"type": "object", "required": _VERDICTS, "properties": {v: {"type": "integer"} for v in _VERDICTS}}
+_MATCH = {"type": "object", "required": ["company", "location", "matched_on", "score"],
+          "properties": {"opportunity_id": _nullable("integer"), "company": {"type": "string"},
+                         "location": {"type": "string", "enum": LOCATIONS + ["file"]},
+                         "owner": _nullable("string"), "matched_on": {"type": "array", "items": {"type": "string"}},
+                         "score": {"type": "number"}, "row": {"type": "integer",
+                                                              "description": "the earlier row of the file"}}}
+
+SCHEMAS.update({
+    "ImportUpload": {
+        "type": "object", "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                     "description": ".xlsx, .xls or .csv (UTF-8 with or without BOM, or GB18030)"},
+            "target": {"type": "string", "enum": ["public_pool", "agent_admin_pool", "library", "round_robin"]},
+            "owner": {"type": "string", "description": "the login whose library receives the rows (target library)"},
+            "department": {"type": "string", "description": "PATH: the agent company (agent_admin_pool) or the "
+                           "department whose salespeople receive the rows in turn (round_robin)"},
+        },
+    },
+    "Import": {
+        "type": "object",
+        "required": ["id", "file_name", "status", "rows_total", "rows_done", "counts", "columns", "unknown_values",
+                     "imported"],
+        "properties": {
+            "id": {"type": "integer"}, "file_name": {"type": "string"},
+            "status": {"type": "string", "enum": ["checking", "ready", "importing", "done", "failed", "cancelled"]},
+            "status_label": {"type": "string"}, "message": _nullable("string", description="why it failed"),
+            "created_at": _TIME, "created_by": {"type": "string"},
+            "target": {"type": "string"}, "owner": _nullable("string"), "department": _nullable("string"),
+            "rows_total": _nullable("integer"), "rows_done": {"type": "integer"}, "counts": _COUNTS,
+            "columns": {"type": "object", "additionalProperties": _nullable("string"),
+                        "description": "header of the file -> field it fills (null: ignored)"},
+            "unknown_values": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                               "description": "field -> values of the file that are not in the admins' list"},
+            "values": {"type": "object", "description": "field -> {value of the file: list value chosen for it}"},
+            "imported": _nullable("integer"), "not_imported": _nullable("integer"),
+            "report": _nullable("string", description="where the report is, once done"),
+        },
+    },
+    "ImportList": {"type": "object", "required": ["items", "total"],
+                   "properties": {"items": {"type": "array", "items": _ref("Import")}, "total": {"type": "integer"}}},
+    "ImportRows": {
+        "type": "object", "required": ["items", "total"],
+        "properties": {"total": {"type": "integer"}, "items": {"type": "array", "items": {
+            "type": "object", "required": ["row", "verdict", "values", "matches", "errors"],
+            "properties": {"row": {"type": "integer"}, "line": _nullable("integer"),
+                           "verdict": {"type": "string", "enum": _VERDICTS}, "include": {"type": "boolean"},
+                           "values": {"type": "object", "additionalProperties": {"type": "string"}},
+                           "matches": {"type": "array", "items": _MATCH},
+                           "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+    },
+    "ImportRun": {
+        "type": "object",
+        "properties": {
+            "columns": {"type": "object", "additionalProperties": _nullable("string")},
+            "values": {"type": "object", "additionalProperties": {"type": "object",
+                                                                  "additionalProperties": {"type": "string"}}},
+            "review_rows": {"oneOf": [{"type": "array", "items": {"type": "integer"}}, {"const": "all"}]},
+        },
+    },
+})

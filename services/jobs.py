@@ -1,0 +1,290 @@
+"""Background jobs (`flask --app app worker`): slow work never runs inside a request.
+
+The queue is huey's: it only carries a job's id to a worker. The job itself, its
+state and its progress, is a row of `job` in the CRM's database, so every server
+shows it, and a job whose worker died is found and marked failed (`reap`), never left
+"running" for ever. Which queue (`CRM_QUEUE_URL`):
+
+- unset: a SQLite file in the instance folder (huey's SqliteHuey): no server to run,
+  `make run` starts a worker beside the web server;
+- `redis://...` (RedisHuey) or `postgresql://...` (PostgresHuey) when several servers
+  share the work; any number of workers on any number of servers;
+- `immediate`: each job runs at once in the process that commits it (tests only: the
+  request then waits for it).
+
+A kind of job is a function registered with `@handler(kind)`; it receives the database
+session, the job's `ref_id` and a `Progress`, and raises `JobFailed(message)` to fail
+with a message for the person who started it. `start(session, kind, ref_id)` adds the
+job; it is put on the queue once the session commits (so a worker never looks for a
+row that is not there yet).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
+
+from models import Job, db
+
+from . import clock
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 10  # a running job's sign of life
+STALE_SECONDS = 60  # no sign of life for this long: its worker is gone (unless seen alive on this host)
+PROGRESS_SECONDS = 0.5  # progress is written at most this often
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+DIED = _l("The background worker stopped while it worked on this (it was killed or restarted); nothing of it was "
+          "written. Start it again.")
+FAILED = _l("The background job failed unexpectedly; nothing of it was written. The error is in the worker's log.")
+
+
+class JobFailed(Exception):
+    """A job ends as failed with this message for the person who started it."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+@dataclass
+class _Kind:
+    run: callable
+    failed: callable | None  # (session, ref_id, message): the job's object says so too
+
+
+HANDLERS: dict[str, _Kind] = {}
+
+
+def handler(kind, failed=None):
+    """Register `run(session, ref_id, progress)` as the job kind `kind`; `failed(session, ref_id,
+    message)` is called (in a fresh transaction) when such a job fails or its worker died."""
+    def decorate(run):
+        HANDLERS[kind] = _Kind(run, failed)
+        return run
+    return decorate
+
+
+# --- the queue ----------------------------------------------------------------------------
+
+def init_app(app):
+    """The app's queue (huey) and its one task, `run_job(job_id)`, in app.extensions["crm_queue"]."""
+    queue = _make_queue(app)
+    run_task = queue.task(name="run_job")(lambda job_id: run(app, job_id))
+    app.extensions["crm_queue"] = (queue, run_task)
+    from . import import_jobs, retention  # noqa: F401 (import_jobs registers its kinds of job)
+
+    retention.schedule(app, queue)
+
+
+def _make_queue(app):
+    import huey
+
+    url = app.config.get("CRM_QUEUE_URL") or ""
+    if url == "immediate":
+        return huey.MemoryHuey("crm", immediate=True, results=False)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return huey.RedisHuey("crm", url=url, results=False)
+    if url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+        return huey.PostgresHuey("crm", dsn=url.replace("postgresql+psycopg://", "postgresql://"), results=False)
+    path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else str(Path(app.instance_path) / "queue.sqlite3")
+    return huey.SqliteHuey("crm", filename=path, results=False)
+
+
+def queue_of(app):
+    return app.extensions["crm_queue"][0]
+
+
+def start(session, kind, ref_id=None):
+    """A new job of `kind` on `ref_id`, put on the queue when `session` commits."""
+    if kind not in HANDLERS:
+        raise ValueError(f"unknown job kind {kind}")
+    job = Job(kind=kind, ref_id=ref_id, status="queued", done=0, created_at=clock.now())
+    session.add(job)
+    session.flush()
+    session.info.setdefault("jobs_to_send", []).append(job.id)
+    return job
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session):
+    ids = session.info.pop("jobs_to_send", None)
+    if ids:
+        from flask import current_app
+
+        _send(current_app._get_current_object(), ids)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop("jobs_to_send", None)
+
+
+def _send(app, ids):
+    _queue, run_task = app.extensions["crm_queue"]
+    for job_id in ids:
+        try:
+            run_task(job_id)
+        except Exception:  # the queue is down: the job waits as "queued" until a worker starts
+            log.exception("could not queue job %s; a worker will pick it up when it starts", job_id)
+
+
+def resend_waiting(app):
+    """Queue again the jobs still waiting (the queue lost them, or none was running): at a worker's
+    start. Two workers taking one job is harmless: only one `claim` wins."""
+    with app.app_context():
+        ids = db.session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id)).all()
+        db.session.remove()
+    _send(app, ids)
+    return ids
+
+
+# --- running a job ------------------------------------------------------------------------
+
+class Progress:
+    """A job's progress, written on a connection of its own (not the job's transaction) at most
+    every PROGRESS_SECONDS, so that any server shows it while the job works.
+
+    On SQLite a job's write transaction holds the database's one write lock: while it does
+    (`holding`), progress is kept for the end and the reaper recognises the live worker by
+    its process id instead of its heartbeat.
+    """
+
+    def __init__(self, engine, job_id):
+        self.engine = engine
+        self.job_id = job_id
+        self.done = 0
+        self.total = None
+        self.hold = False
+        self._written = 0.0
+
+    def __call__(self, done, total=None, force=False):
+        self.done, self.total = done, total if total is not None else self.total
+        now = time.monotonic()
+        if force or now - self._written >= PROGRESS_SECONDS:
+            self._written = now
+            self.write()
+
+    def holding(self, session):
+        """Whether writes on another connection must wait for `session`'s transaction (SQLite)."""
+        self.hold = session.get_bind().dialect.name == "sqlite"
+        return self
+
+    def write(self, **values):
+        if self.hold:
+            return
+        values = {"done": self.done, "total": self.total, "heartbeat_at": clock.now(), **values}
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(update(Job).where(Job.id == self.job_id).values(**values))
+        except Exception:  # progress is a courtesy: never fail the work for it
+            log.warning("could not write the progress of job %s", self.job_id, exc_info=True)
+
+
+def _heartbeat(progress, stop):
+    while not stop.wait(HEARTBEAT_SECONDS):
+        progress.write()
+
+
+def claim(session, job_id):
+    """Take the queued job for this worker: True for exactly one worker."""
+    now = clock.now()
+    taken = session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(
+        status="running", worker=WORKER, started_at=now, heartbeat_at=now)).rowcount
+    session.commit()
+    return taken == 1
+
+
+def run(app, job_id):
+    """Run one job (huey's task): claim it, call its handler, record how it ended."""
+    with app.app_context():
+        session = db.session
+        try:
+            if not claim(session, job_id):
+                return
+            job = session.get(Job, job_id)
+            kind, ref_id = HANDLERS.get(job.kind), job.ref_id
+            session.commit()
+            progress = Progress(db.engine, job_id)
+            stop = threading.Event()
+            beat = threading.Thread(target=_heartbeat, args=(progress, stop), daemon=True)
+            beat.start()
+            try:
+                if kind is None:
+                    raise JobFailed(FAILED)
+                kind.run(session, ref_id, progress)
+                session.commit()
+            finally:
+                stop.set()
+                beat.join()
+            progress.hold = False
+            progress.write(status="done", finished_at=clock.now())
+        except JobFailed as failure:
+            session.rollback()
+            fail(session, job_id, failure.message)
+        except Exception:
+            log.exception("job %s failed", job_id)
+            session.rollback()
+            fail(session, job_id, FAILED)
+        finally:
+            db.session.remove()
+
+
+def fail(session, job_id, message):
+    """Mark the job failed with `message` and tell its kind (the import it worked on)."""
+    job = session.get(Job, job_id)
+    if job is None or job.status in ("done", "failed"):
+        return
+    job.status, job.message, job.finished_at = "failed", str(message), clock.now()
+    kind = HANDLERS.get(job.kind)
+    if kind is not None and kind.failed is not None:
+        kind.failed(session, job.ref_id, str(message))
+    session.commit()
+
+
+def _alive_here(worker):
+    """Whether `worker` ("host:pid") is a live process of this host; None when it is another host's."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return None
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def reap(session, now=None):
+    """Mark failed the running jobs whose worker is gone: no heartbeat for STALE_SECONDS and not a
+    live process of this host (a SQLite job holding the write lock beats no heart). Returns their ids."""
+    now = now or clock.now()
+    stale = session.scalars(select(Job).where(Job.status == "running",
+                                              Job.heartbeat_at < now - timedelta(seconds=STALE_SECONDS))).all()
+    dead = [job.id for job in stale if not _alive_here(job.worker)]
+    for job_id in dead:
+        fail(session, job_id, DIED)
+    return dead
+
+
+def worker(app, threads=1):
+    """Run a worker until SIGINT/SIGTERM: reap the dead workers' jobs, queue the waiting ones again,
+    then take jobs (and the periodic ones) from the queue."""
+    with app.app_context():
+        reap(db.session)
+        db.session.remove()
+    resend_waiting(app)
+    consumer = queue_of(app).create_consumer(workers=threads, worker_type="thread", periodic=True,
+                                             check_worker_health=True)
+    consumer.run()

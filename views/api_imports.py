@@ -1,0 +1,216 @@
+"""The API's imports (CONTRACT.md, "Imports from the browser"): upload, read, preview rows, run, report.
+
+The calls of `views/api.py`'s blueprint, on `services/import_jobs.py`, the same service as the
+pages. Agent admins within their company, subsystem admins anywhere; others 403; an import
+the caller may not see is 404 like one that does not exist.
+"""
+from flask import g, jsonify, request, send_file, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from models import DataImport, db
+from services import access, import_jobs
+from services.errors import RuleViolation
+
+from .api import (BAD_PAGE, HTTP_MESSAGES, _invalid, _json_object, _time, _violation, _whole_number, bp,
+                  error_response)
+from .openapi import operation, query
+
+ADMINS_ONLY = _l("Only agent admins and subsystem admins import customers.")
+NO_FILE = _l("Choose a file to upload.")
+PER_PAGE = 50
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _admin():
+    if not access.is_admin(g.api_user):
+        return error_response(403, "forbidden", ADMINS_ONLY)
+    return None
+
+
+def _found(import_id):
+    return import_jobs.find(db.session, g.api_user, import_id)
+
+
+def _not_found():
+    return error_response(404, "not_found", HTTP_MESSAGES[404])
+
+
+def import_json(item):
+    done, total = import_jobs.progress_of(db.session, item)
+    counts = import_jobs.loads(item.counts, {})
+    return {
+        "id": item.id, "file_name": item.file_name, "status": item.status,
+        "status_label": str(import_jobs.STATUS_LABELS[item.status]), "message": item.message,
+        "created_at": _time(item.created_at), "created_by": item.created_by.login,
+        "target": item.target, "owner": item.owner.login if item.owner else None,
+        "department": item.target_department.name if item.target_department else None,
+        "rows_total": total, "rows_done": done if item.status in ("checking", "importing") else (item.rows_total or 0),
+        "counts": {verdict: counts.get(verdict, 0) for verdict in import_jobs.VERDICTS},
+        "columns": import_jobs.loads(item.columns, {}), "unknown_values": import_jobs.loads(item.unknown_values, {}),
+        "values": import_jobs.loads(item.value_map, {}),
+        "imported": item.imported, "not_imported": item.not_imported,
+        "report": url_for("api.import_report", import_id=item.id) if item.status == "done" else None,
+    }
+
+
+def row_json(row):
+    return {"row": row.row, "line": row.line, "verdict": row.verdict, "include": row.include,
+            "values": import_jobs.loads(row.values, {}), "matches": import_jobs.loads(row.matches, []),
+            "errors": import_jobs.loads(row.errors, {})}
+
+
+@bp.post("/imports")
+@operation(
+    "Upload a customer list to import (导入)", tags=["imports"], form="ImportUpload",
+    description="multipart/form-data: `file` (.xlsx, .xls, or .csv in UTF-8 or GB18030, at most CRM_IMPORT_MAX_MB), "
+                "`target` (public_pool by default, agent_admin_pool, library with `owner` LOGIN, round_robin with "
+                "`department` PATH), `department` (PATH: the agent company of agent_admin_pool; an agent admin's "
+                "own by default). The header row is read at once (422 when the file is no table or has no company "
+                "column); every row is then checked in the background: poll GET /imports/ID.",
+    responses={202: ("Kept; its rows are being checked", "Import"), 403: None, 413: None, 422: None},
+)
+def create_import():
+    refused = _admin()
+    if refused:
+        return refused
+    request.max_content_length = import_jobs.max_bytes() + 1024 * 1024  # the file and the form around it
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _invalid({"file": NO_FILE})
+    data = upload.read(import_jobs.max_bytes() + 1)
+    try:
+        where = import_jobs.placement(db.session, g.api_user, request.form.get("target"),
+                                      owner=request.form.get("owner"), department=request.form.get("department"))
+        item = import_jobs.new_import(db.session, g.api_user, upload.filename, data, where)
+        db.session.commit()
+    except RuleViolation as refused:
+        db.session.rollback()
+        if refused.code == "too_large":
+            return error_response(413, "too_large", refused.message)
+        return _violation(refused)
+    item = db.session.get(DataImport, item.id)
+    response = jsonify(import_json(item))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.get_import", import_id=item.id)
+    return response
+
+
+@bp.get("/imports")
+@operation("The imports of the caller's scope, newest first", tags=["imports"],
+           parameters=[query("page", "page number, from 1", {"type": "integer", "minimum": 1})],
+           responses={200: ("A page of imports", "ImportList"), 403: None, 422: None})
+def list_imports():
+    refused = _admin()
+    if refused:
+        return refused
+    page = _whole_number("page", 1, 10**6, BAD_PAGE)
+    query_ = select(DataImport).where(import_jobs.visible_clause(g.api_user))
+    total = db.session.scalar(select(db.func.count()).select_from(query_.subquery()))
+    items = db.session.scalars(query_.order_by(DataImport.id.desc()).offset((page - 1) * PER_PAGE)
+                               .limit(PER_PAGE)).all()
+    return {"items": [import_json(item) for item in items], "total": total}
+
+
+@bp.get("/imports/<int:import_id>")
+@operation("An import: status, progress, counts per verdict, column mapping, unknown list values",
+           tags=["imports"], responses={200: ("The import", "Import"), 403: None, 404: None})
+def get_import(import_id):
+    refused = _admin()
+    if refused:
+        return refused
+    item = _found(import_id)
+    if item is None:
+        return _not_found()
+    answer = import_json(item)
+    db.session.commit()  # a dead worker's job, marked failed on the way
+    return answer
+
+
+@bp.get("/imports/<int:import_id>/rows")
+@operation("The preview, row by row: values, verdict, matches, field errors", tags=["imports"],
+           parameters=[query("verdict", "new, review, duplicate or invalid",
+                             {"type": "string", "enum": list(import_jobs.VERDICTS)}),
+                       query("page", "page number, from 1", {"type": "integer", "minimum": 1})],
+           responses={200: ("A page of rows, in the file's order", "ImportRows"), 403: None, 404: None, 422: None})
+def import_rows(import_id):
+    refused = _admin()
+    if refused:
+        return refused
+    item = _found(import_id)
+    if item is None:
+        return _not_found()
+    verdict = request.args.get("verdict") or None
+    if verdict is not None and verdict not in import_jobs.VERDICTS:
+        return _invalid({"verdict": _l("Unknown verdict.")})
+    page = _whole_number("page", 1, 10**6, BAD_PAGE)
+    rows, total = import_jobs.rows(db.session, item, verdict, page, PER_PAGE)
+    return {"items": [row_json(row) for row in rows], "total": total}
+
+
+@bp.post("/imports/<int:import_id>/run")
+@operation(
+    "Run the import in the background, all or nothing", tags=["imports"], body="ImportRun",
+    description="`columns` ({HEADER: FIELD or null}) and `values` ({FIELD: {GIVEN: CHOSEN}}, CHOSEN a value of "
+                "the admins' list or \"\" for none) change the mapping first; `review_rows` lists the `review` rows "
+                "to import (the others are not: each needs a person's yes). Rows are checked again as they are "
+                "written. 409 `not_ready` before the check has finished or after the run.",
+    responses={202: ("Started; poll GET /imports/ID", "Import"), 400: None, 403: None, 404: None, 409: None,
+               422: None},
+)
+def run_import(import_id):
+    refused = _admin()
+    if refused:
+        return refused
+    item = _found(import_id)
+    if item is None:
+        return _not_found()
+    body = _json_object()
+    try:
+        import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
+        if body.get("review_rows") is not None:
+            rows = body["review_rows"]
+            if rows != "all" and not (isinstance(rows, list) and all(isinstance(r, int) for r in rows)):
+                return _invalid({"review_rows": _l("A list of row numbers, or \"all\".")})
+            import_jobs.include(db.session, item, "all", on=False)
+            import_jobs.include(db.session, item, rows)
+        import_jobs.start_run(db.session, g.api_user, item)
+        db.session.commit()
+    except RuleViolation as refused:
+        db.session.rollback()
+        if refused.code == "not_ready":
+            return error_response(409, "not_ready", refused.message)
+        return _violation(refused)
+    response = jsonify(import_json(db.session.get(DataImport, import_id)))
+    response.status_code = 202
+    return response
+
+
+def _mapping(body, name):
+    value = body.get(name)
+    if value is not None and not isinstance(value, dict):
+        raise RuleViolation(_l("%(name)s must be an object.", name=name), field=name)
+    return value
+
+
+@bp.get("/imports/<int:import_id>/report")
+@operation("The report (.xlsx): rows not imported, and review rows imported, with row, verdict and reason",
+           tags=["imports"], responses={200: ("The report", "file:xlsx"), 403: None, 404: None, 409: None})
+def import_report(import_id):
+    refused = _admin()
+    if refused:
+        return refused
+    item = _found(import_id)
+    if item is None:
+        return _not_found()
+    data = import_jobs.report(db.session, item)
+    if data is None:
+        return error_response(409, "not_ready", _l("There is no report: the import has not run, or its files were "
+                                                   "deleted after the retention period."))
+    return send_xlsx(data, import_jobs.report_name(item))
+
+
+def send_xlsx(data, name):
+    import io
+
+    return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
