@@ -124,10 +124,11 @@ def placement(session, actor, target, owner=None, department=None):
 
 
 def _department(session, actor, path, target):
-    """The department a target names (by PATH), by default the actor's company, within the actor's scope."""
+    """The department a target names (by PATH, or a Department), by default the actor's company, within the
+    actor's scope."""
     if path:
         try:
-            node = departments.resolve_path(session, path)
+            node = path if isinstance(path, Department) else departments.resolve_path(session, path)
         except RuleViolation:
             node = None
         if node is None or not access.may_administer_department(actor, node):

@@ -62,3 +62,22 @@ def test_upload_check_run_report(app, client, api):
     assert report.status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Opportunity)) == 2
+
+
+def test_pages_smoke(app, client, auth):
+    from conftest import csrf_token
+    auth.login("admin_a")
+    assert client.get("/imports/").status_code == 200
+    page = client.get("/imports/new/")
+    assert page.status_code == 200
+    data = xlsx([["公司名称", "电话"], ["上海瑞丽服装厂", "021-62345678"], ["上海市瑞丽服装有限公司", ""]])
+    token = csrf_token(client, "/imports/new/")
+    response = client.post("/imports/new/", data={"csrf_token": token, "target": "public_pool",
+                                                   "file": (io.BytesIO(data), "客户.xlsx")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    details = client.get(response.headers["Location"])
+    assert details.status_code == 200
+    html = details.get_data(as_text=True)
+    assert "撞单" in html, html[:3000]
+    assert client.get("/imports/template.xlsx").status_code == 200

@@ -1,0 +1,214 @@
+"""The imports pages (导入, admins): the list, a new upload, an import's preview, run and report.
+
+Each route reads the form, calls `services/import_jobs.py` (the API's service too), commits and
+redirects; the check and the run happen on the worker, and the page follows their progress
+(static/js/imports.js polls `progress.json` and reloads when the status changes).
+"""
+import io
+
+from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask_admin import BaseView, expose
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from models import DataImport, DataImportRow, Department, User, db
+from services import access, import_jobs, imports
+from services.errors import RuleViolation
+from services.exports import to_xlsx
+from services.opportunities import FIELD_LABELS, LOCATION_LABELS
+
+from .api_imports import XLSX
+from .base import AdminRequiredMixin, parse_id
+from .dedup import explain
+
+PER_PAGE = 50
+FIELD_CHOICES = {**FIELD_LABELS, "key_customer": _l("Key customer")}
+TEMPLATE_EXAMPLE = {"company": "上海市瑞丽服装有限公司", "province": "上海", "city": "上海", "district": "长宁区",
+                    "address": "长宁区延安西路100号", "contact": "王经理", "phone": "021-62345678",
+                    "mobile": "13902201234", "fax": "021-62345679", "email": "wang@example.com",
+                    "industry": "服装", "source": "", "key_customer": "否"}
+
+
+def why(row_values):
+    """What a preview row matched and where that record lives, or which field is wrong, in words."""
+    errors = import_jobs.loads(row_values.errors, {})
+    if errors:
+        return "；".join(f"{FIELD_CHOICES.get(name, name)}：{message}" for name, message in errors.items())
+    parts = []
+    for match in import_jobs.loads(row_values.matches, [])[:3]:
+        if match["location"] == "file":
+            where = _("row %(row)d of this file", row=match["row"])
+        else:
+            where = str(LOCATION_LABELS.get(match["location"], match["location"]))
+            if match.get("owner"):
+                where += f" {match['owner']}"
+        reasons = "、".join(explain(reason) for reason in match.get("reasons") or [])
+        parts.append(f"{match['company']}（{where}）" + (f"：{reasons}" if reasons else ""))
+    return "；".join(parts)
+
+
+class ImportView(AdminRequiredMixin, BaseView):
+    """Agent admins import into their own company, subsystem admins anywhere; others 403."""
+
+    def _item(self, import_id):
+        item = import_jobs.find(db.session, current_user, parse_id(import_id))
+        if item is None:
+            abort(404)
+        return item
+
+    @expose("/")
+    def index(self):
+        page = parse_id(request.args.get("page", "1")) or 1
+        query = select(DataImport).where(import_jobs.visible_clause(current_user))
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        items = db.session.scalars(query.order_by(DataImport.id.desc()).offset((page - 1) * PER_PAGE)
+                                   .limit(PER_PAGE)).all()
+        progress = {item.id: import_jobs.progress_of(db.session, item) for item in items
+                    if item.status in ("checking", "importing")}
+        db.session.commit()  # a dead worker's job, marked failed on the way
+        return self.render("imports/list.html", items=items, total=total, page=page, per_page=PER_PAGE,
+                           progress=progress, labels=import_jobs.STATUS_LABELS, targets=import_jobs.TARGET_LABELS,
+                           format_time=format_datetime, counts=import_jobs.loads)
+
+    @expose("/new/", methods=("GET", "POST"))
+    def new(self):
+        errors, chosen = {}, request.form
+        if request.method == "POST":
+            upload = request.files.get("file")
+            try:
+                department_id = parse_id(chosen.get("department") or "")
+                where = import_jobs.placement(db.session, current_user, chosen.get("target"), owner=chosen.get("owner"),
+                                              department=db.session.get(Department, department_id)
+                                              if department_id else None)
+                if upload is None or not upload.filename:
+                    raise RuleViolation(_l("Choose a file to upload."), field="file")
+                item = import_jobs.new_import(db.session, current_user, upload.filename,
+                                              upload.read(import_jobs.max_bytes() + 1), where)
+                db.session.commit()
+                return redirect(self.get_url(".details", import_id=item.id))
+            except RuleViolation as refused:
+                db.session.rollback()
+                errors[refused.field or "file"] = str(refused.message)
+        return self.render("imports/new.html", errors=errors, chosen=chosen, targets=import_jobs.TARGET_LABELS,
+                           people=self._people(), departments=access.scoped_departments(db.session, current_user),
+                           max_mb=import_jobs.max_bytes() // (1024 * 1024))
+
+    def _people(self):
+        return db.session.scalars(select(User).where(
+            access.user_clause(current_user), User.role.in_(access.LIBRARY_ROLES), User.active.is_(True),
+            User.deleted_at.is_(None)).order_by(User.login)).all()
+
+    @expose("/template.xlsx")
+    def template(self):
+        headers = [str(FIELD_CHOICES[name]) for name in imports.FIELDS]
+        data = to_xlsx(headers, [[TEMPLATE_EXAMPLE.get(name, "") for name in imports.FIELDS]], _("Customers"))
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="客户导入模板.xlsx")
+
+    @expose("/<import_id>/")
+    def details(self, import_id):
+        item = self._item(import_id)
+        verdict = request.args.get("verdict") if request.args.get("verdict") in import_jobs.VERDICTS else None
+        page = parse_id(request.args.get("page", "1")) or 1
+        rows, total = import_jobs.rows(db.session, item, verdict, page, PER_PAGE)
+        done, rows_total = import_jobs.progress_of(db.session, item)
+        db.session.commit()
+        lists = import_jobs._lists(db.session)
+        return self.render(
+            "imports/details.html", item=item, rows=rows, total=total, page=page, per_page=PER_PAGE,
+            verdict=verdict, done=done, rows_total=rows_total, why=why, loads=import_jobs.loads,
+            labels=import_jobs.STATUS_LABELS, verdicts=import_jobs.VERDICT_LABELS, targets=import_jobs.TARGET_LABELS,
+            fields=FIELD_CHOICES, lists=lists, format_time=format_datetime,
+            ticked=self._ticked(item))
+
+    @staticmethod
+    def _ticked(item):
+        return db.session.scalar(select(func.count()).where(DataImportRow.import_id == item.id,
+                                                          DataImportRow.verdict == "review",
+                                                          DataImportRow.include.is_(True)))
+
+    @expose("/<import_id>/progress.json")
+    def progress(self, import_id):
+        item = self._item(import_id)
+        done, total = import_jobs.progress_of(db.session, item)
+        db.session.commit()
+        return jsonify({"status": item.status, "label": str(import_jobs.STATUS_LABELS[item.status]),
+                        "done": done, "total": total})
+
+    @expose("/<import_id>/mapping", methods=("POST",))
+    def mapping(self, import_id):
+        item = self._item(import_id)
+        headers = import_jobs.loads(item.headers, [])
+        columns = {header: request.form.get(f"column-{index}") or None for index, header in enumerate(headers)
+                   if header}
+        values = {"source": {given: request.form.get(f"value-source-{index}", "")
+                             for index, given in enumerate(import_jobs.loads(item.unknown_values, {}).get("source", []))
+                             if f"value-source-{index}" in request.form}}
+        try:
+            import_jobs.choose(db.session, item, columns=columns, values=values)
+            import_jobs.recheck(db.session, item)
+            db.session.commit()
+            flash(_("The file is being checked again with your choices."), "info")
+        except RuleViolation as refused:
+            db.session.rollback()
+            flash(str(refused.message), "error")
+        return redirect(self.get_url(".details", import_id=item.id))
+
+    @expose("/<import_id>/include", methods=("POST",))
+    def include(self, import_id):
+        item = self._item(import_id)
+        action = request.form.get("action")
+        try:
+            if action in ("all", "none"):
+                import_jobs.include(db.session, item, "all", on=action == "all")
+            else:
+                shown = [r for r in map(parse_id, request.form.getlist("shown")) if r is not None]
+                ticked = {r for r in map(parse_id, request.form.getlist("row")) if r is not None}
+                import_jobs.include(db.session, item, [r for r in shown if r not in ticked], on=False)
+                import_jobs.include(db.session, item, sorted(ticked))
+            db.session.commit()
+            flash(_("Your choice of rows that need confirmation was saved."), "success")
+        except RuleViolation as refused:
+            db.session.rollback()
+            flash(str(refused.message), "error")
+        return redirect(request.form.get("next") if _local(request.form.get("next"))
+                        else self.get_url(".details", import_id=item.id, verdict="review"))
+
+    @expose("/<import_id>/run", methods=("POST",))
+    def run(self, import_id):
+        item = self._item(import_id)
+        try:
+            import_jobs.start_run(db.session, current_user, item)
+            db.session.commit()
+        except RuleViolation as refused:
+            db.session.rollback()
+            flash(str(refused.message), "error")
+        return redirect(self.get_url(".details", import_id=item.id))
+
+    @expose("/<import_id>/cancel", methods=("POST",))
+    def cancel(self, import_id):
+        item = self._item(import_id)
+        try:
+            import_jobs.cancel(db.session, item)
+            db.session.commit()
+            flash(_("The import was cancelled: nothing was imported."), "info")
+        except RuleViolation as refused:
+            db.session.rollback()
+            flash(str(refused.message), "error")
+        return redirect(self.get_url(".index"))
+
+    @expose("/<import_id>/report.xlsx")
+    def report(self, import_id):
+        item = self._item(import_id)
+        data = import_jobs.report(db.session, item)
+        if data is None:
+            abort(404)
+        return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
+                         download_name=import_jobs.report_name(item))
+
+
+def _local(url):
+    return bool(url) and url.startswith("/") and not url.startswith("//")
+
