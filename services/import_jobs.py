@@ -458,7 +458,8 @@ def imports_max_rows():
 
 
 def start_run(session, actor, item):
-    if item.status != "ready":
+    """Run the import (again, after a failed run: nothing of that run was written)."""
+    if item.status not in ("ready", "failed") or item.rows_total is None:
         raise RuleViolation(_l("The check of this file has not finished yet."), code="not_ready")
     target_of(session, item)  # refused now if the target went away since the upload
     item.status, item.message = "importing", None

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
@@ -120,8 +121,6 @@ def start(session, kind, ref_id=None):
 def _send_after_commit(session):
     ids = session.info.pop("jobs_to_send", None)
     if ids:
-        from flask import current_app
-
         _send(current_app._get_current_object(), ids)
 
 
@@ -270,8 +269,9 @@ def reap(session, now=None):
     """Mark failed the running jobs whose worker is gone: no heartbeat for STALE_SECONDS and not a
     live process of this host (a SQLite job holding the write lock beats no heart). Returns their ids."""
     now = now or clock.now()
+    seconds = current_app.config.get("CRM_JOB_STALE_SECONDS", STALE_SECONDS)
     stale = session.scalars(select(Job).where(Job.status == "running",
-                                              Job.heartbeat_at < now - timedelta(seconds=STALE_SECONDS))).all()
+                                              Job.heartbeat_at < now - timedelta(seconds=seconds))).all()
     dead = [job.id for job in stale if not _alive_here(job.worker)]
     for job_id in dead:
         fail(session, job_id, DIED)

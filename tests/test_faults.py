@@ -10,7 +10,6 @@
   (pool_pre_ping). On SQLite the fault is the file locked longer than the busy timeout:
   the same 503, then the same recovery.
 """
-import csv
 import http.cookiejar
 import os
 import re
@@ -21,24 +20,22 @@ import sys
 import threading
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from conftest import PASSWORD, zh
-from models import Opportunity, OpportunityPhone, OpportunityTerm, db
+from faults import counts as _counts
+from faults import environment as _environment
+from faults import write_customers
+from faults import writing as _writing
+from models import Opportunity, db
 from served import ROOT, call, gunicorn_server, salespeople
 
 API = "/api/v1"
 UNAVAILABLE = "The database is busy or restarting. Nothing was saved; please try again in a moment."
 LARGE_FILE_ROWS = 20000
 SMALL_FILE_ROWS = 300
-# trade names of three characters, one from each list: more distinct names than the large file has rows
-_FIRST = "金银铜铁锡华中东南西北天地人和泰安康宁福寿吉祥瑞丽光明正大新兴永盛隆昌恒通达利"
-_SECOND = "宏伟鸿运嘉禾美佳德信诚益丰裕源远广厚长青山川江海云星晨曦春秋冬夏松竹梅兰菊荷"
-_THIRD = "鑫森淼焱垚磊晶品众犇骉昊旭辉煌"
-_KINDS = ["五金", "纺织", "服装", "电子", "塑料", "印刷", "包装", "机械"]
 
 
 ON_POSTGRES = os.environ.get("CRM_TEST_DATABASE_URL", "").startswith("postgresql")  # as conftest chooses
@@ -46,58 +43,6 @@ ON_POSTGRES = os.environ.get("CRM_TEST_DATABASE_URL", "").startswith("postgresql
 
 def _postgres(app):
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
-
-
-def write_customers(path, rows):
-    """A spreadsheet of `rows` different companies of Guangzhou, each with its own landline."""
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        out = csv.writer(handle)
-        out.writerow(["公司名称", "省份", "城市", "电话", "联系人"])
-        for i in range(rows):
-            first, rest = divmod(i, len(_FIRST))
-            name = _FIRST[rest] + _SECOND[first % len(_SECOND)] + _THIRD[first // len(_SECOND) % len(_THIRD)]
-            out.writerow([f"广州{name}{_KINDS[i % 8]}有限公司", "广东", "广州", f"020-8{i:07d}", "陈经理"])
-    return path
-
-
-def _counts(app):
-    with app.app_context():
-        count = lambda model: db.session.scalar(db.select(db.func.count()).select_from(model))  # noqa: E731
-        orphans = sum(db.session.scalar(db.select(db.func.count()).select_from(model).where(
-            ~model.opportunity_id.in_(db.select(Opportunity.id)))) for model in (OpportunityTerm, OpportunityPhone))
-        unindexed = db.session.scalar(db.select(db.func.count()).select_from(Opportunity).where(
-            ~Opportunity.id.in_(db.select(OpportunityTerm.opportunity_id))))
-        return {"opportunities": count(Opportunity), "terms": count(OpportunityTerm), "phones": count(OpportunityPhone),
-                "orphans": orphans, "unindexed": unindexed}
-
-
-def _environment(app):
-    return {**os.environ, "CRM_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "CRM_SECRET_KEY": "tests-only-shared-secret", "CRM_CAPTCHA": "0"}
-
-
-def _writing(app):
-    """True once another connection holds an open write transaction (the importer's), seen from outside."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if _postgres(app):
-        engine = create_engine(url)
-        try:
-            with engine.connect() as conn:  # the importer has inserted index rows in its open transaction
-                return bool(conn.scalar(text(
-                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                    "WHERE c.relname = 'opportunity_term' AND l.mode = 'RowExclusiveLock' "
-                    "AND l.pid <> pg_backend_pid()")))
-        finally:
-            engine.dispose()
-    probe = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
-    try:
-        probe.execute("BEGIN IMMEDIATE")  # refused at once while the importer holds the write lock
-        probe.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError as locked:
-        return "locked" in str(locked)
-    finally:
-        probe.close()
 
 
 @pytest.mark.parametrize("options", [[], ["--skip-check"]], ids=["checked", "skip-check"])

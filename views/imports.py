@@ -6,7 +6,7 @@ redirects; the check and the run happen on the worker, and the page follows thei
 """
 import io
 
-from flask import abort, flash, jsonify, redirect, request, send_file, url_for
+from flask import abort, flash, jsonify, redirect, request, send_file
 from flask_admin import BaseView, expose
 from flask_babel import format_datetime
 from flask_babel import gettext as _

@@ -1,0 +1,120 @@
+"""Browser imports on a real worker (`flask --app app worker`, a separate process, huey's SQLite
+queue in a file) as `make run` starts it: the check and the run happen there, and a worker
+killed while it imports leaves no row and the import marked failed, on SQLite and PostgreSQL.
+A worker started again picks up what waits, and the same import then runs to the end.
+"""
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import select
+
+from app import create_app
+from conftest import _config, zh
+from faults import counts, environment, write_customers, writing
+from models import DataImport, Opportunity, User, db
+from served import ROOT
+from services import accounts
+
+ROWS = 6000  # enough for the run to be seen writing before it ends
+WAIT_SECONDS = 240  # only a broken worker takes this long
+
+
+@pytest.fixture
+def queued_app(app, tmp_path):
+    """The test database's app with a real queue (a SQLite file) instead of running jobs at once."""
+    queue = f"sqlite:///{tmp_path / 'queue.sqlite3'}"
+    return create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path), "CRM_QUEUE_URL": queue,
+                       "CRM_JOB_STALE_SECONDS": 1})
+
+
+def start_worker(app):
+    env = {**environment(app), "CRM_QUEUE_URL": app.config["CRM_QUEUE_URL"]}
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def stop(worker, sig=signal.SIGTERM):
+    os.killpg(worker.pid, sig)
+    try:
+        worker.wait(30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+
+
+def token_of(app, login):
+    with app.app_context():
+        user = db.session.scalar(select(User).filter_by(login=login))
+        token = accounts.issue_token(db.session, user)
+        db.session.commit()
+        return token
+
+
+def status(app, import_id):
+    with app.app_context():
+        item = db.session.get(DataImport, import_id)
+        return item.status, item.message
+
+
+def wait_for(app, import_id, wanted):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        current, message = status(app, import_id)
+        if current in wanted:
+            return current
+        assert current not in ("failed", "cancelled"), message
+        time.sleep(0.2)
+    raise AssertionError(f"import {import_id} still {current}")
+
+
+def test_a_worker_killed_while_it_imports_leaves_nothing_and_says_so(queued_app, org, tmp_path):
+    app = queued_app
+    client, token = app.test_client(), token_of(app, "admin_a")
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
+    path = write_customers(tmp_path / "customers.csv", ROWS)
+    worker = start_worker(app)
+    try:
+        answer = client.post("/api/v1/imports", headers=headers, content_type="multipart/form-data",
+                             data={"file": (io.BytesIO(path.read_bytes()), "客户.csv"), "target": "public_pool"})
+        assert answer.status_code == 202, answer.get_json()
+        import_id = answer.get_json()["id"]
+        assert answer.get_json()["status"] == "checking"  # the request did not wait for the check
+        wait_for(app, import_id, {"ready"})
+        checked = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()["counts"]
+        assert sum(checked.values()) == ROWS and checked["invalid"] == 0, checked
+        expected = checked["new"] + checked["review"]  # the similar names of the file, all ticked below
+        answer = client.post(f"/api/v1/imports/{import_id}/run", headers=headers, json={"review_rows": "all"})
+        assert answer.status_code == 202, answer.get_json()
+        wait_for(app, import_id, {"importing"})
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not writing(app):  # the worker's transaction has begun writing rows
+            assert time.monotonic() < deadline and status(app, import_id)[0] == "importing", status(app, import_id)
+        stop(worker, signal.SIGKILL)
+        assert worker.returncode == -signal.SIGKILL
+    finally:
+        if worker.poll() is None:
+            stop(worker)
+    assert counts(app) == {"opportunities": 0, "terms": 0, "phones": 0, "orphans": 0, "unindexed": 0}
+    time.sleep(1.5)  # past CRM_JOB_STALE_SECONDS: its heartbeat stopped, and its process is gone
+    seen = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
+    with app.app_context():
+        died = zh(app, "The background worker stopped while it worked on this (it was killed or restarted); "
+                       "nothing of it was written. Start it again.")
+    assert seen["status"] == "failed" and seen["message"] == died, seen
+
+    worker = start_worker(app)  # started again: the same import runs to the end
+    try:
+        assert client.post(f"/api/v1/imports/{import_id}/run", headers=headers, json={}).status_code == 202
+        wait_for(app, import_id, {"done"})
+    finally:
+        stop(worker)
+    assert worker.returncode == 0  # SIGTERM: a clean stop
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Opportunity)) == expected
+    done = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
+    assert done["imported"] == expected and done["not_imported"] == ROWS - expected
