@@ -117,7 +117,9 @@ def _first_sheet(path):
     with open(path, "rb") as handle:
         # by content, not by suffix: a .xlsx saved under the name .xls reads too
         sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_filelike(handle))
-    if sheet is None:  # the reader of the file's suffix knows better why: a password, a broken zip
+    if isinstance(error, python_calamine.CalamineError):
+        # the reader of the file's suffix knows better why: a password, a broken zip (not after
+        # a panic: a file that panics the sniffing reader panics the suffix's reader too)
         sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(path))
     if sheet is not None:
         return sheet
@@ -128,12 +130,13 @@ def _first_sheet(path):
         raise ImportFileError(_l("%(file)s is not a spreadsheet (perhaps another kind of file renamed): open "
                                  "it in Excel or WPS and save it as .xlsx.", file=path.name))
     raise ImportFileError(_l("%(file)s is damaged or not a workbook we can read (%(error)s): open it in Excel "
-                             "or WPS and save it again as .xlsx.", file=path.name, error=str(error)))
+                             "or WPS and save it again as .xlsx.", file=path.name, error=" ".join(str(error).split())[:200]))
 
 
 def _calamine(open_workbook):
     """(the first sheet, None) or (None, the error): calamine's own errors, and a Rust panic
-    on a malformed file, which reaches Python as a BaseException (pyo3's PanicException)."""
+    on a malformed file (a damaged .xls), which reaches Python as a BaseException (pyo3's
+    PanicException); Rust prints the panic on standard error, which we cannot silence."""
     try:
         return open_workbook().get_sheet_by_index(0), None
     except (KeyboardInterrupt, SystemExit):

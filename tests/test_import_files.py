@@ -234,7 +234,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 
 
 def _truncated(path):
-    data = (DATA / "customers-libreoffice.xlsx").read_bytes()
+    data = (DATA / f"customers-libreoffice{path.suffix}").read_bytes()
     path.write_bytes(data[: len(data) // 2])
 
 
@@ -250,6 +250,7 @@ BAD_FILES = [  # (name, how to make it, message, its variables but the file's na
     ("picture.xlsx", lambda p: p.write_bytes(PNG), NOT_A_SPREADSHEET, {}),
     ("picture.xls", lambda p: p.write_bytes(PNG), NOT_A_SPREADSHEET, {}),
     ("truncated.xlsx", _truncated, DAMAGED, {"error": ...}),
+    ("truncated.xls", _truncated, DAMAGED, {"error": ...}),
     ("encrypted-libreoffice.xlsx", lambda p: shutil.copy(DATA / p.name, p), PASSWORD, {}),
     ("encrypted-libreoffice.xls", lambda p: shutil.copy(DATA / p.name, p), PASSWORD, {}),
     ("empty.xlsx", lambda p: p.write_bytes(b""), EMPTY, {}),
