@@ -487,7 +487,7 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     started = time.perf_counter()
     reader = RowReader(path, columns=columns, max_rows=max_rows)
     summary = ImportSummary(Path(path))
-    lines = _REPORT_LINE.set(reader.line)
+    lines = _REPORT_LINE.set(reader.line)  # as `report_lines` does, around the whole transaction
     try:
         target = resolve_target(session, pool=pool, owner=owner, department=department)
         _take_lock(session)

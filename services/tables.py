@@ -129,8 +129,9 @@ def _first_sheet(path):
     if _magic(path) not in (_ZIP_MAGIC, _OLE_MAGIC):
         raise ImportFileError(_l("%(file)s is not a spreadsheet (perhaps another kind of file renamed): open "
                                  "it in Excel or WPS and save it as .xlsx.", file=path.name))
+    words = " ".join(str(error).split())[:200]  # calamine's own, on the one line
     raise ImportFileError(_l("%(file)s is damaged or not a workbook we can read (%(error)s): open it in Excel "
-                             "or WPS and save it again as .xlsx.", file=path.name, error=" ".join(str(error).split())[:200]))
+                             "or WPS and save it again as .xlsx.", file=path.name, error=words))
 
 
 def _calamine(open_workbook):
