@@ -123,6 +123,25 @@ class _ProgressBar:
             self.bar = None
 
 
+def _column_mapping(_context, _parameter, values):
+    """--column "HEADER=FIELD" (repeatable) as RowReader's `columns`; "HEADER=" ignores the column."""
+    mapping = {}
+    for value in values:
+        header, sep, name = value.rpartition("=")
+        if not sep or not header.strip():
+            raise click.BadParameter(f"{value!r}: write HEADER=FIELD, or HEADER= to ignore the column")
+        mapping[header.strip()] = name.strip() or None
+    return mapping or None
+
+
+def _reader_options(command):
+    command = click.option("--max-rows", type=click.IntRange(min=0), default=None,
+                           help="refuse a file with more data rows than this")(command)
+    return click.option("--column", "columns", multiple=True, callback=_column_mapping, metavar="HEADER=FIELD",
+                        help="read the column HEADER as FIELD (one of imports.FIELDS; empty: ignore it), "
+                             "instead of by its name")(command)
+
+
 @opportunity_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--pool", type=click.Choice(sorted(imports.POOLS)), default=None,
@@ -132,8 +151,9 @@ class _ProgressBar:
               help="PATH of the agent company whose agent-admin pool receives the rows (with --pool agent_admin)")
 @click.option("--skip-check", is_flag=True, help="trust the file: no duplicate check (migrating a clean database)")
 @click.option("--json", "as_json", is_flag=True, help="print the summary as one JSON object")
-def opportunity_import(file, pool, owner, department, skip_check, as_json):
-    """Import customers from FILE (.csv or .xlsx), in one transaction.
+@_reader_options
+def opportunity_import(file, pool, owner, department, skip_check, as_json, columns, max_rows):
+    """Import customers from FILE (.csv, .xlsx, .xls or .ods), in one transaction.
 
     Duplicates (of the database or of an earlier row) and invalid rows are not imported;
     they, and the imported rows that resemble others (review), are listed with the reason
@@ -142,7 +162,8 @@ def opportunity_import(file, pool, owner, department, skip_check, as_json):
     progress = _ProgressBar("importing")
     try:
         summary = imports.import_file(db.session, file, pool=pool, owner=owner, department=department,
-                                      skip_check=skip_check, progress=progress)
+                                      skip_check=skip_check, progress=progress, columns=columns,
+                                      max_rows=max_rows)
     except imports.ImportFileError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
@@ -160,10 +181,11 @@ def opportunity_import(file, pool, owner, department, skip_check, as_json):
 @opportunity_cli.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per data row (CONTRACT.md)")
-def opportunity_check(file, as_json):
+@_reader_options
+def opportunity_check(file, as_json, columns, max_rows):
     """Check every row of FILE for duplicates, importing nothing."""
     try:
-        for result in imports.check_file(db.session, file):
+        for result in imports.check_file(db.session, file, columns=columns, max_rows=max_rows):
             if as_json:
                 click.echo(json.dumps(result, ensure_ascii=False))
             else:

@@ -1,10 +1,10 @@
 """Importing customers from a spreadsheet (`flask opportunities import / check`, CONTRACT.md).
 
-A file is a .csv (UTF-8 with or without BOM, or GB18030 as Excel saves it in China) or
-an .xlsx (the first sheet). The first row names the columns, in English or Chinese
-(`HEADERS`); unknown columns are ignored, a company column is required. Blank rows are
-skipped; a row's number is its position after the header (row 1 is the spreadsheet's
-line 2 when there are no multi-line cells).
+A file is read by `tables.RowReader`: a .csv (UTF-8 with or without BOM, or GB18030 as
+Excel saves it in China), or the first sheet of an .xlsx, .xls or .ods workbook; the header
+row (English or Chinese names, `HEADERS`) may sit below a title row or two; unknown columns
+are ignored, a company column is required. Blank rows are skipped; a row's number is its
+position after the header (row 1 is the line right below the header).
 
 Every row goes through the same rules as a salesperson's entry: `opportunities.validate`,
 then the one duplicate-check engine (`dedup.check`) against the database, and the same
@@ -16,8 +16,10 @@ earlier rows of the file itself, held in an in-memory inverted index (`FileIndex
 - `import_file` writes, in one transaction under the `LibraryLock`, every row that is
   `new` or `review`; `duplicate` and invalid rows (and rows beyond an owner's library
   cap) are not written. A report beside the file (FILE.report.csv, UTF-8 with BOM so
-  that Excel opens it) lists every row not imported and every `review` row, with the
-  reason and what it matched. Any exception (or Ctrl-C) rolls the whole file back.
+  that Excel opens it; `write_report_xlsx` writes the same table as .xlsx) lists every row
+  not imported and every `review` row by its line in the spreadsheet, with the reason and
+  what it matched, in the user's language (Chinese on the command line). Any exception (or
+  Ctrl-C) rolls the whole file back.
 - `skip_check=True` is the migration fast path: the file is trusted (no duplicate
   check, in the database or in the file, but for one exact key: a mobile held already,
   which the unique index uq_opportunity_phone_mobile would refuse, makes the row a
@@ -37,8 +39,7 @@ beyond the library cap are refused with reason "library full"); otherwise `pool`
 """
 from __future__ import annotations
 
-import codecs
-import csv
+import contextvars
 import hashlib
 import json
 import multiprocessing
@@ -46,8 +47,7 @@ import os
 import struct
 import sys
 import time
-import unicodedata
-import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -60,27 +60,10 @@ from sqlalchemy import func, insert, select, text, update
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation, User)
 
-from . import accounts, clock, dedup, normalize, opportunities
+from . import accounts, clock, dedup, exports, normalize, opportunities
 from .errors import RuleViolation
+from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
 
-FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "address", "contact",
-          "industry", "source", "email", "key_customer")
-HEADERS = {
-    "company": ("company", "company name", "companyname", "name", "公司名称", "公司", "企业名称", "客户名称", "单位名称"),
-    "phone": ("phone", "landline", "tel", "telephone", "电话", "固定电话", "座机", "联系电话"),
-    "fax": ("fax", "传真"),
-    "mobile": ("mobile", "cell", "手机", "手机号", "手机号码", "移动电话"),
-    "province": ("province", "省份", "省"),
-    "city": ("city", "城市", "市"),
-    "district": ("district", "county", "区县", "区/县", "区", "县"),
-    "address": ("address", "地址", "详细地址"),
-    "contact": ("contact", "contact person", "联系人"),
-    "industry": ("industry", "行业"),
-    "source": ("source", "information source", "信息来源", "来源"),
-    "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
-    "key_customer": ("key_customer", "key customer", "重点客户"),
-}
-_HEADER_INDEX = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
 _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
 POOLS = {"public": "public_pool", "agent_admin": "agent_admin_pool", "telesales": "telesales",
          "industry": "industry"}
@@ -92,174 +75,7 @@ WORKERS = None  # normalising processes; None: one per core but the writer's
 SQLITE_IMPORT_CACHE_KIB = 1024 * 1024  # page cache for a fast import on SQLite (the term index fits)
 REPORT_COLUMNS = ("row", "verdict", "reason", "company", "matched", "imported")
 _REPORT_TEXT_MAX = 300
-_FIELD_SIZE_MAX = 256 * 1024 * 1024
 _ORDER = {normalize.DUPLICATE: 0, normalize.REVIEW: 1}
-
-
-class ImportFileError(Exception):
-    """The file cannot be read as customers: the one-line message says why."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
-
-
-# ---------------------------------------------------------------------------
-# Reading
-
-def _header_name(cell):
-    name = unicodedata.normalize("NFKC", str(cell or "")).strip().strip("*＊").strip().lower()
-    return _HEADER_INDEX.get(name) or _HEADER_INDEX.get(name.replace("_", " ")) or _HEADER_INDEX.get(
-        "".join(name.split()))
-
-
-def _cell_text(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def detect_encoding(path):
-    """'utf-8-sig' or 'gb18030': the first that decodes the whole file strictly.
-
-    Read in blocks with incremental decoders, so a large file is never held whole.
-    """
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise ImportFileError(_l("%(file)s is UTF-16 text: save it as CSV (UTF-8) or .xlsx.", file=path.name))
-    for encoding in ("utf-8-sig", "gb18030"):
-        decoder = codecs.getincrementaldecoder(encoding)("strict")
-        try:
-            with open(path, "rb") as handle:
-                while block := handle.read(1 << 20):
-                    if b"\x00" in block:
-                        raise ImportFileError(_l("%(file)s is not a text file in UTF-8 or GB18030 (it holds NUL "
-                                                 "bytes); save it as CSV (UTF-8) or .xlsx.", file=path.name))
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise ImportFileError(_l("%(file)s is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or .xlsx.",
-                             file=path.name))
-
-
-class RowReader:
-    """The rows of a .csv or .xlsx file as {field: text}, after its header row.
-
-    Opening reads the header (and, for a CSV, checks the encoding of the whole file):
-    any problem is an ImportFileError before a single row is returned.
-    """
-
-    def __init__(self, path, columns=None, max_rows=None):  # TEMPORARY: the readers branch replaces this
-        self.path = Path(path)
-        self.header_line = 1
-        if not self.path.is_file():
-            raise ImportFileError(_l("%(file)s: no such file.", file=str(path)))
-        suffix = self.path.suffix.lower()
-        if suffix == ".csv":
-            self.kind = "csv"
-            self.encoding = detect_encoding(self.path)
-            self.estimate = self._count_lines() - 1
-            header = next(self._csv_rows(), None)
-        elif suffix in (".xlsx", ".xlsm"):
-            self.kind = "xlsx"
-            self.encoding = None
-            header = self._open_xlsx()
-        else:
-            raise ImportFileError(_l("%(file)s: only .csv and .xlsx files can be imported.", file=self.path.name))
-        self.headers = [str(h or "").strip() for h in (header or [])]
-        self.columns = self._map_header(header or [])
-        for name, field_name in (columns or {}).items():
-            for f, i in list(self.columns.items()):
-                if self.headers[i] == name:
-                    del self.columns[f]
-            if field_name and name in self.headers:
-                self.columns[field_name] = self.headers.index(name)
-
-    def line(self, number):
-        return self.header_line + number
-
-    def _count_lines(self):
-        count, last = 0, b"\n"
-        with open(self.path, "rb") as handle:
-            while block := handle.read(1 << 20):
-                count += block.count(b"\n")
-                last = block[-1:]
-        return count + (last != b"\n")
-
-    def _csv_rows(self):
-        if csv.field_size_limit() < _FIELD_SIZE_MAX:
-            csv.field_size_limit(_FIELD_SIZE_MAX)  # a huge cell is a row to refuse, not a file to give up on
-        with open(self.path, encoding=self.encoding, newline="") as handle:
-            try:
-                yield from csv.reader(handle)
-            except csv.Error as error:
-                raise ImportFileError(_l("%(file)s is not a CSV file we can read: %(error)s",
-                                         file=self.path.name, error=str(error))) from None
-
-    def _open_xlsx(self):
-        import openpyxl
-
-        try:
-            self._workbook = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-            sheet = self._workbook.worksheets[0]
-            self.estimate = max((sheet.max_row or 1) - 1, 0)
-            self._sheet_rows = sheet.iter_rows(values_only=True)
-            header = next(self._sheet_rows, None)
-        except (zipfile.BadZipFile, KeyError, IndexError, ValueError, TypeError, OSError, EOFError) as error:
-            raise ImportFileError(_l("%(file)s is not an .xlsx workbook we can read (%(error)s).",
-                                     file=self.path.name, error=type(error).__name__)) from None
-        except Exception as error:  # openpyxl's own exceptions, XML parser errors
-            raise ImportFileError(_l("%(file)s is not an .xlsx workbook we can read (%(error)s).",
-                                     file=self.path.name, error=type(error).__name__)) from None
-        return [_cell_text(v) for v in header] if header else None
-
-    def _map_header(self, header):
-        columns = {}
-        for index, cell in enumerate(header):
-            name = _header_name(cell)
-            if name and name not in columns:
-                columns[name] = index
-        if "company" not in columns:
-            raise ImportFileError(_l("%(file)s has no company column: the first row must name the columns, one of "
-                                     "them \"company\" or \"公司名称\".", file=self.path.name))
-        return columns
-
-    def __iter__(self):
-        """(row number, {field: text}) for each non-blank row after the header."""
-        if self.kind == "csv":
-            rows = self._csv_rows()
-            next(rows, None)
-            cells = rows
-        else:
-            cells = self._xlsx_cells()
-        columns = list(self.columns.items())
-        number = 0
-        for raw in cells:
-            number += 1
-            if self.kind == "xlsx":
-                raw = [_cell_text(v) for v in raw]
-            if not any(c.strip() for c in raw if c):
-                continue
-            width = len(raw)
-            yield number, {name: (raw[i].strip() if i < width else "") for name, i in columns}
-
-    def _xlsx_cells(self):
-        try:
-            yield from self._sheet_rows
-        except Exception as error:
-            raise ImportFileError(_l("%(file)s is not an .xlsx workbook we can read (%(error)s).",
-                                     file=self.path.name, error=type(error).__name__)) from None
-        finally:
-            self._workbook.close()
 
 
 # ---------------------------------------------------------------------------
@@ -404,15 +220,15 @@ def _checked_rows(session, reader, imported_ids=None):
 checked_rows = _checked_rows  # the browser imports' preview (services/import_jobs.py)
 
 
-def check_file(session, path):
+def check_file(session, path, columns=None, max_rows=None):
     """The duplicate-check result of every data row of the file, in order; imports nothing.
 
     Yields {"row", "verdict", "matches"} (as CONTRACT.md; a match of an earlier row of the
     file has location "file", "row" and opportunity_id null), or for a row that fails
     validation {"row", "verdict": "invalid", "matches": [], "errors": {field: message}}.
-    Raises ImportFileError when the file cannot be read.
+    Raises ImportFileError when the file cannot be read. `columns`, `max_rows`: as RowReader's.
     """
-    reader = RowReader(path)
+    reader = RowReader(path, columns=columns, max_rows=max_rows)
     for _number, _data, _file_row, result, _problems in _checked_rows(session, reader):
         yield result
 
@@ -455,9 +271,38 @@ def report_path_for(path):
     return path.with_name(path.name + ".report.csv")
 
 
+# --- the report: the rows not imported, and the review rows, with the reason -------------
+# A report row is a dict of REPORT_COLUMNS (verdicts and "yes"/"no" as codes, so that any code
+# can build one); only the written table speaks the user's language (REPORT_HEADERS...).
+
+REPORT_HEADERS = {"row": _l("Line"), "verdict": _l("Conclusion"), "reason": _l("Reason"),
+                  "company": _l("Company name"), "matched": _l("Matched records"), "imported": _l("Imported?")}
+REPORT_VERDICTS = {normalize.DUPLICATE: _l("Duplicate"), normalize.REVIEW: _l("Needs confirmation"),
+                   "invalid": _l("Invalid"), "library_full": _l("Library full")}
+REPORT_YES_NO = {"yes": _l("Yes"), "no": _l("No")}
+_REPORT_LINE = contextvars.ContextVar("report_line", default=None)
+
+
+@contextmanager
+def report_lines(line):
+    """Within it, a report row names a data row by `line(number)`, its line in the spreadsheet
+    (`RowReader.line`): the line a person finds when opening the file, whatever rows sit
+    above the header. `import_file` reports so."""
+    token = _REPORT_LINE.set(line)
+    try:
+        yield
+    finally:
+        _REPORT_LINE.reset(token)
+
+
+def _line(number):
+    line = _REPORT_LINE.get()
+    return line(number) if line is not None and number is not None else number
+
+
 def _describe(match):
     if match["location"] == "file":
-        where = str(_l("row %(row)d of this file", row=match["row"]))
+        where = str(_l("row %(row)d of this file", row=_line(match["row"])))
     else:
         where = f"#{match['opportunity_id']} {str(opportunities.LOCATION_LABELS[match['location']])}"
         if match["owner"]:
@@ -466,8 +311,8 @@ def _describe(match):
 
 
 def _report_row(number, verdict, reason, company, matched=(), imported=False):
-    return {"row": number, "verdict": verdict, "reason": _truncate(reason), "company": _truncate(company or ""),
-            "matched": _truncate("; ".join(_describe(m) for m in matched), 2000),
+    return {"row": _line(number), "verdict": verdict, "reason": _truncate(reason),
+            "company": _truncate(company or ""), "matched": _truncate("; ".join(_describe(m) for m in matched), 2000),
             "imported": "yes" if imported else "no"}
 
 
@@ -476,14 +321,35 @@ def _match_reason(matches, verdict):
     return "; ".join("; ".join(m["reasons"]) for m in chosen)
 
 
-def write_report(path, rows):
-    """The report CSV: UTF-8 with BOM (Excel), written whole then moved into place."""
+def report_table(rows):
+    """(headers, rows of cells) of the report in the current language."""
+    headers = [str(REPORT_HEADERS[name]) for name in REPORT_COLUMNS]
+    cells = ([row["row"], str(REPORT_VERDICTS.get(row["verdict"], row["verdict"])), row["reason"], row["company"],
+              row["matched"], str(REPORT_YES_NO.get(row["imported"], row["imported"]))] for row in rows)
+    return headers, cells
+
+
+def _write_whole(path, data):
+    """Write the file whole, then move it into place: never half a report."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=REPORT_COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def write_report(path, rows):
+    """The report as CSV, UTF-8 with BOM (Excel), text cells neutralised against formulas."""
+    _write_whole(path, exports.to_csv(*report_table(rows)))
+
+
+def report_xlsx(rows):
+    """The report as .xlsx bytes (openpyxl, write-only), text cells neutralised against formulas."""
+    headers, cells = report_table(rows)
+    return exports.to_xlsx(headers, cells, sheet_title=str(_l("Import report")))
+
+
+def write_report_xlsx(path, rows):
+    _write_whole(path, report_xlsx(rows))
 
 
 @dataclass
@@ -617,7 +483,7 @@ class _MobileKeys:
             row = self.taken.get((field_name, local))
             if row is not None:
                 return _report_row(number, normalize.DUPLICATE, str(_l(
-                    "mobile %(number)s is on row %(row)d of this file already", number=local, row=row)), company)
+                    "mobile %(number)s is on row %(row)d of this file already", number=local, row=_line(row))), company)
             holder = self.held.get((field_name, local))
             if holder is not None:
                 return _report_row(number, normalize.DUPLICATE, _held_reason(local), company, [holder])
@@ -634,12 +500,13 @@ class _MobileKeys:
 
 
 def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
-                progress=None, report=True, reader=None, target=None, review_rows=None, before_commit=None,
-                file_name=None):
+                progress=None, report=True, columns=None, max_rows=None, reader=None, target=None, review_rows=None,
+                before_commit=None, file_name=None):
     """Import the file in one transaction (committed here); returns an ImportSummary.
 
     Raises ImportFileError (file unreadable) or RuleViolation (bad target) with nothing
-    written; any other exception rolls everything back and propagates.
+    written; any other exception rolls everything back and propagates. `columns`,
+    `max_rows`: as RowReader's. The report rows name the spreadsheet's lines (`report_lines`).
 
     Browser imports (services/import_jobs.py) pass their own `reader` (mapped columns and
     values) and `target` (a round robin too), the `review_rows` the admin ticked (other
@@ -647,8 +514,9 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     outcome in the same transaction.
     """
     started = time.perf_counter()
-    reader = reader if reader is not None else RowReader(path)
+    reader = reader if reader is not None else RowReader(path, columns=columns, max_rows=max_rows)
     summary = ImportSummary(Path(path))
+    lines = _REPORT_LINE.set(reader.line)  # as `report_lines` does, around the whole transaction
     try:
         target = target if target is not None else resolve_target(session, pool=pool, owner=owner,
                                                                    department=department)
@@ -666,6 +534,8 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     except BaseException:
         session.rollback()
         raise
+    finally:
+        _REPORT_LINE.reset(lines)
     if loaded:
         _vacuum(session)
     summary.seconds = time.perf_counter() - started
@@ -673,13 +543,6 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
         summary.report_path = report_path_for(path)
         write_report(summary.report_path, summary.report_rows)
     return summary
-
-
-def report_xlsx(rows):
-    """The report as an .xlsx file's bytes (browser imports)."""
-    from .exports import to_xlsx
-
-    return to_xlsx(list(REPORT_COLUMNS), [[row[name] for name in REPORT_COLUMNS] for row in rows], "report")
 
 
 def _audit(session, actor, path, target, summary, skip_check):

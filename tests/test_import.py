@@ -47,10 +47,17 @@ def companies(app):
         return sorted(db.session.scalars(select(Opportunity.company)))
 
 
+REPORT_HEADERS = ["行号", "结论", "原因", "公司名称", "匹配记录", "是否导入"]  # the CLI speaks Chinese
+DUPLICATE, REVIEW, INVALID, LIBRARY_FULL, YES, NO = "撞单", "需确认", "无效", "库已满", "是", "否"
+
+
 def read_report(path):
+    """The report's rows as {REPORT_COLUMNS key: the text written}, its Chinese header checked."""
     raw = imports.report_path_for(path).read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "the report is UTF-8 with a BOM, for Excel"
-    return list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    header, *rows = csv.reader(io.StringIO(raw.decode("utf-8-sig")))
+    assert header == REPORT_HEADERS
+    return [dict(zip(imports.REPORT_COLUMNS, row)) for row in rows]
 
 
 def run_import(runner, path, *options):
@@ -107,17 +114,18 @@ def test_import_writes_new_and_review_rows_and_reports_the_rest(runner, org, tmp
     assert "rows/s" in result.output
     assert companies(app) == sorted(["上海市瑞丽服装有限公司", "扬州恒达机械厂", "北京瑞丽服饰有限公司", "上海瑞丽服饰有限公司"])
     report = read_report(path)
+    # rows by their line in the spreadsheet: data row 3 is line 4, below the header
     assert [(r["row"], r["verdict"], r["imported"]) for r in report] == [
-        ("3", "duplicate", "no"), ("4", "invalid", "no"), ("5", "invalid", "no"), ("6", "invalid", "no"),
-        ("8", "review", "yes"), ("9", "invalid", "no")]
+        ("4", DUPLICATE, NO), ("5", INVALID, NO), ("6", INVALID, NO), ("7", INVALID, NO),
+        ("9", REVIEW, YES), ("10", INVALID, NO)]
     by_row = {r["row"]: r for r in report}
     with app.app_context():  # the CLI's language: Babel's default (Chinese) outside a request
-        row_1 = str(lazy_gettext("row %(row)d of this file", row=1))
-    assert "上海市瑞丽服装有限公司" in by_row["3"]["matched"] and row_1 in by_row["3"]["matched"]
-    assert "62345678" in by_row["3"]["reason"]
-    assert "公司名称" in by_row["4"]["reason"]  # the CLI speaks Chinese by default
-    assert by_row["5"]["company"] == "鑫" and by_row["5"]["reason"]
-    assert by_row["8"]["company"] == "上海瑞丽服饰有限公司" and "上海市瑞丽服装有限公司" in by_row["8"]["matched"]
+        line_2 = str(lazy_gettext("row %(row)d of this file", row=2))
+    assert "上海市瑞丽服装有限公司" in by_row["4"]["matched"] and line_2 in by_row["4"]["matched"]
+    assert "62345678" in by_row["4"]["reason"]
+    assert "公司名称" in by_row["5"]["reason"]  # the CLI speaks Chinese by default
+    assert by_row["6"]["company"] == "鑫" and by_row["6"]["reason"]
+    assert by_row["9"]["company"] == "上海瑞丽服饰有限公司" and "上海市瑞丽服装有限公司" in by_row["9"]["matched"]
     with app.app_context():
         entered = db.session.scalar(select(Opportunity).where(Opportunity.company == "扬州恒达机械厂"))
         assert entered.location == "public_pool" and entered.owner_id is None
@@ -139,8 +147,8 @@ def test_the_same_file_twice_adds_nothing_the_second_time(runner, org, tmp_path,
     assert count(app) == before
     assert "imported 0" in again.output
     report = read_report(path)
-    dup = [r for r in report if r["verdict"] == "duplicate"]
-    assert {r["row"] for r in dup} == {"1", "2", "3", "7", "8"}
+    dup = [r for r in report if r["verdict"] == DUPLICATE]
+    assert {r["row"] for r in dup} == {"2", "3", "4", "8", "9"}
     assert all("#" in r["matched"] for r in dup)  # the database's records, by id
 
 
@@ -174,7 +182,7 @@ def test_review_of_a_database_row_is_imported_and_listed(runner, org, tmp_path, 
     assert run_import(runner, path).exit_code == 0
     assert count(app) == 2
     [row] = read_report(path)
-    assert row["verdict"] == "review" and row["imported"] == "yes" and "上海市瑞丽服装有限公司" in row["matched"]
+    assert row["verdict"] == REVIEW and row["imported"] == YES and "上海市瑞丽服装有限公司" in row["matched"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
@@ -233,7 +241,7 @@ def test_a_3mb_field_and_a_row_without_the_company_column_value(runner, org, tmp
     assert result.exit_code == 0
     assert companies(app) == ["宁波海天塑料有限公司"]
     [row] = read_report(path)
-    assert row["verdict"] == "invalid" and len(row["company"]) <= 300
+    assert row["verdict"] == INVALID and len(row["company"]) <= 300
 
 
 @pytest.mark.parametrize("name, content, words", [
@@ -245,7 +253,7 @@ def test_a_3mb_field_and_a_row_without_the_company_column_value(runner, org, tmp
     ("broken.xlsx", b"PK\x03\x04 this is not a workbook" * 10, ["broken.xlsx", ".xlsx"]),
     ("text.xlsx", "公司名称\r\n上海瑞丽服装厂\r\n".encode(), ["text.xlsx"]),
     ("data.txt", b"company\r\nabc\r\n", [".csv"]),
-    ("empty.csv", b"", ["公司名称"]),
+    ("empty.csv", b"", ["empty.csv", "0"]),
 ])
 def test_unreadable_files_fail_with_one_line_and_import_nothing(runner, org, tmp_path, app, name, content, words):
     path = tmp_path / name
@@ -333,7 +341,7 @@ def test_owner_library_up_to_its_cap(runner, org, tmp_path, app):
         owned = db.session.scalars(select(Opportunity).where(Opportunity.owner_id == org.users["sales_a"])).all()
         assert len(owned) == 3 and all(o.location == "library" for o in owned)
     report = read_report(path)
-    assert [(r["row"], r["verdict"]) for r in report] == [("3", "library_full"), ("4", "library_full")]
+    assert [(r["row"], r["verdict"]) for r in report] == [("4", LIBRARY_FULL), ("5", LIBRARY_FULL)]
     fast = write_csv(tmp_path / "lib2.csv", [["杭州新星电子科技有限公司", "", "", "", "", "", "", "", "", ""]])
     result = run_import(runner, fast, "--owner", "sales_a", "--skip-check")
     assert result.exit_code == 0 and "imported 0" in result.output and "library full 1" in result.output

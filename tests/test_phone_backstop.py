@@ -21,7 +21,7 @@ from models import Opportunity, OpportunityPhone, db
 from services import dedup, imports, opportunities
 from services.opportunities import OpportunityInput
 from test_api import ApiClient, _token
-from test_import import read_report, run_import, write_csv
+from test_import import DUPLICATE, NO, read_report, run_import, write_csv
 from test_soft_delete import _deleted_at, _post
 
 INDEX = "uq_opportunity_phone_mobile"
@@ -247,11 +247,11 @@ def test_the_fast_path_reports_mobiles_held_in_the_database_or_by_an_earlier_row
     assert result.exit_code == 0, result.output
     assert "read 5, imported 3, duplicates 2, invalid 0" in result.output
     report = read_report(path)
-    assert [(r["row"], r["verdict"], r["imported"]) for r in report] == [("1", "duplicate", "no"),
-                                                                         ("3", "duplicate", "no")]
+    assert [(r["row"], r["verdict"], r["imported"]) for r in report] == [("2", DUPLICATE, NO),
+                                                                         ("4", DUPLICATE, NO)]
     assert report[0]["reason"] == zh(app, HELD, number="13812345678")
     assert report[0]["matched"].startswith("深圳华强电子有限公司 (#")
-    assert report[1]["reason"] == zh(app, EARLIER_ROW, number="13900001111", row=2)
+    assert report[1]["reason"] == zh(app, EARLIER_ROW, number="13900001111", row=3)  # its line, as the report's
     assert _mobile_keys(app) == {("深圳华强电子有限公司", "phone", "13812345678"),
                                  ("佛山市南海区里水惠翔印刷厂", "phone", "13900001111"),
                                  ("广州恒达五金制品厂", "fax", "13900001111"),
@@ -268,7 +268,7 @@ def test_a_migration_load_with_repeated_mobiles_builds_the_index_again(runner, o
     result = run_import(runner, path, "--skip-check")
     assert result.exit_code == 0, result.output
     assert "read 4, imported 3, duplicates 1" in result.output
-    assert [(r["row"], r["verdict"]) for r in read_report(path)] == [("2", "duplicate")]
+    assert [(r["row"], r["verdict"]) for r in read_report(path)] == [("3", DUPLICATE)]
     with app.app_context():
         indexes = {i["name"]: i for i in inspect(db.engine).get_indexes("opportunity_phone")}
     assert indexes[INDEX]["unique"]
@@ -282,7 +282,7 @@ def test_the_checked_import_reports_a_held_mobile_the_check_missed(runner, org, 
     assert result.exit_code == 0, result.output
     assert "read 3, imported 2, duplicates 1" in result.output
     [held] = read_report(path)
-    assert (held["row"], held["verdict"], held["reason"]) == ("1", "duplicate", zh(app, HELD, number="13812345678"))
+    assert (held["row"], held["verdict"], held["reason"]) == ("2", DUPLICATE, zh(app, HELD, number="13812345678"))
     assert _mobile_keys(app) == {("深圳华强电子有限公司", "phone", "13812345678"),
                                  ("佛山市南海区里水惠翔印刷厂", "phone", "13900001111"),
                                  ("苏州新天地纺织厂", "phone", "13700001111")}

@@ -1,0 +1,302 @@
+"""Reading a customer list as an office in China saves it: rows of text under a header row.
+
+A file is a .csv (UTF-8 with or without BOM, or GB18030 as Excel saves it in China) or a
+workbook: .xlsx, .xls (BIFF, as WPS and Excel 97-2003 save it), .ods, read with
+python-calamine, the first sheet. The header row is the first of the first
+`HEADER_SEARCH_ROWS` rows that names a company column (`HEADERS`, English or Chinese), so a
+title row or two above it is fine; unknown columns are ignored. A cell reads as the
+spreadsheet shows it: a mobile stored as a number keeps its digits, a date is YYYY-MM-DD, a
+formula its cached value.
+
+Every problem with the file itself is an ImportFileError whose one-line message (translated)
+says what to do; a problem with one row (a 3 MB cell) is left to the row's validation.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "address", "contact",
+          "industry", "source", "email", "key_customer")
+HEADERS = {
+    "company": ("company", "company name", "companyname", "name", "公司名称", "公司", "企业名称", "客户名称", "单位名称"),
+    "phone": ("phone", "landline", "tel", "telephone", "电话", "固定电话", "座机", "联系电话"),
+    "fax": ("fax", "传真"),
+    "mobile": ("mobile", "cell", "手机", "手机号", "手机号码", "移动电话"),
+    "province": ("province", "省份", "省"),
+    "city": ("city", "城市", "市"),
+    "district": ("district", "county", "区县", "区/县", "区", "县"),
+    "address": ("address", "地址", "详细地址"),
+    "contact": ("contact", "contact person", "联系人"),
+    "industry": ("industry", "行业"),
+    "source": ("source", "information source", "信息来源", "来源"),
+    "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
+    "key_customer": ("key_customer", "key customer", "重点客户"),
+}
+_HEADER_INDEX = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what calamine reads (by content, not by suffix)
+HEADER_SEARCH_ROWS = 10  # a header below a title row or two: the first rows searched for it
+_FIELD_SIZE_MAX = 256 * 1024 * 1024
+_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx, .ods
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any workbook encrypted with a password
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as customers: the one-line message says why."""
+
+    def __init__(self, message):
+        super().__init__(str(message))
+        self.message = message
+
+
+def _header_name(cell):
+    name = unicodedata.normalize("NFKC", str(cell or "")).strip().strip("*＊").strip().lower()
+    return _HEADER_INDEX.get(name) or _HEADER_INDEX.get(name.replace("_", " ")) or _HEADER_INDEX.get(
+        "".join(name.split()))
+
+
+def cell_text(value):
+    """A workbook cell as the spreadsheet shows it: 13902201234.0 -> "13902201234", a date -> "2026-03-01"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        # every number of a workbook is a float: an integer is shown without ".0", and a
+        # fraction with Excel's 15 significant digits (0.1+0.2 shows 0.3)
+        return str(int(value)) if value.is_integer() else format(value, ".15g")
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S" if value.second else "%H:%M")
+    if isinstance(value, timedelta):  # a duration cell ([h]:mm:ss)
+        minutes, seconds = divmod(int(value.total_seconds()), 60)
+        return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+    return str(value).strip()
+
+
+def detect_encoding(path):
+    """'utf-8-sig' or 'gb18030': the first that decodes the whole file strictly.
+
+    Read in blocks with incremental decoders, so a large file is never held whole.
+    """
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise ImportFileError(_l("%(file)s is UTF-16 text: save it as CSV (UTF-8) or .xlsx.", file=path.name))
+    for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            with open(path, "rb") as handle:
+                while block := handle.read(1 << 20):
+                    if b"\x00" in block:
+                        raise ImportFileError(_l("%(file)s is not a text file in UTF-8 or GB18030 (it holds NUL "
+                                                 "bytes); save it as CSV (UTF-8) or .xlsx.", file=path.name))
+                    decoder.decode(block)
+                decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise ImportFileError(_l("%(file)s is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or .xlsx.",
+                             file=path.name))
+
+
+def _first_sheet(path):
+    """The first sheet of a workbook, read whole by calamine; an ImportFileError says why not."""
+    import python_calamine
+
+    with open(path, "rb") as handle:
+        # by content, not by suffix: a .xlsx saved under the name .xls reads too
+        sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_filelike(handle))
+    if isinstance(error, python_calamine.CalamineError):
+        # the reader of the file's suffix knows better why: a password, a broken zip (not after
+        # a panic: a file that panics the sniffing reader panics the suffix's reader too)
+        sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(path))
+    if sheet is not None:
+        return sheet
+    if isinstance(error, python_calamine.PasswordError):
+        raise ImportFileError(_l("%(file)s is protected by a password: open it in Excel or WPS, remove the "
+                                 "password and save it again.", file=path.name))
+    if _magic(path) not in (_ZIP_MAGIC, _OLE_MAGIC):
+        raise ImportFileError(_l("%(file)s is not a spreadsheet (perhaps another kind of file renamed): open "
+                                 "it in Excel or WPS and save it as .xlsx.", file=path.name))
+    words = " ".join(str(error).split())[:200]  # calamine's own, on the one line
+    raise ImportFileError(_l("%(file)s is damaged or not a workbook we can read (%(error)s): open it in Excel "
+                             "or WPS and save it again as .xlsx.", file=path.name, error=words))
+
+
+def _calamine(open_workbook):
+    """(the first sheet, None) or (None, the error): calamine's own errors, and a Rust panic
+    on a malformed file (a damaged .xls), which reaches Python as a BaseException (pyo3's
+    PanicException); Rust prints the panic on standard error, which we cannot silence."""
+    try:
+        return open_workbook().get_sheet_by_index(0), None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # noqa: BLE001 - any failure to read is the file's, said in one line
+        return None, error
+
+
+def _magic(path):
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+    return head if head == _OLE_MAGIC else head[:4]
+
+
+def _checked_overrides(columns):
+    """{header text: field or None} of a column mapping chosen by hand, its fields checked."""
+    overrides = {}
+    for header, name in (columns or {}).items():
+        if name and name not in FIELDS:
+            raise ImportFileError(_l("Unknown field in the column mapping: %(field)s", field=str(name)))
+        overrides[str(header).strip()] = name or None
+    return overrides
+
+
+def map_columns(header, overrides=None):
+    """{field: column index} of a header row: the mapping chosen by hand first, then the
+    known names (`HEADERS`) of the other columns; the first column of a field wins."""
+    overrides = overrides or {}
+    texts = [str(cell or "").strip() for cell in header]
+    columns = {}
+    for index, text in enumerate(texts):
+        name = overrides.get(text)
+        if name and name not in columns:
+            columns[name] = index
+    for index, text in enumerate(texts):
+        name = None if text in overrides else _header_name(text)
+        if name and name not in columns:
+            columns[name] = index
+    return columns
+
+
+class RowReader:
+    """The rows of a customer list as (number, {field: text}), after its header row.
+
+    `columns` {header text: field or None} overrides the automatic mapping of those headers
+    (None: the column is ignored); `max_rows` refuses a file with more data rows than that.
+    Opening finds the header (and, for a CSV, checks the encoding of the whole file): any
+    problem is an ImportFileError before a single row is returned.
+
+    `headers`: the header row's texts, in column order; `header_line`: its line in the
+    spreadsheet (1-based); `columns`: {field: column index}; `estimate`: the data rows
+    (for a CSV, from its line count); `line(number)`: the spreadsheet line of data row `number`.
+    """
+
+    def __init__(self, path, columns=None, max_rows=None):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ImportFileError(_l("%(file)s: no such file.", file=str(path)))
+        suffix = self.path.suffix.lower()
+        if suffix != ".csv" and suffix not in WORKBOOK_SUFFIXES:
+            raise ImportFileError(_l("%(file)s: only .csv, .xlsx, .xls and .ods files can be imported.",
+                                     file=self.path.name))
+        if self.path.stat().st_size == 0:
+            raise ImportFileError(_l("%(file)s is empty (0 bytes).", file=self.path.name))
+        overrides = _checked_overrides(columns)
+        if suffix == ".csv":
+            self.kind = "csv"
+            self.encoding = detect_encoding(self.path)
+            lines = self._count_lines()
+        else:
+            self.kind = "workbook"
+            self.encoding = None
+            self._sheet = _first_sheet(self.path)
+            if self._sheet.end is None:
+                raise ImportFileError(_l("The first sheet of %(file)s is empty.", file=self.path.name))
+            lines = self._sheet.end[0] + 1  # calamine's rows start at the sheet's line 1
+        self.header_line, header, self.columns = self._find_header(overrides)
+        while header and not header[-1]:
+            header.pop()
+        self.headers = header
+        self.estimate = max(lines - self.header_line, 0)
+        if max_rows is not None:
+            self._check_size(max_rows)
+
+    def line(self, number):
+        """The spreadsheet line of data row `number` (for a CSV, exact without multi-line cells)."""
+        return self.header_line + number
+
+    # --- the header ---------------------------------------------------------------
+
+    def _raw_rows(self):
+        """Every row of the file as a list of texts, from the sheet's first line."""
+        if self.kind == "csv":
+            return self._csv_rows()
+        return ([cell_text(v) for v in row] for row in self._sheet.iter_rows())
+
+    def _find_header(self, overrides):
+        """(line, texts, {field: column}) of the first row that names a company column."""
+        rows = self._raw_rows()
+        for line, row in zip(range(1, HEADER_SEARCH_ROWS + 1), rows):
+            columns = map_columns(row, overrides)
+            if "company" in columns:
+                rows.close()
+                return line, [str(cell).strip() for cell in row], columns
+        rows.close()
+        chosen = [header for header, name in overrides.items() if name == "company"]
+        if chosen:
+            raise ImportFileError(_l("%(file)s has no column \"%(header)s\" in its first %(n)d rows.",
+                                     file=self.path.name, header=chosen[0], n=HEADER_SEARCH_ROWS))
+        raise ImportFileError(_l("%(file)s has no company column: one of its first %(n)d rows must name the "
+                                 "columns, one of them \"公司名称\" (or \"company\").", file=self.path.name,
+                                 n=HEADER_SEARCH_ROWS))
+
+    def _check_size(self, max_rows):
+        rows = self.estimate
+        if rows > max_rows and self.kind == "csv":
+            rows = self._count_records()  # lines overcount the rows when cells span lines
+        if rows > max_rows:
+            raise ImportFileError(_l("%(file)s has %(rows)d rows, more than the %(max)d that can be imported at "
+                                     "once: split it into smaller files.", file=self.path.name, rows=rows,
+                                     max=max_rows))
+
+    # --- CSV -------------------------------------------------------------------------
+
+    def _count_lines(self):
+        count, last = 0, b"\n"
+        with open(self.path, "rb") as handle:
+            while block := handle.read(1 << 20):
+                count += block.count(b"\n")
+                last = block[-1:]
+        return count + (last != b"\n")
+
+    def _count_records(self):
+        """The non-blank rows after the header, read (not estimated)."""
+        return sum(1 for _number, _values in self)
+
+    def _csv_rows(self):
+        if csv.field_size_limit() < _FIELD_SIZE_MAX:
+            csv.field_size_limit(_FIELD_SIZE_MAX)  # a huge cell is a row to refuse, not a file to give up on
+        with open(self.path, encoding=self.encoding, newline="") as handle:
+            try:
+                yield from csv.reader(handle)
+            except csv.Error as error:
+                raise ImportFileError(_l("%(file)s is not a CSV file we can read: %(error)s",
+                                         file=self.path.name, error=str(error))) from None
+
+    # --- the rows --------------------------------------------------------------------
+
+    def __iter__(self):
+        """(row number, {field: text}) for each non-blank row after the header; row 1 is
+        the one right below the header (blank rows are counted, not returned)."""
+        rows = self._raw_rows()
+        for _ in range(self.header_line):
+            next(rows, None)
+        columns = list(self.columns.items())
+        number = 0
+        for raw in rows:
+            number += 1
+            if not any(c.strip() for c in raw if c):
+                continue
+            width = len(raw)
+            yield number, {name: (raw[i].strip() if i < width else "") for name, i in columns}
