@@ -253,6 +253,9 @@ def worker_command(threads):
     """Run the background jobs (imports from the browser, scans) until Ctrl-C or SIGTERM."""
     from services import jobs
 
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     click.echo(f"worker {jobs.WORKER}: {threads} thread(s), queue "
                f"{app.config['CRM_QUEUE_URL'] or 'sqlite (instance folder)'}", err=True)

@@ -480,6 +480,7 @@ def run(session, import_id, progress):
     import's own status in one transaction."""
     item = session.get(DataImport, import_id)
     actor = session.get(User, item.created_by_id)
+    file_name = item.file_name
     try:
         target = target_of(session, item)
     except RuleViolation as refusal:
@@ -493,8 +494,8 @@ def run(session, import_id, progress):
         progress.holding(session)
         try:
             imports.import_file(session, path, actor=actor, reader=mapped, target=target, review_rows=review_rows,
-                                progress=counter, report=False, file_name=item.file_name,
-                                before_commit=lambda summary: _finish(session, item, summary))
+                                progress=counter, report=False, file_name=file_name,
+                                before_commit=lambda summary: _finish(session, import_id, file_name, summary))
         except OperationalError as error:
             if "full" in str(error.orig).lower():
                 raise jobs.JobFailed(_l("The server's disk is full: nothing was imported.")) from None
@@ -512,19 +513,21 @@ class _Counter:
         self.progress(self.done, self.total)
 
 
-def _finish(session, item, summary):
-    """In the import's transaction: its counts, its report, its status."""
-    item.status, item.finished_at = "done", clock.now()
-    item.imported = summary.imported
-    item.not_imported = summary.read - summary.imported
-    report = imports.report_xlsx(summary.report_rows)
-    session.execute(delete(DataImportFile).where(DataImportFile.import_id == item.id, DataImportFile.kind == "report"))
-    session.add(DataImportFile(import_id=item.id, kind="report", name=report_name(item), data=report,
-                               created_at=clock.now()))
+def _finish(session, import_id, file_name, summary):
+    """In the import's transaction: its counts, its report, its status. By statements: the import
+    keeps the session's identity map small (expunge_all), so no object of before is attached."""
+    session.execute(update(DataImport).where(DataImport.id == import_id).values(
+        status="done", finished_at=clock.now(), imported=summary.imported,
+        not_imported=summary.read - summary.imported))
+    session.execute(delete(DataImportFile).where(DataImportFile.import_id == import_id,
+                                                 DataImportFile.kind == "report"))
+    session.execute(insert(DataImportFile).values(import_id=import_id, kind="report", name=report_name(file_name),
+                                                  data=imports.report_xlsx(summary.report_rows),
+                                                  created_at=clock.now()))
 
 
-def report_name(item):
-    return f"{Path(item.file_name).stem}-导入报告.xlsx"
+def report_name(file_name):
+    return f"{Path(file_name).stem}-导入报告.xlsx"
 
 
 def report(session, item):

@@ -20,7 +20,7 @@ from models import DataImport, Opportunity, User, db
 from served import ROOT
 from services import accounts
 
-ROWS = 6000  # enough for the run to be seen writing before it ends
+ROWS = 3000  # enough for the run to be seen writing before it ends
 WAIT_SECONDS = 240  # only a broken worker takes this long
 
 
@@ -32,10 +32,10 @@ def queued_app(app, tmp_path):
                        "CRM_JOB_STALE_SECONDS": 1})
 
 
-def start_worker(app):
+def start_worker(app, log):
     env = {**environment(app), "CRM_QUEUE_URL": app.config["CRM_QUEUE_URL"]}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "app", "worker"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 def stop(worker, sig=signal.SIGTERM):
@@ -56,20 +56,23 @@ def token_of(app, login):
 
 
 def status(app, import_id):
+    """The import's status and message, and its job's status."""
     with app.app_context():
         item = db.session.get(DataImport, import_id)
-        return item.status, item.message
+        return item.status, item.message, item.job.status
 
 
-def wait_for(app, import_id, wanted):
+def wait_for(app, import_id, wanted, log=None):
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
-        current, message = status(app, import_id)
+        current, message, job = status(app, import_id)
         if current in wanted:
             return current
         assert current not in ("failed", "cancelled"), message
         time.sleep(0.2)
-    raise AssertionError(f"import {import_id} still {current}")
+    if log is not None:
+        log.seek(0)
+    raise AssertionError(f"import {import_id} still {current} (job {job}): {log.read()[-3000:] if log else ''}")
 
 
 def test_a_worker_killed_while_it_imports_leaves_nothing_and_says_so(queued_app, org, tmp_path):
@@ -77,7 +80,8 @@ def test_a_worker_killed_while_it_imports_leaves_nothing_and_says_so(queued_app,
     client, token = app.test_client(), token_of(app, "admin_a")
     headers = {"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"}
     path = write_customers(tmp_path / "customers.csv", ROWS)
-    worker = start_worker(app)
+    log = open(tmp_path / "worker.log", "w+")
+    worker = start_worker(app, log)
     try:
         answer = client.post("/api/v1/imports", headers=headers, content_type="multipart/form-data",
                              data={"file": (io.BytesIO(path.read_bytes()), "客户.csv"), "target": "public_pool"})
@@ -90,10 +94,10 @@ def test_a_worker_killed_while_it_imports_leaves_nothing_and_says_so(queued_app,
         expected = checked["new"] + checked["review"]  # the similar names of the file, all ticked below
         answer = client.post(f"/api/v1/imports/{import_id}/run", headers=headers, json={"review_rows": "all"})
         assert answer.status_code == 202, answer.get_json()
-        wait_for(app, import_id, {"importing"})
         deadline = time.monotonic() + WAIT_SECONDS
-        while not writing(app):  # the worker's transaction has begun writing rows
+        while status(app, import_id)[2] != "running" or not writing(app):  # the worker writes the rows
             assert time.monotonic() < deadline and status(app, import_id)[0] == "importing", status(app, import_id)
+            time.sleep(0.05)
         stop(worker, signal.SIGKILL)
         assert worker.returncode == -signal.SIGKILL
     finally:
@@ -105,12 +109,13 @@ def test_a_worker_killed_while_it_imports_leaves_nothing_and_says_so(queued_app,
     with app.app_context():
         died = zh(app, "The background worker stopped while it worked on this (it was killed or restarted); "
                        "nothing of it was written. Start it again.")
-    assert seen["status"] == "failed" and seen["message"] == died, seen
+    log.seek(0)
+    assert seen["status"] == "failed" and seen["message"] == died, (seen, log.read()[-3000:])
 
-    worker = start_worker(app)  # started again: the same import runs to the end
+    worker = start_worker(app, log)  # started again: the same import runs to the end
     try:
         assert client.post(f"/api/v1/imports/{import_id}/run", headers=headers, json={}).status_code == 202
-        wait_for(app, import_id, {"done"})
+        wait_for(app, import_id, {"done"}, log)
     finally:
         stop(worker)
     assert worker.returncode == 0  # SIGTERM: a clean stop

@@ -207,7 +207,7 @@ def import_report(import_id):
     if data is None:
         return error_response(409, "not_ready", _l("There is no report: the import has not run, or its files were "
                                                    "deleted after the retention period."))
-    return send_xlsx(data, import_jobs.report_name(item))
+    return send_xlsx(data, import_jobs.report_name(item.file_name))
 
 
 def send_xlsx(data, name):

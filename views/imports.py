@@ -206,7 +206,7 @@ class ImportView(AdminRequiredMixin, BaseView):
         if data is None:
             abort(404)
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
-                         download_name=import_jobs.report_name(item))
+                         download_name=import_jobs.report_name(item.file_name))
 
 
 def _local(url):
