@@ -32,15 +32,16 @@ TEMPLATE_EXAMPLE = {"company": "上海市瑞丽服装有限公司", "province": 
                     "industry": "服装", "source": "", "key_customer": "否"}
 
 
-def why(row_values):
-    """What a preview row matched and where that record lives, or which field is wrong, in words."""
+def why(row_values, header_line=None):
+    """What a preview row matched and where that record lives (an earlier row of the file by its
+    line in the spreadsheet), or which field is wrong, in words."""
     errors = import_jobs.loads(row_values.errors, {})
     if errors:
         return "；".join(f"{FIELD_CHOICES.get(name, name)}：{message}" for name, message in errors.items())
     parts = []
     for match in import_jobs.loads(row_values.matches, [])[:3]:
         if match["location"] == "file":
-            where = _("row %(row)d of this file", row=match["row"])
+            where = _("row %(row)d of this file", row=match["row"] + (header_line or 0))
         else:
             where = str(LOCATION_LABELS.get(match["location"], match["location"]))
             if match.get("owner"):
