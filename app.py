@@ -95,9 +95,6 @@ def _configure(app, test_config):
     )
     if test_config:
         app.config.update(test_config)
-    # a request may carry an uploaded customer list (/imports/new/, POST /api/v1/imports) and its form
-    app.config["MAX_CONTENT_LENGTH"] = max(app.config["MAX_CONTENT_LENGTH"],
-                                           (app.config["CRM_IMPORT_MAX_MB"] + 1) * 1024 * 1024)
     app.config["SECRET_KEY"] = env.get("CRM_SECRET_KEY") or app.config.get("SECRET_KEY") or _instance_secret(app)
 
 

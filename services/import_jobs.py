@@ -412,7 +412,7 @@ def choose(session, item, columns=None, values=None):
     if columns is not None:
         fields = set(imports.FIELDS)
         headers = loads(item.headers, [])
-        clean = {}
+        clean = dict(loads(item.columns, {}))  # the headers not named keep their field
         for header, name in columns.items():
             if header not in headers or (name and name not in fields):
                 raise RuleViolation(_l("Unknown column or field: %(name)s", name=f"{header} → {name}"),
@@ -444,11 +444,15 @@ def recheck(session, item):
 
 
 def include(session, item, rows, on=True):
-    """Tick (or untick) review rows to be imported; `rows` is a list of row numbers or "all"."""
-    if item.status != "ready":
+    """Tick (or untick) rows to be imported should they need confirmation: `rows` is a list of row
+    numbers (whatever their verdict now: a mapping chosen with them may make them review rows), or
+    "all" for every review row of the preview."""
+    if item.status not in ("ready", "failed"):
         raise RuleViolation(_l("This import cannot be changed now."), code="not_ready")
-    query = update(DataImportRow).where(DataImportRow.import_id == item.id, DataImportRow.verdict == "review")
-    if rows != "all":
+    query = update(DataImportRow).where(DataImportRow.import_id == item.id)
+    if rows == "all":
+        query = query.where(DataImportRow.verdict == "review")
+    else:
         query = query.where(DataImportRow.row.in_([int(r) for r in rows][:imports_max_rows()]))
     return session.execute(query.values(include=on)).rowcount
 
@@ -486,7 +490,7 @@ def run(session, import_id, progress):
     except RuleViolation as refusal:
         raise jobs.JobFailed(refusal.message) from None
     review_rows = set(session.scalars(select(DataImportRow.row).where(
-        DataImportRow.import_id == item.id, DataImportRow.verdict == "review", DataImportRow.include.is_(True))))
+        DataImportRow.import_id == item.id, DataImportRow.include.is_(True))))
     session.commit()
     with _upload(session, item) as path:
         mapped = MappedReader(_reader(item, path), loads(item.value_map, {}), _lists(session))

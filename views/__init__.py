@@ -44,8 +44,9 @@ def register_views(app, admin):
                                   url="/info-sources"))
     admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
                                   url="/abandon-reasons"))
-    from .imports import ImportView
+    from .imports import ImportView, allow_uploads
 
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)  # before CSRFProtect reads the form
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/imports"))
     admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules"))
     from models import AuditEntry

@@ -74,7 +74,6 @@ def create_import():
     refused = _admin()
     if refused:
         return refused
-    request.max_content_length = import_jobs.max_bytes() + 1024 * 1024  # the file and the form around it
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _invalid({"file": NO_FILE})

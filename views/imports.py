@@ -32,6 +32,16 @@ TEMPLATE_EXAMPLE = {"company": "上海市瑞丽服装有限公司", "province": 
                     "industry": "服装", "source": "", "key_customer": "否"}
 
 
+UPLOAD_ENDPOINTS = ("imports.new", "api.create_import")
+
+
+def allow_uploads():
+    """A customer list may be larger than any other request (MAX_CONTENT_LENGTH): raised for the two
+    upload routes only, before anything reads the body (CSRFProtect reads the form first of all)."""
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = import_jobs.max_bytes() + 1024 * 1024  # the file and the form around it
+
+
 def why(row_values, header_line=None):
     """What a preview row matched and where that record lives (an earlier row of the file by its
     line in the spreadsheet), or which field is wrong, in words."""
