@@ -22,9 +22,11 @@ translations: install
 	$(BIN)/pybabel compile --statistics -d translations 2>&1 | tail -n 2
 	$(BIN)/pybabel compile -D admin -d translations/flask_admin 2>&1 | tail -n 2
 
+# The background worker (imports, scans) runs beside the web server; Ctrl-C stops both.
 run: install translations
 	$(FLASK) init-db
 	$(FLASK) users bootstrap
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install translations
