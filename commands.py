@@ -235,6 +235,9 @@ def rules_run(dry_run):
         db.session.rollback()
     else:
         db.session.commit()
+        from services import retention
+
+        retention.purge(db.session)  # uploaded customer lists past their retention (the worker does it hourly too)
     state = "on" if summary.enabled else "off (nothing is returned; switch it on at /rules/)"
     click.echo(f"return rule: {state}")
     if dry_run:

@@ -285,6 +285,8 @@ def worker(app, threads=1):
         reap(db.session)
         db.session.remove()
     resend_waiting(app)
+    # SIGTERM (systemd's stop, `kill`) lets the running job finish; SIGINT (Ctrl-C) stops at once, and
+    # the job, whose transaction dies with the process, is marked failed by the next `reap`
     consumer = queue_of(app).create_consumer(workers=threads, worker_type="thread", periodic=True,
-                                             check_worker_health=True)
+                                             check_worker_health=True, graceful_signal="TERM")
     consumer.run()
