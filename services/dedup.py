@@ -288,25 +288,31 @@ def check(session, company=None, province=None, city=None, phone=None, fax=None,
 # ---------------------------------------------------------------------------
 # Many rows at once (a file's check): the same answers as `check`, in few statements
 
-def check_many(session, queries, exclude_ids=None):
+def check_many(session, queries, exclude_ids=None, counts=None):
     """[check(session, **query)] of each query ({company, province, city, phone, fax,
     mobile}, any of them None or missing), the same results, asked in batches of
     CHECK_BATCH rows. `exclude_ids`: ids left out of every row's candidates, as `check`'s
-    exclude_id (after the lookups: they still count towards the limits)."""
+    exclude_id (after the lookups: they still count towards the limits).
+
+    `counts`: a dict the caller keeps between calls that read the same data (a file's
+    check, in one transaction), where the bigrams' posting counts are kept: every batch
+    asks for the same common ones (服装, 科技), and counting them is most of a keyword's cost.
+    """
     exclude = frozenset(exclude_ids or ())
+    counts = {} if counts is None else counts
     results = []
     for start in range(0, len(queries), CHECK_BATCH):
-        results += _check_batch(session, queries[start:start + CHECK_BATCH], exclude)
+        results += _check_batch(session, queries[start:start + CHECK_BATCH], exclude, counts)
     return results
 
 
-def _check_batch(session, queries, exclude):
+def _check_batch(session, queries, exclude, counts):
     """One statement per step for the whole batch where the step allows it: the exact
     terms' postings, the bigrams' counts, the candidates' keys, the owners' logins; only the
     keyword's intersection runs per distinct trade name."""
     keys = [query_keys(**{name: q.get(name) for name in _QUERY_FIELDS}) for q in queries]
     exact = _exact_many(session, [_exact_hashes(k) for k in keys])
-    keyword = _keyword_many(session, {k["company_key"].core for k in keys} - {""}, KEYWORD_LIMIT)
+    keyword = _keyword_many(session, {k["company_key"].core for k in keys} - {""}, KEYWORD_LIMIT, counts)
     chosen = [_choose(found, *keyword.get(k["company_key"].core, (frozenset(), False)), exclude)
               for k, found in zip(keys, exact)]
     stored = _stored(session, set().union(*(ids for ids, _truncated in chosen)))
@@ -339,15 +345,16 @@ def _exact_many(session, rows):
     return out
 
 
-def _keyword_many(session, cores, limit):
+def _keyword_many(session, cores, limit, known):
     """{core: _keyword_candidates(session, core, limit)}: the bigrams' counts of every core
-    in a few statements (capped as `check` caps them), then the intersections of the cores
-    whose bigrams all have postings, many cores a statement."""
+    in a few statements (capped as `check` caps them; those in `known` not again), then
+    the intersections of the cores whose bigrams all have postings, many cores a statement."""
     grams = {core: _gram_hashes(core) for core in cores}
-    first = _counts(session, {h for hashes in grams.values() if len(hashes) > 1 for h in hashes}, FIRST_COUNT_CAP)
+    first = _known_counts(session, {h for hashes in grams.values() if len(hashes) > 1 for h in hashes},
+                          FIRST_COUNT_CAP, known)
     common = [hashes for hashes in grams.values()
               if len(hashes) > 1 and min(first[h] for h in hashes) >= FIRST_COUNT_CAP]
-    second = _counts(session, {h for hashes in common for h in hashes}, POSTINGS_LIMIT + 1)
+    second = _known_counts(session, {h for hashes in common for h in hashes}, POSTINGS_LIMIT + 1, known)
     out, asked = {}, []
     for core, hashes in grams.items():
         if len(hashes) == 1:
@@ -426,6 +433,13 @@ def _capped_counts_sql(n):
 
 
 _COUNT_CHUNK = 4096  # terms counted per statement
+
+
+def _known_counts(session, hashes, cap, known):
+    """`_counts`, the ones in `known` ({(hash, cap): count}) taken from there, the others added to it."""
+    missing = {h for h in hashes if (h, cap) not in known}
+    known.update(((h, cap), count) for h, count in _counts(session, missing, cap).items())
+    return {h: known[h, cap] for h in hashes}
 
 
 def _counts(session, hashes, cap):

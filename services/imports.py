@@ -374,13 +374,15 @@ def _checked_rows(session, reader, imported_ids=None):
     """
     sources = _active_sources(session)
     index = FileIndex()
+    # a check reads, so the bigrams' counts hold for the whole file; an import writes as it goes
+    counts = {} if imported_ids is None else None
     for batch in _chunks(reader, dedup.CHECK_BATCH):
         if imported_ids is None:
             session.expunge_all()  # a check only reads: keep the identity map small on long files
         rows = [(number, data, row_problems(data, sources)) for number, data in
                 ((number, row_input(values)) for number, values in batch)]
         checked = iter(dedup.check_many(session, [_check_query(data) for _number, data, problems in rows
-                                                  if not problems]))
+                                                  if not problems], counts=counts))
         for number, data, problems in rows:
             if problems:
                 yield number, data, None, {"row": number, "verdict": "invalid", "matches": [], "errors": problems}, \
