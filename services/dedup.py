@@ -207,9 +207,8 @@ def _keyword_ids(session, hashes, counts, limit):
 def _stored(session, ids):
     """{id: (what a hit shows of it, its keys)} of the candidates not deleted, in id order."""
     stored = {}
-    ids = sorted(ids)
-    for start in range(0, len(ids), MAX_PARAMS):
-        for row in session.execute(_JUDGE_SQL, {"ids": ids[start:start + MAX_PARAMS]}).all():
+    for chunk in _padded_chunks(sorted(ids)):
+        for row in session.execute(_JUDGE_SQL, {"ids": chunk}).all():
             entry = stored.get(row[0])
             if entry is None:
                 folded, core, province, city, district = row[6:11]
@@ -237,11 +236,23 @@ def _matched(keys, ids, stored):
 
 
 def _logins(session, owners):
-    owners = sorted(set(owners) - {None})
     logins = {}
-    for start in range(0, len(owners), MAX_PARAMS):
-        logins.update(session.execute(_LOGINS_SQL, {"ids": owners[start:start + MAX_PARAMS]}).all())
+    for chunk in _padded_chunks(sorted(set(owners) - {None})):
+        logins.update(session.execute(_LOGINS_SQL, {"ids": chunk}).all())
     return logins
+
+
+IN_CHUNK = 2048  # values of an IN list per statement
+
+
+def _padded_chunks(values, size=IN_CHUNK):
+    """`values` in lists of `size`, the last one padded to a `_bucket` size by repeating its
+    last value (an IN list does not mind): a few statement texts, each prepared once. Each
+    text a driver prepares stays in its cache (SQLite's 128 statements a connection), and
+    an IN list of tens of thousands is megabytes there."""
+    for start in range(0, len(values), size):
+        chunk = values[start:start + size]
+        yield chunk + chunk[-1:] * (_bucket(len(chunk)) - len(chunk))
 
 
 def _judge(session, keys, ids):
@@ -384,7 +395,7 @@ def _intersections(session, term_lists, limit):
     found = [[] for _ in term_lists]
     aggregate = _ID_LIST[session.get_bind().dialect.name]
     for n, numbers in by_length.items():
-        per_statement = MAX_PARAMS // (n + 1)
+        per_statement = min(_INTERSECTION_ROWS, 1 << ((MAX_PARAMS // (n + 1)).bit_length() - 1))
         for start in range(0, len(numbers), per_statement):
             chunk = numbers[start:start + per_statement]
             size = _bucket(len(chunk))
@@ -398,6 +409,7 @@ def _intersections(session, term_lists, limit):
     return found
 
 
+_INTERSECTION_ROWS = 256  # keyword rows per statement (a power of two: `_bucket` stays within it)
 # The ids found for one row, as text (a scalar subquery gives one value)
 _ID_LIST = {"sqlite": "group_concat(q.opportunity_id)",
             "postgresql": "string_agg(CAST(q.opportunity_id AS TEXT), ',')"}
@@ -432,7 +444,7 @@ def _capped_counts_sql(n):
     ).bindparams(*[bindparam(f"h{i}", type_=BigInteger) for i in range(n)])
 
 
-_COUNT_CHUNK = 4096  # terms counted per statement
+_COUNT_CHUNK = 2048  # terms counted per statement (a power of two: `_bucket` stays within it)
 
 
 def _known_counts(session, hashes, cap, known):
@@ -467,9 +479,9 @@ def _postings_of(session, hashes, limit=None):
     hashes = list(hashes)
     out = {h: [] for h in hashes}
     room = limit
-    for start in range(0, len(hashes), MAX_PARAMS):
+    for chunk in _padded_chunks(hashes):
         cap = room + 1 if limit is not None else 1 << 62
-        rows = session.execute(_POSTINGS_SQL, {"terms": hashes[start:start + MAX_PARAMS], "limit": cap}).all()
+        rows = session.execute(_POSTINGS_SQL, {"terms": chunk, "limit": cap}).all()
         if limit is not None:
             if len(rows) > room:
                 return None
