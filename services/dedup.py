@@ -106,8 +106,10 @@ def _postings(session, term, limit=POSTINGS_LIMIT + 1):
 # The candidate queries as SQL text with bound parameters: a check runs several, and
 # building them as expressions (an IN of hundreds of literals, an EXISTS per bigram) cost
 # more than running them. Portable between SQLite and PostgreSQL.
+# Ordered as the primary key: which postings a row beyond POSTINGS_LIMIT reads is then the
+# same whatever the plan (PostgreSQL's prepared generic plan read other rows than its custom one).
 _EXACT_SQL = text(
-    "SELECT opportunity_id FROM opportunity_term WHERE term IN :terms LIMIT :limit"
+    "SELECT opportunity_id FROM opportunity_term WHERE term IN :terms ORDER BY term, opportunity_id LIMIT :limit"
 ).bindparams(bindparam("terms", expanding=True, type_=BigInteger))
 _LOGINS_SQL = text('SELECT id, login FROM "user" WHERE id IN :ids').bindparams(bindparam("ids", expanding=True))
 # Each candidate's normalised keys, and what a hit may show of it (name, place, owner),
