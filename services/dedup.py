@@ -310,6 +310,8 @@ def check_many(session, queries, exclude_ids=None, counts=None):
     `counts`: a dict the caller keeps between calls that read the same data (a file's
     check, in one transaction), where the bigrams' posting counts are kept: every batch
     asks for the same common ones (服装, 科技), and counting them is most of a keyword's cost.
+    (On PostgreSQL, where each statement sees the latest commits, a kept count may be older
+    than the row's check, as a check a row made earlier in the file would be.)
     """
     exclude = frozenset(exclude_ids or ())
     counts = {} if counts is None else counts
@@ -320,9 +322,9 @@ def check_many(session, queries, exclude_ids=None, counts=None):
 
 
 def _check_batch(session, queries, exclude, counts):
-    """One statement per step for the whole batch where the step allows it: the exact
-    terms' postings, the bigrams' counts, the candidates' keys, the owners' logins; only the
-    keyword's intersection runs per distinct trade name."""
+    """A few statements per step for the whole batch: the exact terms' postings, the
+    bigrams' counts, the keyword intersections (the names of one length together), the
+    candidates' keys, the owners' logins; then `compare` row by row."""
     keys = [query_keys(**{name: q.get(name) for name in _QUERY_FIELDS}) for q in queries]
     exact = _exact_many(session, [_exact_hashes(k) for k in keys])
     keyword = _keyword_many(session, {k["company_key"].core for k in keys} - {""}, KEYWORD_LIMIT, counts)
