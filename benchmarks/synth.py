@@ -10,6 +10,7 @@ Deterministic for a given seed, so runs compare.
 """
 from __future__ import annotations
 
+import functools
 import random
 
 from services import normalize
@@ -107,12 +108,17 @@ class Generator:
             yield self.customer()
 
 
+@functools.lru_cache(maxsize=1)
+def _to_traditional():
+    from opencc import OpenCC
+
+    return OpenCC("s2t")  # built once: building one costs more than a thousand conversions
+
+
 def respell(row, rng):
     """The same company as another salesperson would type it: another spelling of the name
     (another legal form, the region in brackets or dropped, Traditional characters, spaces),
     and the landline without its area code."""
-    from opencc import OpenCC
-
     company = row["company"]
     key = normalize.company_key(company, row["province"], row["city"])
     choice = rng.randrange(4)
@@ -122,7 +128,7 @@ def respell(row, rng):
     elif choice == 1:
         company = key.core + "有限公司(" + city_short + ")"
     elif choice == 2:
-        company = OpenCC("s2t").convert(city_short + key.core + "股份有限公司")
+        company = _to_traditional().convert(city_short + key.core + "股份有限公司")
     else:
         company = city_short + " " + key.core + "厂"
     phone = row["phone"].split("-", 1)[-1]

@@ -191,30 +191,54 @@ def _active_sources(session):
 
 def _checked_rows(session, reader, imported_ids=None):
     """(row, data, keys, result dict, problems) for every row, checked against the database
-    and the earlier rows. `imported_ids`: ids this run wrote, reported as rows of the file."""
+    and the earlier rows. `imported_ids`: ids this run wrote, reported as rows of the file.
+
+    The database is asked for dedup.CHECK_BATCH rows at a time (`dedup.check_many`: the
+    same answers as a check a row, in a few statements); the earlier rows of the file are
+    compared row by row, in order. While importing, the rows of a batch are checked before
+    any of them is written: a row's match with an earlier row of its batch comes from the
+    file's index (as a row this run imported always does), not from the database.
+    """
     sources = _active_sources(session)
     index = FileIndex()
-    for number, values in reader:
-        if imported_ids is None and number % 500 == 0:
+    # a check reads, so the bigrams' counts hold for the whole file; an import writes as it goes
+    counts = {} if imported_ids is None else None
+    for batch in _chunks(reader, dedup.CHECK_BATCH):
+        if imported_ids is None:
             session.expunge_all()  # a check only reads: keep the identity map small on long files
-        data = row_input(values)
-        problems = row_problems(data, sources)
-        if problems:
-            yield number, data, None, {"row": number, "verdict": "invalid", "matches": [], "errors": problems}, \
-                problems
-            continue
-        keys = row_keys(data)
-        checked = dedup.check(session, company=data.company, province=data.province, city=data.city,
-                              phone=data.phone, fax=data.fax, mobile=data.mobile)
-        matches = [dedup.hit_json(h) for h in checked.hits
-                   if imported_ids is None or h.opportunity.id not in imported_ids]
-        file_row = FileRow(number, data.company, keys)
-        matches += [file_match_json(earlier, match) for earlier, match in index.matches(keys)]
-        index.add(file_row)
-        result = {"row": number, "verdict": _verdict(matches), "matches": _sort_matches(matches)}
-        if checked.truncated:
-            result["truncated"] = True
-        yield number, data, file_row, result, None
+        rows = [(number, data, row_problems(data, sources)) for number, data in
+                ((number, row_input(values)) for number, values in batch)]
+        checked = iter(dedup.check_many(session, [_check_query(data) for _number, data, problems in rows
+                                                  if not problems], counts=counts))
+        for number, data, problems in rows:
+            if problems:
+                yield number, data, None, {"row": number, "verdict": "invalid", "matches": [], "errors": problems}, \
+                    problems
+                continue
+            yield _checked_row(number, data, next(checked), index, imported_ids)
+
+
+checked_rows = _checked_rows
+
+
+def _check_query(data):
+    return {"company": data.company, "province": data.province, "city": data.city, "phone": data.phone,
+            "fax": data.fax, "mobile": data.mobile}
+
+
+def _checked_row(number, data, checked, index, imported_ids):
+    """A valid row's tuple for `_checked_rows`: its database result with the earlier rows'
+    matches added, and the row added to the file's index."""
+    keys = row_keys(data)
+    matches = [dedup.hit_json(h) for h in checked.hits
+               if imported_ids is None or h.opportunity.id not in imported_ids]
+    file_row = FileRow(number, data.company, keys)
+    matches += [file_match_json(earlier, match) for earlier, match in index.matches(keys)]
+    index.add(file_row)
+    result = {"row": number, "verdict": _verdict(matches), "matches": _sort_matches(matches)}
+    if checked.truncated:
+        result["truncated"] = True
+    return number, data, file_row, result, None
 
 
 checked_rows = _checked_rows  # the browser imports' preview (services/import_jobs.py)

@@ -33,8 +33,10 @@ EARLIER_ROW = "mobile %(number)s is on row %(row)d of this file already"
 
 def _check_that_misses(monkeypatch):
     """The check finds nothing, as if the first record had been written around it."""
-    real = dedup.check
+    real, real_many = dedup.check, dedup.check_many
     monkeypatch.setattr(dedup, "check", lambda session, **_keys: real(session, company="毫不相干测试公司"))
+    monkeypatch.setattr(dedup, "check_many", lambda session, queries, exclude_ids=None, counts=None: real_many(
+        session, [{"company": "毫不相干测试公司"}] * len(queries)))  # a file's rows are checked in batches
 
 
 def _mobile_keys(app):
