@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "guide"
 IMAGES = GUIDE / "img"
-WALK = "tests/test_browser_manual.py"
+WALK = ["tests/test_browser_manual.py", "tests/test_browser_imports.py"]  # the manual's nine sections, then imports
 sys.path.insert(0, str(ROOT))
 
 
@@ -28,7 +28,7 @@ def walk():
     """Run the browser walk; its screenshots replace the old ones only if every section passed."""
     with tempfile.TemporaryDirectory(prefix="crm-guide-") as fresh:
         env = {**os.environ, "CRM_SCREENSHOTS": fresh}
-        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", WALK],
+        done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *WALK],
                               cwd=ROOT, env=env)
         if done.returncode != 0:
             sys.exit("the walk failed: the guide was left as it was (fix the app or the walk first)")
@@ -61,7 +61,8 @@ def catalog_and_figures():
     n = {c.name: c.default.arg for c in ResourceRules.__table__.columns if c.default is not None}
     n.update({key: app.config[key] for key in ("CRM_INACTIVE_LOCK_DAYS", "CRM_LOGIN_MAX_FAILURES",
                                                "CRM_LOGIN_WAIT_MINUTES", "CRM_TEMP_PASSWORD_HOURS",
-                                               "CRM_MATURITY_MAX")})
+                                               "CRM_MATURITY_MAX", "CRM_IMPORT_MAX_MB", "CRM_IMPORT_MAX_ROWS",
+                                               "CRM_IMPORT_RETENTION_DAYS")})
     return t, n
 
 
@@ -154,14 +155,31 @@ def sections(t, n):
           f"每天新增重点客户 {n['quota_key_customers']} 个以上。",
           f"每天有效联系量 {n['quota_valid_contacts']} 个以上。",
           f"网上注册会员（网络线索）自接收起 {n['lead_deadline_hours']} 小时内跟进，超时会提醒管理员。"]),
+        ("十、导入客户", "代理商管理员、子系统管理员", "把已有的客户名单（Excel、WPS 或 CSV 文件）一次导入。写入之前，每一行都先做撞单检测。",
+         [("s10-01-upload", f"第一步：点击菜单{q('Imports')}，再点击{q('Import customers')}。选择文件（.xlsx、.xls 或 .csv；"
+                            f"可以先{q('Download the template')}），选择新客户导入到哪里（公海、代理商管理员库、某个销售的库，"
+                            f"或轮流分给一个部门的销售），点击{q('Upload and check')}。"),
+          ("s10-02-preview", "第二步：后台逐行检测，页面显示进度；完成后显示预览：文件的每一列对应哪个字段（可以修改）、"
+                             "信息来源中不在列表里的值（如“朋友推荐”，为它选择列表中的值），以及新客户、需确认、撞单、无效各有多少行，"
+                             "每一行都写明原因：和哪个客户重复、那个客户在哪里，或哪一项填写有误。"),
+          ("s10-03-review", f"第三步：修改后点击{q('Save the choices and check again')}。在{q('Needs confirmation')}中勾选确实是另一家公司的行，"
+                            f"点击{q('Save the ticks')}。"),
+          ("s10-04-done", f"第四步：点击{q('Import')}。导入在后台进行，完成后显示导入了多少客户；点击{q('Download the report')}，"
+                          "查看没有导入的行及原因。")],
+         ["导入要么全部完成，要么一条也不写入；后台进程中断时，导入标记为失败并说明原因，可以重新执行。",
+          "撞单和无效的行不会导入；需确认的行只有勾选后才会导入；导入到个人库时不超过库存上限。",
+          "表头可以在标题行下面；以数字保存的手机号、日期和公式都按表格中显示的内容读取。",
+          f"文件不超过 {n['CRM_IMPORT_MAX_MB']} MB、{n['CRM_IMPORT_MAX_ROWS']} 行；上传的文件和报告保存 "
+          f"{n['CRM_IMPORT_RETENTION_DAYS']} 天后自动删除。代理商管理员只能导入到本公司。"]),
     ]
 
 
 def render(t, n):
     parts = sections(t, n)
     lines = ["# 渠道CRM 用户手册", "",
-             "本手册按旧版《渠道CRM基本操作自学演示版》的九节编排，对应本系统的实际页面。",
-             "所有截图由 `python docs/make_guide.py` 在真实浏览器中逐节操作时拍摄（测试 `tests/test_browser_manual.py`），"
+             "本手册按旧版《渠道CRM基本操作自学演示版》的九节编排，对应本系统的实际页面；第十节是新增的导入客户。",
+             "所有截图由 `python docs/make_guide.py` 在真实浏览器中逐节操作时拍摄（测试 `tests/test_browser_manual.py` 和 "
+             "`tests/test_browser_imports.py`），"
              "每次重新生成，不会出现过时的画面。", "", "## 目录", ""]
     lines += [f"- [{title}](#s{i})" for i, (title, *_) in enumerate(parts, 1)]
     for i, (title, who, purpose, steps, rules) in enumerate(parts, 1):

@@ -329,7 +329,7 @@ class MappedReader:
         return given  # left as it is: the row is invalid until the admin maps it
 
 
-def _lists(session):
+def list_values(session):
     return {"source": session.scalars(select(InfoSource.name).where(InfoSource.active.is_(True))
                                       .order_by(InfoSource.id)).all()}
 
@@ -358,7 +358,7 @@ def check(session, import_id, progress):
         session.execute(delete(DataImportRow).where(DataImportRow.import_id == item.id))
         session.commit()
         value_map = loads(item.value_map, {})
-        mapped = MappedReader(reader, value_map, _lists(session))
+        mapped = MappedReader(reader, value_map, list_values(session))
         counts, total = _check_rows(session, item, mapped, progress)
     for name, suggested in mapped.suggested.items():
         value_map.setdefault(name, {}).update(suggested)
@@ -427,7 +427,7 @@ def choose(session, item, columns=None, values=None):
         for name, chosen in values.items():
             if name not in LIST_FIELDS or not isinstance(chosen, dict):
                 raise RuleViolation(_l("Unknown field: %(name)s", name=name), field="values")
-            allowed = set(_lists(session)[name]) | {""}
+            allowed = set(list_values(session)[name]) | {""}
             for given, value in chosen.items():
                 if value not in allowed:
                     raise RuleViolation(_l("%(value)s is not in the list.", value=value), field="values")
@@ -453,11 +453,11 @@ def include(session, item, rows, on=True):
     if rows == "all":
         query = query.where(DataImportRow.verdict == "review")
     else:
-        query = query.where(DataImportRow.row.in_([int(r) for r in rows][:imports_max_rows()]))
+        query = query.where(DataImportRow.row.in_([int(r) for r in rows][:max_rows()]))
     return session.execute(query.values(include=on)).rowcount
 
 
-def imports_max_rows():
+def max_rows():
     return current_app.config["CRM_IMPORT_MAX_ROWS"]
 
 
@@ -493,7 +493,7 @@ def run(session, import_id, progress):
         DataImportRow.import_id == item.id, DataImportRow.include.is_(True))))
     session.commit()
     with _upload(session, item) as path:
-        mapped = MappedReader(_reader(item, path), loads(item.value_map, {}), _lists(session))
+        mapped = MappedReader(_reader(item, path), loads(item.value_map, {}), list_values(session))
         counter = _Counter(progress, item.rows_total)
         progress.holding(session)
         try:
@@ -501,7 +501,7 @@ def run(session, import_id, progress):
                                 progress=counter, report=False, file_name=file_name,
                                 before_commit=lambda summary: _finish(session, import_id, file_name, summary))
         except OperationalError as error:
-            if "full" in str(error.orig).lower():
+            if "full" in str(error.orig).lower() or "no space" in str(error.orig).lower():
                 raise jobs.JobFailed(_l("The server's disk is full: nothing was imported.")) from None
             raise
 

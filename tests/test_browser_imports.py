@@ -69,7 +69,7 @@ def test_an_admin_imports_an_xls_from_the_browser(app, org, worker, browser_user
     page.click("#import-new")
     page.set_input_files("#file", str(XLS))
     page.check("#target-public_pool")
-    page.screenshot(path=str(shots / "imports-1-upload.png"), full_page=True)
+    page.screenshot(path=str(shots / "s10-01-upload.png"), full_page=True)
     page.click("#import-upload")
 
     # checked on the worker; the page follows the job and shows the preview when it is done
@@ -84,7 +84,7 @@ def test_an_admin_imports_an_xls_from_the_browser(app, org, worker, browser_user
     assert counts == {"new": "1", "review": "1", "duplicate": "1", "invalid": "3"}, counts
     network = page.locator("label", has_text="网络").first.get_attribute("for")
     assert page.locator(f"#{network}").input_value() == "网络搜索"  # a close list value, chosen for it
-    page.screenshot(path=str(shots / "imports-2-preview.png"), full_page=True)
+    page.screenshot(path=str(shots / "s10-02-preview.png"), full_page=True)
 
     friend = page.locator("label", has_text="朋友推荐").get_attribute("for")
     page.select_option(f"#{friend}", "客户介绍")
@@ -102,14 +102,14 @@ def test_an_admin_imports_an_xls_from_the_browser(app, org, worker, browser_user
     assert "广州恒达机械有限公司（本文件第4行）" in why  # 广州恒达机械厂 repeats an earlier row, by its line
     page.click("[data-verdict=review]")
     page.check("#import-rows input[name=row]")
-    page.screenshot(path=str(shots / "imports-3-review.png"), full_page=True)
+    page.screenshot(path=str(shots / "s10-03-review.png"), full_page=True)
     page.click("#import-include button[value=save]")
     assert "将导入 2 个新客户和 1 行已勾选的需确认客户" in page.content()
 
     page.click("#import-run")
     page.wait_for_selector("#import-done", timeout=WAIT_MS)
     assert "已导入 3 个客户；3 行未导入" in page.locator("#import-done").inner_text()
-    page.screenshot(path=str(shots / "imports-4-done.png"), full_page=True)
+    page.screenshot(path=str(shots / "s10-04-done.png"), full_page=True)
     with page.expect_download() as download:
         page.click("#import-report")
     report = tmp_path / download.value.suggested_filename

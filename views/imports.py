@@ -126,7 +126,7 @@ class ImportView(AdminRequiredMixin, BaseView):
         rows, total = import_jobs.rows(db.session, item, verdict, page, PER_PAGE)
         done, rows_total = import_jobs.progress_of(db.session, item)
         db.session.commit()
-        lists = import_jobs._lists(db.session)
+        lists = import_jobs.list_values(db.session)
         return self.render(
             "imports/details.html", item=item, rows=rows, total=total, page=page, per_page=PER_PAGE,
             verdict=verdict, done=done, rows_total=rows_total, why=why, loads=import_jobs.loads,
