@@ -4,6 +4,8 @@ The calls of `views/api.py`'s blueprint, on `services/import_jobs.py`, the same 
 pages. Agent admins within their company, subsystem admins anywhere; others 403; an import
 the caller may not see is 404 like one that does not exist.
 """
+import functools
+
 from flask import g, jsonify, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -28,12 +30,20 @@ def _admin():
     return None
 
 
-def _found(import_id):
-    return import_jobs.find(db.session, g.api_user, import_id)
+def _one_import(view):
+    """The call on one import: `view(item)` when the caller is an admin who may see it; 403 for another
+    role, 404 for an import that does not exist or is another company's (the same answer)."""
+    @functools.wraps(view)
+    def call(import_id):
+        refused = _admin()
+        if refused:
+            return refused
+        item = import_jobs.find(db.session, g.api_user, import_id)
+        if item is None:
+            return error_response(404, "not_found", HTTP_MESSAGES[404])
+        return view(item)
 
-
-def _not_found():
-    return error_response(404, "not_found", HTTP_MESSAGES[404])
+    return call
 
 
 def import_json(item):
@@ -114,13 +124,8 @@ def list_imports():
 @bp.get("/imports/<int:import_id>")
 @operation("An import: status, progress, counts per verdict, column mapping, unknown list values",
            tags=["imports"], responses={200: ("The import", "Import"), 403: None, 404: None})
-def get_import(import_id):
-    refused = _admin()
-    if refused:
-        return refused
-    item = _found(import_id)
-    if item is None:
-        return _not_found()
+@_one_import
+def get_import(item):
     answer = import_json(item)
     db.session.commit()  # a dead worker's job, marked failed on the way
     return answer
@@ -132,13 +137,8 @@ def get_import(import_id):
                              {"type": "string", "enum": list(import_jobs.VERDICTS)}),
                        query("page", "page number, from 1", {"type": "integer", "minimum": 1})],
            responses={200: ("A page of rows, in the file's order", "ImportRows"), 403: None, 404: None, 422: None})
-def import_rows(import_id):
-    refused = _admin()
-    if refused:
-        return refused
-    item = _found(import_id)
-    if item is None:
-        return _not_found()
+@_one_import
+def import_rows(item):
     verdict = request.args.get("verdict") or None
     if verdict is not None and verdict not in import_jobs.VERDICTS:
         return _invalid({"verdict": _l("Unknown verdict.")})
@@ -157,13 +157,8 @@ def import_rows(import_id):
     responses={202: ("Started; poll GET /imports/ID", "Import"), 400: None, 403: None, 404: None, 409: None,
                422: None},
 )
-def run_import(import_id):
-    refused = _admin()
-    if refused:
-        return refused
-    item = _found(import_id)
-    if item is None:
-        return _not_found()
+@_one_import
+def run_import(item):
     body = _json_object()
     try:
         import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
@@ -180,7 +175,7 @@ def run_import(import_id):
         if refused.code == "not_ready":
             return error_response(409, "not_ready", refused.message)
         return _violation(refused)
-    response = jsonify(import_json(db.session.get(DataImport, import_id)))
+    response = jsonify(import_json(db.session.get(DataImport, item.id)))
     response.status_code = 202
     return response
 
@@ -195,13 +190,8 @@ def _mapping(body, name):
 @bp.get("/imports/<int:import_id>/report")
 @operation("The report (.xlsx): rows not imported, and review rows imported, with row, verdict and reason",
            tags=["imports"], responses={200: ("The report", "file:xlsx"), 403: None, 404: None, 409: None})
-def import_report(import_id):
-    refused = _admin()
-    if refused:
-        return refused
-    item = _found(import_id)
-    if item is None:
-        return _not_found()
+@_one_import
+def import_report(item):
     data = import_jobs.report(db.session, item)
     if data is None:
         return error_response(409, "not_ready", _l("There is no report: the import has not run, or its files were "

@@ -157,57 +157,53 @@ class ImportView(AdminRequiredMixin, BaseView):
         values = {"source": {given: request.form.get(f"value-source-{index}", "")
                              for index, given in enumerate(import_jobs.loads(item.unknown_values, {}).get("source", []))
                              if f"value-source-{index}" in request.form}}
-        try:
+        def choose_and_check():
             import_jobs.choose(db.session, item, columns=columns, values=values)
             import_jobs.recheck(db.session, item)
-            db.session.commit()
-            flash(_("The file is being checked again with your choices."), "info")
-        except RuleViolation as refused:
-            db.session.rollback()
-            flash(str(refused.message), "error")
+
+        self._apply(choose_and_check, _("The file is being checked again with your choices."))
         return redirect(self.get_url(".details", import_id=item.id))
 
     @expose("/<import_id>/include", methods=("POST",))
     def include(self, import_id):
         item = self._item(import_id)
         action = request.form.get("action")
-        try:
+
+        def tick():
             if action in ("all", "none"):
                 import_jobs.include(db.session, item, "all", on=action == "all")
-            else:
-                shown = [r for r in map(parse_id, request.form.getlist("shown")) if r is not None]
-                ticked = {r for r in map(parse_id, request.form.getlist("row")) if r is not None}
-                import_jobs.include(db.session, item, [r for r in shown if r not in ticked], on=False)
-                import_jobs.include(db.session, item, sorted(ticked))
+                return
+            shown = [r for r in map(parse_id, request.form.getlist("shown")) if r is not None]
+            ticked = {r for r in map(parse_id, request.form.getlist("row")) if r is not None}
+            import_jobs.include(db.session, item, [r for r in shown if r not in ticked], on=False)
+            import_jobs.include(db.session, item, sorted(ticked))
+
+        self._apply(tick, _("Your choice of rows that need confirmation was saved."))
+        return redirect(request.form.get("next") if _local(request.form.get("next"))
+                        else self.get_url(".details", import_id=item.id, verdict="review"))
+
+    @staticmethod
+    def _apply(rule, done=None):
+        """Apply a rule and commit, flashing `done`; or roll back, flashing why it was refused."""
+        try:
+            rule()
             db.session.commit()
-            flash(_("Your choice of rows that need confirmation was saved."), "success")
+            if done:
+                flash(done, "info")
         except RuleViolation as refused:
             db.session.rollback()
             flash(str(refused.message), "error")
-        return redirect(request.form.get("next") if _local(request.form.get("next"))
-                        else self.get_url(".details", import_id=item.id, verdict="review"))
 
     @expose("/<import_id>/run", methods=("POST",))
     def run(self, import_id):
         item = self._item(import_id)
-        try:
-            import_jobs.start_run(db.session, current_user, item)
-            db.session.commit()
-        except RuleViolation as refused:
-            db.session.rollback()
-            flash(str(refused.message), "error")
+        self._apply(lambda: import_jobs.start_run(db.session, current_user, item))
         return redirect(self.get_url(".details", import_id=item.id))
 
     @expose("/<import_id>/cancel", methods=("POST",))
     def cancel(self, import_id):
         item = self._item(import_id)
-        try:
-            import_jobs.cancel(db.session, item)
-            db.session.commit()
-            flash(_("The import was cancelled: nothing was imported."), "info")
-        except RuleViolation as refused:
-            db.session.rollback()
-            flash(str(refused.message), "error")
+        self._apply(lambda: import_jobs.cancel(db.session, item), _("The import was cancelled: nothing was imported."))
         return redirect(self.get_url(".index"))
 
     @expose("/<import_id>/report.xlsx")
