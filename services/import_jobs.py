@@ -36,7 +36,7 @@ from models import DataImport, DataImportFile, DataImportRow, Department, InfoSo
 from . import access, clock, departments, imports, jobs, opportunities
 from .errors import RuleViolation
 
-SUFFIXES = (".xlsx", ".xls", ".csv")
+SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 TARGETS = ("public_pool", "agent_admin_pool", "library", "round_robin")
 VERDICTS = ("new", "review", "duplicate", "invalid")
 LIST_FIELDS = ("source",)  # fields whose values must be in a list the admins keep
@@ -210,7 +210,7 @@ def new_import(session, actor, file_name, data, placement_):
     file_name = _clean(Path(file_name or "").name)[:255] or "upload"
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
-        raise RuleViolation(_l("Upload an .xlsx, .xls or .csv file."), field="file")
+        raise RuleViolation(_l("Upload an .xlsx, .xls, .ods or .csv file."), field="file")
     if not data:
         raise RuleViolation(_l("The file is empty."), field="file")
     if len(data) > max_bytes():

@@ -208,7 +208,7 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 @pytest.mark.parametrize("name, data, message, variables", [
     ("客户.xlsx", PNG, NOT_A_SPREADSHEET, {"file": "客户.xlsx"}),
     ("客户.xlsx", b"", "The file is empty.", {}),
-    ("客户.pdf", b"%PDF-1.4", "Upload an .xlsx, .xls or .csv file.", {}),
+    ("客户.pdf", b"%PDF-1.4", "Upload an .xlsx, .xls, .ods or .csv file.", {}),
     ("客户.csv", "公司,电话\n".encode("utf-16"), None, None),
     ("客户.xlsx", None, None, None),  # no company column
 ], ids=["picture", "empty", "pdf", "utf16", "no-company"])

@@ -73,7 +73,7 @@ def row_json(row):
 @bp.post("/imports")
 @operation(
     "Upload a customer list to import (导入)", tags=["imports"], form="ImportUpload",
-    description="multipart/form-data: `file` (.xlsx, .xls, or .csv in UTF-8 or GB18030, at most CRM_IMPORT_MAX_MB), "
+    description="multipart/form-data: `file` (.xlsx, .xls, .ods, or .csv in UTF-8 or GB18030, at most CRM_IMPORT_MAX_MB), "
                 "`target` (public_pool by default, agent_admin_pool, library with `owner` LOGIN, round_robin with "
                 "`department` PATH), `department` (PATH: the agent company of agent_admin_pool; an agent admin's "
                 "own by default). The header row is read at once (422 when the file is no table or has no company "

@@ -407,7 +407,7 @@ SCHEMAS.update({
         "type": "object", "required": ["file"],
         "properties": {
             "file": {"type": "string", "contentMediaType": "application/octet-stream",
-                     "description": ".xlsx, .xls or .csv (UTF-8 with or without BOM, or GB18030)"},
+                     "description": ".xlsx, .xls, .ods or .csv (UTF-8 with or without BOM, or GB18030)"},
             "target": {"type": "string", "enum": ["public_pool", "agent_admin_pool", "library", "round_robin"]},
             "owner": {"type": "string", "description": "the login whose library receives the rows (target library)"},
             "department": {"type": "string", "description": "PATH: the agent company (agent_admin_pool) or the "
