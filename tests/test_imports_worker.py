@@ -123,3 +123,33 @@ def test_a_worker_killed_while_it_imports_leaves_nothing_and_says_so(queued_app,
         assert db.session.scalar(select(db.func.count()).select_from(Opportunity)) == expected
     done = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
     assert done["imported"] == expected and done["not_imported"] == ROWS - expected
+
+
+ON_POSTGRES = os.environ.get("CRM_TEST_DATABASE_URL", "").startswith("postgresql")  # as conftest chooses
+
+
+@pytest.mark.parametrize("kind", ["redis", "postgresql"] if ON_POSTGRES else ["redis"])
+def test_a_worker_on_a_shared_queue(app, org, tmp_path, kind):
+    """Redis (running on this kind of machine; .ci/run starts it if it stopped) and, when the database is
+    PostgreSQL, huey's queue in that database: the same import, checked and run by a worker process."""
+    queue = ("redis://127.0.0.1:6379/14" if kind == "redis"
+             else app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://"))
+    shared = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path), "CRM_QUEUE_URL": queue})
+    client, token = shared.test_client(), token_of(shared, "admin_a")
+    headers = {"Authorization": f"Bearer {token}"}
+    path = write_customers(tmp_path / "customers.csv", 50)
+    log = open(tmp_path / "worker.log", "w+")
+    worker = start_worker(shared, log)
+    try:
+        answer = client.post("/api/v1/imports", headers=headers, content_type="multipart/form-data",
+                             data={"file": (io.BytesIO(path.read_bytes()), "客户.csv")})
+        assert answer.status_code == 202, answer.get_json()
+        import_id = answer.get_json()["id"]
+        wait_for(shared, import_id, {"ready"}, log)
+        assert client.post(f"/api/v1/imports/{import_id}/run", headers=headers,
+                           json={"review_rows": "all"}).status_code == 202
+        wait_for(shared, import_id, {"done"}, log)
+    finally:
+        stop(worker)
+    done = client.get(f"/api/v1/imports/{import_id}", headers=headers).get_json()
+    assert done["imported"] == 50 and counts(shared)["opportunities"] == 50
