@@ -17,7 +17,8 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
-# The catalogs' .mo files are built from the .po sources, never committed.
+# The catalogs' .mo files are built from the .po sources, never committed; create_app also
+# compiles any that is missing or stale (services/catalogs.py), so servers started without make speak Chinese.
 translations: install
 	$(BIN)/pybabel compile --statistics -d translations 2>&1 | tail -n 2
 	$(BIN)/pybabel compile -D admin -d translations/flask_admin 2>&1 | tail -n 2

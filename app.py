@@ -31,6 +31,9 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure(app, test_config)
+    from services import catalogs
+
+    catalogs.ensure_compiled(Path(app.root_path) / "translations")  # before Babel reads them: no `make` needed
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))

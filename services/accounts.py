@@ -8,7 +8,7 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from models import ROLES, ApiToken, LoginThrottle, User
@@ -76,6 +76,41 @@ def is_locked(user, now=None):
     return bool(days) and last is not None and last < (now or clock.now()) - timedelta(days=days)
 
 
+def waiting_clause(now=None):
+    """SQL: the user's login name is in the wait after too many wrong passwords (LoginThrottle)."""
+    return exists().where(LoginThrottle.login_key == User.login_key, LoginThrottle.blocked_until > (now or clock.now()))
+
+
+def lock_kind(session, user, now=None, waiting=None):
+    """Why the user cannot log in now, as §七's list shows it: "admin", "inactive", "too_many_failures"
+    (the wait after wrong passwords, which lives on the login name, not on the account), or None.
+    `waiting`: whether the login name is in that wait, when the caller read it already."""
+    now = now or clock.now()
+    if user.locked_at is not None:
+        return user.lock_reason or "admin"
+    if is_locked(user, now):
+        return "inactive"
+    if waiting is None:
+        waiting = waiting_until(session, user, now) is not None
+    return "too_many_failures" if waiting else None
+
+
+def lock_kinds(session, users, now=None):
+    """{user id: lock_kind} of a page of users, their waits read in one query."""
+    now = now or clock.now()
+    waiting = set(session.scalars(select(LoginThrottle.login_key).where(
+        LoginThrottle.login_key.in_([u.login_key for u in users]), LoginThrottle.blocked_until > now)))
+    return {u.id: lock_kind(session, u, now, waiting=u.login_key in waiting) for u in users}
+
+
+def waiting_until(session, user, now=None):
+    """When the wait after wrong passwords ends for this user's login name, or None if there is none."""
+    throttle = session.get(LoginThrottle, user.login_key)
+    if throttle and throttle.blocked_until and throttle.blocked_until > (now or clock.now()):
+        return throttle.blocked_until
+    return None
+
+
 def may_use(user, now=None):
     return user is not None and user.active and user.deleted_at is None and not is_locked(user, now)
 
@@ -96,7 +131,8 @@ def authenticate(session, login, password, now=None):
     if throttle and throttle.blocked_until and throttle.blocked_until > now:
         minutes = max(1, int((throttle.blocked_until - now).total_seconds() // 60) + 1)
         _audit_failure(session, None, login, "waiting")
-        raise LoginRefused(_l("Too many failed attempts. Try again in %(n)d minutes.", n=minutes))
+        raise LoginRefused(_l("Too many failed attempts. Try again in %(n)d minutes, or ask your administrator "
+                              "to restore the account.", n=minutes))
     user = session.scalar(select(User).where(User.login_key == key)) if key else None
     if user is None:
         dummy_verify()
@@ -285,7 +321,8 @@ def reset_password(session, actor, user, now=None):
 def unlock(session, actor, user, now=None):
     """§七: restore a locked account; it counts as used from now on."""
     _require_reach(actor, user)
-    audit.record(session, actor, "account_unlocked", target=user, details={"reason": user.lock_reason})
+    audit.record(session, actor, "account_unlocked", target=user,
+                 details={"reason": lock_kind(session, user, now)})
     user.locked_at = user.lock_reason = None
     user.last_seen_at = now or clock.now()
     _clear_throttle(session, user)

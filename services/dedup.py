@@ -7,6 +7,7 @@ customers and at a million; `normalize.compare` then judges each candidate.
 """
 import functools
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -278,6 +279,43 @@ def _choose(exact, keyword, truncated, exclude=frozenset()):
     return exact.union(extra), truncated
 
 
+_CONFIRMED_SQL = text(
+    "SELECT r.opportunity_id, r.resembled FROM review_confirmation r WHERE r.opportunity_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
+_CORES_SQL = text("SELECT id, name_core FROM opportunity WHERE id IN :ids").bindparams(
+    bindparam("ids", expanding=True))
+
+
+def _namesakes_confirmed(session, ids):
+    """{id: the trade names (cores) of the records it was confirmed distinct from}, of those `ids` entered
+    with a confirmed resemblance (ReviewConfirmation)."""
+    resembled = {}
+    for chunk in _padded_chunks(sorted(ids)):
+        for opportunity_id, text_ in session.execute(_CONFIRMED_SQL, {"ids": chunk}):
+            found = {r.get("opportunity_id") for r in json.loads(text_)} - {None}  # an import's file rows have none
+            resembled.setdefault(opportunity_id, set()).update(found)
+    others = set().union(*resembled.values()) if resembled else set()
+    cores = {}
+    for chunk in _padded_chunks(sorted(others)):
+        cores.update(session.execute(_CORES_SQL, {"ids": chunk}).all())
+    return {i: {cores.get(o) for o in found} for i, found in resembled.items()}
+
+
+def _demote_confirmed(session, keys_of_rows, hits_of_rows):
+    """A placeless query's name duplicate of a record confirmed as another company than a namesake
+    becomes a resemblance (issue 14: 瑞丽服装 after 杭州瑞丽服装厂 was confirmed distinct from
+    上海瑞丽服装厂). Asked only when such a hit exists: most checks pay nothing."""
+    ids = {h.opportunity.id for hits in hits_of_rows for h in hits if h.match.placeless_name}
+    if not ids:
+        return
+    confirmed = _namesakes_confirmed(session, ids)
+    for keys, hits in zip(keys_of_rows, hits_of_rows):
+        core = keys["company_key"].core
+        for hit in hits:
+            if hit.match.placeless_name and core in confirmed.get(hit.opportunity.id, ()):
+                hit.match = normalize.namesake(hit.match, core)
+
+
 def _result(hits, truncated):
     hits.sort(key=lambda h: (_ORDER[h.match.verdict], -h.match.score, h.opportunity.id))
     return CheckResult(verdict=normalize.verdict(h.match for h in hits), hits=hits, truncated=truncated)
@@ -295,6 +333,7 @@ def check(session, company=None, province=None, city=None, phone=None, fax=None,
     keyword, truncated = _keyword_candidates(session, keys["company_key"].core, limit=KEYWORD_LIMIT)
     ids, truncated = _choose(exact, keyword, truncated, {exclude_id})
     hits = _judge(session, keys, ids) if ids else []
+    _demote_confirmed(session, [keys], [hits])
     return _result(hits, truncated)
 
 
@@ -333,8 +372,9 @@ def _check_batch(session, queries, exclude, counts):
     stored = _stored(session, set().union(*(ids for ids, _truncated in chosen)))
     matched = [_matched(k, ids, stored) for k, (ids, _truncated) in zip(keys, chosen)]
     logins = _logins(session, (shown[5] for row in matched for shown, _match in row))
-    return [_result([Hit(Found(*shown, logins.get(shown[5])), match) for shown, match in row], truncated)
-            for row, (_ids, truncated) in zip(matched, chosen)]
+    hits = [[Hit(Found(*shown, logins.get(shown[5])), match) for shown, match in row] for row in matched]
+    _demote_confirmed(session, keys, hits)
+    return [_result(row, truncated) for row, (_ids, truncated) in zip(hits, chosen)]
 
 
 _QUERY_FIELDS = ("company", "province", "city", "phone", "fax", "mobile")

@@ -893,6 +893,19 @@ class Match:
     matched_on: tuple[str, ...]
     reasons: tuple[str, ...]
     verdict: str
+    # A duplicate only because the names are the same and one side has no place: a record
+    # confirmed as another company than a namesake is then only resembled (see `namesake`).
+    placeless_name: bool = False
+
+
+PLACELESS_SCORE = 0.95  # the score of "same trade name, no place to tell them apart"
+
+
+def namesake(match: Match, core: str) -> Match:
+    """`match` against a record that a salesperson confirmed as another company than a record of the
+    same trade name: a query without a place could be either company, so it is a resemblance."""
+    return Match(match.score, match.matched_on, (f"same trade name {core}, confirmed as another company of that name",),
+                 REVIEW)
 
 
 def record_keys(company: str | None = None, province: str | None = None,
@@ -995,7 +1008,7 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
         if rel == SAME:
             return 1.0, DUPLICATE, f"same trade name {a}, same place {ck.place}"
         if rel == UNKNOWN:
-            return 0.95, DUPLICATE, f"same trade name {a}, no place to tell them apart"
+            return PLACELESS_SCORE, DUPLICATE, f"same trade name {a}, no place to tell them apart"
         return 0.8, REVIEW, f"same trade name {a} in another place ({_place_text(ck)})"
     if rel == OTHER:
         return None
@@ -1037,6 +1050,7 @@ def compare(query: dict, candidate: dict) -> Match | None:
         score = name[0]
         if name[1] == DUPLICATE:
             result = DUPLICATE
+    placeless = name is not None and name[:2] == (PLACELESS_SCORE, DUPLICATE)
     for role in ("phone", "fax"):
         hits = [(v, r) for qrole, v, r in phones if qrole == role]
         if hits:
@@ -1045,9 +1059,10 @@ def compare(query: dict, candidate: dict) -> Match | None:
             if any(v == DUPLICATE for v, _ in hits):
                 result = DUPLICATE
                 score = 1.0
+                placeless = False  # a shared number decides whatever the names
             else:
                 score = max(score, 0.7)
-    return Match(score, tuple(matched), tuple(reasons), result)
+    return Match(score, tuple(matched), tuple(reasons), result, placeless)
 
 
 def verdict(matches: Iterable[Match | None]) -> str:

@@ -133,37 +133,83 @@ def where_it_lives(found, actor=None):
     return LOCATION_LABELS[found.location]
 
 
-def _refuse_duplicate(result, actor):
-    first = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
-    if actor is not None and first.owner_id == actor.id:
-        message = _l("%(company)s is already in your library.", company=first.company)
+# The manual's problem 1: a customer of the telesales or industry division is not the agents' to
+# take, so even a resemblance to one cannot be confirmed away as "another company".
+CLOSED_LOCATIONS = ("telesales", "industry")
+
+
+@dataclass
+class EntryDecision:
+    """What `enter` does with these details for this actor; the check page and the form's live check
+    show it, so they cannot promise what the save refuses.
+
+    outcome: "enter", "confirm" (a resemblance: enters once confirmed), "duplicate" (refused,
+    `found` says where it lives), "yours" (already the actor's own, `found`), "library_full".
+    """
+    outcome: str
+    message: object = None
+    found: object = None
+
+    @property
+    def accepts(self):
+        return self.outcome in ("enter", "confirm")
+
+
+def blocks_entry(hit):
+    """A hit that refuses the entry: a duplicate, or any hit in another division."""
+    return hit.match.verdict == normalize.DUPLICATE or hit.opportunity.location in CLOSED_LOCATIONS
+
+
+def decide(session, actor, result, location="library"):
+    """The one rule of an entry, given the duplicate check's `result` for its details."""
+    if location == "library" and library_size(session, actor) >= library_cap(session, actor):
+        return EntryDecision("library_full", _l("Your library is full (%(n)d customers). Abandon or close some "
+                                                "before entering new ones.", n=library_cap(session, actor)))
+    found = next((h.opportunity for h in result.hits if blocks_entry(h)), None)
+    if found is not None:
+        return _refusal(found, actor)
+    if result.verdict == normalize.REVIEW:
+        return EntryDecision("confirm", _l("Similar customers exist. Check them, then confirm that this is another "
+                                           "company."))
+    return EntryDecision("enter")
+
+
+def _refusal(found, actor):
+    if actor is not None and found.owner_id == actor.id:
+        return EntryDecision("yours", _l("%(company)s is already in your library.", company=found.company), found)
+    if found.location in CLOSED_LOCATIONS:
+        message = _l("A similar customer (%(company)s) is in the %(place)s: it cannot be entered here.",
+                     company=found.company, place=LOCATION_LABELS[found.location])
     else:
         message = _l("This customer already exists (%(company)s, in %(place)s) and cannot be entered.",
-                     company=first.company, place=where_it_lives(first))
-    raise DuplicateFound(message, result)
+                     company=found.company, place=where_it_lives(found))
+    return EntryDecision("duplicate", message, found)
+
+
+def _refuse_unless_accepted(decision, result, confirm_review):
+    if decision.outcome == "library_full":
+        raise RuleViolation(decision.message, code="library_full")
+    if decision.outcome in ("duplicate", "yours"):
+        raise DuplicateFound(decision.message, result)
+    if decision.outcome == "confirm" and not confirm_review:
+        raise DuplicateFound(decision.message, result, code="review_required")
 
 
 def enter(session, actor, data, confirm_review=False, location="library", department=None):
     """§三: enter an opportunity into the actor's library (or a pool, for imports by admins).
 
-    Checks again inside the transaction, after taking the lock: a duplicate is refused
-    with where it lives, a resemblance needs `confirm_review`, and a full library is refused.
+    Checks again inside the transaction, after taking the lock, and applies `decide`: a
+    duplicate (or a customer of another division) is refused with where it lives, a
+    resemblance needs `confirm_review`, and a full library is refused.
     """
     problems = validate(data)
     if problems:
         field, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field)
     _take_lock(session)
-    if location == "library" and library_size(session, actor) >= library_cap(session, actor):
-        raise RuleViolation(_l("Your library is full (%(n)d customers). Abandon or close some before entering new ones.",
-                               n=library_cap(session, actor)), code="library_full")
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
                          phone=data.phone, fax=data.fax, mobile=data.mobile)
-    if result.verdict == normalize.DUPLICATE:
-        _refuse_duplicate(result, actor)
-    if result.verdict == normalize.REVIEW and not confirm_review:
-        raise DuplicateFound(_l("Similar customers exist. Check them, then confirm that this is another company."),
-                             result, code="review_required")
+    _refuse_unless_accepted(decide(session, actor, result, location), result, confirm_review)
     opportunity = _insert_or_refuse(session, actor, data, location, department)
     if result.verdict == normalize.REVIEW:
         resembled = [{"opportunity_id": h.opportunity.id, "company": h.opportunity.company,
@@ -201,8 +247,9 @@ def _insert_or_refuse(session, actor, data, location, department):
         return opportunity
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
                          phone=data.phone, fax=data.fax, mobile=data.mobile)
-    if result.verdict == normalize.DUPLICATE:
-        _refuse_duplicate(result, actor)
+    decision = decide(session, actor, result, location)
+    if decision.outcome in ("duplicate", "yours"):
+        raise DuplicateFound(decision.message, result)
     raise DuplicateFound(_l("A customer with this phone number exists already and cannot be entered."), result)
 
 

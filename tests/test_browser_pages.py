@@ -108,3 +108,71 @@ def test_an_admin_deletes_a_customer_by_its_row_button_after_confirming(app, bro
         assert db.session.get(Opportunity, customer).deleted_at is not None
     admin.page.goto("/opportunities/?show=deleted")
     assert admin.page.locator("tr", has_text="瑞丽服装").locator("button.restore-row").count() == 1
+
+
+# --- issue 14, in Chromium ------------------------------------------------------------------------
+
+def test_a_user_kept_waiting_is_found_locked_and_restored_from_the_list(app, browser, live_server, browser_user, org):
+    """§七 as the manual tells it: the user waits after ten wrong passwords and is told to ask an
+    administrator; the admin searches the login, sees 已锁定, clicks 恢复账号 on the row."""
+    blocked = BrowserUser(browser, live_server)
+    for _ in range(app.config["CRM_LOGIN_MAX_FAILURES"] + 1):
+        blocked.page.goto("/login")
+        blocked.page.fill("input[name=username]", "sales_a")
+        blocked.page.fill("input[name=password]", "wrong password")
+        blocked.page.click("button[type=submit]")
+        blocked.page.wait_for_load_state()
+    told = zh(app, "Too many failed attempts. Try again in %(n)d minutes, or ask your administrator to restore "
+                   "the account.", n=15)
+    assert told in blocked.page.content()
+
+    admin = browser_user("admin_a")
+    admin.page.goto("/users/")
+    admin.page.fill("input[name=search]", "sales_a")
+    admin.page.press("input[name=search]", "Enter")
+    admin.page.wait_for_load_state()
+    row = admin.page.locator("tr", has_text="sales_a")
+    assert row.locator(".user-status").inner_text() == zh(app, "Locked")
+    assert row.locator(".lock-kind").inner_text() == zh(app, "too many wrong passwords")
+    with admin.page.expect_navigation():
+        row.locator(f"form[action='/users/unlock/'] button").click()
+    assert admin.page.locator("tr", has_text="sales_a").locator(".user-status").inner_text() == zh(app, "Active")
+    assert _violations(admin) == []
+    blocked.login("sales_a")  # asserts that the login got through
+    blocked.close()
+
+
+def test_the_check_page_offers_entry_only_when_the_form_saves(app, browser_user, org):
+    with app.app_context():
+        opportunities._insert(db.session, None, OpportunityInput(company="佛山市南海区里水惠翔印刷厂"), "telesales", None)
+        db.session.commit()
+    sales = browser_user("sales_a")
+
+    def check(keyword):
+        sales.page.goto("/dedup/")
+        sales.page.fill("#name", keyword)
+        with sales.page.expect_navigation():
+            sales.page.click("button[name=by][value=name]")
+        return sales.page
+
+    page = check("惠翔印刷")  # a telesales customer: the save refuses, so the page offers nothing
+    assert page.locator("#dedup-outcome").inner_text() == zh(app, "Cannot be entered")
+    assert page.locator("#dedup-enter").count() == 0
+    assert zh(app, "Telesales division") in page.locator("#dedup-decision").inner_text()
+    # the entry form's live check says the same while the name is typed
+    page.goto("/opportunities/new/")
+    page.fill("#company", "惠翔印刷")
+    page.locator("#live-check-summary.text-danger").wait_for()
+    assert zh(app, "Telesales division") in page.locator("#live-check-summary").inner_text()
+    assert not page.locator("#confirm_review").is_visible()
+
+    page = check("绿源茶业")
+    with page.expect_navigation():
+        page.click("#dedup-enter")
+    assert page.input_value("#company") == "绿源茶业"
+    with page.expect_navigation():
+        page.click("input[type=submit]")
+    with app.app_context():
+        from models import Opportunity
+        assert db.session.scalar(select(Opportunity).filter_by(company="绿源茶业")).owner.login == "sales_a"
+    assert _violations(sales) == []

@@ -1,8 +1,9 @@
 """The app's own message catalogs: complete, consistent, and chosen per browser and per user.
 
 Source strings are English; translations/zh_Hans_CN is translated by hand and
-translations/zh_Hant_TW is generated from it by translations/make_hant.py. The page tests
-need the compiled .mo files (`make translations`, i.e. `pybabel compile -d translations`).
+translations/zh_Hant_TW is generated from it by translations/make_hant.py. The .mo files are compiled by
+create_app when missing or older than their .po (services/catalogs.py), so the page tests,
+and any server, need no `make` first.
 Expected texts are read from the catalogs, never typed in twice.
 """
 import os
@@ -271,3 +272,71 @@ def test_flask_admin_form_failures_read_in_chinese(client, auth, org):
     url = f"/departments/edit/?id={org.depts['华南代理']}"  # its parent, the head office, is not admin_a's to pick
     page = post_form(client, url, {"short_name": "华南代理"}, url).get_data(as_text=True)
     assert "保存记录失败" in page and "选择的值无效" in page
+
+
+# --- issue 14: a fresh checkout served without `make` speaks Chinese ------------------------
+
+_FRESH_SERVER = r"""
+import sys
+from app import create_app
+from flask_migrate import upgrade
+from models import db
+from services import accounts, departments
+
+app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": "fresh", "CRM_CAPTCHA": False,
+                  "WTF_CSRF_ENABLED": False, "CRM_QUEUE_URL": "immediate"})
+with app.app_context():
+    upgrade(directory=app.extensions["migrate"].directory)
+    accounts.create_user(db.session, None, "root", "subsystem_admin", departments.ensure_head_office(db.session),
+                         password=sys.argv[2])
+    db.session.commit()
+client = app.test_client()
+client.post("/login", data={"username": "root", "password": sys.argv[2]})
+sys.stdout.write(client.get("/users/").get_data(as_text=True))
+"""
+
+
+def _fresh_checkout(target):
+    """The committed tree (and the working copy's changes) copied without any .mo, as `git clone` gives it."""
+    import shutil
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split("\n")
+    for name in filter(None, files):
+        if not name.endswith(".mo") and (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
+
+
+def test_a_fresh_checkout_served_without_make_is_chinese(tmp_path):
+    """create_app compiles the missing catalogs: menus, the app's and Flask-Admin's strings in Chinese."""
+    import subprocess
+    import sys
+
+    tree = _fresh_checkout(tmp_path / "checkout")
+    assert not list(tree.glob("translations/**/*.mo"))
+    page = subprocess.run([sys.executable, "-c", _FRESH_SERVER, f"sqlite:///{tmp_path / 'crm.sqlite3'}", PASSWORD],
+                          cwd=tree, env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
+                          capture_output=True, text=True, timeout=300).stdout
+    for msgid in ("My opportunities", "Duplicate check", "Users", "Restore account", "Channel CRM"):
+        assert text("zh_Hans_CN", msgid) in page, msgid
+    assert "My opportunities" not in page and "Duplicate check" not in page
+    assert admin_text("zh_Hans_CN", "List") in page  # Flask-Admin's own catalog, as before
+    assert len(list(tree.glob("translations/**/*.mo"))) == 4
+
+
+def test_a_catalog_older_than_its_source_is_compiled_again(tmp_path):
+    from services import catalogs
+
+    tree = _fresh_checkout(tmp_path / "checkout")
+    catalogs.ensure_compiled(tree / "translations")
+    po = tree / "translations" / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    assert catalogs.stale_catalogs(tree / "translations") == []
+    os.utime(mo, (po.stat().st_mtime - 60, po.stat().st_mtime - 60))
+    assert catalogs.stale_catalogs(tree / "translations") == [po]
+    catalogs.ensure_compiled(tree / "translations")
+    with open(mo, "rb") as handle:
+        assert Translations(handle).gettext("Users") == text("zh_Hans_CN", "Users")

@@ -52,7 +52,8 @@ def test_ten_failures_make_the_account_wait_whether_or_not_it_exists(client, aut
         for _ in range(10):
             assert auth.login(login, "wrong password!").status_code == 400
         page = auth.login(login, PASSWORD).get_data(as_text=True)
-        assert zh(app, "Too many failed attempts. Try again in %(n)d minutes.", n=15) in page
+        assert zh(app, "Too many failed attempts. Try again in %(n)d minutes, or ask your administrator to "
+                     "restore the account.", n=15) in page
     assert client.get("/").status_code == 302  # the right password did not get sales_a in
     with app.app_context():  # kept in the database, so every worker process sees it
         assert db.session.get(LoginThrottle, "sales_a").blocked_until is not None

@@ -219,3 +219,72 @@ def test_claim_from_the_public_pool_and_the_cap(client, auth, org, app):
         assert db.session.get(Opportunity, first).owner_id == org.users["sales_a"]
         assert db.session.get(Opportunity, second).location == "public_pool"
     assert client.post("/pool/claim/", data={"id": second}).status_code == 400  # no CSRF token
+
+
+# --- issue 14: the check page says what the save will do -----------------------------------------
+
+def _offers_entry(client, name):
+    page = client.get(f"/dedup/?name={name}&by=name").get_data(as_text=True)
+    return 'id="dedup-enter"' in page, page
+
+
+def _save_as_the_button_would(client, name):
+    """The form as 录入此客户 fills it, saved with the resemblance confirmed: does the save accept?"""
+    token = csrf_token(client, "/opportunities/new/")
+    return client.post("/opportunities/new/", data={"company": name, "confirm_review": "y", "csrf_token": token})
+
+
+@pytest.mark.parametrize("existing, keyword, accepts", [
+    (("佛山市南海区里水惠翔印刷厂", "telesales", None), "惠翔印刷", False),  # problem 1: another division
+    (("佛山市南海区里水惠翔印刷厂", "industry", None), "惠翔印刷", False),
+    (("佛山市南海区里水惠翔印刷厂", "public_pool", None), "惠翔印刷", True),  # only similar: confirm and enter
+    (("上海瑞丽服装厂", "library", "sales_b"), "瑞丽服装", False),  # the same trade name, no place: a duplicate
+    (("泰安艺动力彩色印刷厂", "library", "sales_a"), "艺动力彩色印刷", False),  # already one's own
+    (("扬州五环印花厂", "library", "sales_b"), "杭州绿源茶业", True),  # nothing in common
+])
+def test_the_check_page_offers_entry_only_when_the_save_accepts(client, auth, org, app, existing, keyword, accepts):
+    company, location, owner = existing
+    _place(app, company, location, owner=owner)
+    auth.login("sales_a")
+    offered, page = _offers_entry(client, keyword)
+    assert offered == accepts
+    live = client.get(f"/dedup/check.json?name={keyword}").get_json()
+    assert live["outcome"] in (("enter", "confirm") if accepts else ("duplicate", "yours"))
+    before = _count(app)
+    saved = _save_as_the_button_would(client, keyword)
+    assert (saved.status_code == 302) == accepts and _count(app) == before + accepts
+    if not accepts:  # the page said why, in the words the save uses
+        assert live["message"] and live["message"] in saved.get_data(as_text=True)
+
+
+def test_the_check_page_says_when_the_library_is_full(client, auth, org, app):
+    set_rules(app, cap=1)
+    _place(app, "广州恒达五金厂", "library", owner="sales_a")
+    auth.login("sales_a")
+    offered, page = _offers_entry(client, "杭州绿源茶业")
+    assert not offered
+    assert zh(app, "Your library is full (%(n)d customers). Abandon or close some before entering new ones.",
+              n=1) in page
+
+
+def test_a_name_confirmed_as_another_company_is_not_a_duplicate_of_its_namesake(client, auth, org, app):
+    """杭州瑞丽服装厂 confirmed as another company than 上海瑞丽服装厂: the keyword 瑞丽服装 finds it as
+    similar (it could be either), 上海瑞丽服装厂 still as the duplicate that refuses the entry."""
+    shanghai = _place(app, "上海瑞丽服装厂", "library", owner="sales_b")
+    auth.login("sales_a")
+    token = csrf_token(client, "/opportunities/new/")
+    confirmed = client.post("/opportunities/new/", data={"company": "杭州瑞丽服装厂", "province": "浙江省",
+                                                         "confirm_review": "y", "csrf_token": token})
+    assert confirmed.status_code == 302
+    live = client.get("/dedup/check.json?name=瑞丽服装").get_json()
+    verdicts = {hit["company"]: (hit["verdict"], hit["blocks"]) for hit in live["hits"]}
+    assert verdicts == {"上海瑞丽服装厂": ("duplicate", True), "杭州瑞丽服装厂": ("review", False)}
+    assert live["outcome"] == "duplicate" and "sales_b" in live["message"]
+    hangzhou = next(hit for hit in live["hits"] if hit["company"] == "杭州瑞丽服装厂")
+    assert zh(app, "confirmed as another company of that name") in hangzhou["reasons"][0]
+    # with a place the names are told apart as before, and Hangzhou's own name stays a duplicate
+    assert client.get("/dedup/check.json?name=杭州瑞丽服装厂").get_json()["outcome"] == "yours"
+    with app.app_context():  # the namesake gone, the confirmed record alone only resembles a placeless name
+        db.session.get(Opportunity, shanghai).deleted_at = db.func.now()
+        db.session.commit()
+    assert client.get("/dedup/check.json?name=瑞丽服装").get_json()["outcome"] == "confirm"

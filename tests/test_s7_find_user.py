@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import csrf_token
+from conftest import csrf_token, zh
 from crm_pages import (all_users, count, get_user, is_logged_in, logged_in_as, login, page,
                        post_with_token, redirects_to, update_user)
 from models import User
@@ -181,6 +181,49 @@ def test_restoring_an_account_lifts_the_wait_after_wrong_passwords(app, admin, o
     response = post_with_token(admin, "/users/unlock/", {"id": org.users["sales_a"]}, token_from="/users/")
     assert response.status_code == 302
     assert login(app.test_client(), "sales_a").status_code == 302
+
+
+def _wrong_passwords(app, login_name):
+    client = app.test_client()
+    for _ in range(app.config["CRM_LOGIN_MAX_FAILURES"]):
+        assert login(client, login_name, "wrong password").status_code == 400
+    return client
+
+
+def test_the_wait_after_wrong_passwords_shows_as_locked_with_the_row_action(app, admin, org):
+    """Issue 14: the account the login makes wait is 已锁定 in the list and the filter, and §七's
+    steps (search, click 恢复 on the row) lift it; the user was told an administrator can."""
+    refused = login(_wrong_passwords(app, "sales_a"), "sales_a")
+    assert zh(app, "Too many failed attempts. Try again in %(n)d minutes, or ask your administrator to restore "
+                   "the account.", n=15) in refused.get_data(as_text=True)
+
+    found = admin.get("/users/?search=sales_a").get_data(as_text=True)
+    assert zh(app, "Locked") in found and zh(app, "too many wrong passwords") in found
+    assert set(listed(admin, f"?flt0_{STATUS}=locked")) == ids(org, "sales_a")
+    assert org.users["sales_a"] not in listed(admin, f"?flt0_{STATUS}=active")
+    forms = page(admin.get("/users/?search=sales_a")).forms("/users/unlock/")
+    assert [f["id"] for f in forms] == [str(org.users["sales_a"])]
+
+    assert admin.post("/users/unlock/", data=forms[0]).status_code == 302
+    assert login(app.test_client(), "sales_a").status_code == 302
+    assert page(admin.get("/users/?search=sales_a")).forms("/users/unlock/") == []
+    assert org.users["sales_a"] in listed(admin, f"?flt0_{STATUS}=active")
+
+
+def test_the_wait_ends_by_itself_and_the_list_says_so(app, admin, org, monkeypatch):
+    _wrong_passwords(app, "sales_a")
+    later = clock.now() + timedelta(minutes=app.config["CRM_LOGIN_WAIT_MINUTES"] + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert org.users["sales_a"] not in listed(admin, f"?flt0_{STATUS}=locked")
+    assert page(admin.get("/users/?search=sales_a")).forms("/users/unlock/") == []
+
+
+@pytest.mark.parametrize("lock, label", [(lock_by_admin, "locked by an administrator"),
+                                         (lock_by_disuse, "not used for a long time")])
+def test_the_status_says_which_lock(app, admin, org, lock, label):
+    lock(app, "sales_a")
+    found = admin.get("/users/?search=sales_a").get_data(as_text=True)
+    assert zh(app, "Locked") in found and zh(app, label) in found
 
 
 def test_restore_returns_only_to_a_page_of_this_site(app, admin, org):

@@ -5,8 +5,8 @@
 #      vanished ones become obsolete "#~" entries; no fuzzy guesses),
 #   3. regenerate the Traditional Chinese catalog from it (translations/make_hant.py, OpenCC).
 # Then translate the new empty msgstr in zh_Hans_CN/LC_MESSAGES/messages.po, run this again,
-# and check with `python -m pytest tests/test_i18n.py`. Compiling the .mo files is the
-# Makefile's job: `pybabel compile -d translations`.
+# and check with `python -m pytest tests/test_i18n.py`. The .mo files are compiled by the
+# app itself at start when missing or older than their .po (services/catalogs.py).
 #
 # Uses `python3` from PATH (override with PYTHON=/path/to/python), with Babel and OpenCC.
 set -euo pipefail

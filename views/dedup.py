@@ -6,13 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db
-from services import check_limit, dedup, normalize
+from services import check_limit, dedup, normalize, opportunities
 from services.opportunities import LOCATION_LABELS, validate, OpportunityInput
 
 from .base import CRMView
 
 # The engine explains a match in English fragments; these are their translations, longest first.
 _REASON_WORDS = [
+    ("confirmed as another company of that name", _l("confirmed as another company of that name")),
     ("matches without area code, but", _l("matches without area code, but")),
     ("no place to tell them apart", _l("no place to tell them apart")),
     ("similar trade name", _l("similar trade name")),
@@ -55,6 +56,7 @@ def hit_view(hit, actor):
         "url": url_for("opportunities.details_view", id=opportunity.id) if own else None,
         "verdict": hit.match.verdict,
         "verdict_label": str(VERDICT_LABELS[hit.match.verdict]),
+        "blocks": opportunities.blocks_entry(hit),  # this hit alone refuses the entry
         "reasons": [explain(r) for r in hit.match.reasons],
         "score": round(hit.match.score, 2),
     }
@@ -82,6 +84,15 @@ def _problems(fields):
     return problems
 
 
+def _decision(result):
+    """What the save would do with these details (services.opportunities.decide, the rule `enter`
+    applies): the page offers 录入 only when it accepts."""
+    decision = opportunities.decide(db.session, current_user, result)
+    return {"outcome": decision.outcome, "accepts": decision.accepts,
+            "message": str(decision.message) if decision.message else "",
+            "url": url_for("opportunities.details_view", id=decision.found.id) if decision.outcome == "yours" else None}
+
+
 class DedupView(CRMView):
     @expose("/")
     def index(self):
@@ -94,9 +105,10 @@ class DedupView(CRMView):
             if not problems:
                 result = self._checked(fields)
         hits = [hit_view(h, current_user) for h in result.hits] if result else []
+        decision = _decision(result) if result else None
         db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
         return self.render("dedup/index.html", fields=fields, by=by, searched=searched, result=result, hits=hits,
-                           problems=problems, provinces=normalize.provinces())
+                           decision=decision, problems=problems, provinces=normalize.provinces())
 
     @expose("/check.json")
     def check_json(self):
@@ -111,10 +123,12 @@ class DedupView(CRMView):
         if result is None:
             return _limit_answer(g.check_refusal)
         hits = [hit_view(h, current_user) for h in result.hits[:50]]
+        decision = _decision(result)
         db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
         return jsonify(verdict=result.verdict, verdict_label=str(VERDICT_LABELS[result.verdict]),
                        total=result.total, truncated=result.truncated, hits=hits, problems={},
-                       summary=_("%(n)d customers in all", n=result.total))
+                       summary=_("%(n)d customers in all", n=result.total),
+                       outcome=decision["outcome"], message=decision["message"])
 
     @staticmethod
     def _checked(fields):

@@ -66,7 +66,9 @@ def _inactive_cutoff():
 
 
 def _locked_condition():
-    return or_(User.locked_at.isnot(None), func.coalesce(User.last_seen_at, User.created_at) < _inactive_cutoff())
+    """Every kind of lock the login refuses: an admin's, disuse, and the wait after wrong passwords."""
+    return or_(User.locked_at.isnot(None), func.coalesce(User.last_seen_at, User.created_at) < _inactive_cutoff(),
+               accounts.waiting_clause())
 
 
 STATUS_LABELS = {
@@ -83,10 +85,25 @@ _STATUS_CONDITIONS = {
 }
 
 
+LOCK_LABELS = {
+    "admin": _l("locked by an administrator"),
+    "inactive": _l("not used for a long time"),
+    "too_many_failures": _l("too many wrong passwords"),
+}
+
+
+def lock_kind(user):
+    """accounts.lock_kind, read once per request (a list page reads its rows' in one query: get_list)."""
+    kinds = g.setdefault("lock_kinds", {})
+    if user.id not in kinds:
+        kinds[user.id] = accounts.lock_kind(db.session, user)
+    return kinds[user.id]
+
+
 def user_status(user):
     if not user.active:
         return "deactivated"
-    if accounts.is_locked(user):
+    if lock_kind(user):
         return "locked"
     return "must_change" if user.must_change_password else "active"
 
@@ -94,7 +111,10 @@ def user_status(user):
 def _format_status(view, context, model, name):
     status = user_status(model)
     badge = {"active": "success", "locked": "danger", "deactivated": "secondary", "must_change": "warning"}[status]
-    return Markup('<span class="badge badge-{}">{}</span>').format(badge, STATUS_LABELS[status])
+    html = Markup('<span class="badge badge-{} user-status">{}</span>').format(badge, STATUS_LABELS[status])
+    if status == "locked":  # which lock: the admin knows what restoring lifts
+        html += Markup(' <small class="text-muted lock-kind">{}</small>').format(LOCK_LABELS.get(lock_kind(model), LOCK_LABELS["admin"]))
+    return html
 
 
 def _format_time(view, context, model, name):
@@ -152,6 +172,12 @@ class UserView(ScopedModelView):
         if request.endpoint == "users.index_view" and (name == "undelete") != self.showing_deleted():
             return False  # the 已删除 view offers only restore; the others never offer it
         return super().is_action_allowed(name)
+
+    def get_list(self, *args, **kwargs):
+        count, rows = super().get_list(*args, **kwargs)
+        if isinstance(rows, (list, tuple)):  # not when Flask-Admin asks for the query only
+            g.lock_kinds = accounts.lock_kinds(db.session, rows)
+        return count, rows
 
     def row_status(self, user):
         return user_status(user)

@@ -26,11 +26,14 @@
     if (!data.total && !Object.keys(data.problems || {}).length) { panel.classList.add("d-none"); showConfirm(false); return; }
     panel.classList.remove("d-none");
     var problems = Object.values(data.problems || {});
-    summary.textContent = problems.length ? problems.join(" ") : (data.summary + " · " + (data.verdict_label || ""));
-    summary.className = "card-header " + (data.verdict === "duplicate" ? "text-danger" : data.verdict === "review" ? "text-warning" : "");
+    // the save's own verdict (data.outcome, services.opportunities.decide), not only the engine's
+    var refused = data.outcome && data.outcome !== "enter" && data.outcome !== "confirm";
+    summary.textContent = problems.length ? problems.join(" ")
+      : (data.summary + " · " + (data.message || data.verdict_label || ""));
+    summary.className = "card-header " + (refused ? "text-danger" : data.outcome === "confirm" ? "text-warning" : "");
     (data.hits || []).forEach(function (hit) {
       var tr = document.createElement("tr");
-      if (hit.verdict === "duplicate") tr.className = "table-danger";
+      if (hit.blocks) tr.className = "table-danger";
       var name = null;
       if (hit.url) { name = document.createElement("a"); name.href = hit.url; name.textContent = hit.company + " (" + script.getAttribute("data-own-label") + ")"; }
       tr.appendChild(cell(hit.company, name));
@@ -40,7 +43,7 @@
       tr.appendChild(cell(hit.verdict_label));
       rows.appendChild(tr);
     });
-    showConfirm(data.verdict === "review");
+    showConfirm(data.outcome === "confirm");
   }
 
   var timer = null, last = "";
