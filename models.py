@@ -326,7 +326,9 @@ class ReviewConfirmation(db.Model):
     __tablename__ = "review_confirmation"
 
     id = db.Column(db.Integer, primary_key=True)
-    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False)
+    # indexed: the duplicate check asks whether a hit was confirmed as another company than its namesake
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False,
+                               index=True)
     user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     resembled = db.Column(db.Text, nullable=False)  # JSON list of {opportunity_id, company, score}
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
