@@ -132,7 +132,8 @@ ON_POSTGRES = os.environ.get("CRM_TEST_DATABASE_URL", "").startswith("postgresql
 def test_a_worker_on_a_shared_queue(app, org, tmp_path, kind):
     """Redis (running on this kind of machine; .ci/run starts it if it stopped) and, when the database is
     PostgreSQL, huey's queue in that database: the same import, checked and run by a worker process."""
-    queue = ("redis://127.0.0.1:6379/14" if kind == "redis"
+    # a Redis database of each suite's own: the SQLite and the PostgreSQL suites may run at once
+    queue = (f"redis://127.0.0.1:6379/{14 if ON_POSTGRES else 13}" if kind == "redis"
              else app.config["SQLALCHEMY_DATABASE_URI"].replace("postgresql+psycopg://", "postgresql://"))
     shared = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path), "CRM_QUEUE_URL": queue})
     client, token = shared.test_client(), token_of(shared, "admin_a")
