@@ -376,6 +376,7 @@ def _mapping(reader):
 
 
 def _check_rows(session, item, mapped, progress):
+    import_id = item.id  # the loop commits and keeps the identity map small: no ORM object is read in it
     counts = Counter({verdict: 0 for verdict in VERDICTS})
     pending, total = [], 0
     estimate = getattr(mapped, "estimate", None)
@@ -383,7 +384,7 @@ def _check_rows(session, item, mapped, progress):
         values = mapped.values_of.pop(number)
         counts[result["verdict"]] += 1
         total += 1
-        pending.append({"import_id": item.id, "row": number, "line": mapped.line(number),
+        pending.append({"import_id": import_id, "row": number, "line": mapped.line(number),
                         "verdict": result["verdict"], "company": data.company[:200],
                         "values": _json(values), "matches": _json(result["matches"][:MATCHES_KEPT]),
                         "errors": _json({k: str(v) for k, v in problems.items()}) if problems else None,
