@@ -337,7 +337,10 @@ def list_values(session):
 # --- the check (a background job) ----------------------------------------------------------
 
 def _failed(session, import_id, message):
-    session.execute(update(DataImport).where(DataImport.id == import_id).values(
+    """The import failed with its job, unless its own transaction already said done (a worker that
+    died after the run committed, before its job was marked done)."""
+    session.execute(update(DataImport).where(DataImport.id == import_id,
+                                             DataImport.status.in_(("checking", "importing"))).values(
         status="failed", message=message, finished_at=clock.now()))
 
 

@@ -336,3 +336,31 @@ def test_uploads_are_deleted_after_the_retention_period(app, api, runner):
     gone = admin.client.get(f"{API}/imports/{old['id']}/report", headers={"Authorization": f"Bearer {admin.token}"})
     assert gone.status_code == 409
     assert admin.get(f"/imports/{old['id']}").get_json()["imported"] == 2  # the record and its counts stay
+
+
+def test_a_dead_workers_job_is_failed_but_a_committed_import_stays_done(app, api):
+    """A worker that died after the run's transaction committed, before its job was marked done."""
+    import socket
+    from datetime import timedelta
+
+    from models import Job
+    from services import clock
+
+    admin = api("admin_a")
+    running, committed = uploaded(admin), uploaded(admin)
+    long_ago = clock.now() - timedelta(minutes=5)
+    dead = f"{socket.gethostname()}:{2**22 + 12345}"  # no such process (past pid_max's default)
+    with app.app_context():
+        for item_id, status in ((running["id"], "importing"), (committed["id"], "done")):
+            job = Job(kind="import_run", ref_id=item_id, status="running", worker=dead, created_at=long_ago,
+                      started_at=long_ago, heartbeat_at=long_ago)
+            db.session.add(job)
+            db.session.flush()
+            db.session.execute(db.update(DataImport).where(DataImport.id == item_id).values(status=status,
+                                                                                            job_id=job.id))
+        db.session.commit()
+    failed = admin.get(f"/imports/{running['id']}").get_json()
+    assert failed["status"] == "failed" and "后台进程" in failed["message"]
+    assert admin.get(f"/imports/{committed['id']}").get_json()["status"] == "done"
+    with app.app_context():
+        assert set(db.session.scalars(select(Job.status).where(Job.kind == "import_run"))) == {"failed"}
