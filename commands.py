@@ -1,4 +1,4 @@
-"""The `flask --app app ...` commands of shared/CONTRACT.md."""
+"""The `flask --app app ...` commands (the command-line table of README.md and docs/contract.md)."""
 import json
 import os
 import sys
