@@ -197,6 +197,25 @@ def opportunity_check(file, as_json, columns, max_rows):
         db.session.rollback()
 
 
+@opportunity_cli.command("find-duplicates")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per group (CONTRACT.md)")
+def find_duplicates(as_json):
+    """Scan every opportunity for duplicates already inside; print the groups (kept for the /duplicates/ page)."""
+    from services import duplicates
+
+    scan, found = duplicates.scan_now(db.session)
+    db.session.commit()
+    for item in found:
+        if as_json:
+            click.echo(json.dumps({"opportunities": item.ids, "reason": "; ".join(item.reasons),
+                                   "verdict": item.verdict}, ensure_ascii=False))
+        else:
+            click.echo(f"{item.verdict}\t{' '.join(map(str, item.ids))}\t{'; '.join(item.reasons)}")
+    if not as_json:
+        click.echo(f"scanned {scan.records} opportunities, {scan.pairs} candidate pairs: "
+                   f"{scan.groups_duplicate} duplicate groups, {scan.groups_review} to review", err=True)
+
+
 def _check_line(result):
     line = f"{result['row']}\t{result['verdict']}"
     if result.get("errors"):
@@ -238,6 +257,11 @@ def rules_run(dry_run):
         from services import retention
 
         retention.purge(db.session)  # uploaded customer lists past their retention (the worker does it hourly too)
+        from services import duplicates
+
+        if duplicates.start_nightly(db.session):  # when an admin switched it on at /rules/
+            db.session.commit()
+            click.echo("duplicate scan: queued for the worker")
     state = "on" if summary.enabled else "off (nothing is returned; switch it on at /rules/)"
     click.echo(f"return rule: {state}")
     if dry_run:

@@ -248,6 +248,8 @@ class Opportunity(db.Model):
     last_valid_contact_at = db.Column(UTCDateTime)
     deleted_at = db.Column(UTCDateTime)  # soft delete: hidden everywhere, restorable by an admin
     deleted_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    # merged into another record (and soft-deleted): where an old link or id is sent; undone by the Merge
+    merged_into_id = db.Column(db.Integer, db.ForeignKey("opportunity.id"), index=True)
     # normalised keys of the duplicate check
     name_folded = db.Column(db.String(200), nullable=False, index=True)
     name_core = db.Column(db.String(200), nullable=False, index=True)
@@ -418,6 +420,7 @@ class ResourceRules(db.Model):
     return_exempt_key_customers = db.Column(db.Boolean, nullable=False, default=True)
     return_exempt_note_days = db.Column(db.Integer, nullable=False, default=0)  # any note this recent exempts; 0 = off
     daily_check_limit = db.Column(db.Integer, nullable=False, default=500)  # duplicate checks per user and day
+    duplicate_scan_nightly = db.Column(db.Boolean, nullable=False, default=False)  # `rules run` scans for duplicates
     updated_at = db.Column(UTCDateTime)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
 
@@ -619,3 +622,84 @@ class DataImportRow(db.Model):
     matches = db.Column(db.Text)  # JSON, as the duplicate check's answer
     errors = db.Column(db.Text)  # JSON {field: message}
     include = db.Column(db.Boolean, nullable=False, default=False)  # a review row the admin ticked
+
+
+class DuplicateScan(db.Model):
+    """A search for duplicates already inside (重复客户), run on the worker.
+
+    `department_id` is the agent company scanned (None: every opportunity, a subsystem
+    admin's or the nightly scan). The groups found are kept until the next scan of the
+    same scope; a list shows the newest finished scan that covers the reader's scope.
+    """
+
+    __tablename__ = "duplicate_scan"
+    __table_args__ = (db.Index("ix_duplicate_scan_department_status", "department_id", "status", "id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"))
+    requested_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))  # None: the CLI or `rules run`
+    status = db.Column(db.String(16), nullable=False, default="queued")  # queued running done failed
+    message = db.Column(db.Text)
+    records = db.Column(db.Integer)  # opportunities scanned
+    pairs = db.Column(db.Integer)  # candidate pairs judged
+    groups_duplicate = db.Column(db.Integer)
+    groups_review = db.Column(db.Integer)
+    job_id = db.Column(db.Integer, db.ForeignKey("job.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    finished_at = db.Column(UTCDateTime)
+
+    department = db.relationship("Department")
+    job = db.relationship("Job")
+
+
+class DuplicateGroup(db.Model):
+    """Records a scan found to be one company: `duplicate` (the entry check would refuse one of
+    them) or `review` (similar names, for a person to judge); `reason` in the engine's words."""
+
+    __tablename__ = "duplicate_group"
+    __table_args__ = (db.Index("ix_duplicate_group_scan_verdict", "scan_id", "verdict", "id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    scan_id = db.Column(db.Integer, db.ForeignKey("duplicate_scan.id", ondelete="CASCADE"), nullable=False)
+    verdict = db.Column(db.String(16), nullable=False)
+    score = db.Column(db.Float, nullable=False)
+    reason = db.Column(db.Text, nullable=False)  # JSON list of the engine's reasons
+
+
+class DuplicateGroupMember(db.Model):
+    __tablename__ = "duplicate_group_member"
+
+    group_id = db.Column(db.Integer, db.ForeignKey("duplicate_group.id", ondelete="CASCADE"), primary_key=True)
+    opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True,
+                               index=True)
+
+
+class DuplicateDismissal(db.Model):
+    """Two records an admin judged "not duplicates": no scan pairs them again."""
+
+    __tablename__ = "duplicate_dismissal"
+
+    low_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True)
+    high_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), primary_key=True,
+                        index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Merge(db.Model):
+    """Records merged into one (`kept_id`), with everything needed to undo it: `snapshot` holds
+    (JSON) every field of every record before, the kept record's values after, and the ids of
+    the notes, events, leads, confirmations and notices moved from each merged record."""
+
+    __tablename__ = "merge"
+
+    id = db.Column(db.Integer, primary_key=True)
+    kept_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False, index=True)
+    actor_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    snapshot = db.Column(db.Text, nullable=False)
+    undone_at = db.Column(UTCDateTime)
+    undone_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    kept = db.relationship("Opportunity", foreign_keys=[kept_id])
+    actor = db.relationship("User", foreign_keys=[actor_id])

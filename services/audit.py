@@ -21,7 +21,8 @@ ACTIONS = (
     "claim", "abandon", "reassign", "release", "return", "lead", "import",
     "dedup_check", "check_limit_passed", "export", "rules_changed",
 )
-ACTIONS += ("user_reactivated",)  # issue 5 (audit hooks): reactivating a deactivated account
+ACTIONS += ("user_reactivated",)
+ACTIONS += ("duplicate_scan", "duplicates_dismissed", "merge", "merge_undone")  # issue 11  # issue 5 (audit hooks): reactivating a deactivated account
 
 IP_KEY = "audit_ip"  # session.info key: the client address of the request the session serves
 

@@ -106,7 +106,7 @@ def receive(session, actor, data, idempotency_key_header=None):
         field, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field)
     key = idempotency_key(actor, data, idempotency_key_header)
-    opps._take_lock(session)  # serialises leads with every entry and claim: fair turns, caps, one record per key
+    opps.take_lock(session)  # serialises leads with every entry and claim: fair turns, caps, one record per key
     lead = find(session, key)
     if lead is not None:
         return lead, True
@@ -126,7 +126,7 @@ def receive(session, actor, data, idempotency_key_header=None):
                    assigned_to_id=opportunity.owner_id, posted_by_id=actor.id, received_at=now, due_at=due)
     session.add(lead)
     session.flush()
-    opps._event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
+    opps.record_event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
     audit.record(session, actor, "lead", target=opportunity, department_id=department.id,
                  details={"lead_id": lead.id, "company": item.company, "existing": existing,
                           "assigned_to": opportunity.owner.login if opportunity.owner_id else None})

@@ -1,6 +1,6 @@
 """Entering and claiming opportunities (manual §三), under the duplicate check and the cap.
 
-Every way into a library goes through `_take_lock` first: the check and the cap are
+Every way into a library goes through `take_lock` first: the check and the cap are
 decided and written inside one transaction that no other entry or claim interleaves.
 """
 import json
@@ -110,7 +110,7 @@ def validate(data):
     return problems
 
 
-def _take_lock(session):
+def take_lock(session):
     """Serialise entries and claims (see LibraryLock); the first statement of the transaction."""
     session.execute(update(LibraryLock).where(LibraryLock.id == 1).values(counter=LibraryLock.counter + 1))
 
@@ -206,7 +206,7 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
     if problems:
         field, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field)
-    _take_lock(session)
+    take_lock(session)
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
                          phone=data.phone, fax=data.fax, mobile=data.mobile)
     _refuse_unless_accepted(decide(session, actor, result, location), result, confirm_review)
@@ -286,7 +286,7 @@ def _live(session, opportunity_id):
 
 def claim(session, actor, opportunity_id):
     """Take an opportunity from the public pool into the actor's library, under the cap."""
-    _take_lock(session)
+    take_lock(session)
     opportunity = _live(session, opportunity_id)
     if opportunity is None or opportunity.location != "public_pool":
         raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
@@ -347,7 +347,7 @@ def _company_department(session, department):
     return session.scalar(select(Department).where(Department.path == prefix)) if prefix else None
 
 
-def _event(session, opportunity, kind, actor, from_owner_id=None, to_owner_id=None, reason=None):
+def record_event(session, opportunity, kind, actor, from_owner_id=None, to_owner_id=None, reason=None):
     from models import OpportunityEvent
 
     session.add(OpportunityEvent(opportunity_id=opportunity.id, kind=kind, actor_id=actor.id if actor else None,
@@ -363,7 +363,7 @@ def abandon(session, actor, opportunity_id, reason):
     """
     from models import AbandonReason
 
-    _take_lock(session)
+    take_lock(session)
     opportunity = _live(session, opportunity_id)
     if opportunity is None or actor is None or opportunity.owner_id != actor.id:
         raise RuleViolation(_l("This customer is not in your library."), code="not_found")
@@ -376,7 +376,7 @@ def abandon(session, actor, opportunity_id, reason):
     company = _company_department(session, actor.department)
     if company is None:
         raise RuleViolation(_l("Only the staff of an agent company can abandon customers to its pool."))
-    _event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
+    record_event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
     opportunity.location, opportunity.owner_id, opportunity.department_id = "agent_admin_pool", None, company.id
     audit.record(session, actor, "abandon", target=opportunity,
                  details={"company": opportunity.company, "reason": chosen.name})
@@ -403,7 +403,7 @@ def reassign(session, actor, opportunity_id, salesperson):
     """§五: the agent admin gives a pooled opportunity to a salesperson of the company, under the cap."""
     from .access import LIBRARY_ROLES, company_path
 
-    _take_lock(session)
+    take_lock(session)
     opportunity = _pooled(session, actor, opportunity_id)
     if (salesperson is None or not salesperson.active or salesperson.locked_at is not None
             or salesperson.role not in LIBRARY_ROLES
@@ -413,7 +413,7 @@ def reassign(session, actor, opportunity_id, salesperson):
     if library_size(session, salesperson) >= cap:
         raise RuleViolation(_l("The library of %(user)s is full (%(n)d customers).", user=salesperson.login, n=cap),
                             code="library_full")
-    _event(session, opportunity, "reassign", actor, to_owner_id=salesperson.id)
+    record_event(session, opportunity, "reassign", actor, to_owner_id=salesperson.id)
     opportunity.location, opportunity.owner_id = "library", salesperson.id
     opportunity.department_id, opportunity.entered_at = salesperson.department_id, clock.now()
     opportunity.last_valid_contact_at = None  # a new library starts its own count
@@ -425,9 +425,9 @@ def reassign(session, actor, opportunity_id, salesperson):
 
 def release(session, actor, opportunity_id):
     """§五: the agent admin releases a pooled opportunity to the public pool (公海)."""
-    _take_lock(session)
+    take_lock(session)
     opportunity = _pooled(session, actor, opportunity_id)
-    _event(session, opportunity, "release", actor)
+    record_event(session, opportunity, "release", actor)
     # recorded under the agent company it leaves: the public pool belongs to no department
     audit.record(session, actor, "release", target=opportunity, department_id=opportunity.department_id,
                  details={"company": opportunity.company})
@@ -505,7 +505,10 @@ def restore(session, actor, opportunity_id):
     """Undo a delete, unless the customer was entered again meanwhile (an active duplicate exists)
     or the owner's library is full now."""
     opportunity = _administered(session, actor, opportunity_id, deleted=True)
-    _take_lock(session)  # as an entry: no one enters the same customer while this checks
+    if opportunity.merged_into_id is not None:
+        raise RuleViolation(_l("%(company)s was merged into another customer: undo the merge on the duplicates page "
+                               "instead.", company=opportunity.company), code="merged")
+    take_lock(session)  # as an entry: no one enters the same customer while this checks
     result = dedup.check(session, company=opportunity.company, province=opportunity.province,
                          city=opportunity.city, phone=opportunity.phone, fax=opportunity.fax,
                          mobile=opportunity.mobile, exclude_id=opportunity.id)

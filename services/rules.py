@@ -190,10 +190,10 @@ def run(session, now, dry_run=False):
     finds nothing left to return, and the notices' unique keys make each warning once.
     The caller commits.
     """
-    from .opportunities import _take_lock  # (opportunities imports this module)
+    from .opportunities import take_lock  # (opportunities imports this module)
 
     if not dry_run:
-        _take_lock(session)
+        take_lock(session)
     rules = current(session)
     summary = Summary(enabled=rules.return_enabled, dry_run=dry_run)
     due = return_candidates(session, rules, now)

@@ -6,7 +6,7 @@ def register_views(app, admin):
 
     from models import AbandonReason, ContactNote, Department, InfoSource, Opportunity, User, db
 
-    from . import api, api_imports, auth, errors, security  # noqa: F401 (api_imports adds its calls to api)
+    from . import api, api_duplicates, api_imports, auth, errors, security  # noqa: F401 (they add their calls to api)
     from .agent_pool import AgentPoolView
     from .dedup import DedupView
     from .departments import DepartmentView

@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from models import Opportunity, db
-from services import access, accounts, check_limit, dedup, notes
+from services import access, accounts, check_limit, dedup, merges, notes
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -36,7 +36,7 @@ bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
 PER_PAGE, MAX_PER_PAGE = 50, 200
 # RuleViolation codes (services/) -> HTTP status
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
-           "forbidden": 403}
+           "forbidden": 403, "conflict": 409, "merged": 409}
 _PUBLIC_ENDPOINTS = {"api.openapi_json"}
 _TEXT_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "fax", "mobile",
                 "email", "industry", "source")
@@ -340,6 +340,10 @@ def list_opportunities():
 def get_opportunity(opportunity_id):
     opportunity = _visible(opportunity_id)
     if opportunity is None:
+        kept = merges.merged_into(db.session, g.api_user, opportunity_id)
+        if kept is not None:  # an old id of a merged record answers where the customer went
+            return error_response(404, "merged", _l("This customer was merged into %(company)s (%(id)d).",
+                                                    company=kept.company, id=kept.id), merged_into=kept.id)
         return error_response(404, "not_found", HTTP_MESSAGES[404])
     return {**opportunity_json(opportunity), "notes": [note_json(n) for n in notes.notes_of(db.session, opportunity.id)]}
 

@@ -39,6 +39,8 @@ ACTION_LABELS = {
     "return": _l("Returned to the public pool"), "lead": _l("Web lead received"), "import": _l("Import"),
     "dedup_check": _l("Duplicate check"), "check_limit_passed": _l("Daily check limit passed"),
     "export": _l("Export"), "rules_changed": _l("Resource rules changed"),
+    "duplicate_scan": _l("Duplicate scan"), "duplicates_dismissed": _l("Not duplicates"),
+    "merge": _l("Duplicates merged"), "merge_undone": _l("Merge undone"),
 }
 TARGET_LABELS = {"opportunity": _l("Opportunity"), "user": _l("User"), "department": _l("Department"),
                  "web_lead": _l("Web lead"), "resource_rules": _l("Resource rules")}

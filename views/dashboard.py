@@ -30,6 +30,7 @@ NOTICE_LABELS = {
     "return_warning": _l("This customer will soon return to the public pool"),
     "returned": _l("This customer returned to the public pool"),
     "check_limit": _l("A user passed the daily limit of duplicate checks"),  # services/check_limit.py
+    "merged": _l("A customer of yours was merged into this one"),  # services/merges.py
 }
 
 

@@ -44,7 +44,9 @@ SCHEMAS = {
         "properties": {
             "error": {"type": "string", "description": "a stable code: bad_request, unauthorized, forbidden, "
                       "not_found, method_not_allowed, invalid, duplicate, review_required, library_full, "
-                      "check_limit ..."},
+                      "check_limit, conflict, merged ..."},
+            "merged_into": {"type": "integer", "description": "with `merged`: the id of the record a merged "
+                            "one went into"},
             "message": {"type": "string"},
         },
     },

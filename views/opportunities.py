@@ -128,7 +128,7 @@ def details_context(model):
 
 
 EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool"),
-                "lead": _l("Web lead"),
+                "lead": _l("Web lead"), "merge": _l("Duplicates merged into it"), "unmerge": _l("Merge undone"),
                 "return": _l("Returned to the public pool by the resource rules")}  # `rules run`
 
 

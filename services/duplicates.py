@@ -1,0 +1,457 @@
+"""Duplicates already inside (重复客户): a scan of every opportunity an admin administers.
+
+The same engine as the entry check judges every pair (`normalize.compare`, the newer record
+as the query, the older as the stored one: what the check would say were the newer entered
+today), but pairs come from the keys in bulk, never from one check per record:
+
+- the same phone, fax or mobile number (opportunity_phone, read once in number order);
+- the same trade name (name_core, read once in name order);
+- one-edit neighbours (瑞丽服装 / 瑞丰服装) and a trade name inside another's of at least half
+  its length (瑞丽服装 / 瑞丽服装制造): the `d:` and `n:` terms of the index, computed from the
+  cores read above and grouped in memory.
+
+A key held by more than KEY_LIMIT records (a switchboard typed for every branch, a bare
+industry word) pairs nothing: the check itself treats such terms as too common. Records joined
+by `duplicate` pairs form a group (connected components); `review` pairs that no duplicate group
+already holds form groups of their own, for a person to judge. Pairs an admin dismissed as
+"not duplicates" (DuplicateDismissal) are left out before grouping.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, insert, or_, select, text, update
+
+from models import (Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
+                    Opportunity)
+
+from . import access, audit, clock, jobs, normalize
+from .errors import RuleViolation
+
+KEY_LIMIT = 50  # records sharing one key beyond which the key pairs nothing (too common to tell)
+REVIEW_GROUP_LIMIT = 12  # a chain of similar names longer than this is shown as its pairs
+BATCH = 5000  # rows written per statement
+
+NOT_ADMIN = _l("Only admins look for and merge duplicates.")
+
+
+@dataclass
+class Found:
+    """A group found by a scan: the records (oldest first), the verdict, the strongest reasons."""
+
+    verdict: str
+    ids: list
+    score: float
+    reasons: list = field(default_factory=list)
+
+
+# --- reading the records in bulk ----------------------------------------------------------
+
+def _scope_sql(department):
+    """(SQL condition on o, params): the records of an agent company, or all (None)."""
+    if department is None:
+        return "", {}
+    return (" AND o.department_id IN (SELECT id FROM department WHERE path LIKE :prefix)",
+            {"prefix": department.path + "%"})
+
+
+def _read_names(session, scope, params):
+    """{id: CompanyKey}, read in one pass."""
+    sql = text("SELECT o.id, o.name_folded, o.name_core, o.norm_province, o.norm_city, o.norm_district"
+               " FROM opportunity o WHERE o.deleted_at IS NULL" + scope)
+    keys = {}
+    for row in session.execute(sql, params).yield_per(20000):
+        keys[row[0]] = normalize.CompanyKey(folded=row[1], core=row[2], province=row[3], city=row[4],
+                                            district=row[5])
+    return keys
+
+
+def _read_phones(session, scope, params):
+    """({id: (phone keys, fax keys)}, [[ids sharing a number], ...]) in one pass in number order."""
+    sql = text("SELECT p.opportunity_id, p.field, p.kind, p.local, p.area_code FROM opportunity_phone p"
+               " JOIN opportunity o ON o.id = p.opportunity_id WHERE o.deleted_at IS NULL" + scope +
+               " ORDER BY p.kind, p.local")
+    phones, shared = {}, []
+    run_key, run = None, []
+    for opportunity_id, field_name, kind, local, area_code in session.execute(sql, params).yield_per(20000):
+        key = normalize.PhoneKey(local=local, area_code=area_code or None, kind=kind)
+        pair = phones.setdefault(opportunity_id, ([], []))
+        pair[1 if field_name == "fax" else 0].append(key)
+        if (kind, local) != run_key:
+            _close_run(run, shared)
+            run_key, run = (kind, local), []
+        run.append(opportunity_id)
+    _close_run(run, shared)
+    return phones, shared
+
+
+def _close_run(run, shared):
+    ids = set(run)
+    if 1 < len(ids) <= KEY_LIMIT:
+        shared.append(sorted(ids))
+
+
+def _name_groups(names):
+    """Groups of ids whose names may resemble: the same core, one-edit neighbours, a core inside another's."""
+    by_core = defaultdict(list)
+    for opportunity_id, key in names.items():
+        if key.core:
+            by_core[key.core].append(opportunity_id)
+    groups = [ids for ids in by_core.values() if 1 < len(ids) <= KEY_LIMIT]
+    groups.extend(_neighbour_groups(by_core))
+    groups.extend(_containment_groups(by_core))
+    return groups
+
+
+def _neighbour_groups(by_core):
+    """Cores sharing a one-character deletion (the index's `d:` terms): substitutions, insertions."""
+    variants = defaultdict(list)
+    for core in by_core:
+        for variant in normalize.name_neighbours(core):
+            variants[hash(variant)].append(core)
+    for cores in variants.values():
+        if len(cores) > 1:
+            ids = [i for core in cores for i in by_core[core]]
+            if len(ids) <= KEY_LIMIT:
+                yield ids
+    variants.clear()
+
+
+def _containment_groups(by_core):
+    """A core and the stored cores inside it of at least half its length (the check's `n:` substrings)."""
+    for core, ids in by_core.items():
+        for inner in normalize.name_substrings(core):
+            held = by_core.get(inner)
+            if held and len(held) + len(ids) <= KEY_LIMIT:
+                yield ids + held
+
+
+# --- judging the pairs ---------------------------------------------------------------------
+
+def _pairs(groups, dismissed):
+    """Every pair (older, newer) of the candidate groups, once, without the dismissed ones."""
+    seen = set()
+    for ids in groups:
+        ordered = sorted(set(ids))
+        for i, low in enumerate(ordered):
+            for high in ordered[i + 1:]:
+                pair = (low, high)
+                if pair not in seen and pair not in dismissed:
+                    seen.add(pair)
+    return seen
+
+
+def _keys(names, phones, opportunity_id):
+    phone_keys, fax_keys = phones.get(opportunity_id, ((), ()))
+    return {"company_key": names[opportunity_id], "phone_keys": phone_keys, "fax_keys": fax_keys}
+
+
+def judge(pairs, names, phones, progress=None):
+    """{(older, newer): Match} of the pairs the engine finds alike."""
+    found = {}
+    for n, (older, newer) in enumerate(pairs):
+        match = normalize.compare(_keys(names, phones, newer), _keys(names, phones, older))
+        if match is not None:
+            found[(older, newer)] = match
+        if progress is not None and n % 20000 == 0:
+            progress(n)
+    return found
+
+
+# --- grouping ------------------------------------------------------------------------------
+
+class _Components:
+    """Union-find over record ids."""
+
+    def __init__(self):
+        self.parent = {}
+
+    def find(self, x):
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while self.parent.get(x, x) != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, a, b):
+        ra, rb = self.find(a), self.find(b)
+        self.parent.setdefault(ra, ra)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self):
+        out = defaultdict(list)
+        for x in list(self.parent):
+            out[self.find(x)].append(x)
+        return [sorted(ids) for ids in out.values() if len(ids) > 1]
+
+
+def group(matches, placed=frozenset()):
+    """[Found]: duplicate groups, then review groups (the review pairs between records of different
+    duplicate groups), strongest first.
+
+    Duplicate groups are the components of the duplicate pairs, except that a name without a place
+    does not bridge two places: 瑞丽服装 (no place) is a duplicate of 上海瑞丽服装厂 and of 北京瑞丽服装厂
+    alike, but those two are other companies. Such a record (not in `placed`) joins a group only when
+    every placed record it names belongs to that one group; otherwise its pairs are for review.
+    """
+    duplicates = _Components()
+    bridges = defaultdict(list)  # a placeless record -> the placed records it matches by name only
+    for (a, b), match in matches.items():
+        if match.verdict != normalize.DUPLICATE:
+            continue
+        if match.placeless_name and (a in placed) != (b in placed):
+            loose, fixed = (b, a) if a in placed else (a, b)
+            bridges[loose].append(fixed)
+        else:
+            duplicates.union(a, b)
+    ambiguous = set()
+    for loose, fixed in bridges.items():
+        roots = {duplicates.find(i) for i in fixed}
+        if len(roots) == 1 and duplicates.find(loose) in roots | {loose}:
+            duplicates.union(loose, fixed[0])
+        else:
+            ambiguous.update((min(loose, i), max(loose, i)) for i in fixed)
+    out = [_found(normalize.DUPLICATE, ids, matches) for ids in duplicates.groups()]
+    review_pairs = [(a, b) for (a, b), m in matches.items()
+                    if (m.verdict == normalize.REVIEW or (a, b) in ambiguous) and duplicates.find(a) != duplicates.find(b)]
+    similar = _Components()
+    for a, b in review_pairs:
+        similar.union(a, b)
+    chains = set()
+    for ids in similar.groups():
+        if len(ids) <= REVIEW_GROUP_LIMIT:
+            out.append(_found(normalize.REVIEW, ids, matches))
+        else:
+            chains.update(ids)
+    out.extend(_found(normalize.REVIEW, [a, b], matches) for a, b in review_pairs if a in chains)
+    out.sort(key=lambda f: (f.verdict != normalize.DUPLICATE, -f.score, f.ids[0]))
+    return out
+
+
+def _found(verdict, ids, matches):
+    inside = set(ids)
+    pairs = ((a, b) for i, a in enumerate(ids) for b in ids[i + 1:]) if len(ids) < 50 else \
+        (pair for pair in matches if pair[0] in inside and pair[1] in inside)
+    strongest = sorted((matches[pair] for pair in pairs if pair in matches),
+                       key=lambda m: (m.verdict != verdict, -m.score))
+    reasons = []
+    for match in strongest:
+        for reason in match.reasons:
+            if reason not in reasons:
+                reasons.append(reason)
+    return Found(verdict, ids, strongest[0].score if strongest else 0.0, reasons[:3])
+
+
+# --- the scan ------------------------------------------------------------------------------
+
+def _dismissed(session, scope, params):
+    sql = text("SELECT d.low_id, d.high_id FROM duplicate_dismissal d JOIN opportunity o ON o.id = d.low_id"
+               " WHERE o.deleted_at IS NULL" + scope)
+    return {(low, high) for low, high in session.execute(sql, params)}
+
+
+def find(session, department=None, progress=None):
+    """(records scanned, pairs judged, [Found]) for the records of `department` (an agent company) or all."""
+    scope, params = _scope_sql(department)
+    names = _read_names(session, scope, params)
+    phones, shared = _read_phones(session, scope, params)
+    pairs = _pairs(shared + list(_name_groups(names)), _dismissed(session, scope, params))
+    if progress is not None:
+        progress(0, len(pairs))
+    matches = judge(pairs, names, phones, progress=(lambda n: progress(n, len(pairs))) if progress else None)
+    placed = {i for i, key in names.items() if key.province or key.city}
+    return len(names), len(pairs), group(matches, placed)
+
+
+def scope_of(actor):
+    """The agent company an admin scans (None: everything, a subsystem admin's scope)."""
+    if actor is None or actor.role == "subsystem_admin":
+        return None
+    if actor.role != "agent_admin":
+        raise RuleViolation(NOT_ADMIN, code="forbidden")
+    return _company(actor)
+
+
+def _company(actor):
+    """The agent company (a department of depth 1) of an agent admin."""
+    from models import db
+
+    path = access.company_path(actor.department)
+    if not path:
+        raise RuleViolation(NOT_ADMIN, code="forbidden")
+    return db.session.scalar(select(Department).where(Department.path == path))
+
+
+def start_scan(session, actor):
+    """A new scan of the actor's scope, queued on the worker; the running one if there is one."""
+    department = scope_of(actor)
+    department_id = department.id if department is not None else None
+    running = session.scalar(select(DuplicateScan).where(
+        DuplicateScan.department_id.is_(None) if department_id is None else DuplicateScan.department_id == department_id,
+        DuplicateScan.status.in_(("queued", "running"))).order_by(DuplicateScan.id.desc()).limit(1))
+    if running is not None:
+        jobs.reap(session)
+        session.refresh(running)
+        if running.status in ("queued", "running"):
+            return running
+    scan = DuplicateScan(department_id=department_id, requested_by_id=actor.id if actor else None,
+                         status="queued", created_at=clock.now())
+    session.add(scan)
+    session.flush()
+    scan.job_id = jobs.start(session, "duplicate_scan", scan.id).id
+    return scan
+
+
+def start_nightly(session):
+    """`rules run`: a scan of everything on the worker, when the resource rules say so; the scan or None."""
+    from models import ResourceRules
+
+    if not session.scalar(select(ResourceRules.duplicate_scan_nightly).limit(1)):
+        return None
+    return start_scan(session, None)
+
+
+def _failed(session, scan_id, message):
+    session.execute(update(DuplicateScan).where(DuplicateScan.id == scan_id,
+                                                DuplicateScan.status.in_(("queued", "running"))).values(
+        status="failed", message=message, finished_at=clock.now()))
+
+
+@jobs.handler("duplicate_scan", failed=_failed)
+def run_scan(session, scan_id, progress):
+    """The job: find the groups and keep them, replacing the scope's older results."""
+    scan = session.get(DuplicateScan, scan_id)
+    scan.status = "running"
+    department = scan.department
+    session.commit()
+    records, pairs, found = find(session, department, progress)
+    save(session, scan_id, records, pairs, found)
+
+
+def save(session, scan_id, records, pairs, found):
+    """Write the groups of a finished scan, and delete the groups of the same scope's older scans."""
+    scan = session.get(DuplicateScan, scan_id)
+    for start in range(0, len(found), BATCH):
+        chunk = found[start:start + BATCH]
+        ids = [session.execute(insert(DuplicateGroup).values(
+            scan_id=scan_id, verdict=f.verdict, score=f.score,
+            reason=json.dumps(f.reasons, ensure_ascii=False))).inserted_primary_key[0] for f in chunk]
+        session.execute(insert(DuplicateGroupMember), [
+            {"group_id": group_id, "opportunity_id": i} for group_id, f in zip(ids, chunk) for i in f.ids])
+    older = select(DuplicateScan.id).where(
+        DuplicateScan.id < scan_id,
+        DuplicateScan.department_id.is_(None) if scan.department_id is None
+        else DuplicateScan.department_id == scan.department_id)
+    session.execute(delete(DuplicateGroup).where(DuplicateGroup.scan_id.in_(older)))
+    scan.status, scan.finished_at, scan.records, scan.pairs = "done", clock.now(), records, pairs
+    scan.groups_duplicate = sum(f.verdict == normalize.DUPLICATE for f in found)
+    scan.groups_review = len(found) - scan.groups_duplicate
+
+
+def scan_now(session, actor=None):
+    """Scan at once, in this process (the CLI): the scan, with its groups saved."""
+    department = scope_of(actor)
+    scan = DuplicateScan(department_id=department.id if department is not None else None,
+                         requested_by_id=actor.id if actor else None, status="running", created_at=clock.now())
+    session.add(scan)
+    session.flush()
+    records, pairs, found = find(session, department)
+    save(session, scan.id, records, pairs, found)
+    return scan, found
+
+
+# --- reading the results -------------------------------------------------------------------
+
+def last_scan(session, actor, finished=False):
+    """The newest scan of the actor's scope (finished only: the one whose groups are shown); a
+    subsystem-wide scan also serves an agent company's admins, newer than their own."""
+    department = scope_of(actor)
+    scopes = [DuplicateScan.department_id.is_(None)]
+    if department is not None:
+        scopes.append(DuplicateScan.department_id == department.id)
+    query = select(DuplicateScan).where(or_(*scopes))
+    if finished:
+        query = query.where(DuplicateScan.status == "done")
+    return session.scalar(query.order_by(DuplicateScan.id.desc()).limit(1))
+
+
+def _visible_members(actor):
+    """Members of a group that the actor may merge: live, in its scope, not yet merged."""
+    return select(DuplicateGroupMember.group_id, DuplicateGroupMember.opportunity_id).join(
+        Opportunity, Opportunity.id == DuplicateGroupMember.opportunity_id).where(
+        access.opportunity_clause(actor) if actor is not None else Opportunity.deleted_at.is_(None),
+        access.may_delete_opportunity_clause(actor))
+
+
+def groups(session, actor, verdict=None, page=1, per_page=20):
+    """([(DuplicateGroup, [Opportunity...])], total, scan) of the actor's last finished scan: the groups
+    with two or more records still live and in the actor's reach (a merge or a delete takes a record
+    out; a dismissed group is gone), duplicates first, strongest first."""
+    scan = last_scan(session, actor, finished=True)
+    if scan is None:
+        return [], 0, None
+    members = _visible_members(actor).subquery()
+    query = (select(DuplicateGroup.id).join(members, members.c.group_id == DuplicateGroup.id)
+             .where(DuplicateGroup.scan_id == scan.id).group_by(DuplicateGroup.id).having(func.count() > 1))
+    if verdict in (normalize.DUPLICATE, normalize.REVIEW):
+        query = query.where(DuplicateGroup.verdict == verdict)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    order = (DuplicateGroup.verdict != normalize.DUPLICATE, DuplicateGroup.score.desc(), DuplicateGroup.id)
+    ids = session.scalars(query.order_by(*order).offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
+    items = session.scalars(select(DuplicateGroup).where(DuplicateGroup.id.in_(ids)).order_by(*order)).all() \
+        if ids else []
+    records = _records_of(session, actor, ids)
+    return [(item, records[item.id]) for item in items], total, scan
+
+
+def _records_of(session, actor, group_ids):
+    out = defaultdict(list)
+    if not group_ids:
+        return out
+    visible = _visible_members(actor).where(DuplicateGroupMember.group_id.in_(group_ids)).subquery()
+    query = select(visible.c.group_id, Opportunity).join(Opportunity, Opportunity.id == visible.c.opportunity_id)
+    for group_id, opportunity in session.execute(query.order_by(Opportunity.id)):
+        out[group_id].append(opportunity)
+    return out
+
+
+def group_of(session, actor, group_id):
+    """(DuplicateGroup, [Opportunity]) of the actor's reach, or raises not_found."""
+    item = session.get(DuplicateGroup, group_id)
+    records = _records_of(session, actor, [group_id]).get(group_id, []) if item is not None else []
+    if item is None or len(records) < 2:
+        raise RuleViolation(_l("This group of duplicates no longer exists or is out of your reach."),
+                            code="not_found")
+    return item, records
+
+
+def dismiss(session, actor, group_id):
+    """"Not duplicates": every pair of the group's records is remembered, so no scan groups them again."""
+    item, records = group_of(session, actor, group_id)
+    ids = sorted(o.id for o in records)
+    pairs = {(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]}
+    pairs -= set(session.execute(select(DuplicateDismissal.low_id, DuplicateDismissal.high_id).where(
+        DuplicateDismissal.low_id.in_(ids), DuplicateDismissal.high_id.in_(ids))).tuples())
+    now = clock.now()
+    if pairs:
+        session.execute(insert(DuplicateDismissal), [
+            {"low_id": a, "high_id": b, "user_id": actor.id, "created_at": now} for a, b in sorted(pairs)])
+    session.delete(item)  # the group leaves the list now; the pairs keep it out of the next scans
+    audit.record(session, actor, "duplicates_dismissed", target=records[0],
+                 details={"opportunities": ids, "companies": [o.company for o in records]})
+
+
+def reasons(item):
+    return json.loads(item.reason or "[]")
+
+
+def scan_progress(session, scan):
+    """(done, total) of a scan's job, after marking failed what a dead worker left."""
+    jobs.reap(session)
+    job = scan.job
+    return (job.done or 0, job.total) if job is not None else (0, None)

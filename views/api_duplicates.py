@@ -1,0 +1,213 @@
+"""The API's duplicates already inside and merges (CONTRACT.md): scan, groups, merge, undo.
+
+The calls of `views/api.py`'s blueprint, on `services/duplicates.py` and `services/merges.py`, the
+services of the /duplicates/ page. Agent admins within their company, subsystem admins anywhere;
+others 403; a record, group or merge out of reach is 404 like one that does not exist.
+"""
+from flask import g, jsonify, request
+from flask_babel import lazy_gettext as _l
+
+from models import db
+from services import access, duplicates, merges
+from services.errors import RuleViolation
+
+from .api import BAD_PAGE, _invalid, _json_object, _time, _violation, _whole_number, bp, error_response
+from .openapi import SCHEMAS, operation, query
+
+PER_PAGE = 20
+
+
+def _admin():
+    if not access.is_admin(g.api_user):
+        return error_response(403, "forbidden", duplicates.NOT_ADMIN)
+    return None
+
+
+def scan_json(scan):
+    if scan is None:
+        return None
+    done, total = duplicates.scan_progress(db.session, scan)
+    return {"id": scan.id, "status": scan.status, "message": scan.message, "created_at": _time(scan.created_at),
+            "finished_at": _time(scan.finished_at), "done": done, "total": total, "records": scan.records,
+            "groups_duplicate": scan.groups_duplicate, "groups_review": scan.groups_review}
+
+
+def record_json(opportunity):
+    return {"id": opportunity.id, "company": opportunity.company, "province": opportunity.province,
+            "city": opportunity.city, "location": opportunity.location,
+            "owner": opportunity.owner.login if opportunity.owner else None}
+
+
+def group_json(item, records):
+    return {"id": item.id, "verdict": item.verdict, "score": round(item.score, 3),
+            "reason": "; ".join(duplicates.reasons(item)), "opportunities": [record_json(o) for o in records]}
+
+
+@bp.post("/duplicates/scan")
+@operation("Scan for duplicates already inside, in the background", tags=["duplicates"],
+           description="Every opportunity the caller administers (an agent admin: its company's; a subsystem "
+                       "admin: all) is checked against the others by the duplicate check's engine. Poll "
+                       "GET /duplicates. A scan of the same scope already waiting or running is answered instead.",
+           responses={202: ("The scan, queued or running", "DuplicateScan"), 403: None})
+def scan_duplicates():
+    refused = _admin()
+    if refused:
+        return refused
+    scan = duplicates.start_scan(db.session, g.api_user)
+    db.session.commit()
+    response = jsonify(scan_json(scan))
+    response.status_code = 202
+    return response
+
+
+@bp.get("/duplicates")
+@operation("The groups of duplicates found by the caller's last finished scan", tags=["duplicates"],
+           description="`duplicate` groups first (the entry check would refuse one of them), then `review` groups "
+                       "(similar names, for a person to judge). A merged or deleted record, and a group dismissed as "
+                       "not duplicates, leave the list. `status` is the newest scan's (none before the first).",
+           parameters=[query("verdict", "duplicate or review", {"type": "string", "enum": ["duplicate", "review"]}),
+                       query("page", "page number, from 1", {"type": "integer", "minimum": 1})],
+           responses={200: ("A page of groups", "DuplicateGroups"), 403: None, 422: None})
+def list_duplicates():
+    refused = _admin()
+    if refused:
+        return refused
+    verdict = request.args.get("verdict") or None
+    if verdict not in (None, "duplicate", "review"):
+        return _invalid({"verdict": _l("Unknown verdict.")})
+    page = _whole_number("page", 1, 10**6, BAD_PAGE)
+    items, total, _shown = duplicates.groups(db.session, g.api_user, verdict, page, PER_PAGE)
+    newest = duplicates.last_scan(db.session, g.api_user)
+    answer = {"status": newest.status if newest else "none", "scan": scan_json(newest),
+              "groups": [group_json(item, records) for item, records in items], "total": total}
+    db.session.commit()  # a dead worker's scan, marked failed on the way
+    return answer
+
+
+@bp.post("/duplicates/<int:group_id>/dismiss")
+@operation("Not duplicates: the group leaves the list, and no later scan groups these records again",
+           tags=["duplicates"], responses={200: ("Dismissed", "Dismissed"), 403: None, 404: None})
+def dismiss_duplicates(group_id):
+    refused = _admin()
+    if refused:
+        return refused
+    try:
+        duplicates.dismiss(db.session, g.api_user, group_id)
+        db.session.commit()
+    except RuleViolation as violation:
+        db.session.rollback()
+        return _violation(violation)
+    return {"id": group_id, "dismissed": True}
+
+
+@bp.post("/merges")
+@operation(
+    "Merge duplicates into one record", tags=["duplicates"], body="MergeInput",
+    description="The kept record takes, field by field, the value of the record named in `values` ({FIELD: ID}; "
+                "FIELD one of " + ", ".join(merges.FIELDS) + "; `owner` is where the customer lives), else its own, "
+                "else the first non-empty. Notes, history, web leads, confirmations and notices of the merged "
+                "records move to it; the merged records disappear from every list, check and count, and their "
+                "owners are told. 404 when a record is out of reach; 409 `library_full`; 422 for a request or a "
+                "combination of values the entry form would refuse.",
+    responses={201: ("Merged", "Merge"), 400: None, 403: None, 404: None, 409: None, 422: None},
+)
+def create_merge():
+    refused = _admin()
+    if refused:
+        return refused
+    body = _json_object()
+    keep, merged, values = body.get("keep"), body.get("merge"), body.get("values") or {}
+    if not _is_id(keep) or not isinstance(merged, list) or not all(_is_id(i) for i in merged) \
+            or not isinstance(values, dict) or not all(_is_id(v) for v in values.values()):
+        return _invalid({"merge": _l("Give `keep` (an id), `merge` (a list of ids) and optionally `values` "
+                                     "({field: id}).")})
+    try:
+        item = merges.merge(db.session, g.api_user, keep, merged, values)
+        db.session.commit()
+    except RuleViolation as violation:
+        db.session.rollback()
+        return _violation(violation)
+    response = jsonify(merge_json(item))
+    response.status_code = 201
+    return response
+
+
+def _is_id(value):
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
+
+
+def merge_json(item):
+    import json
+
+    data = json.loads(item.snapshot)
+    return {"id": item.id, "kept": item.kept_id, "merged": data["merged"], "created_at": _time(item.created_at),
+            "undone_at": _time(item.undone_at)}
+
+
+@bp.post("/merges/<int:merge_id>/undo")
+@operation("Undo a merge (within 30 days): every record back as it was", tags=["duplicates"],
+           description="The merged records come back with their own fields, notes, history and leads; the kept "
+                       "record gets its own values back (a value changed since the merge stays). 409 `conflict` "
+                       "with the reason when a later change makes it impossible (undone already, too old, a merged "
+                       "record's mobile now held by another customer), 409 `library_full`.",
+           responses={200: ("Undone", "Merge"), 403: None, 404: None, 409: None})
+def undo_merge(merge_id):
+    refused = _admin()
+    if refused:
+        return refused
+    try:
+        item = merges.undo(db.session, g.api_user, merge_id)
+        db.session.commit()
+    except RuleViolation as violation:
+        db.session.rollback()
+        return _violation(violation)
+    return merge_json(item)
+
+
+_ID = {"type": "integer"}
+_TEXT = {"type": ["string", "null"]}
+SCHEMAS.update({
+    "DuplicateScan": {
+        "type": "object", "required": ["id", "status"],
+        "properties": {
+            "id": _ID, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "message": _TEXT, "created_at": _TEXT, "finished_at": _TEXT, "done": _ID,
+            "total": {"type": ["integer", "null"]}, "records": {"type": ["integer", "null"]},
+            "groups_duplicate": {"type": ["integer", "null"]}, "groups_review": {"type": ["integer", "null"]},
+        },
+    },
+    "DuplicateGroups": {
+        "type": "object", "required": ["status", "groups", "total"],
+        "properties": {
+            "status": {"type": "string", "enum": ["none", "queued", "running", "done", "failed"]},
+            "scan": {"oneOf": [{"$ref": "#/components/schemas/DuplicateScan"}, {"type": "null"}]},
+            "total": _ID,
+            "groups": {"type": "array", "items": {
+                "type": "object", "required": ["id", "verdict", "opportunities", "reason"],
+                "properties": {
+                    "id": _ID, "verdict": {"type": "string", "enum": ["duplicate", "review"]},
+                    "score": {"type": "number"}, "reason": {"type": "string"},
+                    "opportunities": {"type": "array", "items": {
+                        "type": "object", "required": ["id", "company", "location", "owner"],
+                        "properties": {"id": _ID, "company": {"type": "string"}, "province": _TEXT, "city": _TEXT,
+                                       "location": {"type": "string"}, "owner": _TEXT}}},
+                }}},
+        },
+    },
+    "Dismissed": {"type": "object", "required": ["id", "dismissed"],
+                  "properties": {"id": _ID, "dismissed": {"type": "boolean"}}},
+    "MergeInput": {
+        "type": "object", "required": ["keep", "merge"],
+        "properties": {
+            "keep": {**_ID, "description": "the record kept"},
+            "merge": {"type": "array", "items": _ID, "minItems": 1, "description": "the records merged into it"},
+            "values": {"type": "object", "description": "{FIELD: ID}: whose value the kept record takes",
+                       "propertyNames": {"enum": list(merges.FIELDS)}, "additionalProperties": _ID},
+        },
+    },
+    "Merge": {
+        "type": "object", "required": ["id", "kept", "merged"],
+        "properties": {"id": _ID, "kept": _ID, "merged": {"type": "array", "items": _ID},
+                       "created_at": _TEXT, "undone_at": _TEXT},
+    },
+})
