@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, or_, select, text, update
@@ -58,15 +59,26 @@ def _scope_sql(department):
             {"prefix": department.path + "%"})
 
 
+class _Phone(NamedTuple):
+    """A stored number as `normalize.compare` reads it (a PhoneKey's fields it uses), small in memory."""
+
+    local: str
+    area_code: str | None
+    kind: str
+
+
 def _read_names(session, scope, params):
-    """{id: CompanyKey}, read in one pass."""
-    sql = text("SELECT o.id, o.name_folded, o.name_core, o.norm_province, o.norm_city, o.norm_district"
+    """{id: (core, province, city, district)}, read in one pass: tuples, not keys, to stay small."""
+    sql = text("SELECT o.id, o.name_core, o.norm_province, o.norm_city, o.norm_district"
                " FROM opportunity o WHERE o.deleted_at IS NULL" + scope)
-    keys = {}
-    for row in session.execute(sql, params).yield_per(20000):
-        keys[row[0]] = normalize.CompanyKey(folded=row[1], core=row[2], province=row[3], city=row[4],
-                                            district=row[5])
-    return keys
+    intern = _Interned()  # a million records name a few thousand places: keep each name once
+    return {i: (core, intern(province), intern(city), intern(district))
+            for i, core, province, city, district in session.execute(sql, params).yield_per(20000)}
+
+
+class _Interned(dict):
+    def __call__(self, text_):
+        return self.setdefault(text_, text_) if text_ is not None else None
 
 
 def _read_phones(session, scope, params):
@@ -76,10 +88,11 @@ def _read_phones(session, scope, params):
                " ORDER BY p.kind, p.local")
     phones, shared = {}, []
     run_key, run = None, []
+    intern = _Interned()
     for opportunity_id, field_name, kind, local, area_code in session.execute(sql, params).yield_per(20000):
-        key = normalize.PhoneKey(local=local, area_code=area_code or None, kind=kind)
-        pair = phones.setdefault(opportunity_id, ([], []))
-        pair[1 if field_name == "fax" else 0].append(key)
+        key = _Phone(local, intern(area_code or None), intern(kind))
+        pair = phones.setdefault(opportunity_id, ((), ()))
+        phones[opportunity_id] = (pair[0], pair[1] + (key,)) if field_name == "fax" else (pair[0] + (key,), pair[1])
         if (kind, local) != run_key:
             _close_run(run, shared)
             run_key, run = (kind, local), []
@@ -97,9 +110,9 @@ def _close_run(run, shared):
 def _name_groups(names):
     """Groups of ids whose names may resemble: the same core, one-edit neighbours, a core inside another's."""
     by_core = defaultdict(list)
-    for opportunity_id, key in names.items():
-        if key.core:
-            by_core[key.core].append(opportunity_id)
+    for opportunity_id, (core, *_place) in names.items():
+        if core:
+            by_core[core].append(opportunity_id)
     groups = [ids for ids in by_core.values() if 1 < len(ids) <= KEY_LIMIT]
     groups.extend(_neighbour_groups(by_core))
     groups.extend(_containment_groups(by_core))
@@ -107,17 +120,36 @@ def _name_groups(names):
 
 
 def _neighbour_groups(by_core):
-    """Cores sharing a one-character deletion (the index's `d:` terms): substitutions, insertions."""
-    variants = defaultdict(list)
+    """Cores one edit apart, as the index's `d:` terms find them: a core and the others' cores with one
+    character deleted (瑞丽服装 / 瑞丰服装 share 瑞服装; 瑞丽华服装 less 华 is 瑞丽服装). One length of
+    these keys at a time, so that only a part of the cores' deletions is held at once."""
+    by_length = defaultdict(list)
     for core in by_core:
-        for variant in normalize.name_neighbours(core):
-            variants[hash(variant)].append(core)
-    for cores in variants.values():
-        if len(cores) > 1:
-            ids = [i for core in cores for i in by_core[core]]
-            if len(ids) <= KEY_LIMIT:
-                yield ids
-    variants.clear()
+        by_length[len(core)].append(core)
+    for length in sorted(by_length):
+        keys = {}
+        for core in by_length.get(length + 1, ()):
+            for variant in normalize.name_neighbours(core):
+                _hold(keys, hash(variant), core)
+        for core in by_length[length] if length >= 2 else ():
+            _hold(keys, hash(core), core)
+        for held in keys.values():
+            if isinstance(held, list):
+                ids = [i for core in held for i in by_core[core]]
+                if len(ids) <= KEY_LIMIT:
+                    yield ids
+
+
+def _hold(keys, key, core):
+    """keys[key] is a core, or the list of cores when several share the key (most keys have one)."""
+    held = keys.get(key)
+    if held is None:
+        keys[key] = core
+    elif isinstance(held, list):
+        if held[-1] != core:
+            held.append(core)
+    elif held != core:
+        keys[key] = [held, core]
 
 
 def _containment_groups(by_core):
@@ -131,28 +163,52 @@ def _containment_groups(by_core):
 
 # --- judging the pairs ---------------------------------------------------------------------
 
-def _pairs(groups, dismissed):
-    """Every pair (older, newer) of the candidate groups, once, without the dismissed ones."""
+_SHIFT = 32  # a pair (older, newer) is kept as one int: older << 32 | newer (ids are 32-bit)
+
+
+def _pairs(phone_groups, name_groups, names, dismissed):
+    """Every pair (older, newer) of the candidate groups once, as ints, without the dismissed ones.
+
+    A pair found by name only is skipped when both records name other cities and other trade names:
+    the engine reviews similar names only in a compatible place (a shared number is found by phone).
+    """
     seen = set()
-    for ids in groups:
-        ordered = sorted(set(ids))
-        for i, low in enumerate(ordered):
-            for high in ordered[i + 1:]:
-                pair = (low, high)
-                if pair not in seen and pair not in dismissed:
-                    seen.add(pair)
+    for ids in phone_groups:
+        _add_pairs(seen, ids, None)
+    for ids in name_groups:
+        _add_pairs(seen, ids, names)
+    seen.difference_update((low << _SHIFT) | high for low, high in dismissed)
     return seen
+
+
+def _add_pairs(seen, ids, names):
+    ordered = sorted(set(ids))
+    for i, low in enumerate(ordered):
+        low_core, low_province, low_city = names[low][:3] if names is not None else (None, None, None)
+        for high in ordered[i + 1:]:
+            if names is not None and low_city:
+                core, province, city = names[high][:3]
+                if city and city != low_city and core != low_core:
+                    continue
+            seen.add((low << _SHIFT) | high)
+
+
+def _company_key(place):
+    core, province, city, district = place
+    return normalize.CompanyKey(folded="", core=core, province=province, city=city, district=district)
 
 
 def _keys(names, phones, opportunity_id):
     phone_keys, fax_keys = phones.get(opportunity_id, ((), ()))
-    return {"company_key": names[opportunity_id], "phone_keys": phone_keys, "fax_keys": fax_keys}
+    return {"company_key": _company_key(names[opportunity_id]), "phone_keys": phone_keys, "fax_keys": fax_keys}
 
 
 def judge(pairs, names, phones, progress=None):
-    """{(older, newer): Match} of the pairs the engine finds alike."""
+    """{(older, newer): Match} of the pairs the engine finds alike (pairs as ints or tuples)."""
     found = {}
-    for n, (older, newer) in enumerate(pairs):
+    mask = (1 << _SHIFT) - 1
+    for n, pair in enumerate(pairs):
+        older, newer = pair if isinstance(pair, tuple) else (pair >> _SHIFT, pair & mask)
         match = normalize.compare(_keys(names, phones, newer), _keys(names, phones, older))
         if match is not None:
             found[(older, newer)] = match
@@ -260,11 +316,11 @@ def find(session, department=None, progress=None):
     scope, params = _scope_sql(department)
     names = _read_names(session, scope, params)
     phones, shared = _read_phones(session, scope, params)
-    pairs = _pairs(shared + list(_name_groups(names)), _dismissed(session, scope, params))
+    pairs = _pairs(shared, _name_groups(names), names, _dismissed(session, scope, params))
     if progress is not None:
         progress(0, len(pairs))
     matches = judge(pairs, names, phones, progress=(lambda n: progress(n, len(pairs))) if progress else None)
-    placed = {i for i, key in names.items() if key.province or key.city}
+    placed = {i for i, (_core, province, city, _district) in names.items() if province or city}
     return len(names), len(pairs), group(matches, placed)
 
 

@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
 from models import (ContactNote, Merge, Notice, Opportunity, OpportunityEvent, OpportunityPhone, OpportunityTerm,
-                    ReviewConfirmation, User, WebLead)
+                    ReviewConfirmation, User, UTCDateTime, WebLead)
 
 from . import access, audit, clock, dedup, opportunities, rules
 from .errors import RuleViolation
@@ -56,7 +56,7 @@ def _plain(value):
 
 
 def _unplain(column, value):
-    if value is not None and column.type.python_type is datetime:
+    if value is not None and isinstance(column.type, UTCDateTime):
         return datetime.fromisoformat(value)
     return value
 

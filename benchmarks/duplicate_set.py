@@ -1,4 +1,6 @@
-"""A labelled base for the duplicate scan (issue 11): customers with planted duplicates and look-alikes.
+"""A labelled base for the duplicate scan: customers with planted duplicates and look-alikes.
+
+Used by tests/test_duplicates_quality.py and benchmarks/bench_duplicates.py (issue 11).
 
 Built from benchmarks/synth.py's customers (unique trade names, real cities and area codes), so no two
 base customers are one company. For each base customer, by turns, one more record is planted:
