@@ -290,3 +290,16 @@ def test_a_merge_racing_a_claim_leaves_one_consistent_state(app, org, runner, tm
         told = db.session.scalar(db.select(Notice).filter_by(kind="merged"))
         assert (told is not None) == (claim == 200)
     assert sales.get("/opportunities").get_json()["total"] == 0
+
+
+def test_the_nightly_rules_run_scans_when_the_switch_is_on(app, org, runner, tmp_path, client, auth):
+    from test_s9_rules import _post_rules
+
+    _import(runner, tmp_path, [WUHUAN, WUHUAN_AGAIN], "--pool", "public")
+    assert "duplicate scan" not in runner.invoke(args=["rules", "run"]).output  # off by default
+    auth.login("root")
+    page = _post_rules(client, duplicate_scan_nightly="y").get_data(as_text=True)
+    assert zh(app, "The resource rules have been saved.") in page
+    assert "duplicate scan: queued for the worker" in runner.invoke(args=["rules", "run"]).output
+    groups, body = _all_groups(_api(app, "root"))  # the tests' queue runs the job at once
+    assert body["status"] == "done" and len(groups) == 1
