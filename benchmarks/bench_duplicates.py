@@ -19,6 +19,7 @@ import platform
 import resource
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,14 @@ def timed_find(session, duplicates):
     placed = {i for i, (_core, province, city, _district) in names.items() if province or city}
     found = duplicates.group(matches, placed)
     steps["group"] = time.perf_counter() - started - sum(steps.values())
+    from models import DuplicateScan
+
+    scan = DuplicateScan(status="running", created_at=datetime.now(timezone.utc))
+    session.add(scan)
+    session.flush()
+    duplicates.save(session, scan.id, len(names), len(pairs), found)
+    session.commit()
+    steps["save the groups"] = time.perf_counter() - started - sum(steps.values())
     return len(names), len(pairs), found, {k: round(v, 1) for k, v in steps.items()}
 
 

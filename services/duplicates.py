@@ -324,28 +324,19 @@ def find(session, department=None, progress=None):
     return len(names), len(pairs), group(matches, placed)
 
 
-def scope_of(actor):
-    """The agent company an admin scans (None: everything, a subsystem admin's scope)."""
+def scope_of(session, actor):
+    """The agent company (a department of depth 1) an admin scans; None: everything, a subsystem admin's."""
     if actor is None or actor.role == "subsystem_admin":
         return None
-    if actor.role != "agent_admin":
-        raise RuleViolation(NOT_ADMIN, code="forbidden")
-    return _company(actor)
-
-
-def _company(actor):
-    """The agent company (a department of depth 1) of an agent admin."""
-    from models import db
-
-    path = access.company_path(actor.department)
+    path = access.company_path(actor.department) if actor.role == "agent_admin" else ""
     if not path:
         raise RuleViolation(NOT_ADMIN, code="forbidden")
-    return db.session.scalar(select(Department).where(Department.path == path))
+    return session.scalar(select(Department).where(Department.path == path))
 
 
 def start_scan(session, actor):
     """A new scan of the actor's scope, queued on the worker; the running one if there is one."""
-    department = scope_of(actor)
+    department = scope_of(session, actor)
     department_id = department.id if department is not None else None
     running = session.scalar(select(DuplicateScan).where(
         DuplicateScan.department_id.is_(None) if department_id is None else DuplicateScan.department_id == department_id,
@@ -394,9 +385,9 @@ def save(session, scan_id, records, pairs, found):
     scan = session.get(DuplicateScan, scan_id)
     for start in range(0, len(found), BATCH):
         chunk = found[start:start + BATCH]
-        ids = [session.execute(insert(DuplicateGroup).values(
-            scan_id=scan_id, verdict=f.verdict, score=f.score,
-            reason=json.dumps(f.reasons, ensure_ascii=False))).inserted_primary_key[0] for f in chunk]
+        ids = session.scalars(insert(DuplicateGroup).returning(DuplicateGroup.id, sort_by_parameter_order=True), [
+            {"scan_id": scan_id, "verdict": f.verdict, "score": f.score,
+             "reason": json.dumps(f.reasons, ensure_ascii=False)} for f in chunk]).all()
         session.execute(insert(DuplicateGroupMember), [
             {"group_id": group_id, "opportunity_id": i} for group_id, f in zip(ids, chunk) for i in f.ids])
     older = select(DuplicateScan.id).where(
@@ -411,7 +402,7 @@ def save(session, scan_id, records, pairs, found):
 
 def scan_now(session, actor=None):
     """Scan at once, in this process (the CLI): the scan, with its groups saved."""
-    department = scope_of(actor)
+    department = scope_of(session, actor)
     scan = DuplicateScan(department_id=department.id if department is not None else None,
                          requested_by_id=actor.id if actor else None, status="running", created_at=clock.now())
     session.add(scan)
@@ -426,7 +417,7 @@ def scan_now(session, actor=None):
 def last_scan(session, actor, finished=False):
     """The newest scan of the actor's scope (finished only: the one whose groups are shown); a
     subsystem-wide scan also serves an agent company's admins, newer than their own."""
-    department = scope_of(actor)
+    department = scope_of(session, actor)
     scopes = [DuplicateScan.department_id.is_(None)]
     if department is not None:
         scopes.append(DuplicateScan.department_id == department.id)

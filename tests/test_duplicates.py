@@ -156,8 +156,14 @@ def _two_of_one_customer(app, runner, tmp_path):
     return keep, other, sales
 
 
+def _library_size(api, login):
+    day = api.get("/stats/daily").get_json()
+    return next(u["library_size"] for u in day["users"] if u["login"] == login)
+
+
 def test_a_merge_moves_notes_and_leads_and_hides_the_merged_record(app, org, runner, tmp_path):
     keep, other, sales = _two_of_one_customer(app, runner, tmp_path)
+    assert _library_size(sales, "sales_a") == 2
     admin = _api(app, "admin_a")
     answer = admin.post("/merges", {"keep": keep, "merge": [other], "values": {"contact": other}})
     assert answer.status_code == 201, answer.get_json()
@@ -183,6 +189,7 @@ def test_a_merge_moves_notes_and_leads_and_hides_the_merged_record(app, org, run
     hits = sales.get("/dedup", name="扬州市五环印花有限公司", phone="13912345678").get_json()["matches"]
     assert [h["opportunity_id"] for h in hits] == [keep]
     assert _all_groups(admin)[1]["total"] == 0
+    assert _library_size(sales, "sales_a") == 1  # the statistics count it no more
     page = app.test_client()
     AuthActions(page).login("admin_a")  # salespeople do not export
     exported = page.get("/opportunities/export/csv/?show=all")
