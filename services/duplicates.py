@@ -126,12 +126,12 @@ def _neighbour_groups(by_core):
     by_length = defaultdict(list)
     for core in by_core:
         by_length[len(core)].append(core)
-    for length in sorted(by_length):
+    for length in range(1, max(by_length, default=0)):  # keys of each length, whether or not a core has it
         keys = {}
         for core in by_length.get(length + 1, ()):
             for variant in normalize.name_neighbours(core):
                 _hold(keys, hash(variant), core)
-        for core in by_length[length] if length >= 2 else ():
+        for core in by_length.get(length, ()) if length >= 2 else ():
             _hold(keys, hash(core), core)
         for held in keys.values():
             if isinstance(held, list):
