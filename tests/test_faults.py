@@ -32,6 +32,8 @@ from faults import writing as _writing
 from models import Opportunity, db
 from served import ROOT, call, gunicorn_server, salespeople
 
+pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
+
 API = "/api/v1"
 UNAVAILABLE = "The database is busy or restarting. Nothing was saved; please try again in a moment."
 LARGE_FILE_ROWS = 20000
