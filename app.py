@@ -77,6 +77,7 @@ def _configure(app, test_config):
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         CRM_CAPTCHA=env.get("CRM_CAPTCHA", "1") != "0",
         CRM_TIMEZONE=env.get("CRM_TIMEZONE", "Asia/Shanghai"),
+        CRM_RULES_AT=env.get("CRM_RULES_AT", "02:00"),  # the worker's nightly `rules run` (services/nightly.py)
         CRM_INACTIVE_LOCK_DAYS=int(env.get("CRM_INACTIVE_LOCK_DAYS", "90")),
         CRM_LOGIN_MAX_FAILURES=10,
         CRM_LOGIN_WAIT_MINUTES=15,

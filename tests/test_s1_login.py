@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import PASSWORD, csrf_token, post_form, zh
+from conftest import PASSWORD, csrf_token, zh
 from models import LoginThrottle, User, db
 from services import clock
 from services.passwords import verify_password
