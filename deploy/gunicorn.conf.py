@@ -16,3 +16,4 @@ accesslog = "-"
 errorlog = "-"
 # X-Forwarded-Proto from the local proxy tells gunicorn the request came over HTTPS
 forwarded_allow_ips = "127.0.0.1,::1"
+control_socket_disable = True  # gunicornc is not used: systemd reloads with SIGHUP
