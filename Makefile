@@ -61,8 +61,8 @@ lint: install-dev
 	$(BIN)/ruff check .
 
 test: install-dev translations browser lint
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # the edit-test loop: everything but the real browser, gunicorn, worker-process and fault tests
 test-fast: install-dev translations lint
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal -m "not slow"
