@@ -21,7 +21,7 @@ from services import accounts, departments, passwords  # noqa: E402
 PASSWORD = "渠道客户管理2026"  # a password the policy accepts
 _SEEDED_BY_MIGRATIONS = {"library_lock", "info_source", "abandon_reason", "resource_rules"}  # rows the migrations write; kept between tests
 # Every test user would cost a 19 MiB argon2id hash: the suite hashes with the cheapest parameters argon2
-# allows; test_passwords.py checks the production ones (the `production_hashing` fixture).
+# allows; test_s1_login.py checks the production ones (the `production_hashing` fixture).
 TEST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
 passwords.use_parameters(**TEST_HASHING)
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
@@ -163,7 +163,7 @@ def csrf_token(client, url="/login"):
     again only when the session's secret changed (a login or logout starts a new session).
     """
     cached = getattr(client, "_crm_csrf", None)
-    if cached is not None and cached[0] == _session_csrf_secret(client):
+    if cached is not None and cached[0] is not None and cached[0] == _session_csrf_secret(client):
         return cached[1]
     page = client.get(url).get_data(as_text=True)
     match = _CSRF_RE.search(page)
