@@ -92,7 +92,8 @@ def _config(database_url, instance):
 
 @pytest.fixture(scope="session")
 def _app(_schema, tmp_path_factory):
-    """One app for the tests of a process: building one compiles its ~700 URL rules (0.2 s of CPU a test)."""
+    """One app for the tests of a process: building one compiles its ~700 URL rules (0.2 s of CPU a test).
+    A test that adds routes builds its own (Flask refuses new routes once an app has served)."""
     app = create_app(_config(_schema, tmp_path_factory.mktemp("instance")))
     return app, dict(app.config)
 
