@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import db
 
@@ -31,6 +32,9 @@ def create_app(test_config=None):
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure(app, test_config)
+    if app.config["CRM_PROXIES"]:  # the client's address and scheme as the proxy saw them (the audit log's ip)
+        proxies = app.config["CRM_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     from services import catalogs
 
     catalogs.ensure_compiled(Path(app.root_path) / "translations")  # before Babel reads them: no `make` needed
@@ -77,6 +81,8 @@ def _configure(app, test_config):
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         CRM_CAPTCHA=env.get("CRM_CAPTCHA", "1") != "0",
         CRM_TIMEZONE=env.get("CRM_TIMEZONE", "Asia/Shanghai"),
+        CRM_RULES_AT=env.get("CRM_RULES_AT", "02:00"),
+        CRM_PROXIES=int(env.get("CRM_PROXIES", "0")),  # reverse proxies in front (docs/deployment.md)  # the worker's nightly `rules run` (services/nightly.py)
         CRM_INACTIVE_LOCK_DAYS=int(env.get("CRM_INACTIVE_LOCK_DAYS", "90")),
         CRM_LOGIN_MAX_FAILURES=10,
         CRM_LOGIN_WAIT_MINUTES=15,

@@ -247,23 +247,17 @@ rules_cli = AppGroup("rules", help="The resource rules (manual §九).")
 @click.option("--dry-run", is_flag=True, help="only print what would happen; change nothing")
 def rules_run(dry_run):
     """Warn owners and return neglected customers to the public pool; for cron, safe to run again."""
-    from services import clock, rules
+    from services import clock, nightly, rules
 
-    summary = rules.run(db.session, clock.now(), dry_run=dry_run)
     if dry_run:
+        summary = rules.run(db.session, clock.now(), dry_run=True)
         db.session.rollback()
-    else:
-        db.session.commit()
-        from services import retention
-
-        retention.purge(db.session)  # uploaded customer lists past their retention (the worker does it hourly too)
-        from services import duplicates
-
-        if duplicates.start_nightly(db.session):  # when an admin switched it on at /rules/
-            db.session.commit()
-            click.echo("duplicate scan: queued for the worker")
+    else:  # what the worker runs each night at CRM_RULES_AT; the old uploaded customer lists go too
+        summary = nightly.run(db.session)
     state = "on" if summary.enabled else "off (nothing is returned; switch it on at /rules/)"
     click.echo(f"return rule: {state}")
+    if summary.duplicate_scan:
+        click.echo("duplicate scan: queued for the worker")
     if dry_run:
         click.echo(f"dry run: would warn {summary.warned}, would return {summary.returned} "
                    f"(due now: {summary.candidates}); nothing changed")

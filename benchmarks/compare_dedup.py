@@ -38,7 +38,7 @@ def main():
     differ = extra_other = extra_current = 0
     verdicts = {}
     with app.app_context():
-        for kind, q in queries[:20]:
+        for _kind, q in queries[:20]:
             for module in (other, dedup):
                 module.check(db.session, **q)
                 db.session.rollback()

@@ -432,7 +432,7 @@ def choose(session, item, columns=None, values=None):
             if name not in LIST_FIELDS or not isinstance(chosen, dict):
                 raise RuleViolation(_l("Unknown field: %(name)s", name=name), field="values")
             allowed = set(list_values(session)[name]) | {""}
-            for given, value in chosen.items():
+            for value in chosen.values():
                 if value not in allowed:
                     raise RuleViolation(_l("%(value)s is not in the list.", value=value), field="values")
             current.setdefault(name, {}).update(chosen)

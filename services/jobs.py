@@ -83,9 +83,10 @@ def init_app(app):
     queue = _make_queue(app)
     run_task = queue.task(name="run_job")(lambda job_id: run(app, job_id))
     app.extensions["crm_queue"] = (queue, run_task)
-    from . import duplicates, import_jobs, retention  # noqa: F401 (they register their kinds of job)
+    from . import duplicates, import_jobs, nightly, retention  # noqa: F401 (they register their kinds of job)
 
     retention.schedule(app, queue)
+    nightly.schedule(app, queue)
 
 
 def _make_queue(app):

@@ -27,7 +27,7 @@ CONTENT_LIMIT = 2000
 
 def maturity_levels():
     """The levels a note may give: 0 (no prospect) to CRM_MATURITY_MAX (5 by default)."""
-    return list(range(0, current_app.config.get("CRM_MATURITY_MAX", 5) + 1))
+    return list(range(current_app.config.get("CRM_MATURITY_MAX", 5) + 1))
 
 
 def is_valid_contact(maturity, unreachable, busy):

@@ -14,7 +14,8 @@ MIN_LENGTH = 8
 MAX_LENGTH = 128
 
 # OWASP's argon2id configuration: 19 MiB of memory, 2 iterations, 1 lane.
-_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+PRODUCTION = {"time_cost": 2, "memory_cost": 19456, "parallelism": 1}
+_hasher = PasswordHasher(**PRODUCTION)
 _COMMON = frozenset(FREQUENCY_LISTS["passwords"])
 # Unambiguous characters for one-time passwords read off a screen (no 0/O, 1/l/I).
 _ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -37,10 +38,24 @@ def needs_rehash(password_hash):
 
 def dummy_verify():
     """Spend the time of one verification, so a missing account answers as slowly as a real one."""
-    verify_password(_DUMMY_HASH, "not the password")
+    verify_password(_dummy_hash, "not the password")
 
 
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
+_dummy_hash = _hasher.hash(secrets.token_hex(8))
+
+
+def use_parameters(**parameters):
+    """Hash new passwords with these argon2 parameters from now on; returns the ones in use before.
+
+    For the test suite only (tests/conftest.py): every test user would otherwise cost a
+    19 MiB hash. Nothing in the app calls it, and no setting reaches it.
+    """
+    global _hasher, _dummy_hash
+    before = {"time_cost": _hasher.time_cost, "memory_cost": _hasher.memory_cost,
+              "parallelism": _hasher.parallelism}
+    _hasher = PasswordHasher(**parameters)
+    _dummy_hash = _hasher.hash(secrets.token_hex(8))  # a missing account still costs one verification
+    return before
 
 
 def password_problem(password, login=""):

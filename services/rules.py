@@ -50,6 +50,7 @@ class Summary:
     warned: int = 0  # owners told for the first time that a customer is about to return
     returned: int = 0
     overdue_leads: int = 0  # filled once services.leads.notify_overdue is wired in
+    duplicate_scan: bool = False  # a scan for duplicates already inside was queued (services/nightly.py)
 
 
 def _basis():

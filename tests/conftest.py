@@ -10,30 +10,63 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app import create_app  # noqa: E402
 from models import db  # noqa: E402
-from services import accounts, departments  # noqa: E402
+from services import accounts, departments, passwords  # noqa: E402
 
 PASSWORD = "渠道客户管理2026"  # a password the policy accepts
 _SEEDED_BY_MIGRATIONS = {"library_lock", "info_source", "abandon_reason", "resource_rules"}  # rows the migrations write; kept between tests
+# Every test user would cost a 19 MiB argon2id hash: the suite hashes with the cheapest parameters argon2
+# allows; test_s1_login.py checks the production ones (the `production_hashing` fixture).
+TEST_HASHING = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+passwords.use_parameters(**TEST_HASHING)
 _CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|name="csrf-token" content="([^"]+)"')
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url(tmp_path_factory, worker_id):
+    """The suite's database; under pytest-xdist each worker has its own (a SQLite file in the worker's
+    own temporary folder, or a PostgreSQL database named after CRM_TEST_DATABASE_URL's: test_gw0, ...)."""
     url = os.environ.get("CRM_TEST_DATABASE_URL")
-    if url:
-        engine = create_engine(url)
-        with engine.begin() as conn:  # a clean slate: the migrations build everything
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-        return url
-    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "crm-test.sqlite3")
+    if not url:
+        yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "crm-test.sqlite3")
+        return
+    if worker_id != "master":
+        url = make_url(url)
+        url = url.set(database=f"{url.database}_{worker_id}")
+        _create_database(url)
+        yield url.render_as_string(hide_password=False)
+        _drop_database(url)
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:  # a clean slate: the migrations build everything
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    yield url
+
+
+def _maintenance(url):
+    return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+
+
+def _create_database(url):
+    engine = _maintenance(url)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))  # a run that was killed
+        conn.execute(text(f'CREATE DATABASE "{url.database}"'))
+    engine.dispose()
+
+
+def _drop_database(url):
+    engine = _maintenance(url)
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -57,10 +90,23 @@ def _config(database_url, instance):
     }
 
 
+@pytest.fixture(scope="session")
+def _app(_schema, tmp_path_factory):
+    """One app for the tests of a process: building one compiles its ~700 URL rules (0.2 s of CPU a test).
+    A test that adds routes builds its own (Flask refuses new routes once an app has served)."""
+    app = create_app(_config(_schema, tmp_path_factory.mktemp("instance")))
+    return app, dict(app.config)
+
+
 @pytest.fixture
-def app(_schema, tmp_path):
-    app = create_app(_config(_schema, tmp_path))
+def app(_app):
+    """The app, its configuration as created; the database emptied after each test (the migrations' rows kept)."""
+    app, config = _app
+    app.config.clear()
+    app.config.update(config)  # what a test changed in the configuration is undone
     yield app
+    app.config.clear()
+    app.config.update(config)
     with app.app_context():
         db.session.remove()
         with db.engine.begin() as conn:
@@ -94,6 +140,14 @@ def set_rules(app, cap=None, **values):
 
 
 @pytest.fixture
+def production_hashing():
+    """The production argon2 parameters for one test."""
+    passwords.use_parameters(**passwords.PRODUCTION)
+    yield passwords.PRODUCTION
+    passwords.use_parameters(**TEST_HASHING)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -104,11 +158,26 @@ def runner(app):
 
 
 def csrf_token(client, url="/login"):
-    """The CSRF token of the client's session, read from a page as a browser would."""
+    """The CSRF token of the client's session, read from a page as a browser would.
+
+    A browser keeps the token of the page it shows; so does the client: the page is fetched
+    again only when the session's secret changed (a login or logout starts a new session).
+    """
+    cached = getattr(client, "_crm_csrf", None)
+    if cached is not None and cached[0] is not None and cached[0] == _session_csrf_secret(client):
+        return cached[1]
     page = client.get(url).get_data(as_text=True)
     match = _CSRF_RE.search(page)
     assert match, f"no CSRF token on {url}"
-    return match.group(1) or match.group(2)
+    token = match.group(1) or match.group(2)
+    client._crm_csrf = (_session_csrf_secret(client), token)
+    return token
+
+
+def _session_csrf_secret(client):
+    """The secret Flask-WTF keeps in the session cookie, from which each token is signed (None: none yet)."""
+    with client.session_transaction() as session:
+        return session.get("csrf_token")
 
 
 class AuthActions:
@@ -187,6 +256,34 @@ def zh(app, msgid, **variables):
 CHROMIUM = os.environ.get("CRM_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+NO_BROWSER = (f"no Chromium at {CHROMIUM}: the browser tests need Debian's (`sudo apt-get install chromium "
+              "fonts-noto-cjk`, which `make test` does when run as root; or set CRM_CHROMIUM to another one)")
+
+
+def _have_browser():
+    return os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a real browser, gunicorn or worker processes, faults "
+                                       "(`make test-fast` leaves them out; `make test` and CI run them)")
+    if os.environ.get("CI") == "true" and not _have_browser():
+        raise pytest.UsageError(f"CI=true and {NO_BROWSER}")  # in CI the browser tests are required
+
+
+def pytest_collection_modifyitems(config, items):
+    """The browser tests are slow; without a browser they are skipped, each for the reason said once at the end."""
+    for item in items:
+        if "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.slow)
+            if not _have_browser():
+                item.add_marker(pytest.mark.skip(reason=NO_BROWSER))
+
+
+def pytest_terminal_summary(terminalreporter):
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if NO_BROWSER in str(r.longrepr)]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} browser tests skipped: {NO_BROWSER}", yellow=True, bold=True)
 
 
 @pytest.fixture(scope="session")

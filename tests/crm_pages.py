@@ -69,7 +69,7 @@ class Page(HTMLParser):
 
     # --- queries ---------------------------------------------------------------
     def by_id(self, element_id):
-        for tag, attrs in self.elements:
+        for _tag, attrs in self.elements:
             if attrs.get("id") == element_id:
                 return attrs
         return None

@@ -80,8 +80,8 @@ def test_only_the_owner_writes_notes_or_abandons(app, world, login):
     client.post("/opportunities/abandon/", data={"id": world, "reason": "客户无需求", "csrf_token": token})
     api = ApiClient(app, app.test_client(), _token(app, login))
     refusal = 403 if login in ("admin_a", "admin_b", "root") else 404  # admins keep no library: their role may not
-    for path, body in ((f"/opportunities/{{}}/notes", {"method": "phone", "content": "冒名小记", "maturity": 3}),
-                       (f"/opportunities/{{}}/abandon", {"reason": "客户无需求"}), (f"/opportunities/{{}}/claim", None)):
+    for path, body in (("/opportunities/{}/notes", {"method": "phone", "content": "冒名小记", "maturity": 3}),
+                       ("/opportunities/{}/abandon", {"reason": "客户无需求"}), ("/opportunities/{}/claim", None)):
         answer = api.post(path.format(world), body)
         assert answer.status_code in (refusal, 404), path  # claim: not in the pool, nobody claims it
         # the same answer as for a customer that does not exist: nothing to learn from it

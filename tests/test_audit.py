@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
 
-from conftest import PASSWORD, csrf_token, set_rules, zh
+from app import create_app
+from conftest import PASSWORD, _config, csrf_token, set_rules, zh
 from models import AuditEntry, Opportunity, User, db
 from services import clock, opportunities
 from services.opportunities import OpportunityInput
@@ -64,12 +65,30 @@ def test_logins_failed_logins_and_logouts_are_recorded_without_the_password(clie
     (login,) = _entries(app, "login")
     assert (login["actor"], login["actor_id"], login["ip"]) == ("sales_a", org.users["sales_a"], "127.0.0.1")
     assert [e["actor"] for e in _entries(app, "logout")] == ["sales_a"]
+
     with app.app_context():
         stored = " ".join(e.details or "" for e in db.session.scalars(db.select(AuditEntry)))
     assert "secret-typed-by-mistake" not in stored and "a wrong password" not in stored
     auth.login("root")
     page = client.get("/audit/?search=nobody_here").get_data(as_text=True)
     assert f'{zh(app, "Reason")}: {zh(app, "wrong login or password")}' in page  # details read in Chinese
+
+
+@pytest.mark.parametrize("proxies, recorded", [(0, "127.0.0.1"), (1, "203.0.113.7")])
+def test_behind_a_reverse_proxy_the_client_address_is_recorded(app, org, tmp_path, proxies, recorded):
+    """CRM_PROXIES=1 (docs/deployment.md): the address nginx puts in X-Forwarded-For; without it the
+    header is anybody's to write, and is ignored."""
+    served = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path), "CRM_PROXIES": proxies})
+    client = served.test_client()
+    headers = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https",
+               "Referer": "https://localhost/login"}  # over HTTPS, CSRF checks the referrer
+    client.get("/login", headers=headers)
+    token = csrf_token(client, "/login")
+    answer = client.post("/login", headers=headers, data={"username": "sales_a", "password": PASSWORD,
+                                                          "csrf_token": token})
+    assert answer.status_code == 302
+    (login,) = _entries(app, "login")
+    assert login["ip"] == recorded
 
 
 def test_the_wait_after_too_many_failures_and_the_inactivity_lock_are_recorded(client, auth, org, app):

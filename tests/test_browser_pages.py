@@ -135,7 +135,7 @@ def test_a_user_kept_waiting_is_found_locked_and_restored_from_the_list(app, bro
     assert row.locator(".user-status").inner_text() == zh(app, "Locked")
     assert row.locator(".lock-kind").inner_text() == zh(app, "too many wrong passwords")
     with admin.page.expect_navigation():
-        row.locator(f"form[action='/users/unlock/'] button").click()
+        row.locator("form[action='/users/unlock/'] button").click()
     assert admin.page.locator("tr", has_text="sales_a").locator(".user-status").inner_text() == zh(app, "Active")
     assert _violations(admin) == []
     blocked.login("sales_a")  # asserts that the login got through

@@ -11,7 +11,7 @@ from models import Opportunity, User, db
 from services import opportunities as opps
 from services.errors import RuleViolation
 from services.opportunities import OpportunityInput
-from test_api import API, NOT_FOUND, ApiClient, _token
+from test_api import NOT_FOUND, ApiClient, _token
 
 THREAD_TIMEOUT = 120  # seconds: only a hung thread (a deadlock) ever waits this long
 

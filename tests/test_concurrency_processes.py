@@ -13,6 +13,8 @@ from served import call, gunicorn_server, salespeople
 from test_api import NOT_FOUND
 from test_concurrency import _fill, _library_size, _public_pool, at_once
 
+pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
+
 API = "/api/v1"
 # One company as twenty salespeople would type it: names with and without the city, the legal
 # form, traditional characters and spaces; the landline in every format seen in the field.

@@ -97,7 +97,7 @@ def test_manual_and_hand_written_cases(case):
 
 
 def test_matches_explain_themselves(results):
-    for case, got, matches in results:
+    for _case, _got, matches in results:
         for m in matches:
             assert m.verdict in ("duplicate", "review")
             assert 0 < m.score <= 1

@@ -24,13 +24,16 @@ import urllib.request
 import pytest
 from sqlalchemy import create_engine, text
 
-from conftest import PASSWORD, zh
+from app import create_app
+from conftest import PASSWORD, _config, zh
 from faults import counts as _counts
 from faults import environment as _environment
 from faults import write_customers
 from faults import writing as _writing
 from models import Opportunity, db
 from served import ROOT, call, gunicorn_server, salespeople
+
+pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
 
 API = "/api/v1"
 UNAVAILABLE = "The database is busy or restarting. Nothing was saved; please try again in a moment."
@@ -215,9 +218,11 @@ def test_sqlite_file_locked_for_long_answers_503_then_recovers(app, org, server)
         assert db.session.scalar(db.select(db.func.count()).select_from(Opportunity)) == 1
 
 
-def test_a_bug_in_the_sql_is_not_hidden_as_a_503(app):
+def test_a_bug_in_the_sql_is_not_hidden_as_a_503(app, tmp_path):
     """SQLite reports bad SQL as OperationalError too: only a locked or lost database is a 503."""
     from sqlalchemy.exc import OperationalError
+
+    app = create_app(_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path))  # its own: it gets two routes
 
     @app.get("/faults-test/bad-sql")
     def _bad_sql():

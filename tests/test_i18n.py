@@ -7,7 +7,7 @@ and any server, need no `make` first.
 Expected texts are read from the catalogs, never typed in twice.
 """
 import os
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -60,7 +60,7 @@ def admin_text(locale, msgid):
     return message.string
 
 
-@lru_cache(maxsize=None)
+@cache
 def extracted_messages():
     """Every message of the code and templates, extracted now as translations/update.sh does."""
     with open(ROOT / "babel.cfg") as handle:

@@ -365,7 +365,7 @@ def test_bad_targets_are_refused(runner, org, tmp_path, app, options, word):
 
 
 def test_pools(runner, org, tmp_path, app):
-    for i, (options, location) in enumerate([
+    for i, (options, _location) in enumerate([
             (["--pool", "telesales"], "telesales"), (["--pool", "industry"], "industry"),
             (["--pool", "agent_admin", "--department", "华南代理/销售一部"], "agent_admin_pool"),
             ([], "public_pool")]):

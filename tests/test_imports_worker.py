@@ -20,6 +20,8 @@ from models import DataImport, Opportunity, User, db
 from served import ROOT
 from services import accounts
 
+pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
+
 ROWS = 3000  # enough for the run to be seen writing before it ends
 WAIT_SECONDS = 240  # only a broken worker takes this long
 

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import PASSWORD, csrf_token, post_form, zh
+from conftest import PASSWORD, csrf_token, zh
 from models import LoginThrottle, User, db
 from services import clock
+from services.passwords import verify_password
 
 
 def _user(app, login):
@@ -172,10 +173,21 @@ def test_a_deactivated_account_is_refused(client, auth, org, app):
     assert zh(app, "This account has been deactivated. Ask your administrator.") in page
 
 
-def test_password_is_stored_as_argon2id(org, app):
+def test_password_is_stored_as_argon2id(production_hashing, org, app, auth):
+    """With the production parameters (the rest of the suite hashes cheaply, see conftest)."""
     user = _user(app, "sales_a")
     assert user.password_hash.startswith("$argon2id$") and PASSWORD not in user.password_hash
     assert re.search(r"m=19456,t=2,p=1", user.password_hash)
+    assert auth.login("sales_a").status_code == 302
+
+
+def test_a_hash_of_weaker_parameters_is_upgraded_at_login(org, app, auth, request):
+    before = _user(app, "sales_a").password_hash
+    assert "m=19456,t=2,p=1" not in before  # made with the suite's cheap parameters
+    request.getfixturevalue("production_hashing")
+    assert auth.login("sales_a").status_code == 302
+    after = _user(app, "sales_a").password_hash
+    assert re.search(r"m=19456,t=2,p=1", after) and verify_password(after, PASSWORD)
 
 
 def test_bad_login_input_gets_a_message_not_a_500(client, org, app):

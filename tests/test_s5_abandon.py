@@ -2,7 +2,7 @@
 import re
 
 from conftest import csrf_token, zh, set_rules
-from models import Department, Opportunity, OpportunityEvent, User, db
+from models import Opportunity, OpportunityEvent, User, db
 from services import opportunities
 from services.opportunities import OpportunityInput
 from test_api import ApiClient, _token

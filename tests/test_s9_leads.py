@@ -1,6 +1,5 @@
 """Manual §九 rule 4: web leads (网上注册会员) posted through the API, assigned in turn, due in 24 hours."""
 from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 

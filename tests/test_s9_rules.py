@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import csrf_token, set_rules, zh
+from app import create_app
+from conftest import _config, csrf_token, set_rules, zh
 from models import ContactNote, Notice, Opportunity, OpportunityEvent, ResourceRules, User, db
-from services import clock, opportunities, rules
+from services import clock, jobs, opportunities, rules
 from services.opportunities import OpportunityInput
 
 NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)  # 22:00 in Asia/Shanghai: the nightly run
@@ -296,3 +297,36 @@ def test_changing_the_rule_while_on_shows_its_dry_run_first(client, auth, app, l
     switched_off = _post_rules(client, return_enabled=None, return_after_days=4, return_warn_days=1)
     assert zh(app, "The resource rules have been saved.") in switched_off.get_data(as_text=True)
     assert _rules(app)["return_enabled"] is False and _rules(app)["return_after_days"] == 4
+
+
+# --- the worker runs the rules each night (no cron) ---------------------------------------------
+
+def test_the_worker_runs_the_rules_each_night_at_crm_rules_at(app, org, library, tmp_path):
+    """`make run`'s worker schedules `rules run` itself: a periodic job of its queue, due at CRM_RULES_AT
+    (here 02:00) in CRM_TIMEZONE (Asia/Shanghai, 18:00 UTC the day before)."""
+    set_rules(app, return_enabled=True, return_exempt_note_days=7)
+    worker_app = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path),
+                             "CRM_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}", "CRM_RULES_AT": "02:00"})
+    queue = jobs.queue_of(worker_app)
+
+    def due(utc_minute):
+        return [task for task in queue.read_periodic(utc_minute) if task.name == "nightly_rules"]
+
+    assert due(datetime(2026, 11, 20, 17, 59)) == [] and due(datetime(2026, 11, 21, 2, 0)) == []
+    (task,) = due(datetime(2026, 11, 20, 18, 0))
+    queue.execute(task)  # as the worker's consumer does once the minute comes
+    for name in ("neglected", "never_contacted"):
+        assert _where(app, library[name]) == ("public_pool", None)
+    assert _where(app, library["fresh"]) == ("library", org.users["sales_a"])
+    queue.execute(task)  # a second worker starting it at the same minute changes nothing
+    assert len(_return_events(app)) == 2
+
+
+def test_crm_rules_at_empty_turns_the_nightly_run_off_and_nonsense_is_refused(app, tmp_path):
+    config = _config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path)
+    off = create_app({**config, "CRM_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}", "CRM_RULES_AT": ""})
+    every_minute = [datetime(2026, 11, 20, hour, minute) for hour in range(24) for minute in range(60)]
+    assert not any(task.name == "nightly_rules" for moment in every_minute
+                   for task in jobs.queue_of(off).read_periodic(moment))
+    with pytest.raises(ValueError, match="CRM_RULES_AT"):
+        create_app({**config, "CRM_RULES_AT": "2am"})

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from models import Department, Opportunity, User, db
 from services import opportunities
-from services.access import LIBRARY_ROLES, opportunity_clause, user_clause
+from services.access import LIBRARY_ROLES, user_clause
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
 

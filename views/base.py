@@ -10,7 +10,6 @@ from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
-from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 

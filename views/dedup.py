@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db
-from services import check_limit, dedup, normalize, opportunities
+from services import check_limit, normalize, opportunities
 from services.opportunities import LOCATION_LABELS, validate, OpportunityInput
 
 from .base import CRMView

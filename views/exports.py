@@ -8,7 +8,7 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from flask import Response, abort, current_app, request
+from flask import Response, abort, current_app
 from flask_admin import expose
 from flask_login import current_user
 

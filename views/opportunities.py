@@ -19,7 +19,7 @@ from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
 from services import audit, clock, leads, normalize, notes, opportunities
 from services.errors import RuleViolation
-from services.access import LIBRARY_ROLES, opportunity_clause
+from services.access import LIBRARY_ROLES
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
 from .base import LoginRequiredMixin, ScopedModelView, parse_id

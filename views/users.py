@@ -35,7 +35,7 @@ class ScopedMultipleField(QuerySelectMultipleField):
     """
 
     def pre_validate(self, form):
-        self.data  # resolve the posted ids first: this marks any id outside the choices
+        _ = self.data  # resolve the posted ids first: this marks any id outside the choices
         super().pre_validate(form)
 
 

@@ -1,7 +1,7 @@
 """accounts and departments
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 21:01:11.309711
 
 """

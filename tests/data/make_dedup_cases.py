@@ -33,7 +33,7 @@ import opencc
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services import normalize as N
+from services import normalize as N  # noqa: E402 (after the sys.path line above)
 
 OUT = Path(__file__).resolve().parent / "dedup_cases.jsonl"
 SEED = 20260214
@@ -339,21 +339,21 @@ class Gen:
 
     def phone_formats(self) -> None:
         formats = [
-            ("dash_long", lambda a, l: f"{a}——{l}"),
-            ("dash_en", lambda a, l: f"{a}–{l}"),
-            ("dash_fullwidth", lambda a, l: f"{a}－{l}"),
-            ("paren", lambda a, l: f"({a}){l}"),
-            ("paren_fullwidth", lambda a, l: f"（{a}）{l}"),
-            ("space", lambda a, l: f"{a} {l}"),
-            ("plus86", lambda a, l: f"+86 {a[1:]} {l}"),
-            ("plus86_dash", lambda a, l: f"+86-{a[1:]}-{l}"),
-            ("0086", lambda a, l: f"0086{a[1:]}{l}"),
-            ("digits_fullwidth", lambda a, l: to_fullwidth(f"{a}-{l}")),
-            ("ext_zhuan", lambda a, l: f"{a}-{l}转801"),
-            ("ext_en", lambda a, l: f"{a}-{l} ext. 801"),
-            ("ext_dash", lambda a, l: f"{a}-{l}-801"),
-            ("grouped", lambda a, l: f"{a} {l[:-4]} {l[-4:]}"),
-            ("label", lambda a, l: f"电话：{a}-{l}"),
+            ("dash_long", lambda a, local: f"{a}——{local}"),
+            ("dash_en", lambda a, local: f"{a}–{local}"),
+            ("dash_fullwidth", lambda a, local: f"{a}－{local}"),
+            ("paren", lambda a, local: f"({a}){local}"),
+            ("paren_fullwidth", lambda a, local: f"（{a}）{local}"),
+            ("space", lambda a, local: f"{a} {local}"),
+            ("plus86", lambda a, local: f"+86 {a[1:]} {local}"),
+            ("plus86_dash", lambda a, local: f"+86-{a[1:]}-{local}"),
+            ("0086", lambda a, local: f"0086{a[1:]}{local}"),
+            ("digits_fullwidth", lambda a, local: to_fullwidth(f"{a}-{local}")),
+            ("ext_zhuan", lambda a, local: f"{a}-{local}转801"),
+            ("ext_en", lambda a, local: f"{a}-{local} ext. 801"),
+            ("ext_dash", lambda a, local: f"{a}-{local}-801"),
+            ("grouped", lambda a, local: f"{a} {local[:-4]} {local[-4:]}"),
+            ("label", lambda a, local: f"电话：{a}-{local}"),
         ]
         for i, (fmt, render) in enumerate(formats * 2):
             trade, p = self.target()
