@@ -18,27 +18,7 @@ from models import db
 from services.access import is_admin
 from services.errors import RuleViolation
 
-
-MAX_ID = 2**31 - 1  # the largest INTEGER primary key
-
-
-def parse_id(value):
-    """A row id from a URL or a form, or None: ASCII digits within INTEGER's range only.
-
-    `str.isdigit` also accepts "²" (then `int()` raises) and an id past INTEGER's range is an
-    SQL error on PostgreSQL: both were 500s instead of "no such row".
-    """
-    value = str(value)
-    if not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if number <= MAX_ID else None
-
-
-def parse_ids(values, limit=500):
-    """The row ids posted by a bulk action (at most `limit`), unreadable ones dropped."""
-    values = list(values)
-    return [i for i in map(parse_id, values[:limit] if limit else values) if i is not None]
+from .ids import parse_id, parse_ids  # noqa: F401 (the views import them from here too)
 
 
 def _deny():

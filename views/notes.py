@@ -34,6 +34,12 @@ def note_clause(actor):
 class LocalDayBetweenFilter(DateBetweenFilter):
     """Written between two calendar days of CRM_TIMEZONE, both included (not UTC days)."""
 
+    def validate(self, value):
+        """Two readable days the CRM can hold (services/clock.py); Flask-Admin ignores a filter that is not."""
+        if not super().validate(value):
+            return False
+        return all(clock.in_range(day) for day in self.clean(value))
+
     def apply(self, query, value, alias=None):
         zone = ZoneInfo(current_app.config["CRM_TIMEZONE"])
         first, last = value
