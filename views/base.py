@@ -18,7 +18,7 @@ from models import db
 from services.access import is_admin
 from services.errors import RuleViolation
 
-from .ids import parse_id, parse_ids  # noqa: F401 (the views import them from here too)
+from .ids import MAX_ID, parse_id, parse_ids  # noqa: F401 (the views import them from here too)
 
 
 def _deny():
@@ -71,6 +71,13 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
         clause = self.search_clause(search)
         return query.filter(clause), (count_query.filter(clause) if count_query is not None else None), joins, \
             count_joins
+
+    def _apply_pagination(self, query, page, page_size):
+        """`?page=` as Flask-Admin reads it may be negative or past BIGINT (a 500 on both databases):
+        a page before the first is the first, one past any row an empty page."""
+        size = page_size or self.page_size
+        page = min(max(page or 0, 0), MAX_ID // size) if size else page
+        return super()._apply_pagination(query, page, page_size)
 
     def get_query(self):
         return self.scope(super().get_query())

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from models import ContactNote, Opportunity, User
-from services import notes
+from services import clock, notes
 from services.access import opportunity_clause
 
 from .base import LoginRequiredMixin, ScopedModelView
