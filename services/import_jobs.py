@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from models import DataImport, DataImportFile, DataImportRow, Department, InfoSo
 
 from . import access, clock, departments, imports, jobs, opportunities
 from .errors import RuleViolation
+from .text import clean_cell
 
 SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 TARGETS = ("public_pool", "agent_admin_pool", "library", "round_robin")
@@ -207,7 +207,7 @@ def max_bytes():
 def new_import(session, actor, file_name, data, placement_):
     """Keep an uploaded file and start its check; the DataImport. RuleViolation (field `file`) when the
     file is no table of customers that can be read: its message says why, in the user's language."""
-    file_name = _clean(Path(file_name or "").name)[:255] or "upload"
+    file_name = clean_cell(Path(file_name or "").name)[:255] or "upload"
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
         raise RuleViolation(_l("Upload an .xlsx, .xls, .ods or .csv file."), field="file")
@@ -239,16 +239,6 @@ def too_large():
 def _named(message, temp_name, file_name):
     """A reader's message about our temporary file, about the file the admin uploaded instead."""
     return str(message).replace(temp_name, file_name)
-
-
-def _clean(text):
-    """Text without control characters: no company name holds them, and PostgreSQL refuses NUL."""
-    if text is None:
-        return ""
-    text = str(text)
-    if text.isprintable():
-        return text
-    return "".join(c for c in text if c in "\t\n" or unicodedata.category(c)[0] != "C")
 
 
 @contextmanager
@@ -292,8 +282,8 @@ def _remembered_columns(session, item, headers):
 # --- values that must come from a list ----------------------------------------------------
 
 class MappedReader:
-    """A RowReader whose rows have their list values mapped (`value_map`, {field: {given: chosen}}) and
-    their control characters dropped; records every list value not in the list (`unknown`), and
+    """A RowReader whose rows have their list values mapped (`value_map`, {field: {given: chosen}}) (their
+    control characters were dropped by the reader); records every list value not in the list (`unknown`), and
     chooses for it a close list value (`suggested`) when the admin has not chosen."""
 
     def __init__(self, reader, value_map, lists):
@@ -309,7 +299,6 @@ class MappedReader:
 
     def __iter__(self):
         for number, values in self.reader:
-            values = {name: _clean(value) for name, value in values.items()}
             for name, allowed in self.lists.items():
                 given = values.get(name)
                 if given and given not in allowed:

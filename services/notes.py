@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from models import NOTE_METHODS, ContactNote, Opportunity
 
-from . import clock
+from . import clock, text
 from .errors import RuleViolation
 
 METHOD_LABELS = {
@@ -54,7 +54,10 @@ def validate(method, content, maturity, next_contact_at, now):
     levels = maturity_levels()
     if isinstance(maturity, bool) or not isinstance(maturity, int) or maturity not in levels:
         problems["maturity"] = _l("Maturity is a level from %(low)d to %(high)d.", low=levels[0], high=levels[-1])
-    if next_contact_at is not None and next_contact_at < now:
+    if next_contact_at is not None and not clock.in_range(next_contact_at):
+        problems["next_contact_at"] = _l("The next contact time must fall between the years %(first)d and %(last)d.",
+                                         first=clock.FIRST_DAY.year, last=clock.LAST_DAY.year)
+    elif next_contact_at is not None and next_contact_at < now:
         problems["next_contact_at"] = _l("The next contact time is in the past.")
     return problems
 
@@ -66,7 +69,7 @@ def add_note(session, actor, opportunity_id, method, content, maturity, unreacha
     opportunity = session.get(Opportunity, opportunity_id)
     if opportunity is None or opportunity.deleted_at is not None or actor is None or opportunity.owner_id != actor.id:
         raise RuleViolation(_l("This customer is not in your library."), code="not_found")
-    content = (content or "").strip()
+    content = text.multi_line(content)  # its lines and tabs kept
     next_contact_at = local_time(next_contact_at)
     problems = validate(method, content, maturity, next_contact_at, now)
     if problems:

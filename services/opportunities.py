@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation)
 
-from . import audit, clock, dedup, normalize, rules
+from . import audit, clock, dedup, normalize, rules, text
 from .errors import RuleViolation
 
 LOCATION_LABELS = {
@@ -66,7 +66,8 @@ class OpportunityInput:
             if name == "key_customer":
                 values[name] = value in (True, 1, "1", "true", "on", "y", "yes")
             else:
-                values[name] = value.strip() if isinstance(value, str) else ("" if value is None else str(value))
+                value = value if isinstance(value, str) else ("" if value is None else str(value))
+                values[name] = text.one_line(value)  # a tab or a line break pasted in is a space
         return cls(**values)
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -260,13 +261,20 @@ def overdue_leads(session, opportunity_where, now=None, limit=50):
     return count, rows
 
 
+def bad_day():
+    """What is wrong with a date `parse_day` could not read."""
+    return _l("The date must be a day from %(first)s to %(last)s, written YYYY-MM-DD, for example 2026-11-27.",
+              first=clock.FIRST_DAY.isoformat(), last=clock.LAST_DAY.isoformat())
+
+
 def parse_day(text):
-    """`YYYY-MM-DD` exactly, as a date; None for anything else."""
+    """`YYYY-MM-DD` exactly, a day from clock.FIRST_DAY to clock.LAST_DAY, as a date; None for anything else."""
     text = (text or "").strip()
     if len(text) != 10 or not text.isascii() or text[4] != "-" or text[7] != "-":
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    return day if clock.in_range(day) else None
 

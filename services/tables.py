@@ -21,6 +21,8 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from .text import clean_cell
+
 FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "address", "contact",
           "industry", "source", "email", "key_customer")
 HEADERS = {
@@ -166,7 +168,7 @@ def map_columns(header, overrides=None):
     """{field: column index} of a header row: the mapping chosen by hand first, then the
     known names (`HEADERS`) of the other columns; the first column of a field wins."""
     overrides = overrides or {}
-    texts = [str(cell or "").strip() for cell in header]
+    texts = [clean_cell(cell) for cell in header]
     columns = {}
     for index, text in enumerate(texts):
         name = overrides.get(text)
@@ -241,7 +243,7 @@ class RowReader:
             columns = map_columns(row, overrides)
             if "company" in columns:
                 rows.close()
-                return line, [str(cell).strip() for cell in row], columns
+                return line, [clean_cell(cell) for cell in row], columns
         rows.close()
         chosen = [header for header, name in overrides.items() if name == "company"]
         if chosen:
@@ -299,4 +301,5 @@ class RowReader:
             if not any(c.strip() for c in raw if c):
                 continue
             width = len(raw)
-            yield number, {name: (raw[i].strip() if i < width else "") for name, i in columns}
+            # control characters dropped here, for the command line and the browser's imports alike (services/text.py)
+            yield number, {name: (clean_cell(raw[i]) if i < width else "") for name, i in columns}

@@ -227,5 +227,7 @@ def test_the_daily_statistics_export_refuses_salespeople_and_bad_dates(client, a
     assert 'id="daily-export"' not in client.get("/").get_data(as_text=True)
     auth.logout()
     auth.login("admin_a")
-    page = client.get("/stats/export/csv/?date=2026-02-30", follow_redirects=True).get_data(as_text=True)
-    assert zh(app, "The date must be written YYYY-MM-DD, for example 2026-11-27.") in page
+    for raw in ("2026-02-30", "0001-01-01"):
+        page = client.get(f"/stats/export/csv/?date={raw}", follow_redirects=True).get_data(as_text=True)
+        assert zh(app, "The date must be a day from %(first)s to %(last)s, written YYYY-MM-DD, for example "
+                       "2026-11-27.", first="1900-01-01", last="9998-12-31") in page

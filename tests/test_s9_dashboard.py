@@ -117,13 +117,18 @@ def test_stats_daily_answers_only_visible_users(app, client, org, login, visible
     assert set(_daily(app, client, login)) == visible
 
 
-@pytest.mark.parametrize("raw", ["2026-02-30", "20261127", "27/11/2026", "明天", "2026-1-5"])
+BAD_DAY = "The date must be a day from %(first)s to %(last)s, written YYYY-MM-DD, for example 2026-11-27."
+
+
+# 0001-01-01 began in the year 0 in Asia/Shanghai, 9999-12-31 ends in the year 10000: both were 500s
+@pytest.mark.parametrize("raw", ["2026-02-30", "20261127", "27/11/2026", "明天", "2026-1-5", "0001-01-01",
+                                 "1899-12-31", "9999-12-31", "２０２６-11-27"])
 def test_stats_daily_bad_date_422_in_chinese(app, client, org, raw):
     response = _api(app, client, "sales_a").get("/stats/daily", date=raw)
     assert response.status_code == 422
     body = response.get_json()
     assert body["error"] == "invalid"
-    assert body["fields"]["date"] == zh(app, "The date must be written YYYY-MM-DD, for example 2026-11-27.")
+    assert body["fields"]["date"] == zh(app, BAD_DAY, first="1900-01-01", last="9998-12-31")
 
 
 def test_overdue_leads_are_counted_for_the_owner(app, client, org, monkeypatch):

@@ -6,7 +6,7 @@ def register_views(app, admin):
 
     from models import AbandonReason, ContactNote, Department, InfoSource, Opportunity, User, db
 
-    from . import api, api_duplicates, api_imports, auth, errors, security  # noqa: F401 (they add their calls to api)
+    from . import api, api_duplicates, api_imports, auth, errors, guard, ids, security  # noqa: F401 (they add their calls to api)
     from .agent_pool import AgentPoolView
     from .dedup import DedupView
     from .departments import DepartmentView
@@ -23,9 +23,11 @@ def register_views(app, admin):
 
         return {"current_locale": str(get_locale())}
 
+    ids.register(app)  # the `<id:...>` converter of the API's paths, before api.register
     app.register_blueprint(auth.bp)
     auth.init_login(app)
     errors.register(app)
+    guard.register(app)  # after CSRFProtect's check: text with control characters is refused (422)
     security.register(app)
     api.register(app)
     from .dashboard import register as register_reminders

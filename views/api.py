@@ -22,7 +22,7 @@ from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from models import Opportunity, db
-from services import access, accounts, check_limit, dedup, merges, notes
+from services import access, accounts, check_limit, dedup, merges, notes, text
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -166,6 +166,10 @@ def _json_object():
         body = None
     if not isinstance(body, dict):
         raise BadInput(error_response(400, "bad_request", HTTP_MESSAGES[400]))
+    refused = text.refused_member(body)  # NUL and other control characters (services/text.py): 422
+    if refused:
+        shown = text.REFUSED.sub("\ufffd", refused)
+        raise BadInput(_invalid({shown: text.problem(_label(shown))}))
     return body
 
 
@@ -226,7 +230,8 @@ def openapi_json():
                 "ignored). Shows each match's name, place and owner only. Give at least one of name, phone, "
                 "mobile, fax; province and city tell apart same-named companies of different places.",
     parameters=[
-        query("name", "company name or keyword"), query("phone", "landline, with or without area code"),
+        query("name", "company name or keyword", {"type": "string", "examples": ["扬州五环"]}),
+        query("phone", "landline, with or without area code"),
         query("mobile", "mobile number"), query("fax", "fax, with or without area code"),
         query("province", "province, to tell same-named companies apart"), query("city", "city, likewise"),
     ],
@@ -309,7 +314,7 @@ def _audit_refusal(refused, data):
                 "agent admin's its company's; newest first.",
     parameters=[
         query("q", "any known detail: company name or keyword, landline, mobile or fax (area code optional), "
-                   "contact person"),
+                   "contact person", {"type": "string", "examples": ["扬州"]}),
         query("page", "from 1", {"type": "integer", "minimum": 1, "default": 1}),
         query("per_page", f"at most {MAX_PER_PAGE}",
               {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE}),
@@ -334,7 +339,7 @@ def list_opportunities():
     return {"items": [opportunity_json(o) for o in items], "total": total, "page": page, "per_page": per_page}
 
 
-@bp.get("/opportunities/<int:opportunity_id>")
+@bp.get("/opportunities/<id:opportunity_id>")
 @operation("One opportunity, with its contact notes", tags=["opportunities"],
            responses={200: ("The opportunity", "OpportunityDetail"), 404: None})
 def get_opportunity(opportunity_id):
@@ -348,7 +353,7 @@ def get_opportunity(opportunity_id):
     return {**opportunity_json(opportunity), "notes": [note_json(n) for n in notes.notes_of(db.session, opportunity.id)]}
 
 
-@bp.post("/opportunities/<int:opportunity_id>/claim")
+@bp.post("/opportunities/<id:opportunity_id>/claim")
 @operation(
     "Claim an opportunity from the public pool (公海) into the caller's library", tags=["opportunities"],
     description="404 when it is not (or no longer) in the public pool; 409 `library_full` at the cap; admins 403.",
@@ -369,7 +374,7 @@ def claim_opportunity(opportunity_id):
     return opportunity_json(_visible(opportunity.id))
 
 
-@bp.post("/opportunities/<int:opportunity_id>/notes")
+@bp.post("/opportunities/<id:opportunity_id>/notes")
 @operation(
     "Write a contact note (联系小记) on an opportunity of the caller's library", tags=["opportunities"],
     body="NoteInput",
@@ -415,7 +420,7 @@ def add_note(opportunity_id):
     return response
 
 
-@bp.post("/opportunities/<int:opportunity_id>/abandon")
+@bp.post("/opportunities/<id:opportunity_id>/abandon")
 @operation(
     "Abandon an opportunity (放弃客户) of the caller's library", tags=["opportunities"], body="AbandonInput",
     description="With a reason from the admins' list, by its text. The opportunity moves to the agent-admin pool "
@@ -540,7 +545,7 @@ def stats_daily():
     raw = request.args.get("date")
     day = stats.today() if raw is None or raw == "" else stats.parse_day(raw)
     if day is None:
-        return _invalid({"date": _("The date must be written YYYY-MM-DD, for example 2026-11-27.")})
+        return _invalid({"date": str(stats.bad_day())})
     rows = stats.daily(db.session, g.api_user, day)
     db.session.rollback()  # read only
     return {"date": day.isoformat(), "users": [row.api_json() for row in rows]}

@@ -84,7 +84,7 @@ def list_duplicates():
     return answer
 
 
-@bp.post("/duplicates/<int:group_id>/dismiss")
+@bp.post("/duplicates/<id:group_id>/dismiss")
 @operation("Not duplicates: the group leaves the list, and no later scan groups these records again",
            tags=["duplicates"], responses={200: ("Dismissed", "Dismissed"), 403: None, 404: None})
 def dismiss_duplicates(group_id):
@@ -144,7 +144,7 @@ def merge_json(item):
             "undone_at": _time(item.undone_at)}
 
 
-@bp.post("/merges/<int:merge_id>/undo")
+@bp.post("/merges/<id:merge_id>/undo")
 @operation("Undo a merge (within 30 days): every record back as it was", tags=["duplicates"],
            description="The merged records come back with their own fields, notes, history and leads; the kept "
                        "record gets its own values back (a value changed since the merge stays). 409 `conflict` "

@@ -121,7 +121,7 @@ def list_imports():
     return {"items": [import_json(item) for item in items], "total": total}
 
 
-@bp.get("/imports/<int:import_id>")
+@bp.get("/imports/<id:import_id>")
 @operation("An import: status, progress, counts per verdict, column mapping, unknown list values",
            tags=["imports"], responses={200: ("The import", "Import"), 403: None, 404: None})
 @_one_import
@@ -131,7 +131,7 @@ def get_import(item):
     return answer
 
 
-@bp.get("/imports/<int:import_id>/rows")
+@bp.get("/imports/<id:import_id>/rows")
 @operation("The preview, row by row: values, verdict, matches, field errors", tags=["imports"],
            parameters=[query("verdict", "new, review, duplicate or invalid",
                              {"type": "string", "enum": list(import_jobs.VERDICTS)}),
@@ -147,7 +147,7 @@ def import_rows(item):
     return {"items": [row_json(row) for row in rows], "total": total}
 
 
-@bp.post("/imports/<int:import_id>/run")
+@bp.post("/imports/<id:import_id>/run")
 @operation(
     "Run the import in the background, all or nothing", tags=["imports"], body="ImportRun",
     description="`columns` ({HEADER: FIELD or null}) and `values` ({FIELD: {GIVEN: CHOSEN}}, CHOSEN a value of "
@@ -187,7 +187,7 @@ def _mapping(body, name):
     return value
 
 
-@bp.get("/imports/<int:import_id>/report")
+@bp.get("/imports/<id:import_id>/report")
 @operation("The report (.xlsx): rows not imported, and review rows imported, with row, verdict and reason",
            tags=["imports"], responses={200: ("The report", "file:xlsx"), 403: None, 404: None, 409: None})
 @_one_import

@@ -17,27 +17,7 @@ from models import db
 from services.access import is_admin
 from services.errors import RuleViolation
 
-
-MAX_ID = 2**31 - 1  # the largest INTEGER primary key
-
-
-def parse_id(value):
-    """A row id from a URL or a form, or None: ASCII digits within INTEGER's range only.
-
-    `str.isdigit` also accepts "²" (then `int()` raises) and an id past INTEGER's range is an
-    SQL error on PostgreSQL: both were 500s instead of "no such row".
-    """
-    value = str(value)
-    if not (value.isascii() and value.isdigit()):
-        return None
-    number = int(value)
-    return number if number <= MAX_ID else None
-
-
-def parse_ids(values, limit=500):
-    """The row ids posted by a bulk action (at most `limit`), unreadable ones dropped."""
-    values = list(values)
-    return [i for i in map(parse_id, values[:limit] if limit else values) if i is not None]
+from .ids import MAX_ID, parse_id, parse_ids  # noqa: F401 (the views import them from here too)
 
 
 def _deny():
@@ -90,6 +70,13 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
         clause = self.search_clause(search)
         return query.filter(clause), (count_query.filter(clause) if count_query is not None else None), joins, \
             count_joins
+
+    def _apply_pagination(self, query, page, page_size):
+        """`?page=` as Flask-Admin reads it may be negative or past BIGINT (a 500 on both databases):
+        a page before the first is the first, one past any row an empty page."""
+        size = page_size or self.page_size
+        page = min(max(page or 0, 0), MAX_ID // size) if size else page
+        return super()._apply_pagination(query, page, page_size)
 
     def get_query(self):
         return self.scope(super().get_query())

@@ -142,7 +142,7 @@ class DashboardView(CRMIndexView):
         raw = request.args.get("date", "")
         day = stats.parse_day(raw) if raw else stats.today()
         if day is None:
-            flash(_("The date must be written YYYY-MM-DD, for example 2026-11-27."), "error")
+            flash(str(stats.bad_day()), "error")
             return redirect(url_for(".index"))
         rows = stats.daily(db.session, current_user, day)
         table = ([day, r.login, r.department, r.valid_contacts, r.new_key_customers, r.library_size, r.library_cap,

@@ -39,10 +39,12 @@ def _wants_json():
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def _render(code, message):
+def render_error(code, message, **extra):
+    """An error answer: JSON for the API and JSON clients (`extra` members added), else the error page."""
     if _wants_json():
-        return {"error": ERROR_CODES.get(code, "error"), "message": message}, code
+        return {"error": ERROR_CODES.get(code, "error"), "message": message, **extra}, code
     return render_template("error.html", code=code, message=message), code
+
 
 
 def register(app):
@@ -50,14 +52,14 @@ def register(app):
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()
-        return _render(code, str(MESSAGES.get(code, MESSAGES[400])))
+        return render_error(code, str(MESSAGES.get(code, MESSAGES[400])))
 
     for code in MESSAGES:
         app.register_error_handler(code, handler)
 
     @app.errorhandler(CSRFError)
     def _csrf(_error):
-        return _render(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
+        return render_error(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DisconnectionError)
@@ -70,7 +72,7 @@ def register(app):
         # detaches it as it was, and hands the broken connection back to the pool to be discarded
         with contextlib.suppress(Exception):
             db.session.close()
-        response = make_response(_render(503, str(UNAVAILABLE)))
+        response = make_response(render_error(503, str(UNAVAILABLE)))
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 

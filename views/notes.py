@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from models import ContactNote, Opportunity, User
-from services import notes
+from services import clock, notes
 from services.access import opportunity_clause
 
 from .base import LoginRequiredMixin, ScopedModelView
@@ -33,6 +33,12 @@ def note_clause(actor):
 
 class LocalDayBetweenFilter(DateBetweenFilter):
     """Written between two calendar days of CRM_TIMEZONE, both included (not UTC days)."""
+
+    def validate(self, value):
+        """Two readable days the CRM can hold (services/clock.py); Flask-Admin ignores a filter that is not."""
+        if not super().validate(value):
+            return False
+        return all(clock.in_range(day) for day in self.clean(value))
 
     def apply(self, query, value, alias=None):
         zone = ZoneInfo(current_app.config["CRM_TIMEZONE"])

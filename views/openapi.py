@@ -3,8 +3,8 @@
 Each route function of the API carries its own fragment (`@operation(...)`: summary, query
 parameters, request body, answers); `document(app)` walks `app.url_map`, takes every rule
 under the API's prefix, and joins those fragments with the shared component schemas below.
-Path parameters come from the rule itself (`<int:opportunity_id>` -> `{opportunity_id}`,
-an integer). A route without a fragment is left out, and tests/test_api.py fails on it.
+Path parameters come from the rule itself (`<id:opportunity_id>` -> `{opportunity_id}`,
+a row id). A route without a fragment is left out, and tests/test_api.py fails on it.
 
 A new call slots in with one decorator; a new shape is one more entry in `SCHEMAS`.
 """
@@ -12,12 +12,16 @@ import re
 
 from services.opportunities import FIELD_LIMITS
 
+from .ids import MAX_ID
+
 OPENAPI_VERSION = "3.1.0"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 PREFIX = "/api/v1"
 _IGNORED_METHODS = {"HEAD", "OPTIONS"}
 _RULE_ARG_RE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
-_CONVERTER_SCHEMAS = {"int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
+# a row id (`<id:...>`, views/ids.py): any other path segment, a larger number too, answers 404
+_CONVERTER_SCHEMAS = {"id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                      "int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
 
 NOTE_METHODS = ["phone", "visit", "email", "im", "other"]
 LOCATIONS = ["library", "public_pool", "agent_admin_pool", "telesales", "industry"]
@@ -160,6 +164,7 @@ SCHEMAS = {
     "NoteInput": {
         "type": "object",
         "required": ["method", "content", "maturity"],
+        "examples": [{"method": "phone", "content": "王经理说下周看样品\n再联系", "maturity": 3}],
         "properties": {
             "method": {"enum": NOTE_METHODS},
             "content": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "what happened"},
@@ -190,6 +195,8 @@ SCHEMAS = {
         "type": "object",
         "required": ["company"],
         "description": "Unknown members are ignored. Text members may be null or left out.",
+        "examples": [{"company": "扬州五环印花厂", "province": "江苏", "city": "扬州", "phone": "0514-2398577",
+                      "contact": "王经理", "address": "文昌西路1号", "industry": "印染", "key_customer": True}],
         "properties": {
             "company": {"type": "string", "maxLength": FIELD_LIMITS["company"],
                         "description": "the licensed company name"},
@@ -246,6 +253,7 @@ def operation(summary, *, responses, description=None, parameters=(), body=None,
                                        "content": {"multipart/form-data": {"schema": _ref(form)}}}
         answers = dict(responses)
         answers.setdefault(503, None)
+        answers.setdefault(422, None)  # any call: a parameter holding a control character (views/guard.py)
         if auth:
             answers.setdefault(401, None)
         else:
@@ -323,6 +331,8 @@ SCHEMAS.update({
         "required": ["company"],
         "description": "A member who registered on the website. Unknown members are ignored; text members may be "
                        "null or left out.",
+        "examples": [{"company": "扬州五环印花厂", "phone": "0514-2398577", "contact": "王经理",
+                      "email": "wang@example.com", "city": "扬州"}],
         "properties": {
             "company": {"type": "string", "maxLength": FIELD_LIMITS["company"]},
             **{name: _nullable("string", maxLength=FIELD_LIMITS[name])
