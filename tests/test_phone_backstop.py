@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from conftest import zh
-from models import Opportunity, OpportunityPhone, db
+from models import Opportunity, OpportunityPhone, OpportunityTerm, db
 from services import dedup, imports, opportunities
 from services.opportunities import OpportunityInput
 from test_api import ApiClient, _token
@@ -107,14 +107,24 @@ def empty_database(_schema, tmp_path):
 
 
 def _stored(session, company, created, deleted=False, **phones):
-    """A record as a `--skip-check` import of an older release left it: no check, its own created_at."""
-    opportunity = opportunities._insert(session, None, OpportunityInput(company=company, **phones), "public_pool",
-                                        None)
-    opportunity.created_at = datetime(*created, tzinfo=timezone.utc)
-    if deleted:
-        opportunity.deleted_at = datetime(2026, 6, 1, tzinfo=timezone.utc)
-    session.flush()
-    return opportunity.id
+    """A record as a `--skip-check` import of an older release left it: no check, its own created_at.
+
+    Written with the columns the old schema has (the model holds columns of later migrations)."""
+    data = OpportunityInput(company=company, **phones)
+    keys = dedup.query_keys(data.company, None, None, data.phone, data.fax, data.mobile)
+    key = keys["company_key"]
+    at = datetime(*created, tzinfo=timezone.utc)
+    values = {"company": company, "phone": data.phone, "mobile": data.mobile, "fax": data.fax,
+              "province": key.province, "city": key.city, "key_customer": False, "location": "public_pool",
+              "entered_at": at, "created_at": at, "name_folded": key.folded, "name_core": key.core,
+              "norm_province": key.province, "norm_city": key.city, "norm_district": key.district,
+              "deleted_at": datetime(2026, 6, 1, tzinfo=timezone.utc) if deleted else None}
+    opportunity_id = session.execute(insert(Opportunity).values(**values).returning(Opportunity.id)).scalar_one()
+    rows = dedup.phone_rows(opportunity_id, keys)
+    if rows:
+        session.execute(insert(OpportunityPhone), rows)
+    session.execute(insert(OpportunityTerm), dedup.index_rows(opportunity_id, keys))
+    return opportunity_id
 
 
 def test_the_migration_keeps_each_mobile_on_its_oldest_live_customer(empty_database):
