@@ -7,11 +7,11 @@ import io
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conftest import csrf_token, post_form, zh
-from models import ContactNote, Opportunity, User, db
-from services import notes
+from models import ContactNote, DuplicateScan, Opportunity, User, db
+from services import jobs, notes
 from services import opportunities as opps
 
 # Two records of one company in 华南代理 (a salesperson's, with a note, and an old list's in the
@@ -113,6 +113,19 @@ def test_the_scan_finds_the_company_s_pair_side_by_side(app, client, auth, pairs
     assert client.get(f"/duplicates/group/{groups[0]}/").status_code == 404  # admin_a's group
 
 
+def test_the_page_follows_a_scan_that_waits_for_the_worker(app, client, auth, pairs, monkeypatch):
+    monkeypatch.setattr(jobs, "_send", lambda app, ids: None)  # no worker: the job stays queued
+    auth.login("admin_a")
+    html = scanned(client)
+    assert 'data-scan-progress="/duplicates/progress.json"' in html and zh(app, "Waiting for the background worker") in html
+    assert re.search(r'id="duplicates-start"\s+disabled', html)  # one search at a time
+    assert client.get("/duplicates/progress.json").get_json() == {
+        "status": "queued", "label": zh(app, "Waiting for the background worker"), "done": 0, "total": None}
+    scanned(client)  # a second click answers the search already waiting
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(DuplicateScan)) == 1
+
+
 def test_merging_from_the_page_keeps_one_record_with_both_notes(app, client, auth, pairs):
     library_id, pool_id = pairs["上海瑞丽服装厂"], pairs["上海市瑞丽服装有限公司"]
     with app.app_context():
@@ -135,6 +148,7 @@ def test_merging_from_the_page_keeps_one_record_with_both_notes(app, client, aut
     assert response.headers["Location"].endswith(f"/opportunities/details/?id={library_id}")
     details = page(client, response.headers["Location"])
     assert zh(app, "%(merged)s merged into %(kept)s.", merged="上海市瑞丽服装有限公司", kept="上海瑞丽服装厂") in details
+    assert re.search(r'action="/duplicates/merges/\d+/undo"', details)  # undo, right there in the message
     assert "李经理" in details  # the chosen contact
     assert "旧系统的小记" in details and "王经理说下周下单" in details  # both records' notes
 
