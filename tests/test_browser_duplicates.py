@@ -77,9 +77,8 @@ def test_an_admin_merges_a_duplicate_and_undoes_it(app, org, worker, browser_use
     page.set_viewport_size({"width": 1366, "height": 900})
 
     page.click("#merge-submit")
-    page.wait_for_load_state()
-    assert page.url.endswith(f"/opportunities/details/?id={mine}")
-    assert "已将 上海市瑞丽服装有限公司 合并到 上海瑞丽服装厂" in page.content()
+    page.wait_for_url(f"**/opportunities/details/?id={mine}")
+    assert "已将 上海市瑞丽服装有限公司 合并到 上海瑞丽服装厂" in page.locator(".alert-success").inner_text()
     details = page.locator(".table").first.inner_text()
     assert "李经理" in details and "13902201234" in details and "sales_a" in details
     timeline = page.locator("#note-timeline").inner_text()
@@ -93,8 +92,7 @@ def test_an_admin_merges_a_duplicate_and_undoes_it(app, org, worker, browser_use
     assert "上海瑞丽服装厂" in row.inner_text() and "上海市瑞丽服装有限公司" in row.inner_text()
     page.screenshot(path=str(shots / "s11-04-merges.png"), full_page=True)
     row.locator("[data-undo-merge]").click()
-    page.wait_for_load_state()
-    assert "已撤销合并" in page.content()
+    assert "已撤销合并" in page.locator(".alert-success", has_text="已撤销合并").inner_text()
     page.screenshot(path=str(shots / "s11-05-undone.png"), full_page=True)
 
     # both records back where they were, each with its own contact person and note
