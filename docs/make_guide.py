@@ -3,7 +3,8 @@
     .venv/bin/python docs/make_guide.py              # walk, then write docs/guide/README.md
     .venv/bin/python docs/make_guide.py --text-only  # rewrite the text around the screenshots already there
 
-The walk is tests/test_browser_manual.py (one test per section of the old training manual), run
+The walk is tests/test_browser_manual.py (one test per section of the old training manual), then
+the imports and duplicates walks (tests/test_browser_imports.py, tests/test_browser_duplicates.py), run
 with CRM_SCREENSHOTS set to a fresh folder whose images replace docs/guide/img only when every
 section passed, so the guide can only show screens the current code has just drawn. Button and menu names in the text come from the Chinese
 catalog, and the figures (cap, quotas, lock days) from the app's configuration and the resource
@@ -20,7 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "guide"
 IMAGES = GUIDE / "img"
-WALK = ["tests/test_browser_manual.py", "tests/test_browser_imports.py"]  # the manual's nine sections, then imports
+# the manual's nine sections, then imports and duplicates
+WALK = ["tests/test_browser_manual.py", "tests/test_browser_imports.py", "tests/test_browser_duplicates.py"]
 sys.path.insert(0, str(ROOT))
 
 
@@ -46,6 +48,7 @@ def catalog_and_figures():
 
     from app import create_app
     from models import ResourceRules
+    from services import merges
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "guide-only"})
 
@@ -63,6 +66,7 @@ def catalog_and_figures():
                                                "CRM_LOGIN_WAIT_MINUTES", "CRM_TEMP_PASSWORD_HOURS",
                                                "CRM_MATURITY_MAX", "CRM_IMPORT_MAX_MB", "CRM_IMPORT_MAX_ROWS",
                                                "CRM_IMPORT_RETENTION_DAYS")})
+    n["merge_undo_days"] = merges.UNDO_DAYS
     return t, n
 
 
@@ -171,15 +175,33 @@ def sections(t, n):
           "表头可以在标题行下面；以数字保存的手机号、日期和公式都按表格中显示的内容读取。",
           f"文件不超过 {n['CRM_IMPORT_MAX_MB']} MB、{n['CRM_IMPORT_MAX_ROWS']} 行；上传的文件和报告保存 "
           f"{n['CRM_IMPORT_RETENTION_DAYS']} 天后自动删除。代理商管理员只能导入到本公司。"]),
+        ("十一、重复客户", "代理商管理员、子系统管理员", "找出系统里已有的重复客户（旧系统迁移来的名单、确认为“相似”后发现是同一家的客户等），"
+         "并排比较后合并成一条。合并可以撤销。",
+         [("s11-01-groups", f"第一步：点击菜单{q('Duplicate customers')}，再点击{q('Search for duplicates')}。查找在后台进行，页面显示进度；"
+                            f"完成后分{q('Duplicate')}和{q('Similar')}两栏列出，每组写明原因（如同一固定电话不计区号、同一地区的相同字号），"
+                            "各条记录并排显示，不同的值以黄色标出。"),
+          ("s11-02-merge", f"第二步：点击{q('Merge')}。选择保留哪条记录（{q('Keep')}），再为每个不同的字段选择保留哪条记录的值。"
+                           "默认取保留记录自己的值，它为空时取其他记录的值。例如保留销售人员库里的记录，联系人取旧名单中的“李经理”。"),
+          ("s11-03-merged", f"第三步：点击{q('Merge')}，进入保留的客户：它带有所选的值，其他记录的联系小记、流转记录和网络线索都转到它名下。"
+                            f"页面上方的提示中可以立即{q('Undo')}。"),
+          ("s11-04-merges", f"{q('Merges')}列出最近的合并：保留的客户、合并进来的客户、操作人和时间。"),
+          ("s11-05-undone", f"需要撤销时点击{q('Undo the merge')}：每条记录恢复原样，连同各自的联系小记和历史。")],
+         [f"确实是不同公司的一组，点击{q('Not duplicates')}：这一组从列表中移除，以后的查找也不会再把它们列在一起。",
+          "代理商管理员只能查找和合并本公司的客户，子系统管理员可以查找全部客户；销售人员、主管、经理看不到这个页面。",
+          "查找与录入时的撞单检测使用同样的规则：撞单的组是录入时会被拒绝的重复，相似的组是录入时需要确认的，由您判断。",
+          "被合并的记录从所有列表、撞单检测和统计中消失；打开它的旧链接会转到保留的客户。被合并客户的原归属人会收到通知。",
+          "合并到某人的库时同样受库存上限限制，库满时合并会被拒绝并说明原因。",
+          f"合并在 {n['merge_undo_days']} 天内可以撤销；如果此后情况有变（例如被合并记录的手机号已属于新录入的客户），"
+          "撤销会被拒绝并说明原因。"]),
     ]
 
 
 def render(t, n):
     parts = sections(t, n)
     lines = ["# 渠道CRM 用户手册", "",
-             "本手册按旧版《渠道CRM基本操作自学演示版》的九节编排，对应本系统的实际页面；第十节是新增的导入客户。",
-             "所有截图由 `python docs/make_guide.py` 在真实浏览器中逐节操作时拍摄（测试 `tests/test_browser_manual.py` 和 "
-             "`tests/test_browser_imports.py`），"
+             "本手册按旧版《渠道CRM基本操作自学演示版》的九节编排，对应本系统的实际页面；第十节、第十一节是新增的导入客户和重复客户。",
+             "所有截图由 `python docs/make_guide.py` 在真实浏览器中逐节操作时拍摄（测试 `tests/test_browser_manual.py`、"
+             "`tests/test_browser_imports.py` 和 `tests/test_browser_duplicates.py`），"
              "每次重新生成，不会出现过时的画面。", "", "## 目录", ""]
     lines += [f"- [{title}](#s{i})" for i, (title, *_) in enumerate(parts, 1)]
     for i, (title, who, purpose, steps, rules) in enumerate(parts, 1):

@@ -502,3 +502,14 @@ def scan_progress(session, scan):
     jobs.reap(session)
     job = scan.job
     return (job.done or 0, job.total) if job is not None else (0, None)
+
+
+def note_counts(session, ids):
+    """{opportunity id: number of contact notes}, for the cards of a page."""
+    from models import ContactNote
+
+    if not ids:
+        return {}
+    rows = session.execute(select(ContactNote.opportunity_id, func.count()).where(
+        ContactNote.opportunity_id.in_(ids)).group_by(ContactNote.opportunity_id))
+    return dict(rows.all())

@@ -351,3 +351,31 @@ def merges_of(session, actor, limit=50):
     query = (select(Merge).join(Opportunity, Opportunity.id == Merge.kept_id)
              .where(access.may_delete_opportunity_clause(actor)).order_by(Merge.id.desc()).limit(limit))
     return session.scalars(query).all()
+
+
+# --- read helpers of the /duplicates/ pages ------------------------------------------------------
+
+def default_sources(kept, others):
+    """{field: id} of the record whose value `merge` keeps when the admin chooses nothing (as
+    `chosen_values`): the kept record's own, else the first of the others that has one."""
+    out = {}
+    for name in FIELDS:
+        out[name] = kept.id
+        if name != "owner" and _empty(field_value(kept, name)):
+            out[name] = next((o.id for o in others if not _empty(field_value(o, name))), kept.id)
+    return out
+
+
+def is_empty(opportunity, field_name):
+    return field_name != "owner" and _empty(field_value(opportunity, field_name))
+
+
+def merged_companies(item):
+    """[(id, company)] of the records merged away, as they were before the merge."""
+    data = json.loads(item.snapshot)
+    return [(i, data["before"].get(str(i), {}).get("company")) for i in data.get("merged", [])]
+
+
+def undoable(item):
+    """Whether the page offers 撤销合并: not undone and young enough (`undo` checks the rest)."""
+    return item.undone_at is None and clock.now() - item.created_at <= timedelta(days=UNDO_DAYS)

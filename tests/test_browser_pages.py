@@ -14,7 +14,8 @@ from test_i18n import admin_text
 EVERYONE = ["/", "/opportunities/", "/opportunities/?show=all", "/opportunities/new/", "/dedup/?name=瑞丽服装&by=name",
             "/pool/", "/notes/", "/password"]
 ADMINS = ["/users/", "/users/new/", "/departments/", "/departments/new/", "/agent-pool/", "/audit/",
-          "/opportunities/?show=deleted", "/users/?show=deleted", "/agent-pool/?show=deleted"]
+          "/duplicates/", "/duplicates/merges/", "/opportunities/?show=deleted", "/users/?show=deleted",
+          "/agent-pool/?show=deleted"]
 SUBSYSTEM = ["/info-sources/", "/abandon-reasons/", "/rules/"]
 PAGES = {"sales_a": EVERYONE, "super_a": EVERYONE, "manager_a": EVERYONE, "admin_a": EVERYONE + ADMINS,
          "root": EVERYONE + ADMINS + SUBSYSTEM}

@@ -50,6 +50,9 @@ def register_views(app, admin):
 
     app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)  # before CSRFProtect reads the form
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/imports"))
+    from .duplicates import DuplicatesView
+
+    admin.add_view(DuplicatesView(name=_l("Duplicate customers"), endpoint="duplicates", url="/duplicates"))
     admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules"))
     from models import AuditEntry
 

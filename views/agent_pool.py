@@ -23,7 +23,7 @@ from services.opportunities import FIELD_LABELS
 from .auth import _safe_next
 from .base import ScopedModelView, parse_id
 from .soft_delete import OpportunityDeleteMixin
-from .opportunities import _format_company, _format_time, details_context, remember_lead_states
+from .opportunities import FollowMergeMixin, _format_company, _format_time, details_context, remember_lead_states
 
 
 def _abandon_info(attribute):
@@ -39,7 +39,7 @@ def _abandon_info(attribute):
     return format_
 
 
-class AgentPoolView(OpportunityDeleteMixin, ScopedModelView):
+class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     list_template = "agent_pool/list.html"
     can_create = can_edit = can_delete = False
     can_view_details = True

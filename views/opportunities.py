@@ -2,7 +2,7 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import abort, current_app, flash, g, redirect, request
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
-from services import audit, clock, leads, normalize, notes, opportunities
+from services import audit, clock, leads, merges, normalize, notes, opportunities
 from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
@@ -151,7 +151,30 @@ EXPORT_COLUMNS = [
 LIST_ENDPOINTS = ("opportunities.index_view", "opportunities.export")
 
 
-class OpportunityView(OpportunityDeleteMixin, ExportMixin, ScopedModelView):
+class FollowMergeMixin:
+    """An old link to a merged record (a bookmark, a notice, an email) leads to the record it was merged
+    into, when the user may see that one; otherwise the usual 404."""
+
+    def _merged_away(self):
+        row_id = parse_id(request.args.get("id", ""))
+        if row_id is None or self.get_query().filter(Opportunity.id == row_id).first() is not None:
+            return None
+        target = merges.merged_into(db.session, current_user, row_id)
+        if target is None:
+            return None
+        flash(_("That customer was merged into %(company)s.", company=target.company), "info")
+        return redirect(url_for("opportunities.details_view", id=target.id))
+
+    @expose("/details/")
+    def details_view(self):
+        return self._merged_away() or super().details_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        return self._merged_away() or super().edit_view()
+
+
+class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, ScopedModelView):
     """The library as a Flask-Admin model view; every role sees only its scope."""
 
     list_template = "opportunities/list.html"
