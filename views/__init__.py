@@ -26,6 +26,11 @@ def register_views(app, admin):
 
         return {"current_locale": str(get_locale())}
 
+    @app.route("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico on every page, whatever the <link rel="icon"> says: no 404 for it."""
+        return app.send_static_file("favicon.ico")
+
     app.register_blueprint(auth.bp)
     auth.init_login(app)
     errors.register(app)

@@ -175,6 +175,7 @@ class OpportunityView(OpportunityDeleteMixin, ExportMixin, ScopedModelView):
     can_edit = False  # changes to a customer's keys come with the contact-note work
     can_delete = False
     form = OpportunityForm
+    created_message = _l("Entered into your library: %(name)s")
     # the duplicate check's panel (templates/opportunities/entry_check.html) right after the fields it reads,
     # with the confirmation tick of a resemblance inside it, next to the matches
     form_create_rules = ["company", "phone", "fax", "mobile", "province", "city", rules.Field("confirm_review", render_field="entry_check.panel"),
