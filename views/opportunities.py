@@ -178,7 +178,8 @@ class OpportunityView(OpportunityDeleteMixin, ExportMixin, ScopedModelView):
     created_message = _l("Entered into your library: %(name)s")
     # the duplicate check's panel (templates/opportunities/entry_check.html) right after the fields it reads,
     # with the confirmation tick of a resemblance inside it, next to the matches
-    form_create_rules = ["company", "phone", "fax", "mobile", "province", "city", rules.Field("confirm_review", render_field="entry_check.panel"),
+    form_create_rules = ["company", "phone", "fax", "mobile", "province", "city",
+                         rules.Field("confirm_review", render_field="entry_check.panel"),
                          "district", "address", "contact", "email", "industry", "source", "key_customer"]
     page_size = 50
     column_list = ["company", "contact", "phone", "city", "maturity", "location", "last_contact_at",
