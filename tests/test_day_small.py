@@ -92,3 +92,13 @@ def test_the_favicon_is_served_and_linked(client, auth, org):
     icon = client.get("/favicon.ico")
     assert icon.status_code == 200 and icon.data[:4] == b"\x00\x00\x01\x00"  # an ICO file
     assert 'rel="icon"' in client.get("/login").get_data(as_text=True)
+
+
+def test_the_new_users_page_names_the_account(app, client, auth, org):
+    auth.login("admin_a")
+    token = csrf_token(client, "/users/new/")
+    page = client.post("/users/new/", data={"login": "zhang.san", "role": "salesperson",
+                                            "department": org.depts["华南代理/销售一部"], "email": "",
+                                            "csrf_token": token}).get_data(as_text=True)
+    assert zh(app, "Created: %(name)s", name="zhang.san") in page  # above the one-time password
+    assert admin_text("zh_Hans_CN", "Record was successfully created.") not in page
