@@ -64,7 +64,7 @@ def test_a_bulk_action_asks_then_runs_under_the_policy(app, browser_user, org):
     admin.page.goto("/users/")
     row = admin.page.locator("tr", has_text="sales_a")
     row.locator("input.action-checkbox").check()
-    admin.page.click("text=" + admin_text("zh_Hans_CN", "With selected"))
+    admin.page.click("text=" + zh(app, "Bulk actions"))
     admin.page.once("dialog", lambda dialog: dialog.accept())
     admin.page.remove_listener("dialog", admin._dialog)
     with admin.page.expect_navigation():

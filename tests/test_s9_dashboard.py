@@ -266,7 +266,7 @@ def test_navbar_counts_due_today_and_unread_notices(app, client, auth, org, monk
         db.session.commit()
     auth.login("sales_a")
     page = client.get("/opportunities/?show=all").get_data(as_text=True)
-    assert zh(app, "To contact today") in page
+    assert zh(app, "Due for contact today") in page
     assert _text_of(page, "nav-due-today-count") == "2" and _text_of(page, "nav-unread-count") == "1"
     assert 'href="/opportunities/"' in page
     # the my-opportunities list shows the overdue next-contact time in red

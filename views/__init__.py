@@ -6,8 +6,11 @@ def register_views(app, admin):
 
     from models import AbandonReason, ContactNote, Department, InfoSource, Opportunity, User, db
 
+    from services.access import LIBRARY_ROLES
+
     from . import api, api_duplicates, api_imports, auth, errors, guard, ids, security  # noqa: F401 (they add their calls to api)
     from .agent_pool import AgentPoolView
+    from .base import OPPORTUNITY_MENU, SYSTEM_MENU, RoleMenuLink
     from .dedup import DedupView
     from .departments import DepartmentView
     from .info_sources import ChoiceListView
@@ -24,6 +27,12 @@ def register_views(app, admin):
         return {"current_locale": str(get_locale())}
 
     ids.register(app)  # the `<id:...>` converter of the API's paths, before api.register
+
+    @app.route("/favicon.ico")
+    def favicon():
+        """Browsers ask for /favicon.ico on every page, whatever the <link rel="icon"> says: no 404 for it."""
+        return app.send_static_file("favicon.ico")
+
     app.register_blueprint(auth.bp)
     auth.init_login(app)
     errors.register(app)
@@ -33,31 +42,39 @@ def register_views(app, admin):
     from .dashboard import register as register_reminders
 
     register_reminders(app)  # the navigation bar's due-today and unread-notice counts
+    # The menus in the manual's order (categories: views/base.py); a view's category is its menu.
+    opportunity_menu = {"category": OPPORTUNITY_MENU}
     admin.add_view(OpportunityView(Opportunity, db, name=_l("My opportunities"), endpoint="opportunities",
-                                   url="/opportunities"))
-    admin.add_view(DedupView(name=_l("Duplicate check"), endpoint="dedup", url="/dedup"))
-    admin.add_view(PoolView(Opportunity, db, name=_l("Public pool"), endpoint="pool", url="/pool"))
+                                   url="/opportunities", **opportunity_menu))
+    admin.add_link(RoleMenuLink(_l("Enter an opportunity"), "opportunities.create_view",
+                                lambda user: user.role in LIBRARY_ROLES, **opportunity_menu))
+    admin.add_view(DedupView(name=_l("Duplicate check"), endpoint="dedup", url="/dedup", **opportunity_menu))
+    admin.add_view(PoolView(Opportunity, db, name=_l("Public pool"), endpoint="pool", url="/pool", **opportunity_menu))
+    admin.add_view(NoteListView(ContactNote, db, name=_l("Contact notes"), endpoint="notes", url="/notes",
+                                **opportunity_menu))
     admin.add_view(AgentPoolView(Opportunity, db, name=_l("Agent-admin pool"), endpoint="agent_pool",
                                  url="/agent-pool"))
-    admin.add_view(NoteListView(ContactNote, db, name=_l("Contact notes"), endpoint="notes", url="/notes"))
-    admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users", url="/users"))
-    admin.add_view(DepartmentView(Department, db, name=_l("Departments"), endpoint="departments", url="/departments"))
+    system_menu = {"category": SYSTEM_MENU}
+    admin.add_view(UserView(User, db, name=_l("Users"), endpoint="users", url="/users", **system_menu))
+    admin.add_view(DepartmentView(Department, db, name=_l("Departments"), endpoint="departments", url="/departments",
+                                  **system_menu))
     admin.add_view(ChoiceListView(InfoSource, db, name=_l("Information sources"), endpoint="info_sources",
-                                  url="/info-sources"))
+                                  url="/info-sources", **system_menu))
     admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
-                                  url="/abandon-reasons"))
-    from .imports import ImportView, allow_uploads
-
-    app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)  # before CSRFProtect reads the form
-    admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/imports"))
-    from .duplicates import DuplicatesView
-
-    admin.add_view(DuplicatesView(name=_l("Duplicate customers"), endpoint="duplicates", url="/duplicates"))
-    admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules"))
+                                  url="/abandon-reasons", **system_menu))
+    admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules", **system_menu))
     from models import AuditEntry
 
     from . import audit
     from .audit import AuditView
 
     audit.register(app)  # issue 5: the client address for the audit log's entries
-    admin.add_view(AuditView(AuditEntry, db, name=_l("Audit log"), endpoint="audit", url="/audit"))
+    admin.add_view(AuditView(AuditEntry, db, name=_l("Audit log"), endpoint="audit", url="/audit", **system_menu))
+    from .imports import ImportView, allow_uploads
+
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)  # before CSRFProtect reads the form
+    admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/imports", **system_menu))
+    from .duplicates import DuplicatesView
+
+    admin.add_view(DuplicatesView(name=_l("Duplicate customers"), endpoint="duplicates", url="/duplicates",
+                                  **system_menu))

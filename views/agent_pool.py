@@ -56,7 +56,8 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     column_searchable_list = ["company"]
     column_formatters = {"abandoned_by": _abandon_info("by"), "abandoned_at": _abandon_info("at"),
                          "abandon_reason": _abandon_info("reason"), "last_contact_at": _format_time,
-                         "company": _format_company}
+                         "company": _format_company,
+                         "maturity": lambda v, c, m, n: "—" if m.maturity is None else m.maturity}
     column_extra_row_actions = [TemplateLinkRowAction("agent_pool_actions.reassign_row", _l("Reassign")),
                                 TemplateLinkRowAction("agent_pool_actions.release_row", _l("Release to the public pool")),
                                 TemplateLinkRowAction("delete_actions.delete_row", _l("Delete")),

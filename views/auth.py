@@ -22,7 +22,8 @@ bp = Blueprint("auth", __name__)
 # Letters and digits that cannot be mistaken for one another on a noisy image.
 _CAPTCHA_CHARS = "ACDEFHJKLMNPRTUVWXY34679"
 # Pages a user who must change the password may still reach.
-_OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password", "auth.captcha", "auth.language", "static", "admin.static"}
+_OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password", "auth.captcha", "auth.language", "static", "admin.static",
+                   "favicon"}
 
 
 def init_login(app):
@@ -111,9 +112,9 @@ def login():
                 return redirect(next_url or url_for("admin.index"))
     elif request.method == "POST":
         error = next(iter(e for errors in form.errors.values() for e in errors), None)
-    status = 200 if error is None else 400
-    return render_template("auth/login.html", form=form, error=error,
-                           captcha=current_app.config["CRM_CAPTCHA"]), status
+    # a refused login is the login page again with its message, a 200 as for any form that failed
+    # validation (issue 14); a missing CSRF token is still CSRFProtect's 400
+    return render_template("auth/login.html", form=form, error=error, captcha=current_app.config["CRM_CAPTCHA"])
 
 
 @bp.route("/logout", methods=["POST"])

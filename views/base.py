@@ -4,12 +4,15 @@ Rows are scoped in `get_query`, `get_count_query` and `get_one` alike (Flask-Adm
 `get_one` ignores `get_query`), bulk actions re-filter their ids through the scope, and
 writes go through the rules in `services/`, so a tampered form cannot reach past them.
 """
-from flask import abort, flash, redirect, request, url_for
-from flask_admin import AdminIndexView, BaseView
+from flask import abort, flash, g, redirect, request, session, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.actions import action
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.menu import MenuLink
+from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
@@ -18,6 +21,12 @@ from services.access import is_admin
 from services.errors import RuleViolation
 
 from .ids import MAX_ID, parse_id, parse_ids  # noqa: F401 (the views import them from here too)
+
+# The navigation bar's menus, as the manual groups them (issue 14). A new page joins one by passing
+# `category=OPPORTUNITY_MENU` or `category=SYSTEM_MENU` to its view in views/__init__.py; a menu
+# shows only the pages its user may open (each view's is_accessible), and vanishes when none is left.
+OPPORTUNITY_MENU = _l("Opportunity management")  # 机会管理
+SYSTEM_MENU = _l("System management")  # 系统管理
 
 
 def _deny():
@@ -43,6 +52,26 @@ class AdminRequiredMixin(LoginRequiredMixin):
         return super().is_accessible() and is_admin(current_user)
 
 
+def record_name(model):
+    """The words that name a row to a person: a customer's company, a user's login, a department's name."""
+    return next((getattr(model, a) for a in ("company", "login", "name") if getattr(model, a, None)), None)
+
+
+class RoleMenuLink(MenuLink):
+    """A menu entry that is not a view of its own (录入机会 is the create page of 我的机会): shown
+    only to the users `allowed(user)` names, as a view's is_accessible would decide."""
+
+    def __init__(self, name, endpoint, allowed, category=None):
+        super().__init__(name, endpoint=endpoint, category=category)
+        self.allowed = allowed
+
+    def is_accessible(self):
+        return current_user.is_authenticated and not current_user.must_change_password and self.allowed(current_user)
+
+    def is_active(self, view):
+        return request.endpoint == self.endpoint
+
+
 class CRMIndexView(LoginRequiredMixin, AdminIndexView):
     pass
 
@@ -56,6 +85,8 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
 
     can_view_details = True
     can_export = False
+    list_template = "crm_list.html"  # no pager under a list that fits one page
+    edit_template = "crm_edit.html"  # no 保存并添加另一个 on an edit page
     page_size = 50
     can_set_page_size = True
 
@@ -63,6 +94,14 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
 
     def scope(self, query):
         raise NotImplementedError
+
+    def search_placeholder(self):
+        """The search box says what it takes: the customers' search reads a name, a phone or a contact."""
+        from services import opportunities
+
+        if self.search_clause is opportunities.search_clause:
+            return str(_l("Company, phone or contact"))
+        return super().search_placeholder()
 
     def _apply_search(self, query, count_query, joins, count_joins, search):
         if self.search_clause is None:
@@ -121,8 +160,23 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
             db.session.rollback()
             self.show_violation(form, violation)
             return False
+        g.created_name = record_name(model)
         self.after_model_change(form, model, True)
         return model
+
+    created_message = _l("Created: %(name)s")
+
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        """Flask-Admin's create page, whose 创建记录成功。 names nothing: the flash says what was created."""
+        response = super().create_view()
+        name = g.pop("created_name", None)
+        generic = admin_gettext("Record was successfully created.")
+        if name and "_flashes" in session:
+            session["_flashes"] = [(category, str(self.created_message % {"name": name})
+                                    if category == "success" and message == generic else message)
+                                   for category, message in session["_flashes"]]
+        return response
 
     def update_model(self, form, model):
         try:

@@ -55,7 +55,8 @@ def hit_view(hit, actor):
         "own": own,
         "url": url_for("opportunities.details_view", id=opportunity.id) if own else None,
         "verdict": hit.match.verdict,
-        "verdict_label": str(VERDICT_LABELS[hit.match.verdict]),
+        # one's own customer is not a red 撞单: it is already there, and the name links to it
+        "verdict_label": str(_l("In your library") if own else VERDICT_LABELS[hit.match.verdict]),
         "blocks": opportunities.blocks_entry(hit),  # this hit alone refuses the entry
         "reasons": [explain(r) for r in hit.match.reasons],
         "score": round(hit.match.score, 2),

@@ -66,6 +66,11 @@ class DepartmentView(ScopedModelView):
     def scope(self, query):
         return query.filter(department_clause(current_user))
 
+    @staticmethod
+    def row_deletable(department):
+        """No delete button on the head office (services.departments refuses it too)."""
+        return not department.is_head_office
+
     def create_form(self, obj=None):
         form = super().create_form(obj)
         parent_id = parse_id(request.args.get("parent", ""))

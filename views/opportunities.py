@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.form import rules
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import format_datetime
@@ -127,6 +128,20 @@ def details_context(model):
     }
 
 
+def refusal_panel(refusal):
+    """What the entry form's check panel shows after a refused save: the matches and the outcome
+    ("duplicate", "yours": the first refusing match is one's own, or "confirm": a resemblance to confirm)."""
+    from .dedup import hit_view
+
+    hits = [hit_view(h, current_user) for h in refusal.result.hits]
+    blocking = next((h for h in hits if h["blocks"]), None)
+    if refusal.code == "review_required":
+        outcome = "confirm"
+    else:
+        outcome = "yours" if blocking is not None and blocking["own"] else "duplicate"
+    return {"refusal_hits": hits, "refusal_outcome": outcome, "refusal_message": str(refusal.message)}
+
+
 EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool"),
                 "lead": _l("Web lead"), "merge": _l("Duplicates merged into it"), "unmerge": _l("Merge undone"),
                 "return": _l("Returned to the public pool by the resource rules")}  # `rules run`
@@ -183,6 +198,12 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
     can_edit = False  # changes to a customer's keys come with the contact-note work
     can_delete = False
     form = OpportunityForm
+    created_message = _l("Entered into your library: %(name)s")
+    # the duplicate check's panel (templates/opportunities/entry_check.html) right after the fields it reads,
+    # with the confirmation tick of a resemblance inside it, next to the matches
+    form_create_rules = ["company", "phone", "fax", "mobile", "province", "city",
+                         rules.Field("confirm_review", render_field="entry_check.panel"),
+                         "district", "address", "contact", "email", "industry", "source", "key_customer"]
     page_size = 50
     column_list = ["company", "contact", "phone", "city", "maturity", "location", "last_contact_at",
                    "next_contact_at", "entered_at"]
@@ -279,11 +300,9 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
 
     def render(self, template, **kwargs):
         refusal = getattr(g, "dedup_refusal", None)
+        kwargs.setdefault("refusal_outcome", None)
         if refusal is not None:
-            from .dedup import hit_view
-
-            kwargs["refusal_code"] = refusal.code
-            kwargs["refusal_hits"] = [hit_view(h, current_user) for h in refusal.result.hits]
+            kwargs.update(refusal_panel(refusal))
         kwargs.setdefault("library_size", opportunities.library_size(db.session, current_user))
         kwargs.setdefault("library_cap", opportunities.library_cap(db.session, current_user))
         kwargs.setdefault("cities_url", self.get_url("dedup.cities_json"))
@@ -291,6 +310,18 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs.update(details_context(kwargs["model"]))
         return super().render(template, **kwargs)
+
+    def show_violation(self, form, violation):
+        """A resemblance is a question, asked in the check's panel beside the matches; a customer already
+        one's own is news with a link home (the panel), not a red error on the name."""
+        if isinstance(violation, opportunities.DuplicateFound):
+            outcome = refusal_panel(violation)["refusal_outcome"]
+            if outcome == "confirm":
+                return
+            if outcome == "yours":
+                flash(str(violation.message), "info")
+                return
+        super().show_violation(form, violation)
 
     # --- §四 contact notes and §五 abandon, on the details page ----------------------------
 

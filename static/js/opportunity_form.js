@@ -8,14 +8,17 @@
   var panel = document.getElementById("live-check");
   var summary = document.getElementById("live-check-summary");
   var rows = document.getElementById("live-check-rows");
-  var confirm = document.getElementById("confirm_review");
-  var confirmGroup = confirm ? confirm.closest(".form-group") : null;
+  var confirmGroup = document.getElementById("confirm-review-group");  // the question and its tick, in the panel
   function byId(id) { return document.getElementById(id); }
   function value(id) { var el = byId(id); return el ? el.value.trim() : ""; }
 
-  function showConfirm(show) { if (confirmGroup) confirmGroup.style.display = show ? "" : "none"; }
-  showConfirm(script.getAttribute("data-review") === "1");
+  function showConfirm(show) { if (confirmGroup) confirmGroup.classList.toggle("d-none", !show); }
 
+  var labels = Array.prototype.map.call(panel.querySelectorAll("thead th"), function (th) { return th.textContent; });
+  function labelled(tr) {  // each cell names its column, shown above it when the rows stack at phone width
+    Array.prototype.forEach.call(tr.children, function (td, i) { if (i) td.setAttribute("data-label", labels[i]); });
+    return tr;
+  }
   function cell(text, html) { var td = document.createElement("td"); if (html) td.appendChild(html); else td.textContent = text; return td; }
   function render(data) {
     rows.textContent = "";
@@ -28,20 +31,28 @@
     var problems = Object.values(data.problems || {});
     // the save's own verdict (data.outcome, services.opportunities.decide), not only the engine's
     var refused = data.outcome && data.outcome !== "enter" && data.outcome !== "confirm";
+    // a resemblance: the count above the matches, the question (with its tick) below them
+    var asks = data.outcome === "confirm";
     summary.textContent = problems.length ? problems.join(" ")
-      : (data.summary + " · " + (data.message || data.verdict_label || ""));
-    summary.className = "card-header " + (refused ? "text-danger" : data.outcome === "confirm" ? "text-warning" : "");
+      : (asks ? data.summary : data.summary + " · " + (data.message || data.verdict_label || ""));
+    summary.className = "card-header " + (data.outcome === "yours" ? "alert-info mb-0" : refused ? "text-danger" : "");
     (data.hits || []).forEach(function (hit) {
       var tr = document.createElement("tr");
-      if (hit.blocks) tr.className = "table-danger";
+      tr.className = hit.own ? "table-info" : hit.blocks ? "table-danger" : "";
       var name = null;
-      if (hit.url) { name = document.createElement("a"); name.href = hit.url; name.textContent = hit.company + " (" + script.getAttribute("data-own-label") + ")"; }
-      tr.appendChild(cell(hit.company, name));
+      if (hit.url) {  // one's own customer: a link to it, with a badge
+        name = document.createDocumentFragment();
+        var link = document.createElement("a"); link.href = hit.url; link.textContent = hit.company;
+        var badge = document.createElement("span"); badge.className = "badge badge-info ml-1";
+        badge.textContent = script.getAttribute("data-own-label");
+        name.appendChild(link); name.appendChild(badge);
+      }
+      var nameCell = cell(hit.company, name); nameCell.className = "crm-name"; tr.appendChild(nameCell);
       tr.appendChild(cell(hit.location));
       tr.appendChild(cell(hit.owner || "—"));
       var why = cell(hit.reasons.join("；")); why.className = "small"; tr.appendChild(why);
       tr.appendChild(cell(hit.verdict_label));
-      rows.appendChild(tr);
+      rows.appendChild(labelled(tr));
     });
     showConfirm(data.outcome === "confirm");
   }
