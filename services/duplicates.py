@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text
 
 from models import (Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
                     Opportunity)
@@ -364,9 +364,7 @@ def start_nightly(session):
 
 
 def _failed(session, scan_id, message):
-    session.execute(update(DuplicateScan).where(DuplicateScan.id == scan_id,
-                                                DuplicateScan.status.in_(("queued", "running"))).values(
-        status="failed", message=message, finished_at=clock.now()))
+    jobs.mark_failed(session, DuplicateScan, scan_id, message, while_in=("queued", "running"))
 
 
 @jobs.handler("duplicate_scan", failed=_failed)

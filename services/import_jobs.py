@@ -328,9 +328,7 @@ def list_values(session):
 def _failed(session, import_id, message):
     """The import failed with its job, unless its own transaction already said done (a worker that
     died after the run committed, before its job was marked done)."""
-    session.execute(update(DataImport).where(DataImport.id == import_id,
-                                             DataImport.status.in_(("checking", "importing"))).values(
-        status="failed", message=message, finished_at=clock.now()))
+    jobs.mark_failed(session, DataImport, import_id, message, while_in=("checking", "importing"))
 
 
 @jobs.handler("import_check", failed=_failed)

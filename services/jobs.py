@@ -252,6 +252,13 @@ def fail(session, job_id, message):
     session.commit()
 
 
+def mark_failed(session, model, ref_id, message, while_in):
+    """The object a failed job worked on (an import, a scan) says so too, unless its own transaction ended it
+    already (a worker that died after committing, before its job was marked done): only while in `while_in`."""
+    session.execute(update(model).where(model.id == ref_id, model.status.in_(while_in)).values(
+        status="failed", message=message, finished_at=clock.now()))
+
+
 def _alive_here(worker):
     """Whether `worker` ("host:pid") is a live process of this host; None when it is another host's."""
     host, _, pid = (worker or "").rpartition(":")
