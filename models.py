@@ -225,6 +225,7 @@ class Opportunity(db.Model):
     province = db.Column(db.String(32))
     city = db.Column(db.String(32))
     district = db.Column(db.String(32))
+    town = db.Column(db.String(32))  # 乡镇/街道, below the district (or the city, in 东莞市 and 中山市)
     address = db.Column(db.String(300))
     contact = db.Column(db.String(64))
     phone = db.Column(db.String(100))

@@ -60,7 +60,7 @@ from sqlalchemy import func, insert, select, text, update
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation, User)
 
-from . import accounts, clock, dedup, exports, normalize, opportunities
+from . import accounts, clock, dedup, exports, normalize, opportunities, places
 from .errors import RuleViolation
 from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
 
@@ -717,11 +717,12 @@ def _prepare(values):
         return problems, data.company, None, None, None
     keys = fast_keys(data)
     ck = keys["company_key"]
+    place = places.canonical(data.province, data.city, data.district, data.town)  # as opportunities._insert
     # in _OPPORTUNITY_COLUMNS' order, without id and the columns every row shares
-    row = (data.company, data.province or ck.province, data.city or ck.city, data.district or ck.district,
+    row = (data.company, place.province or ck.province, place.city or ck.city, place.district or ck.district,
            data.address, data.contact, data.phone, data.mobile, data.fax, data.email, data.industry,
            _SOURCES.get(data.source) if data.source else None, data.key_customer,
-           ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district)
+           ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district, place.town or None)
     phones = [(field_name, k.kind, k.local, k.area_code or "")
               for field_name, key_list in (("phone", keys["phone_keys"]), ("fax", keys["fax_keys"]))
               for k in key_list]
@@ -777,7 +778,7 @@ class _IdAllocator:
 _OPPORTUNITY_COLUMNS = ("id", "company", "province", "city", "district", "address", "contact", "phone", "mobile",
                         "fax", "email", "industry", "source_id", "key_customer", "location", "owner_id",
                         "department_id", "entered_at", "created_at", "created_by_id", "name_folded", "name_core",
-                        "norm_province", "norm_city", "norm_district")
+                        "norm_province", "norm_city", "norm_district", "town")
 _COMMON_COLUMNS = _OPPORTUNITY_COLUMNS[14:20]  # the values every row of an import shares
 _PHONE_COLUMNS = ("opportunity_id", "field", "kind", "local", "area_code")
 _TERM_COLUMNS = ("term", "opportunity_id")

@@ -25,7 +25,7 @@ from .access import ADMIN_ROLES, MANAGING_ROLES, company_path, may_administer_de
 from .errors import RuleViolation
 
 SOURCE_NAME = "网上注册会员"  # the information source the migration seeds for web leads
-LEAD_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "mobile", "email",
+LEAD_FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "email",
                "industry")
 # who receives new leads: salespeople only; supervisors and managers keep a library but lead the team
 ASSIGNEE_ROLES = ("salesperson",)

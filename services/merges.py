@@ -27,7 +27,7 @@ UNDO_DAYS = 30
 MAX_MERGED = 20  # records merged into one at a time
 # The fields an admin chooses, record by record; "owner" is where the customer lives (location,
 # owner, department), taken together.
-FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "mobile", "fax", "email",
+FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "fax", "email",
           "industry", "source", "key_customer", "maturity", "owner")
 _COLUMNS = {"source": ("source_id",), "owner": ("location", "owner_id", "department_id")}
 # What moves to the kept record: (model, its column pointing at the opportunity).
@@ -127,7 +127,7 @@ def _validate(session, kept, chosen):
     """The merged values must make a record the entry form would take (a province and a city of another
     record's may not agree)."""
     data = opportunities.OpportunityInput.from_mapping({
-        **{name: chosen[name] for name in ("company", "province", "city", "district", "address", "contact", "phone",
+        **{name: chosen[name] for name in ("company", "province", "city", "district", "town", "address", "contact", "phone",
                                           "mobile", "fax", "email", "industry")},
         "key_customer": chosen["key_customer"]})
     problems = opportunities.validate(data)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation)
 
-from . import audit, clock, dedup, normalize, rules, text
+from . import audit, clock, dedup, normalize, places, rules, text
 from .errors import RuleViolation
 
 LOCATION_LABELS = {
@@ -25,12 +25,12 @@ LOCATION_LABELS = {
     "telesales": _l("Telesales division"),
     "industry": _l("Industry division"),
 }
-FIELD_LIMITS = {"company": 200, "province": 32, "city": 32, "district": 32, "address": 300, "contact": 64,
-                "phone": 100, "mobile": 64, "fax": 100, "email": 254, "industry": 64}
+FIELD_LIMITS = {"company": 200, "province": 32, "city": 32, "district": 32, "town": 32, "address": 300,
+                "contact": 64, "phone": 100, "mobile": 64, "fax": 100, "email": 254, "industry": 64}
 FIELD_LABELS = {
     "company": _l("Company name"), "province": _l("Province"), "city": _l("City"), "district": _l("District"),
-    "address": _l("Address"), "contact": _l("Contact person"), "phone": _l("Landline"), "mobile": _l("Mobile"),
-    "fax": _l("Fax"), "email": _l("Email"), "industry": _l("Industry"), "source": _l("Information source"),
+    "town": _l("Town or subdistrict"), "address": _l("Address"), "contact": _l("Contact person"),
+    "phone": _l("Landline"), "mobile": _l("Mobile"), "fax": _l("Fax"), "email": _l("Email"), "industry": _l("Industry"), "source": _l("Information source"),
 }
 
 
@@ -48,6 +48,7 @@ class OpportunityInput:
     province: str = ""
     city: str = ""
     district: str = ""
+    town: str = ""
     address: str = ""
     contact: str = ""
     phone: str = ""
@@ -257,11 +258,14 @@ def _insert_or_refuse(session, actor, data, location, department):
 def _insert(session, actor, data, location, department):
     keys = dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
     company_key = keys["company_key"]
+    # the pickers' short names (扬州, 小榄) kept in full; a place the name gives fills what is left empty
+    place = places.canonical(data.province, data.city, data.district, data.town)
     now = clock.now()
     in_library = location == "library"
     opportunity = Opportunity(
-        company=data.company, province=data.province or company_key.province, city=data.city or company_key.city,
-        district=data.district or company_key.district, address=data.address, contact=data.contact,
+        company=data.company, province=place.province or company_key.province, city=place.city or company_key.city,
+        district=place.district or company_key.district, town=place.town or None, address=data.address,
+        contact=data.contact,
         phone=data.phone, mobile=data.mobile, fax=data.fax, email=data.email, industry=data.industry,
         source=_source(session, data.source), key_customer=data.key_customer, location=location,
         owner_id=actor.id if in_library else None,

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 
 from .text import clean_cell
 
-FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "address", "contact",
+FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "town", "address", "contact",
           "industry", "source", "email", "key_customer")
 HEADERS = {
     "company": ("company", "company name", "companyname", "name", "公司名称", "公司", "企业名称", "客户名称", "单位名称"),
@@ -33,6 +33,7 @@ HEADERS = {
     "province": ("province", "省份", "省"),
     "city": ("city", "城市", "市"),
     "district": ("district", "county", "区县", "区/县", "区", "县"),
+    "town": ("town", "township", "subdistrict", "乡镇", "镇", "乡", "街道", "乡镇街道", "乡镇/街道", "镇/街道"),
     "address": ("address", "地址", "详细地址"),
     "contact": ("contact", "contact person", "联系人"),
     "industry": ("industry", "行业"),

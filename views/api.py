@@ -38,7 +38,7 @@ PER_PAGE, MAX_PER_PAGE = 50, 200
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
            "forbidden": 403, "conflict": 409, "merged": 409}
 _PUBLIC_ENDPOINTS = {"api.openapi_json"}
-_TEXT_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "fax", "mobile",
+_TEXT_FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "fax", "mobile",
                 "email", "industry", "source")
 _FLAG_FIELDS = ("key_customer", "confirm_review")
 

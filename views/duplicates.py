@@ -34,7 +34,7 @@ def _time(value):
 
 
 def place(o):
-    return " ".join(p for p in (o.province, o.city, o.district) if p) or "—"
+    return " ".join(dict.fromkeys(p for p in (o.province, o.city, o.district, o.town) if p)) or "—"  # 上海市 once
 
 
 def where(o):

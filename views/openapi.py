@@ -35,7 +35,7 @@ def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-OPPORTUNITY_TEXT_FIELDS = ["province", "city", "district", "address", "contact", "phone", "fax", "mobile",
+OPPORTUNITY_TEXT_FIELDS = ["province", "city", "district", "town", "address", "contact", "phone", "fax", "mobile",
                            "email", "industry"]
 _TIME = {"type": "string", "format": "date-time"}
 
@@ -336,7 +336,7 @@ SCHEMAS.update({
         "properties": {
             "company": {"type": "string", "maxLength": FIELD_LIMITS["company"]},
             **{name: _nullable("string", maxLength=FIELD_LIMITS[name])
-               for name in ("province", "city", "district", "address", "contact", "phone", "mobile", "email",
+               for name in ("province", "city", "district", "town", "address", "contact", "phone", "mobile", "email",
                             "industry")},
             "department": _nullable("string", description="the department PATH the lead goes to (Company/Dept), "
                                                           "by default the agent admin's own company"),

@@ -207,7 +207,7 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
     page_size = 50
     column_list = ["company", "contact", "phone", "city", "maturity", "location", "last_contact_at",
                    "next_contact_at", "entered_at"]
-    column_details_list = ["company", "province", "city", "district", "address", "contact", "phone", "mobile", "fax",
+    column_details_list = ["company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "fax",
                            "email", "industry", "source", "key_customer", "maturity", "location", "entered_at",
                            "last_contact_at", "next_contact_at"]
     column_labels = {**{k: v for k, v in FIELD_LABELS.items()}, "maturity": _l("Maturity"),

@@ -1,0 +1,119 @@
+"""A customer's place as the entry form's pickers give it: province, city, district, town (乡镇/街道).
+
+Pure (no database, no Flask); the division data is services/normalize.py's, through its public
+functions only. Province and city are made canonical by `normalize.canonical_place` (上海 → 上海市,
+义乌 → 金华市 and its district 义乌市). A district or a town is matched against the list of its
+parent, by its full or short name (江都 → 江都区, 小榄 → 小榄镇); one that is not on the list is
+kept as typed: the dictionary lags the re-zonings a salesperson reads on the customer's card,
+and a place the CRM cannot confirm is still better than none.
+"""
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from . import normalize
+
+MAX_LENGTH = 32  # the columns' width (models.Opportunity)
+MAX_OPTIONS = 1500  # the longest list a picker is sent (重庆市 has about 1,000 towns)
+_DISTRICT_SUFFIXES = ("自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗")
+_TOWN_SUFFIXES = ("街道办事处", "民族乡", "民族镇", "街道", "苏木", "镇", "乡")
+
+
+@dataclass(frozen=True)
+class Place:
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    town: str = ""
+
+
+def clean(value) -> str:
+    """One line of a picker's text, cut to the column: a query string may hold anything."""
+    if not isinstance(value, str):
+        return ""
+    value = "".join(c for c in value if c.isprintable()).strip()
+    return value[:MAX_LENGTH]
+
+
+def _short(name: str, suffixes: tuple[str, ...]) -> str:
+    for suffix in suffixes:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return name
+
+
+def _match(typed: str, names: list[str], suffixes: tuple[str, ...]) -> str | None:
+    """The one name of `names` that `typed` spells, in full or short, Traditional or Simplified."""
+    if typed in names:
+        return typed
+    key = normalize.fold(typed)
+    if not key:
+        return None
+    found = {n for n in names if key in (normalize.fold(n), normalize.fold(_short(n, suffixes)))}
+    return found.pop() if len(found) == 1 else None
+
+
+@functools.lru_cache(maxsize=64)
+def _city_towns(province: str, city: str) -> dict[str, str]:
+    """{town: its district} over a whole city, for a town typed without its district; the district
+    is "" when the town has none (东莞市) or when two districts have a town of that name."""
+    out = {name: "" for name in normalize.towns(province, city, None)}
+    for district in normalize.districts(province, city):
+        for name in normalize.towns(province, city, district):
+            out[name] = "" if name in out else district
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def canonical(province: str = "", city: str = "", district: str = "", town: str = "") -> Place:
+    """The four fields as the record keeps them: canonical where known, as typed otherwise.
+
+    A missing parent is filled when the child names it alone: 江苏 + no city + 江都 gives
+    扬州市 江都区; a town typed without its district finds its district when the city has one
+    town of that name.
+    """
+    province, city, district, town = clean(province), clean(city), clean(district), clean(town)
+    prov, cty, dist = normalize.canonical_place(province or None, city or None)
+    if not cty and district and not city:  # the district typed, the city left empty
+        p2, c2, d2 = normalize.canonical_place(prov or province or None, district)
+        if c2 and d2:
+            prov, cty, dist = p2, c2, d2
+            district = ""
+    province, city = prov or province, cty or city
+    if not prov or not cty:  # nothing to match the lower levels against
+        return Place(province, city, district or dist or "", town)
+    if district:
+        district = _match(district, normalize.districts(prov, cty), _DISTRICT_SUFFIXES) or district
+    else:
+        district = dist or ""
+    if town:
+        known_district = not district or district in normalize.districts(prov, cty)
+        if district and known_district:
+            town = _match(town, normalize.towns(prov, cty, district), _TOWN_SUFFIXES) or town
+        elif not district:
+            in_city = _city_towns(prov, cty)
+            found = _match(town, list(in_city), _TOWN_SUFFIXES)
+            if found:
+                town, district = found, in_city[found]
+    return Place(province, city, district, town)
+
+
+def options(level: str, province: str = "", city: str = "", district: str = "") -> tuple[Place, list[str]]:
+    """The canonical parents and the names a picker offers at `level` (cities, districts or towns);
+    an empty list for anything unknown. Towns before a district is picked are the whole city's
+    (东莞市 has no districts at all): typing one fills its district on save."""
+    place = canonical(province, city, district if level == "towns" else "")
+    if level == "cities":
+        names = normalize.cities(place.province) if place.province else []
+    elif level == "districts":
+        names = normalize.districts(place.province, place.city) if place.city else []
+    elif not place.city:
+        names = []
+    elif not place.district:  # no district picked (yet): every town of the city, which `canonical` places
+        names = list(_city_towns(place.province, place.city))
+    elif place.district in normalize.districts(place.province, place.city):
+        names = normalize.towns(place.province, place.city, place.district)
+    else:
+        names = []  # an unknown district has no towns we know
+    return place, names[:MAX_OPTIONS]
