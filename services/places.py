@@ -100,20 +100,21 @@ def canonical(province: str = "", city: str = "", district: str = "", town: str 
 
 
 def options(level: str, province: str = "", city: str = "", district: str = "") -> tuple[Place, list[str]]:
-    """The canonical parents and the names a picker offers at `level` (cities, districts or towns);
-    an empty list for anything unknown. Towns before a district is picked are the whole city's
-    (东莞市 has no districts at all): typing one fills its district on save."""
+    """The parents in canonical names ("" where unknown) and the names a picker offers at `level`
+    (cities, districts or towns); an empty list for anything unknown. Towns before a district is
+    picked are the whole city's (东莞市 has no districts at all): typing one fills its district on save."""
     place = canonical(province, city, district if level == "towns" else "")
+    prov = place.province if place.province in normalize.provinces() else ""
+    cty = place.city if prov and place.city in normalize.cities(prov) else ""
+    dist = place.district if cty and place.district in normalize.districts(prov, cty) else ""
     if level == "cities":
-        names = normalize.cities(place.province) if place.province else []
+        names = normalize.cities(prov) if prov else []
     elif level == "districts":
-        names = normalize.districts(place.province, place.city) if place.city else []
-    elif not place.city:
-        names = []
-    elif not place.district:  # no district picked (yet): every town of the city, which `canonical` places
-        names = list(_city_towns(place.province, place.city))
-    elif place.district in normalize.districts(place.province, place.city):
-        names = normalize.towns(place.province, place.city, place.district)
-    else:
-        names = []  # an unknown district has no towns we know
-    return place, names[:MAX_OPTIONS]
+        names = normalize.districts(prov, cty) if cty else []
+    elif not cty or (place.district and not dist):
+        names = []  # no city, or a district we do not know: no towns to offer
+    elif dist:
+        names = normalize.towns(prov, cty, dist)
+    else:  # no district picked (yet): every town of the city, which `canonical` places
+        names = list(_city_towns(prov, cty))
+    return Place(prov, cty, dist), names[:MAX_OPTIONS]

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db
-from services import check_limit, normalize, opportunities
+from services import check_limit, normalize, opportunities, places
 from services.opportunities import LOCATION_LABELS, validate, OpportunityInput
 
 from .base import CRMView
@@ -108,8 +108,10 @@ class DedupView(CRMView):
         hits = [hit_view(h, current_user) for h in result.hits] if result else []
         decision = _decision(result) if result else None
         db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
+        # district and town do not change the check: they ride along to the entry form
+        below = {k: places.clean(request.args.get(k, "")) for k in ("district", "town")}
         return self.render("dedup/index.html", fields=fields, by=by, searched=searched, result=result, hits=hits,
-                           decision=decision, problems=problems, provinces=normalize.provinces())
+                           decision=decision, problems=problems, provinces=normalize.provinces(), below=below)
 
     @expose("/check.json")
     def check_json(self):
@@ -146,6 +148,22 @@ class DedupView(CRMView):
                 flash(str(refused.message), "error")
             return None
 
+    # The place pickers' lists (static/js/place_picker.js): the parents in canonical names ("" where
+    # unknown) and the names of the level below; anything unknown is an empty list, never an error.
     @expose("/cities.json")
     def cities_json(self):
-        return jsonify(cities=normalize.cities(request.args.get("province", "")[:32] or None))
+        return _place_options("cities")
+
+    @expose("/districts.json")
+    def districts_json(self):
+        return _place_options("districts")
+
+    @expose("/towns.json")
+    def towns_json(self):
+        return _place_options("towns")
+
+
+def _place_options(level):
+    args = request.args
+    place, names = places.options(level, args.get("province", ""), args.get("city", ""), args.get("district", ""))
+    return jsonify({"province": place.province, "city": place.city, "district": place.district, level: names})

@@ -41,9 +41,11 @@ class OpportunityForm(AdminForm):
     phone = _text("phone", inputmode="tel")
     fax = _text("fax", inputmode="tel")
     mobile = _text("mobile", inputmode="tel")
-    province = SelectField(FIELD_LABELS["province"], validators=[Optional()], validate_choice=False)
-    city = _text("city", list="city-list")
-    district = _text("district")
+    # typed or picked (templates/place_picker.html), made canonical on save (services/places.py)
+    province = _text("province", list="province-list", autocomplete="off")
+    city = _text("city", list="city-list", autocomplete="off")
+    district = _text("district", list="district-list", autocomplete="off")
+    town = _text("town", list="town-list", autocomplete="off")
     address = _text("address")
     contact = _text("contact")
     email = _text("email")
@@ -203,7 +205,7 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
     # with the confirmation tick of a resemblance inside it, next to the matches
     form_create_rules = ["company", "phone", "fax", "mobile", "province", "city",
                          rules.Field("confirm_review", render_field="entry_check.panel"),
-                         "district", "address", "contact", "email", "industry", "source", "key_customer"]
+                         "district", "town", "address", "contact", "email", "industry", "source", "key_customer"]
     page_size = 50
     column_list = ["company", "contact", "phone", "city", "maturity", "location", "last_contact_at",
                    "next_contact_at", "entered_at"]
@@ -267,12 +269,11 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
-        form.province.choices = [("", "—")] + [(p, p) for p in normalize.provinces()]
         sources = db.session.scalars(db.select(InfoSource).where(InfoSource.active.is_(True))
                                      .order_by(InfoSource.id)).all()
         form.source.choices = [("", "—")] + [(s.name, s.name) for s in sources]
         if request.method == "GET":  # carried over from the duplicate-check page
-            for name in ("company", "phone", "fax", "province", "city"):
+            for name in ("company", "phone", "fax", "province", "city", "district", "town"):
                 if request.args.get(name):
                     getattr(form, name).data = request.args[name][:200]
         return form
@@ -305,7 +306,7 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
             kwargs.update(refusal_panel(refusal))
         kwargs.setdefault("library_size", opportunities.library_size(db.session, current_user))
         kwargs.setdefault("library_cap", opportunities.library_cap(db.session, current_user))
-        kwargs.setdefault("cities_url", self.get_url("dedup.cities_json"))
+        kwargs.setdefault("provinces", normalize.provinces())  # the place pickers' first list
         kwargs.setdefault("may_export", may_export(current_user))
         if template == self.details_template and kwargs.get("model") is not None:
             kwargs.update(details_context(kwargs["model"]))

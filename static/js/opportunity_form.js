@@ -4,7 +4,6 @@
   var script = document.getElementById("crm-opportunity-js");
   if (!script) return;
   var checkUrl = script.getAttribute("data-check-url");
-  var citiesUrl = script.getAttribute("data-cities-url");
   var panel = document.getElementById("live-check");
   var summary = document.getElementById("live-check-summary");
   var rows = document.getElementById("live-check-rows");
@@ -73,18 +72,10 @@
     var el = byId(id);
     if (el) el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 350); });
   });
-  var province = byId("province");
-  var cityList = byId("city-list");
-  function loadCities() {
-    if (!province || !cityList) return;
-    fetch(citiesUrl + "?province=" + encodeURIComponent(province.value), { credentials: "same-origin" })
-      .then(function (r) { return r.json(); })
-      .then(function (data) {
-        cityList.textContent = "";
-        data.cities.forEach(function (c) { var o = document.createElement("option"); o.value = c; cityList.appendChild(o); });
-      });
-  }
-  if (province) province.addEventListener("change", function () { loadCities(); check(); });
-  loadCities();
+  // the place pickers (place_picker.js) announce a province or city chosen, typed or made canonical
+  ["province", "city"].forEach(function (id) {
+    var el = byId(id);
+    if (el) el.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(check, 350); });
+  });
   if (value("company") || value("phone") || value("fax")) check();
 })();
