@@ -17,8 +17,8 @@ from services import exports, notes, opportunities
 from services.opportunities import OpportunityInput
 
 FORMULA = '=HYPERLINK("http://evil.example","点我")'
-OPPORTUNITY_HEADERS = ["Company name", "Contact person", "Landline", "Mobile", "Province", "City", "Department",
-                       "Owner", "Key customer", "Maturity", "Last contact", "Next contact", "Entered"]
+OPPORTUNITY_HEADERS = ["Company name", "Contact person", "Landline", "Mobile", "Province", "City", "District",
+                       "Town or subdistrict", "Department", "Owner", "Key customer", "Maturity", "Last contact", "Next contact", "Entered"]
 NOTE_HEADERS = ["Time", "Author", "Company name", "Contact method", "What happened", "Maturity", "Valid contact",
                 "Next contact"]
 WRITTEN = datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)  # 00:30 on 2 March in Asia/Shanghai
@@ -44,7 +44,8 @@ def _note(app, login, opportunity_id, content, maturity=3, now=WRITTEN):
 def library(app, org):
     """sales_a (华南, managed by manager_a) holds three customers, sales_b (华东) one."""
     return {
-        "yangzhou": _own(app, "sales_a", "扬州五环印花厂", contact="王经理", phone="0514-2398577"),
+        "yangzhou": _own(app, "sales_a", "扬州五环印花厂", contact="王经理", phone="0514-2398577",
+                         province="江苏", city="扬州", town="仙女"),
         "formula": _own(app, "sales_a", FORMULA, phone="+86 20 8888 1234", contact="@张三"),
         "minus": _own(app, "sales_a", "-广州美华陶瓷有限公司"),
         "other": _own(app, "sales_b", "杭州西湖丝绸有限公司"),
@@ -80,8 +81,9 @@ def test_a_manager_exports_the_opportunities_as_xlsx(client, auth, app, library)
     companies = {row[0] for row in rows[1:]}
     assert companies == {"扬州五环印花厂", "'" + FORMULA, "'-广州美华陶瓷有限公司"}  # not 华东's customer
     yangzhou = next(row for row in rows if row[0] == "扬州五环印花厂")
-    assert yangzhou[1:3] == ["王经理", "0514-2398577"] and yangzhou[7] == "sales_a"
-    assert yangzhou[8] == zh(app, "No") and isinstance(yangzhou[12], datetime)
+    assert yangzhou[1:3] == ["王经理", "0514-2398577"] and yangzhou[9] == "sales_a"
+    assert yangzhou[4:8] == ["江苏省", "扬州市", "江都区", "仙女镇"]  # the place in full, down to the town
+    assert yangzhou[10] == zh(app, "No") and isinstance(yangzhou[14], datetime)
     formula_row = next(i for i, row in enumerate(rows) if row[0] == "'" + FORMULA) + 1
     assert all(sheet.cell(formula_row, col).data_type == "s" for col in (1, 2, 3))  # text, not a formula
     assert rows[formula_row - 1][1:3] == ["'@张三", "'+86 20 8888 1234"]

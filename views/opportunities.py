@@ -157,6 +157,7 @@ EXPORT_COLUMNS = [
     (FIELD_LABELS["company"], lambda o: o.company), (FIELD_LABELS["contact"], lambda o: o.contact),
     (FIELD_LABELS["phone"], lambda o: o.phone), (FIELD_LABELS["mobile"], lambda o: o.mobile),
     (FIELD_LABELS["province"], lambda o: o.province), (FIELD_LABELS["city"], lambda o: o.city),
+    (FIELD_LABELS["district"], lambda o: o.district), (FIELD_LABELS["town"], lambda o: o.town),
     (_l("Department"), lambda o: o.department.name if o.department else None),
     (_l("Owner"), _owner_text),
     (_l("Key customer"), lambda o: _l("Yes") if o.key_customer else _l("No")),
