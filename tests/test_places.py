@@ -229,3 +229,12 @@ def test_the_import_template_has_a_town_column(client, auth, org, app):
     sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
     header = [c.value for c in sheet[1]]
     assert "乡镇/街道" in header and "新华路街道" in [c.value for c in sheet[2]]
+
+
+def test_a_web_lead_keeps_its_town(app, api):  # noqa: F811
+    answer = api("admin_a").post("/leads", {"company": "中山小榄明亮五金厂", "phone": "0760-22331234",
+                                            "province": "广东", "city": "中山", "town": "小榄"})
+    assert answer.status_code == 201, answer.get_json()
+    with app.app_context():
+        lead = db.session.scalar(db.select(Opportunity).filter_by(company="中山小榄明亮五金厂"))
+        assert (lead.province, lead.city, lead.town) == ("广东省", "中山市", "小榄镇")
