@@ -12,6 +12,7 @@ from sqlalchemy import select
 from models import ROLES, User, db
 from services import accounts, backup, departments, imports
 from services.errors import RuleViolation
+from services.rekey import rekey
 
 
 def _fail(violation):
@@ -195,6 +196,14 @@ def opportunity_check(file, as_json, columns, max_rows):
         raise click.ClickException(str(error.message)) from None
     finally:
         db.session.rollback()
+
+
+@opportunity_cli.command("rekey")
+def opportunity_rekey():
+    """Rebuild every customer's duplicate-check keys (after the rules changed; migrations do it too)."""
+    done = rekey(db.session.connection(), lambda n: click.echo(f"{n:,}", err=True) if n % 100_000 == 0 else None)
+    db.session.commit()
+    click.echo(f"keys rebuilt: {done}")
 
 
 @opportunity_cli.command("find-duplicates")

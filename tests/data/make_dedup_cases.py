@@ -339,8 +339,11 @@ class Gen:
             kw = trade[0] if i % 2 == 0 else trade[0] + trade[1][:1]
             if len(kw) < 2:
                 kw = trade[0] + trade[1]
+            whole = kw == trade[0] and trade[1] in GENERIC_WORDS  # issue 12: 鑫源 of 鑫源贸易 is the whole name
             self.add("keyword_partial", [self.record(existing, p, self.landline(p[2]))],
-                     {"company": kw}, "review", f"keyword {kw} is part of the name: shown")
+                     {"company": kw}, "duplicate" if whole else "review",
+                     f"keyword {kw}: the trade name before the generic word {trade[1]}" if whole else
+                     f"keyword {kw} is part of the name: shown")
 
     def phone_formats(self) -> None:
         formats = [
