@@ -5,7 +5,7 @@ as the query, the older as the stored one: what the check would say were the new
 today), but pairs come from the keys in bulk, never from one check per record:
 
 - the same phone, fax or mobile number (opportunity_phone, read once in number order);
-- the same trade name (name_core, read once in name order);
+- the same trade name (name_core, read once in name order), or the same without generic words (stem);
 - one-edit neighbours (瑞丽服装 / 瑞丰服装) and a trade name inside another's of at least half
   its length (瑞丽服装 / 瑞丽服装制造): the `d:` and `n:` terms of the index, computed from the
   cores read above and grouped in memory.
@@ -114,9 +114,22 @@ def _name_groups(names):
         if core:
             by_core[core].append(opportunity_id)
     groups = [ids for ids in by_core.values() if 1 < len(ids) <= KEY_LIMIT]
+    groups.extend(_stem_groups(by_core))
     groups.extend(_neighbour_groups(by_core))
     groups.extend(_containment_groups(by_core))
     return groups
+
+
+def _stem_groups(by_core):
+    """Cores of one stem (中天科技, 中天实业, 中天): generic business words make no other company."""
+    by_stem = defaultdict(list)
+    for core in by_core:
+        by_stem[normalize.stem(core)].append(core)
+    for cores in by_stem.values():
+        if len(cores) > 1:
+            ids = [i for core in cores for i in by_core[core]]
+            if len(ids) <= KEY_LIMIT:
+                yield ids
 
 
 def _neighbour_groups(by_core):
