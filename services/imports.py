@@ -149,11 +149,8 @@ class FileIndex:
 
     def _candidates(self, keys):
         core = keys["company_key"].core
-        terms = [t for t in normalize.index_terms(keys) if t[:2] in ("n:", "d:", "p:")]
-        if core:
-            terms += ["n:" + piece for piece in normalize.name_substrings(core)]
         found = set()
-        for term in terms:
+        for term in normalize.lookup_terms(keys):
             found |= self._rows(term)
         grams = ["g:" + g for g in normalize.name_grams(core)]
         if grams:

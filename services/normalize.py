@@ -52,6 +52,7 @@ __all__ = [
     "districts",
     "fold",
     "index_terms",
+    "lookup_terms",
     "name_grams",
     "name_neighbours",
     "name_substrings",
@@ -665,8 +666,8 @@ def company_key(name: str | None, province: str | None = None,
 def _parse_town(s: str, pos: int, div: _Division | None, hint_prov: str | None, hint_city: str | None
                 ) -> tuple[int, _Town | None]:
     """A town or street (镇, 乡, 街道, with or without that word) at ``pos``, inside the division just read,
-    or at the very start inside the city the fields give. A short name (大朗 for 大朗镇) needs 3 characters
-    after it, so that a trade name is not taken for a town."""
+    or at the very start inside the city the fields give. A short name (大朗 for 大朗镇) needs a trade name
+    of 3 characters after it (generic words aside), so that a trade name is not taken for a town."""
     if div is not None:
         prov, city = div.province, div.city or (hint_city if hint_prov == div.province else None)
         district = div.district
@@ -687,8 +688,8 @@ def _parse_town(s: str, pos: int, div: _Division | None, hint_prov: str | None, 
         if not found:
             continue
         full = s[pos:pos + length] in _towns().full
-        if not full and n - pos - length < 3:
-            continue
+        if not full and len(stem(s[pos + length:])) < 3:
+            continue  # 新林包装贸易: 新林 is a town of 赤峰 too, but then only 包装 would be left
         town = found[0] if len({t.district for t in found}) == 1 else _Town(found[0].name, prov, city, None)
         return pos + length, town
     return pos, None
@@ -741,7 +742,7 @@ def index_terms(keys: dict) -> list[str]:
     """The terms an inverted index stores for one record (``record_keys`` output).
 
     ``n:<core>``, ``n:<stem>``   the exact trade name, and without generic words (same company /
-                                 same name elsewhere);
+                                 same name elsewhere); a stem under 3 characters as ``s:<stem>:<city>``;
     ``d:<core>``, ``d:<core minus one character>``  one-edit neighbours: look up a
                                  query's ``d:`` terms among the stored ``d:`` terms;
     ``g:<bigram>``               every bigram of the core: a keyword's candidates hold all
@@ -757,7 +758,13 @@ def index_terms(keys: dict) -> list[str]:
     terms: dict[str, None] = {}
     if ck.core:
         terms["n:" + ck.core] = None
-        terms["n:" + ck.stem] = None  # 金源五金实业 is found by 金源五金
+        stem = ck.stem
+        if len(stem) >= MIN_NEIGHBOUR:
+            terms["n:" + stem] = None  # 金源五金实业 is found by 金源五金
+        elif stem != ck.core and ck.city:
+            # a short stem (瑞丽 of 瑞丽科技) names hundreds of companies across the country: looked up in
+            # its city only, so a check does not judge them all
+            terms[f"s:{stem}:{ck.city}"] = None
         terms["d:" + ck.core] = None
         for v in name_neighbours(ck.core):
             terms["d:" + v] = None
@@ -766,6 +773,16 @@ def index_terms(keys: dict) -> list[str]:
     for k in (*(keys.get("phone_keys") or ()), *(keys.get("fax_keys") or ())):
         terms["p:" + k.local] = None
     return list(terms)
+
+
+def lookup_terms(keys: dict) -> list[str]:
+    """The terms a check looks up exactly for a query (``record_keys`` output): its own trade-name,
+    neighbour, short-stem and phone terms, and ``n:`` + the names inside its trade name."""
+    core = keys["company_key"].core
+    terms = [t for t in index_terms(keys) if t[:2] in ("n:", "d:", "p:", "s:")]
+    if core:
+        terms += ["n:" + piece for piece in name_substrings(core)]
+    return terms
 
 
 # ---------------------------------------------------------------------------
