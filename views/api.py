@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from extensions import csrf
 from models import Opportunity, db
 from services import access, accounts, check_limit, dedup, merges, notes, text
 from services import opportunities as opps
@@ -49,8 +50,6 @@ BAD_PAGE = _l("The page must be a whole number from 1 on.")
 
 
 def register(app):
-    from app import csrf
-
     csrf.exempt(bp)  # Bearer tokens, never cookies: nothing for a forged request to ride on
     app.register_blueprint(bp)
 
