@@ -55,13 +55,13 @@ from types import SimpleNamespace
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, text
 
-from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
-                    ReviewConfirmation, User)
+from models import InfoSource, Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation, User
 
 from . import accounts, clock, dedup, exports, normalize, opportunities
 from .errors import RuleViolation
+from .locks import take_lock
 from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
 
 _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
@@ -456,10 +456,6 @@ def resolve_target(session, pool=None, owner=None, department=None):
     return Target(POOLS[pool])
 
 
-def _take_lock(session):
-    session.execute(update(LibraryLock).where(LibraryLock.id == 1).values(counter=LibraryLock.counter + 1))
-
-
 # --- mobiles: what the unique index uq_opportunity_phone_mobile holds (migration 0006) ------
 
 def _mobile_pairs(phone_keys, fax_keys):
@@ -559,7 +555,7 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     try:
         target = target if target is not None else resolve_target(session, pool=pool, owner=owner,
                                                                    department=department)
-        _take_lock(session)
+        take_lock(session)
         target.recount(session)  # under the lock
         if skip_check:
             loaded = _import_fast(session, reader, target, actor, summary, progress)
@@ -637,7 +633,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
                 number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), data.company))
             continue
         owner_ref, department_ref = place
-        opportunity = opportunities._insert(session, owner_ref, data, target.location, department_ref)
+        opportunity = opportunities.insert_opportunity(session, owner_ref, data, target.location, department_ref)
         opportunity.created_by_id = created_by_id
         imported_ids.add(opportunity.id)
         file_row.opportunity_id = opportunity.id

@@ -21,8 +21,11 @@ from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone
 
 from . import audit, clock, dedup, normalize, rules
 from . import opportunities as opps
-from .access import ADMIN_ROLES, MANAGING_ROLES, company_path, may_administer_department
+from .access import ADMIN_ROLES, MANAGING_ROLES, company_department, company_path, may_administer_department
+from .departments import resolve_path
 from .errors import RuleViolation
+from .events import record_event
+from .locks import take_lock
 
 SOURCE_NAME = "网上注册会员"  # the information source the migration seeds for web leads
 LEAD_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "mobile", "email",
@@ -68,7 +71,7 @@ def _department(session, actor, path):
     if isinstance(path, str) and path.strip():
         department = _resolve(session, path)
     elif actor.role == "agent_admin":
-        department = opps._company_department(session, actor.department)
+        department = company_department(session, actor.department)
     else:
         raise RuleViolation(_l("Name the department the lead goes to."), field="department")
     if department is None or not may_administer_department(actor, department):
@@ -81,8 +84,6 @@ def _department(session, actor, path):
 
 def _resolve(session, path):
     """The department at PATH, or None: unknown and out of reach answer alike (404)."""
-    from .departments import resolve_path
-
     try:
         return resolve_path(session, path)
     except RuleViolation:
@@ -106,7 +107,7 @@ def receive(session, actor, data, idempotency_key_header=None):
         field, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field)
     key = idempotency_key(actor, data, idempotency_key_header)
-    opps.take_lock(session)  # serialises leads with every entry and claim: fair turns, caps, one record per key
+    take_lock(session)  # serialises leads with every entry and claim: fair turns, caps, one record per key
     lead = find(session, key)
     if lead is not None:
         return lead, True
@@ -126,7 +127,7 @@ def receive(session, actor, data, idempotency_key_header=None):
                    assigned_to_id=opportunity.owner_id, posted_by_id=actor.id, received_at=now, due_at=due)
     session.add(lead)
     session.flush()
-    opps.record_event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
+    record_event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
     audit.record(session, actor, "lead", target=opportunity, department_id=department.id,
                  details={"lead_id": lead.id, "company": item.company, "existing": existing,
                           "assigned_to": opportunity.owner.login if opportunity.owner_id else None})
@@ -156,8 +157,8 @@ def _new_opportunity(session, actor, item, department):
     item.source = source.name if source else ""
     person = next_assignee(session, department)
     if person is None:
-        return opps._insert(session, actor, item, "agent_admin_pool", opps._company_department(session, department))
-    opportunity = opps._insert(session, person, item, "library", None)
+        return opps.insert_opportunity(session, actor, item, "agent_admin_pool", company_department(session, department))
+    opportunity = opps.insert_opportunity(session, person, item, "library", None)
     opportunity.created_by_id = actor.id  # the admin posted it; the salesperson received it
     return opportunity
 

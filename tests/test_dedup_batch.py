@@ -65,7 +65,7 @@ def _load(app, org, tmp_path):
                 in_library = written % 3 == 0
                 try:
                     with session.begin_nested():  # a mobile another case holds too: the database refuses it
-                        opportunities._insert(session, owner if in_library else None, OpportunityInput(**existing),
+                        opportunities.insert_opportunity(session, owner if in_library else None, OpportunityInput(**existing),
                                               "library" if in_library else "public_pool", None)
                 except IntegrityError:
                     continue

@@ -287,7 +287,7 @@ def test_a_missing_file(runner, org, tmp_path):
 def test_a_failure_mid_import_rolls_everything_back(runner, org, tmp_path, app, monkeypatch):
     path = write_csv(tmp_path / "a.csv", [[f"上海{w}贸易有限公司", "", "", "", "上海", "", "", "", "", ""]
                                           for w in ("恒达", "华鑫", "鑫源", "宏发", "金泰")])
-    real_insert = opportunities._insert
+    real_insert = opportunities.insert_opportunity
     calls = []
 
     def failing_insert(*args, **kwargs):
@@ -296,7 +296,7 @@ def test_a_failure_mid_import_rolls_everything_back(runner, org, tmp_path, app, 
             raise RuntimeError("disk full")
         return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(opportunities, "_insert", failing_insert)
+    monkeypatch.setattr(opportunities, "insert_opportunity", failing_insert)
     result = runner.invoke(args=["opportunities", "import", str(path)])
     assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
     assert count(app) == 0 and count(app, OpportunityTerm) == 0 and count(app, OpportunityPhone) == 0

@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import Department, Opportunity, User, db
-from services import opportunities
+from services import events, opportunities
 from services.access import LIBRARY_ROLES, user_clause
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
@@ -71,7 +71,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
-        g.abandon_events = opportunities.last_abandon(db.session, [row.id for row in rows])  # per request
+        g.abandon_events = events.last_abandon(db.session, [row.id for row in rows])  # per request
         remember_lead_states(rows)
         return count, rows
 

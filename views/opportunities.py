@@ -18,7 +18,7 @@ from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
-from services import audit, clock, leads, merges, normalize, notes, opportunities
+from services import audit, clock, events, leads, merges, normalize, notes, opportunities
 from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
@@ -115,7 +115,7 @@ def details_context(model):
     return {
         "is_owner": model.owner_id == current_user.id,
         "notes": notes.notes_of(db.session, model.id),
-        "events": opportunities.history(db.session, model.id),
+        "events": events.history(db.session, model.id),
         "note_methods": [(m, notes.METHOD_LABELS[m]) for m in NOTE_METHODS],
         "maturity_levels": notes.maturity_levels(),
         "abandon_reasons": opportunities.abandon_reasons(db.session),

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import db
-from services import audit, clock, rules
+from services import audit, clock, returns, rules
 
 from .base import CRMView
 from .forms import RulesForm
@@ -38,7 +38,7 @@ class RulesView(CRMView):
                 if request.form.get("action") != "preview":
                     flash(_("Check the dry run below, then save the same values again to apply the return rule."), "warning")
                 session[PREVIEWED] = _signature(values)
-                preview = rules.preview(db.session, values, clock.now())
+                preview = returns.preview(db.session, values, clock.now())
             else:
                 self._save(row, form)
                 flash(_("The resource rules have been saved."), "success")
@@ -46,7 +46,7 @@ class RulesView(CRMView):
         elif request.method == "POST":
             flash(_("Nothing was saved: correct the marked values."), "error")
         if preview is None:  # the rule as it stands (saved values, or the last valid ones)
-            preview = rules.preview(db.session, row, clock.now())
+            preview = returns.preview(db.session, row, clock.now())
         return self.render("rules/index.html", form=form, row=row, preview=preview,
                            updated_by=row_updated_by(row), format_time=_format_time)
 
