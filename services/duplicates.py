@@ -26,8 +26,8 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, or_, select, text
 
-from models import (Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
-                    Opportunity)
+from models import (ContactNote, Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
+                    Opportunity, ResourceRules)
 
 from . import access, audit, clock, jobs, normalize
 from .errors import RuleViolation
@@ -356,8 +356,6 @@ def start_scan(session, actor):
 
 def start_nightly(session):
     """`rules run`: a scan of everything on the worker, when the resource rules say so; the scan or None."""
-    from models import ResourceRules
-
     if not session.scalar(select(ResourceRules.duplicate_scan_nightly).limit(1)):
         return None
     return start_scan(session, None)
@@ -504,8 +502,6 @@ def scan_progress(session, scan):
 
 def note_counts(session, ids):
     """{opportunity id: number of contact notes}, for the cards of a page."""
-    from models import ContactNote
-
     if not ids:
         return {}
     rows = session.execute(select(ContactNote.opportunity_id, func.count()).where(

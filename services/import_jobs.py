@@ -32,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, Opportunity, User
 
-from . import access, clock, departments, imports, jobs, opportunities
+from . import access, clock, departments, imports, jobs, leads, opportunities
 from .errors import RuleViolation
 from .text import clean_cell
 
@@ -166,8 +166,6 @@ class RoundRobin(imports.Target):
 
     @classmethod
     def of(cls, session, department):
-        from . import leads
-
         subtree = select(Department.id).where(Department.path.startswith(department.path))
         users = session.scalars(select(User).where(
             User.role.in_(leads.ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),

@@ -59,7 +59,7 @@ from sqlalchemy import func, insert, select, text
 
 from models import InfoSource, Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation, User
 
-from . import accounts, clock, dedup, exports, normalize, opportunities
+from . import accounts, audit, clock, dedup, departments, exports, normalize, opportunities
 from .errors import RuleViolation
 from .locks import take_lock
 from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
@@ -443,9 +443,7 @@ def resolve_target(session, pool=None, owner=None, department=None):
         if not department:
             raise RuleViolation(_l("The agent-admin pool belongs to an agent company: name it with --department."),
                                 field="department")
-        from . import departments as departments_service
-
-        node = departments_service.resolve_path(session, department)
+        node = departments.resolve_path(session, department)
         if node.depth == 0:
             raise RuleViolation(_l("The head office has no agent-admin pool: name an agent company."),
                                 field="department")
@@ -582,8 +580,6 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
 
 def _audit(session, actor, path, target, summary, skip_check):
     """One audit entry per import (not one per row): the file, where the rows went, the counts."""
-    from . import audit
-
     counts = {name: value for name, value in summary.as_dict().items() if name not in ("seconds", "rows_per_second",
                                                                                           "report")}
     audit.record(session, actor, "import", department_id=target.department_id, details={

@@ -12,10 +12,11 @@ lock, so two posts at the same moment cannot both pass.
 """
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone, User, WebLead
 
@@ -229,8 +230,6 @@ def states(session, opportunity_ids, now):
 
 def _aware(value):
     """min() over a column skips the type's conversion on SQLite: read it back as UTC."""
-    from datetime import datetime, timezone
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
@@ -244,10 +243,7 @@ def _insert_ignoring_duplicates(session, rows):
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     session.execute(insert(Notice).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
 

@@ -18,12 +18,13 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
 from extensions import csrf
 from models import Opportunity, db
-from services import access, accounts, check_limit, dedup, merges, notes, text
+from services import access, accounts, audit, check_limit, clock, dedup, leads, merges, notes, stats, text
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -301,8 +302,6 @@ def create_opportunity():
 
 def _audit_refusal(refused, data):
     """A refused entry, rolled back, is recorded with what it collided with (issue 5)."""
-    from services import audit
-
     audit.record_refusal(db.session, g.api_user, "entry_refused", details=audit.entry_refusal(refused, data.company))
 
 
@@ -449,8 +448,6 @@ def abandon_opportunity(opportunity_id):
 
 
 def lead_json(lead):
-    from services import clock, leads
-
     return {
         "id": lead.id, "company": lead.company, "phone": lead.phone, "contact": lead.contact, "email": lead.email,
         "received_at": _time(lead.received_at), "due_at": _time(lead.due_at), "met_at": _time(lead.met_at),
@@ -491,10 +488,6 @@ def _lead_answer(lead, replayed):
                400: None, 403: None, 404: None, 413: None, 422: None},
 )
 def receive_lead():
-    from sqlalchemy.exc import IntegrityError
-
-    from services import leads
-
     if g.api_user.role not in access.ADMIN_ROLES:
         return error_response(403, "forbidden", leads.FORBIDDEN)
     body = _json_object()
@@ -539,8 +532,6 @@ def receive_lead():
     responses={200: ("The day's figures per person", "DailyStats"), 422: None},
 )
 def stats_daily():
-    from services import stats
-
     raw = request.args.get("date")
     day = stats.today() if raw is None or raw == "" else stats.parse_day(raw)
     if day is None:

@@ -4,6 +4,8 @@ The calls of `views/api.py`'s blueprint, on `services/duplicates.py` and `servic
 services of the /duplicates/ page. Agent admins within their company, subsystem admins anywhere;
 others 403; a record, group or merge out of reach is 404 like one that does not exist.
 """
+import json
+
 from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
@@ -137,8 +139,6 @@ def _is_id(value):
 
 
 def merge_json(item):
-    import json
-
     data = json.loads(item.snapshot)
     return {"id": item.id, "kept": item.kept_id, "merged": data["merged"], "created_at": _time(item.created_at),
             "undone_at": _time(item.undone_at)}

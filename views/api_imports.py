@@ -5,6 +5,7 @@ pages. Agent admins within their company, subsystem admins anywhere; others 403;
 the caller may not see is 404 like one that does not exist.
 """
 import functools
+import io
 
 from flask import g, jsonify, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
@@ -200,6 +201,4 @@ def import_report(item):
 
 
 def send_xlsx(data, name):
-    import io
-
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)

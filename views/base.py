@@ -17,6 +17,7 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from models import db
+from services import opportunities
 from services.access import is_admin
 from services.errors import RuleViolation
 
@@ -97,8 +98,6 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
 
     def search_placeholder(self):
         """The search box says what it takes: the customers' search reads a name, a phone or a contact."""
-        from services import opportunities
-
         if self.search_clause is opportunities.search_clause:
             return str(_l("Company, phone or contact"))
         return super().search_placeholder()

@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Notice, Opportunity, db
-from services import clock, rules, stats
+from models import Notice, Opportunity, User, db
+from services import check_limit, clock, rules, stats
 from services.access import LIBRARY_ROLES, MANAGING_ROLES, ROLE_LABELS, is_admin, opportunity_clause
 
 from .base import CRMIndexView, parse_id
@@ -36,9 +36,6 @@ NOTICE_LABELS = {
 
 def _notice_subject(notice):
     """The login a check_limit notice is about (services/check_limit.py keeps its id in the key)."""
-    from models import User
-    from services import check_limit
-
     user_id = check_limit.subject_of(notice)
     user = db.session.get(User, user_id) if user_id else None
     return user.login if user else None

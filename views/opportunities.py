@@ -24,6 +24,7 @@ from services.access import LIBRARY_ROLES
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
 from .base import LoginRequiredMixin, ScopedModelView, parse_id
+from .dedup import hit_view
 from .exports import ExportMixin, may_export
 from .forms import AdminForm
 from .soft_delete import OpportunityDeleteMixin
@@ -131,8 +132,6 @@ def details_context(model):
 def refusal_panel(refusal):
     """What the entry form's check panel shows after a refused save: the matches and the outcome
     ("duplicate", "yours": the first refusing match is one's own, or "confirm": a resemblance to confirm)."""
-    from .dedup import hit_view
-
     hits = [hit_view(h, current_user) for h in refusal.result.hits]
     blocking = next((h for h in hits if h["blocks"]), None)
     if refusal.code == "review_required":

@@ -13,7 +13,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import db
+from models import User, db
 from services import audit, clock, returns, rules
 
 from .base import CRMView
@@ -72,8 +72,6 @@ class RulesView(CRMView):
 
 
 def row_updated_by(row):
-    from models import User
-
     user = db.session.get(User, row.updated_by_id) if row.updated_by_id else None
     return user.login if user else "—"
 
