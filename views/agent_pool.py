@@ -20,7 +20,7 @@ from services.access import LIBRARY_ROLES, user_clause
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
 
-from .auth import _safe_next
+from .auth import safe_next
 from .base import ScopedModelView, parse_id
 from .soft_delete import OpportunityDeleteMixin
 from .opportunities import FollowMergeMixin, _format_company, _format_time, details_context, remember_lead_states
@@ -109,7 +109,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     @expose("/reassign/", methods=("GET", "POST"))
     def reassign_view(self):
         source = request.form if request.method == "POST" else request.args
-        return_url = _safe_next(source.get("url")) or self.get_url(".index_view")
+        return_url = safe_next(source.get("url")) or self.get_url(".index_view")
         rows = self.scoped_rows(self._ids(source.get("ids")))
         if not rows:
             abort(404)
@@ -147,7 +147,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     @expose("/release/", methods=("POST",))
     def release_view(self):
         self._release([request.form.get("id", "")])
-        return redirect(_safe_next(request.form.get("url")) or self.get_url(".index_view"))
+        return redirect(safe_next(request.form.get("url")) or self.get_url(".index_view"))
 
     @action("release", _l("Release to the public pool"), _l("Release the selected customers to the public pool?"))
     def action_release(self, ids):

@@ -64,15 +64,15 @@ def error_response(status, code, message, **extra):
     return response
 
 
-def _invalid(fields, message=None):
+def invalid_response(fields, message=None):
     fields = {name: str(text) for name, text in fields.items()}
     return error_response(422, "invalid", message or next(iter(fields.values())), fields=fields)
 
 
-def _violation(violation, **extra):
+def violation_response(violation, **extra):
     status = _STATUS.get(violation.code, 422)
     if violation.code == "invalid":
-        return _invalid({violation.field or "body": violation.message}, violation.message)
+        return invalid_response({violation.field or "body": violation.message}, violation.message)
     return error_response(status, violation.code, violation.message, **extra)
 
 
@@ -114,7 +114,7 @@ def _no_store(response):
     return response
 
 
-def _time(value):
+def json_time(value):
     return value.astimezone(ZoneInfo(current_app.config["CRM_TIMEZONE"])).isoformat() if value else None
 
 
@@ -129,9 +129,9 @@ def opportunity_json(opportunity):
         "maturity": opportunity.maturity,
         "location": opportunity.location,
         "owner": opportunity.owner.login if opportunity.owner else None,
-        "entered_at": _time(opportunity.entered_at),
-        "last_contact_at": _time(opportunity.last_contact_at),
-        "next_contact_at": _time(opportunity.next_contact_at),
+        "entered_at": json_time(opportunity.entered_at),
+        "last_contact_at": json_time(opportunity.last_contact_at),
+        "next_contact_at": json_time(opportunity.next_contact_at),
     }
 
 
@@ -139,7 +139,7 @@ def note_json(note):
     return {
         "id": note.id, "method": note.method, "content": note.content, "maturity": note.maturity,
         "unreachable": bool(note.unreachable), "busy": bool(note.busy), "valid": bool(note.valid),
-        "next_contact_at": _time(note.next_contact_at), "created_at": _time(note.created_at),
+        "next_contact_at": json_time(note.next_contact_at), "created_at": json_time(note.created_at),
         "author": note.author.login if note.author else None,
     }
 
@@ -158,7 +158,7 @@ def _bad_input(error):
     return error.response
 
 
-def _json_object():
+def json_object():
     """The body as a dict; a body that is not JSON, or not an object, answers 400."""
     try:
         body = json.loads(request.get_data(cache=False) or b"null")
@@ -169,7 +169,7 @@ def _json_object():
     refused = text.refused_member(body)  # NUL and other control characters (services/text.py): 422
     if refused:
         shown = text.REFUSED.sub("\ufffd", refused)
-        raise BadInput(_invalid({shown: text.problem(_label(shown))}))
+        raise BadInput(invalid_response({shown: text.problem(_label(shown))}))
     return body
 
 
@@ -187,16 +187,16 @@ def _typed(body):
         if body.get(name) is not None and not isinstance(body[name], bool):
             fields[name] = _("%(field)s must be true or false.", field=name)
     if fields:
-        raise BadInput(_invalid(fields))
+        raise BadInput(invalid_response(fields))
     return body
 
 
-def _whole_number(name, default, maximum, message):
+def whole_number(name, default, maximum, message):
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadInput(_invalid({name: message}))
+        raise BadInput(invalid_response({name: message}))
     return int(raw)
 
 
@@ -241,14 +241,14 @@ def dedup_check():
     args = {name: (request.args.get(name) or "").strip() for name in ("name", "phone", "mobile", "fax",
                                                                      "province", "city")}
     if not any(args[name] for name in ("name", "phone", "mobile", "fax")):
-        return _invalid({"name": DEDUP_NEEDS_A_KEY})
+        return invalid_response({"name": DEDUP_NEEDS_A_KEY})
     data = opps.OpportunityInput(company=args["name"], phone=args["phone"], mobile=args["mobile"],
                                  fax=args["fax"], province=args["province"], city=args["city"])
     problems = opps.validate(data)
     if not args["name"]:
         problems.pop("company", None)
     if problems:
-        return _invalid({("name" if field == "company" else field): text for field, text in problems.items()})
+        return invalid_response({("name" if field == "company" else field): text for field, text in problems.items()})
     try:  # audited and counted against the daily limit (services/check_limit.py)
         result = check_limit.checked(db.session, g.api_user, company=data.company, province=data.province,
                                      city=data.city, phone=data.phone, fax=data.fax, mobile=data.mobile)
@@ -275,24 +275,24 @@ def dedup_check():
 )
 def create_opportunity():
     _require_library(g.api_user)
-    body = _typed(_json_object())
+    body = _typed(json_object())
     data = opps.OpportunityInput.from_mapping(body)
     data.key_customer = body.get("key_customer") is True
     problems = opps.validate(data)
     if problems:
-        return _invalid(problems)
+        return invalid_response(problems)
     try:
         opportunity = opps.enter(db.session, g.api_user, data, confirm_review=body.get("confirm_review") is True)
         db.session.commit()
     except opps.DuplicateFound as refused:
         db.session.rollback()
         _audit_refusal(refused, data)
-        return _violation(refused, matches=dedup.result_json(refused.result)["matches"])
+        return violation_response(refused, matches=dedup.result_json(refused.result)["matches"])
     except RuleViolation as refused:
         db.session.rollback()
         if refused.code == "library_full":
             _audit_refusal(refused, data)
-        return _violation(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
+        return violation_response(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
                                       if refused.code == "library_full" else {}))
     response = jsonify(opportunity_json(_visible(opportunity.id)))
     response.status_code = 201
@@ -320,8 +320,8 @@ def _audit_refusal(refused, data):
     responses={200: ("A page of opportunities and how many there are in all", "OpportunityPage"), 422: None},
 )
 def list_opportunities():
-    page = _whole_number("page", 1, 10**9, BAD_PAGE)
-    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE,
+    page = whole_number("page", 1, 10**9, BAD_PAGE)
+    per_page = whole_number("per_page", PER_PAGE, MAX_PER_PAGE,
                              _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
     where = [access.opportunity_clause(g.api_user)]
     q = (request.args.get("q") or "").strip()
@@ -367,7 +367,7 @@ def claim_opportunity(opportunity_id):
         db.session.rollback()
         if refused.code == "not_found":
             return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return _violation(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
+        return violation_response(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
                                       if refused.code == "library_full" else {}))
     return opportunity_json(_visible(opportunity.id))
 
@@ -384,7 +384,7 @@ def claim_opportunity(opportunity_id):
 )
 def add_note(opportunity_id):
     _require_library(g.api_user)
-    body = _json_object()
+    body = json_object()
     fields = {}
     for name in ("method", "content", "next_contact_at"):
         if body.get(name) is not None and not isinstance(body[name], str):
@@ -402,7 +402,7 @@ def add_note(opportunity_id):
         except ValueError:
             fields["next_contact_at"] = _("The next contact time is not a date and time we can read.")
     if fields:
-        return _invalid(fields)
+        return invalid_response(fields)
     try:
         note = notes.add_note(db.session, g.api_user, opportunity_id, body.get("method") or "",
                               body.get("content") or "", maturity, unreachable=body.get("unreachable") is True,
@@ -412,7 +412,7 @@ def add_note(opportunity_id):
         db.session.rollback()
         if refused.code == "not_found":
             return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return _violation(refused)
+        return violation_response(refused)
     response = jsonify(note_json(note))
     response.status_code = 201
     return response
@@ -429,10 +429,10 @@ def add_note(opportunity_id):
 )
 def abandon_opportunity(opportunity_id):
     _require_library(g.api_user)
-    body = _json_object()
+    body = json_object()
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
-        return _invalid({"reason": _("%(field)s must be text.", field="reason")})
+        return invalid_response({"reason": _("%(field)s must be text.", field="reason")})
     try:
         opportunity = opps.abandon(db.session, g.api_user, opportunity_id, reason)
         db.session.commit()
@@ -440,7 +440,7 @@ def abandon_opportunity(opportunity_id):
         db.session.rollback()
         if refused.code == "not_found":
             return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return _violation(refused)
+        return violation_response(refused)
     return opportunity_json(db.session.get(Opportunity, opportunity.id))
 
 
@@ -450,7 +450,7 @@ def abandon_opportunity(opportunity_id):
 def lead_json(lead):
     return {
         "id": lead.id, "company": lead.company, "phone": lead.phone, "contact": lead.contact, "email": lead.email,
-        "received_at": _time(lead.received_at), "due_at": _time(lead.due_at), "met_at": _time(lead.met_at),
+        "received_at": json_time(lead.received_at), "due_at": json_time(lead.due_at), "met_at": json_time(lead.met_at),
         "overdue": leads.is_overdue(lead, clock.now()), "existing": bool(lead.existing),
         "opportunity_id": lead.opportunity_id, "assigned_to": lead.assigned_to.login if lead.assigned_to else None,
     }
@@ -490,7 +490,7 @@ def _lead_answer(lead, replayed):
 def receive_lead():
     if g.api_user.role not in access.ADMIN_ROLES:
         return error_response(403, "forbidden", leads.FORBIDDEN)
-    body = _json_object()
+    body = json_object()
     fields = {name: _("%(field)s must be text.", field=_label(name))
               for name in (*leads.LEAD_FIELDS, "department") if body.get(name) is not None
               and not isinstance(body[name], str)}
@@ -498,10 +498,10 @@ def receive_lead():
     if len(header) > 255:
         fields["Idempotency-Key"] = _("The Idempotency-Key header may have at most %(n)d characters.", n=255)
     if fields:
-        return _invalid(fields)
+        return invalid_response(fields)
     problems = leads.validate(body)
     if problems:
-        return _invalid(problems)
+        return invalid_response(problems)
     try:
         lead, replayed = leads.receive(db.session, g.api_user, body, header or None)
         db.session.commit()
@@ -509,7 +509,7 @@ def receive_lead():
         db.session.rollback()
         if refused.code == "not_found":
             return error_response(404, "not_found", refused.message)
-        return _violation(refused)
+        return violation_response(refused)
     except IntegrityError:  # the same key committed by another request a moment before: answer as a repeat
         db.session.rollback()
         lead, replayed = leads.find(db.session, leads.idempotency_key(g.api_user, body, header or None)), True
@@ -535,7 +535,7 @@ def stats_daily():
     raw = request.args.get("date")
     day = stats.today() if raw is None or raw == "" else stats.parse_day(raw)
     if day is None:
-        return _invalid({"date": str(stats.bad_day())})
+        return invalid_response({"date": str(stats.bad_day())})
     rows = stats.daily(db.session, g.api_user, day)
     db.session.rollback()  # read only
     return {"date": day.isoformat(), "users": [row.api_json() for row in rows]}

@@ -13,7 +13,7 @@ from models import db
 from services import access, duplicates, merges
 from services.errors import RuleViolation
 
-from .api import BAD_PAGE, _invalid, _json_object, _time, _violation, _whole_number, bp, error_response
+from .api import BAD_PAGE, invalid_response, json_object, json_time, violation_response, whole_number, bp, error_response
 from .openapi import SCHEMAS, operation, query
 
 PER_PAGE = 20
@@ -29,8 +29,8 @@ def scan_json(scan):
     if scan is None:
         return None
     done, total = duplicates.scan_progress(db.session, scan)
-    return {"id": scan.id, "status": scan.status, "message": scan.message, "created_at": _time(scan.created_at),
-            "finished_at": _time(scan.finished_at), "done": done, "total": total, "records": scan.records,
+    return {"id": scan.id, "status": scan.status, "message": scan.message, "created_at": json_time(scan.created_at),
+            "finished_at": json_time(scan.finished_at), "done": done, "total": total, "records": scan.records,
             "groups_duplicate": scan.groups_duplicate, "groups_review": scan.groups_review}
 
 
@@ -76,8 +76,8 @@ def list_duplicates():
         return refused
     verdict = request.args.get("verdict") or None
     if verdict not in (None, "duplicate", "review"):
-        return _invalid({"verdict": _l("Unknown verdict.")})
-    page = _whole_number("page", 1, 10**6, BAD_PAGE)
+        return invalid_response({"verdict": _l("Unknown verdict.")})
+    page = whole_number("page", 1, 10**6, BAD_PAGE)
     items, total, _shown = duplicates.groups(db.session, g.api_user, verdict, page, PER_PAGE)
     newest = duplicates.last_scan(db.session, g.api_user)
     answer = {"status": newest.status if newest else "none", "scan": scan_json(newest),
@@ -98,7 +98,7 @@ def dismiss_duplicates(group_id):
         db.session.commit()
     except RuleViolation as violation:
         db.session.rollback()
-        return _violation(violation)
+        return violation_response(violation)
     return {"id": group_id, "dismissed": True}
 
 
@@ -117,18 +117,18 @@ def create_merge():
     refused = _admin()
     if refused:
         return refused
-    body = _json_object()
+    body = json_object()
     keep, merged, values = body.get("keep"), body.get("merge"), body.get("values") or {}
     if not _is_id(keep) or not isinstance(merged, list) or not all(_is_id(i) for i in merged) \
             or not isinstance(values, dict) or not all(_is_id(v) for v in values.values()):
-        return _invalid({"merge": _l("Give `keep` (an id), `merge` (a list of ids) and optionally `values` "
+        return invalid_response({"merge": _l("Give `keep` (an id), `merge` (a list of ids) and optionally `values` "
                                      "({field: id}).")})
     try:
         item = merges.merge(db.session, g.api_user, keep, merged, values)
         db.session.commit()
     except RuleViolation as violation:
         db.session.rollback()
-        return _violation(violation)
+        return violation_response(violation)
     response = jsonify(merge_json(item))
     response.status_code = 201
     return response
@@ -140,8 +140,8 @@ def _is_id(value):
 
 def merge_json(item):
     data = json.loads(item.snapshot)
-    return {"id": item.id, "kept": item.kept_id, "merged": data["merged"], "created_at": _time(item.created_at),
-            "undone_at": _time(item.undone_at)}
+    return {"id": item.id, "kept": item.kept_id, "merged": data["merged"], "created_at": json_time(item.created_at),
+            "undone_at": json_time(item.undone_at)}
 
 
 @bp.post("/merges/<id:merge_id>/undo")
@@ -160,7 +160,7 @@ def undo_merge(merge_id):
         db.session.commit()
     except RuleViolation as violation:
         db.session.rollback()
-        return _violation(violation)
+        return violation_response(violation)
     return merge_json(item)
 
 

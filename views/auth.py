@@ -76,7 +76,7 @@ def _captcha_ok(answer):
     return expected is not None and hmac.compare_digest(expected, _captcha_digest(answer or ""))
 
 
-def _safe_next(target):
+def safe_next(target):
     """Only a path on this site: no scheme, no host, no "//" or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
@@ -101,7 +101,7 @@ def login():
                 error = str(refused.message)
             else:
                 db.session.commit()
-                next_url = _safe_next(request.args.get("next"))
+                next_url = safe_next(request.args.get("next"))
                 locale = session.get("locale")
                 session.clear()  # a fresh session: nothing from before the login survives
                 if locale and not user.locale:
@@ -162,4 +162,4 @@ def language():
     if current_user.is_authenticated:
         current_user.locale = locale
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("admin.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("admin.index"))
