@@ -5,7 +5,8 @@ Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.u
 no session cookie is read for it or made by it, so the blueprint is exempt from CSRF.
 `g.api_user` is the caller: app.select_locale reads its saved language from there.
 Errors are always `{"error": CODE, "message": TEXT}` (`error_response`); rules broken in
-services/ arrive as RuleViolation and are turned into their status here (`_STATUS`).
+services/ arrive as RuleViolation, which one handler (`_refused`) rolls back and turns into its
+status (`_STATUS`): a call commits when the rule passed and says nothing of refusals.
 
 Each route carries its OpenAPI fragment (`@operation`, views/openapi.py); `/openapi.json`
 is assembled from them and from the URL map.
@@ -38,8 +39,12 @@ bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
 PER_PAGE, MAX_PER_PAGE = 50, 200
 # RuleViolation codes (services/) -> HTTP status
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
-           "forbidden": 403, "conflict": 409, "merged": 409}
+           "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409}
 _PUBLIC_ENDPOINTS = {"api.openapi_json"}
+# The calls on one opportunity of the caller's own library: one out of reach answers as an unknown id would (the
+# plain 404, telling nothing of where it is), and a full library is the caller's, whose cap the answer names.
+_OWN_OPPORTUNITY = {"api.claim_opportunity", "api.add_note", "api.abandon_opportunity"}
+_INTO_OWN_LIBRARY = {"api.create_opportunity", "api.claim_opportunity"}
 _TEXT_FIELDS = ("company", "province", "city", "district", "address", "contact", "phone", "fax", "mobile",
                 "email", "industry", "source")
 _FLAG_FIELDS = ("key_customer", "confirm_review")
@@ -156,6 +161,19 @@ class BadInput(Exception):
 @bp.errorhandler(BadInput)
 def _bad_input(error):
     return error.response
+
+
+@bp.errorhandler(RuleViolation)
+def _refused(violation):
+    """A rule refused the call (services/): nothing of it is kept, and the answer says which rule and why."""
+    db.session.rollback()
+    if violation.code == "not_found" and request.endpoint in _OWN_OPPORTUNITY:
+        return error_response(404, "not_found", HTTP_MESSAGES[404])
+    if violation.code == "library_full" and request.endpoint in _INTO_OWN_LIBRARY:
+        return violation_response(violation, limit=opps.library_cap(db.session, g.api_user))
+    if isinstance(violation, opps.DuplicateFound):
+        return violation_response(violation, matches=dedup.result_json(violation.result)["matches"])
+    return violation_response(violation)
 
 
 def json_object():
@@ -283,17 +301,11 @@ def create_opportunity():
         return invalid_response(problems)
     try:
         opportunity = opps.enter(db.session, g.api_user, data, confirm_review=body.get("confirm_review") is True)
-        db.session.commit()
-    except opps.DuplicateFound as refused:
-        db.session.rollback()
-        _audit_refusal(refused, data)
-        return violation_response(refused, matches=dedup.result_json(refused.result)["matches"])
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "library_full":
+    except RuleViolation as refused:  # a duplicate or a full library leaves its trace; _refused answers
+        if isinstance(refused, opps.DuplicateFound) or refused.code == "library_full":
             _audit_refusal(refused, data)
-        return violation_response(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
-                                      if refused.code == "library_full" else {}))
+        raise
+    db.session.commit()
     response = jsonify(opportunity_json(_visible(opportunity.id)))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_opportunity", opportunity_id=opportunity.id)
@@ -322,7 +334,7 @@ def _audit_refusal(refused, data):
 def list_opportunities():
     page = whole_number("page", 1, 10**9, BAD_PAGE)
     per_page = whole_number("per_page", PER_PAGE, MAX_PER_PAGE,
-                             _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
+                            _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
     where = [access.opportunity_clause(g.api_user)]
     q = (request.args.get("q") or "").strip()
     if q:
@@ -360,15 +372,8 @@ def get_opportunity(opportunity_id):
 )
 def claim_opportunity(opportunity_id):
     _require_library(g.api_user)
-    try:
-        opportunity = opps.claim(db.session, g.api_user, opportunity_id)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return violation_response(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
-                                      if refused.code == "library_full" else {}))
+    opportunity = opps.claim(db.session, g.api_user, opportunity_id)
+    db.session.commit()
     return opportunity_json(_visible(opportunity.id))
 
 
@@ -403,16 +408,10 @@ def add_note(opportunity_id):
             fields["next_contact_at"] = _("The next contact time is not a date and time we can read.")
     if fields:
         return invalid_response(fields)
-    try:
-        note = notes.add_note(db.session, g.api_user, opportunity_id, body.get("method") or "",
-                              body.get("content") or "", maturity, unreachable=body.get("unreachable") is True,
-                              busy=body.get("busy") is True, next_contact_at=next_contact_at)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return violation_response(refused)
+    note = notes.add_note(db.session, g.api_user, opportunity_id, body.get("method") or "",
+                          body.get("content") or "", maturity, unreachable=body.get("unreachable") is True,
+                          busy=body.get("busy") is True, next_contact_at=next_contact_at)
+    db.session.commit()
     response = jsonify(note_json(note))
     response.status_code = 201
     return response
@@ -433,14 +432,8 @@ def abandon_opportunity(opportunity_id):
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
         return invalid_response({"reason": _("%(field)s must be text.", field="reason")})
-    try:
-        opportunity = opps.abandon(db.session, g.api_user, opportunity_id, reason)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return violation_response(refused)
+    opportunity = opps.abandon(db.session, g.api_user, opportunity_id, reason)
+    db.session.commit()
     return opportunity_json(db.session.get(Opportunity, opportunity.id))
 
 
@@ -505,11 +498,6 @@ def receive_lead():
     try:
         lead, replayed = leads.receive(db.session, g.api_user, body, header or None)
         db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", refused.message)
-        return violation_response(refused)
     except IntegrityError:  # the same key committed by another request a moment before: answer as a repeat
         db.session.rollback()
         lead, replayed = leads.find(db.session, leads.idempotency_key(g.api_user, body, header or None)), True

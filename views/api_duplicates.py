@@ -11,9 +11,8 @@ from flask_babel import lazy_gettext as _l
 
 from models import db
 from services import access, duplicates, merges
-from services.errors import RuleViolation
 
-from .api import BAD_PAGE, invalid_response, json_object, json_time, violation_response, whole_number, bp, error_response
+from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
 from .openapi import SCHEMAS, operation, query
 
 PER_PAGE = 20
@@ -93,12 +92,8 @@ def dismiss_duplicates(group_id):
     refused = _admin()
     if refused:
         return refused
-    try:
-        duplicates.dismiss(db.session, g.api_user, group_id)
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        return violation_response(violation)
+    duplicates.dismiss(db.session, g.api_user, group_id)
+    db.session.commit()
     return {"id": group_id, "dismissed": True}
 
 
@@ -121,14 +116,10 @@ def create_merge():
     keep, merged, values = body.get("keep"), body.get("merge"), body.get("values") or {}
     if not _is_id(keep) or not isinstance(merged, list) or not all(_is_id(i) for i in merged) \
             or not isinstance(values, dict) or not all(_is_id(v) for v in values.values()):
-        return invalid_response({"merge": _l("Give `keep` (an id), `merge` (a list of ids) and optionally `values` "
-                                     "({field: id}).")})
-    try:
-        item = merges.merge(db.session, g.api_user, keep, merged, values)
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        return violation_response(violation)
+        return invalid_response({"merge": _l("Give `keep` (an id), `merge` (a list of ids) and optionally "
+                                             "`values` ({field: id}).")})
+    item = merges.merge(db.session, g.api_user, keep, merged, values)
+    db.session.commit()
     response = jsonify(merge_json(item))
     response.status_code = 201
     return response
@@ -155,12 +146,8 @@ def undo_merge(merge_id):
     refused = _admin()
     if refused:
         return refused
-    try:
-        item = merges.undo(db.session, g.api_user, merge_id)
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        return violation_response(violation)
+    item = merges.undo(db.session, g.api_user, merge_id)
+    db.session.commit()
     return merge_json(item)
 
 

@@ -15,8 +15,8 @@ from models import DataImport, db
 from services import access, import_jobs
 from services.errors import RuleViolation
 
-from .api import (BAD_PAGE, HTTP_MESSAGES, invalid_response, json_object, json_time, violation_response, whole_number, bp,
-                  error_response)
+from .api import (BAD_PAGE, HTTP_MESSAGES, bp, error_response, invalid_response, json_object, json_time,
+                  whole_number)
 from .openapi import operation, query
 
 ADMINS_ONLY = _l("Only agent admins and subsystem admins import customers.")
@@ -89,16 +89,10 @@ def create_import():
     if upload is None or not upload.filename:
         return invalid_response({"file": NO_FILE})
     data = upload.read(import_jobs.max_bytes() + 1)
-    try:
-        where = import_jobs.placement(db.session, g.api_user, request.form.get("target"),
-                                      owner=request.form.get("owner"), department=request.form.get("department"))
-        item = import_jobs.new_import(db.session, g.api_user, upload.filename, data, where)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "too_large":
-            return error_response(413, "too_large", refused.message)
-        return violation_response(refused)
+    where = import_jobs.placement(db.session, g.api_user, request.form.get("target"),
+                                  owner=request.form.get("owner"), department=request.form.get("department"))
+    item = import_jobs.new_import(db.session, g.api_user, upload.filename, data, where)
+    db.session.commit()
     item = db.session.get(DataImport, item.id)
     response = jsonify(import_json(item))
     response.status_code = 202
@@ -161,21 +155,15 @@ def import_rows(item):
 @_one_import
 def run_import(item):
     body = json_object()
-    try:
-        import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
-        if body.get("review_rows") is not None:
-            rows = body["review_rows"]
-            if rows != "all" and not (isinstance(rows, list) and all(isinstance(r, int) for r in rows)):
-                return invalid_response({"review_rows": _l("A list of row numbers, or \"all\".")})
-            import_jobs.include(db.session, item, "all", on=False)
-            import_jobs.include(db.session, item, rows)
-        import_jobs.start_run(db.session, g.api_user, item)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_ready":
-            return error_response(409, "not_ready", refused.message)
-        return violation_response(refused)
+    import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
+    if body.get("review_rows") is not None:
+        rows = body["review_rows"]
+        if rows != "all" and not (isinstance(rows, list) and all(isinstance(r, int) for r in rows)):
+            return invalid_response({"review_rows": _l("A list of row numbers, or \"all\".")})
+        import_jobs.include(db.session, item, "all", on=False)
+        import_jobs.include(db.session, item, rows)
+    import_jobs.start_run(db.session, g.api_user, item)
+    db.session.commit()
     response = jsonify(import_json(db.session.get(DataImport, item.id)))
     response.status_code = 202
     return response
