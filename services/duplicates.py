@@ -35,6 +35,7 @@ from .errors import RuleViolation
 KEY_LIMIT = 50  # records sharing one key beyond which the key pairs nothing (too common to tell)
 REVIEW_GROUP_LIMIT = 12  # a chain of similar names longer than this is shown as its pairs
 BATCH = 5000  # rows written per statement
+SCAN_STATUSES = ("queued", "running", "done", "failed")  # DuplicateScan.status, in the order a scan lives them
 
 NOT_ADMIN = _l("Only admins look for and merge duplicates.")
 

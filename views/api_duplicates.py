@@ -13,7 +13,7 @@ from models import db
 from services import access, duplicates, merges
 
 from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
-from .openapi import SCHEMAS, operation, query
+from .openapi import MATCH_VERDICTS, SCHEMAS, operation, query
 
 PER_PAGE = 20
 
@@ -66,7 +66,7 @@ def scan_duplicates():
            description="`duplicate` groups first (the entry check would refuse one of them), then `review` groups "
                        "(similar names, for a person to judge). A merged or deleted record, and a group dismissed as "
                        "not duplicates, leave the list. `status` is the newest scan's (none before the first).",
-           parameters=[query("verdict", "duplicate or review", {"type": "string", "enum": ["duplicate", "review"]}),
+           parameters=[query("verdict", "duplicate or review", {"type": "string", "enum": MATCH_VERDICTS}),
                        query("page", "page number, from 1", {"type": "integer", "minimum": 1})],
            responses={200: ("A page of groups", "DuplicateGroups"), 403: None, 422: None})
 def list_duplicates():
@@ -157,7 +157,7 @@ SCHEMAS.update({
     "DuplicateScan": {
         "type": "object", "required": ["id", "status"],
         "properties": {
-            "id": _ID, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "id": _ID, "status": {"type": "string", "enum": list(duplicates.SCAN_STATUSES)},
             "message": _TEXT, "created_at": _TEXT, "finished_at": _TEXT, "done": _ID,
             "total": {"type": ["integer", "null"]}, "records": {"type": ["integer", "null"]},
             "groups_duplicate": {"type": ["integer", "null"]}, "groups_review": {"type": ["integer", "null"]},
@@ -166,13 +166,13 @@ SCHEMAS.update({
     "DuplicateGroups": {
         "type": "object", "required": ["status", "groups", "total"],
         "properties": {
-            "status": {"type": "string", "enum": ["none", "queued", "running", "done", "failed"]},
+            "status": {"type": "string", "enum": ["none", *duplicates.SCAN_STATUSES]},
             "scan": {"oneOf": [{"$ref": "#/components/schemas/DuplicateScan"}, {"type": "null"}]},
             "total": _ID,
             "groups": {"type": "array", "items": {
                 "type": "object", "required": ["id", "verdict", "opportunities", "reason"],
                 "properties": {
-                    "id": _ID, "verdict": {"type": "string", "enum": ["duplicate", "review"]},
+                    "id": _ID, "verdict": {"type": "string", "enum": MATCH_VERDICTS},
                     "score": {"type": "number"}, "reason": {"type": "string"},
                     "opportunities": {"type": "array", "items": {
                         "type": "object", "required": ["id", "company", "location", "owner"],
