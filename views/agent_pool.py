@@ -21,9 +21,9 @@ from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
 
 from .auth import safe_next
-from .base import ScopedModelView, parse_id
+from .base import ScopedModelView, format_time, parse_id
 from .soft_delete import OpportunityDeleteMixin
-from .opportunities import FollowMergeMixin, _format_company, _format_time, details_context, remember_lead_states
+from .opportunities import FollowMergeMixin, details_context, format_company, remember_lead_states
 
 
 def _abandon_info(attribute):
@@ -34,7 +34,7 @@ def _abandon_info(attribute):
         if attribute == "by":
             return event.actor.login if event.actor else "—"
         if attribute == "at":
-            return _format_time(view, context, event, "created_at")
+            return format_time(event.created_at)
         return event.reason or "—"
     return format_
 
@@ -55,8 +55,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ["company"]
     column_formatters = {"abandoned_by": _abandon_info("by"), "abandoned_at": _abandon_info("at"),
-                         "abandon_reason": _abandon_info("reason"), "last_contact_at": _format_time,
-                         "company": _format_company,
+                         "abandon_reason": _abandon_info("reason"), "company": format_company,
                          "maturity": lambda v, c, m, n: "—" if m.maturity is None else m.maturity}
     column_extra_row_actions = [TemplateLinkRowAction("agent_pool_actions.reassign_row", _l("Reassign")),
                                 TemplateLinkRowAction("agent_pool_actions.release_row", _l("Release to the public pool")),
