@@ -26,8 +26,8 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, or_, select, text
 
-from models import (Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
-                    Opportunity)
+from models import (ContactNote, Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
+                    Opportunity, ResourceRules)
 
 from . import access, audit, clock, jobs, normalize
 from .errors import RuleViolation
@@ -35,6 +35,7 @@ from .errors import RuleViolation
 KEY_LIMIT = 50  # records sharing one key beyond which the key pairs nothing (too common to tell)
 REVIEW_GROUP_LIMIT = 12  # a chain of similar names longer than this is shown as its pairs
 BATCH = 5000  # rows written per statement
+SCAN_STATUSES = ("queued", "running", "done", "failed")  # DuplicateScan.status, in the order a scan lives them
 
 NOT_ADMIN = _l("Only admins look for and merge duplicates.")
 
@@ -369,8 +370,6 @@ def start_scan(session, actor):
 
 def start_nightly(session):
     """`rules run`: a scan of everything on the worker, when the resource rules say so; the scan or None."""
-    from models import ResourceRules
-
     if not session.scalar(select(ResourceRules.duplicate_scan_nightly).limit(1)):
         return None
     return start_scan(session, None)
@@ -517,8 +516,6 @@ def scan_progress(session, scan):
 
 def note_counts(session, ids):
     """{opportunity id: number of contact notes}, for the cards of a page."""
-    from models import ContactNote
-
     if not ids:
         return {}
     rows = session.execute(select(ContactNote.opportunity_id, func.count()).where(

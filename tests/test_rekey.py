@@ -10,7 +10,7 @@ from services.opportunities import OpportunityInput
 def _enter_with_old_keys(app, company, old_core):
     """A customer as the rules before stored it: the town inside the trade name, no generic-free term."""
     with app.app_context():
-        row = opportunities._insert(db.session, None, OpportunityInput(company=company), "public_pool", None)
+        row = opportunities.insert_opportunity(db.session, None, OpportunityInput(company=company), "public_pool", None)
         db.session.flush()
         db.session.execute(text("UPDATE opportunity SET name_core = :core, norm_district = NULL WHERE id = :id"),
                            {"core": old_core, "id": row.id})

@@ -13,7 +13,7 @@ def _place(app, company, location, owner=None, **fields):
     """Put a customer somewhere, as earlier work or another division would have (old data: no check)."""
     with app.app_context():
         actor = db.session.scalar(db.select(User).filter_by(login=owner)) if owner else None
-        opportunity = opportunities._insert(db.session, actor, OpportunityInput(company=company, **fields),
+        opportunity = opportunities.insert_opportunity(db.session, actor, OpportunityInput(company=company, **fields),
                                             location, None)
         db.session.commit()
         return opportunity.id
