@@ -10,22 +10,17 @@ from pathlib import Path
 from flask import Flask, g, has_request_context, request, session
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
-from flask_babel import Babel
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, current_user
-from flask_migrate import Migrate
-from flask_wtf.csrf import CSRFProtect
+from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import commands
+from extensions import LOCALES, babel, csrf, login_manager, migrate
 from models import db
-
-babel = Babel()
-csrf = CSRFProtect()
-login_manager = LoginManager()
-migrate = Migrate()
-
-# Babel's names for the catalogs: Flask-Admin ships zh_Hans_CN and zh_Hant_TW, and ours match.
-LOCALES = {"zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文", "en": "English"}
+from services import catalogs, jobs
+from views import register_views
+from views.dashboard import DashboardView
+from views.security import csp_nonce
 
 
 def create_app(test_config=None):
@@ -35,8 +30,6 @@ def create_app(test_config=None):
     if app.config["CRM_PROXIES"]:  # the client's address and scheme as the proxy saw them (the audit log's ip)
         proxies = app.config["CRM_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    from services import catalogs
-
     catalogs.ensure_compiled(Path(app.root_path) / "translations")  # before Babel reads them: no `make` needed
 
     db.init_app(app)
@@ -47,25 +40,13 @@ def create_app(test_config=None):
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
-
-    from services import jobs
-
     jobs.init_app(app)
-
-    from views import register_views
-
     register_views(app, _make_admin(app))
-
-    import commands
-
     commands.register(app)
     return app
 
 
 def _make_admin(app):
-    from views.dashboard import DashboardView
-    from views.security import csp_nonce
-
     theme = Bootstrap4Theme(base_template="crm_base.html", fluid=True)
     # translations/flask_admin adds the few strings Flask-Admin's own zh catalogs lack
     return Admin(app, name=_l("Channel CRM"), url="/", index_view=DashboardView(url="/"), theme=theme,

@@ -1,5 +1,6 @@
 """The `flask --app app ...` commands (the command-line table of README.md and docs/contract.md)."""
 import json
+import logging
 import os
 import sys
 
@@ -10,8 +11,9 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from models import ROLES, User, db
-from services import accounts, backup, departments, imports
+from services import accounts, backup, clock, departments, duplicates, imports, jobs, nightly, returns
 from services.errors import RuleViolation
+from services.rekey import rekey
 
 
 def _fail(violation):
@@ -197,12 +199,18 @@ def opportunity_check(file, as_json, columns, max_rows):
         db.session.rollback()
 
 
+@opportunity_cli.command("rekey")
+def opportunity_rekey():
+    """Rebuild every customer's duplicate-check keys (after the rules changed; migrations do it too)."""
+    done = rekey(db.session.connection(), lambda n: click.echo(f"{n:,}", err=True) if n % 100_000 == 0 else None)
+    db.session.commit()
+    click.echo(f"keys rebuilt: {done}")
+
+
 @opportunity_cli.command("find-duplicates")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per group (CONTRACT.md)")
 def find_duplicates(as_json):
     """Scan every opportunity for duplicates already inside; print the groups (kept for the /duplicates/ page)."""
-    from services import duplicates
-
     scan, found = duplicates.scan_now(db.session)
     db.session.commit()
     for item in found:
@@ -247,10 +255,8 @@ rules_cli = AppGroup("rules", help="The resource rules (manual §九).")
 @click.option("--dry-run", is_flag=True, help="only print what would happen; change nothing")
 def rules_run(dry_run):
     """Warn owners and return neglected customers to the public pool; for cron, safe to run again."""
-    from services import clock, nightly, rules
-
     if dry_run:
-        summary = rules.run(db.session, clock.now(), dry_run=True)
+        summary = returns.run(db.session, clock.now(), dry_run=True)
         db.session.rollback()
     else:  # what the worker runs each night at CRM_RULES_AT; the old uploaded customer lists go too
         summary = nightly.run(db.session)
@@ -272,10 +278,6 @@ def rules_run(dry_run):
 @with_appcontext
 def worker_command(threads):
     """Run the background jobs (imports from the browser, scans) until Ctrl-C or SIGTERM."""
-    from services import jobs
-
-    import logging
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = current_app._get_current_object()
     click.echo(f"worker {jobs.WORKER}: {threads} thread(s), queue "

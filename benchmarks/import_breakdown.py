@@ -49,10 +49,11 @@ def main():
 
     from models import Opportunity, db
     from services import clock, imports
+    from services.imports import bulk
 
     with app.app_context():
         upgrade(directory=app.extensions["migrate"].directory)
-        imports._SOURCES = imports._active_sources(db.session)
+        bulk._SOURCES = imports.reading.active_sources(db.session)
         spent = {}
 
         def timed(name, work):
@@ -62,20 +63,20 @@ def main():
             return result
 
         rows = timed("read", lambda: list(imports.RowReader(path)))
-        prepared = timed("prepare", lambda: imports._prepare_chunk(rows))
+        prepared = timed("prepare", lambda: bulk.prepare_chunk(rows))
         batch = [(row, phones, terms) for _number, problems, _company, row, phones, terms in prepared if not problems]
-        writer = imports._BulkWriter(db.session)
+        writer = bulk.BulkWriter(db.session)
         if writer.name == "sqlite":
-            writer.connection.exec_driver_sql(f"PRAGMA cache_size=-{imports.SQLITE_IMPORT_CACHE_KIB}")
+            writer.connection.exec_driver_sql(f"PRAGMA cache_size=-{bulk.SQLITE_IMPORT_CACHE_KIB}")
         deferred = writer.deferred_structures()
         writer.drop(deferred)
         now = clock.now()
-        common = writer.bound(Opportunity, imports._COMMON_COLUMNS, ("public_pool", None, None, now, now, None))
-        ids = imports._IdAllocator(db.session)
+        common = writer.bound(Opportunity, bulk.COMMON_COLUMNS, ("public_pool", None, None, now, now, None))
+        ids = bulk.IdAllocator(db.session)
 
         def write():
-            for start in range(0, len(batch), imports.BATCH):
-                imports._write_batch(writer, batch[start:start + imports.BATCH], common, ids)
+            for start in range(0, len(batch), bulk.BATCH):
+                bulk.write_batch(writer, batch[start:start + bulk.BATCH], common, ids)
         timed("write", write)
         timed("index", lambda: writer.create(deferred))
         timed("commit", db.session.commit)

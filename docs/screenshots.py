@@ -64,7 +64,7 @@ def build_demo(app):
         ]
         placed = []
         for owner, location, company, phone, fax in customers:
-            placed.append(opportunities._insert(s, owner, opportunities.OpportunityInput(
+            placed.append(opportunities.insert_opportunity(s, owner, opportunities.OpportunityInput(
                 company=company, phone=phone, fax=fax), location, None))
         s.flush()
         _demo_history(s, zhangsan, lisi, placed)

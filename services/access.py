@@ -32,6 +32,12 @@ def company_path(department):
     return "/" + "/".join(parts[:2]) + "/" if len(parts) >= 2 else ""
 
 
+def company_department(session, department):
+    """The agent company (a Department of depth 1) that a department belongs to, or None."""
+    prefix = company_path(department) if department is not None else ""
+    return session.scalar(select(Department).where(Department.path == prefix)) if prefix else None
+
+
 def department_clause(actor):
     """SQL condition on Department: the departments the actor administers."""
     if actor is None or actor.role == "subsystem_admin":

@@ -8,10 +8,10 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from models import ROLES, ApiToken, LoginThrottle, User
+from models import ROLES, ApiToken, LoginThrottle, Opportunity, User
 
 from . import audit, clock
 from .access import MANAGING_ROLES, assignable_roles, may_administer_department, may_administer_user
@@ -196,8 +196,6 @@ def _lock(user, now, reason):
 
 def log_out(session, user):
     """End the user's sessions on every device: a cookie captured before no longer opens anything."""
-    from . import audit
-
     audit.record(session, user, "logout", target=user)
     user.session_version += 1
 
@@ -406,10 +404,6 @@ def find_user(session, login):
 
 
 def _owned_customers(session, user):
-    from sqlalchemy import func
-
-    from models import Opportunity
-
     return session.scalar(select(func.count()).select_from(Opportunity).where(
         Opportunity.owner_id == user.id, Opportunity.deleted_at.is_(None)))
 
@@ -426,8 +420,6 @@ def delete_user(session, actor, user, now=None):
                                "before deleting the account.", login=user.login, n=owned))
     user.deleted_at, user.active = now or clock.now(), False
     user.session_version += 1  # its sessions end now, on every device
-    from . import audit  # here, not at the top: services/audit.py is young and grows in parallel
-
     audit.record(session, actor, "user_deleted", target=user, details={"login": user.login})
 
 
@@ -438,6 +430,4 @@ def restore_user(session, actor, user):
         raise RuleViolation(_l("This account is not deleted."))
     user.deleted_at, user.active = None, True
     user.last_seen_at = clock.now()  # not locked at once for the days it spent deleted
-    from . import audit
-
     audit.record(session, actor, "user_restored", target=user, details={"login": user.login})

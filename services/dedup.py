@@ -151,10 +151,7 @@ def _keyword_sql(n):
 
 def _exact_hashes(keys):
     """The hashes of the terms a check looks up exactly: trade name, neighbours, names inside it, phones."""
-    core = keys["company_key"].core
-    terms = [t for t in normalize.index_terms(keys) if t[:2] in ("n:", "d:", "p:")]
-    terms += ["n:" + piece for piece in normalize.name_substrings(core)] if core else []
-    return list({term_hash(t) for t in terms})
+    return list({term_hash(t) for t in normalize.lookup_terms(keys)})
 
 
 def _exact_candidates(session, keys):

@@ -5,7 +5,7 @@ as the query, the older as the stored one: what the check would say were the new
 today), but pairs come from the keys in bulk, never from one check per record:
 
 - the same phone, fax or mobile number (opportunity_phone, read once in number order);
-- the same trade name (name_core, read once in name order);
+- the same trade name (name_core, read once in name order), or the same without generic words (stem);
 - one-edit neighbours (瑞丽服装 / 瑞丰服装) and a trade name inside another's of at least half
   its length (瑞丽服装 / 瑞丽服装制造): the `d:` and `n:` terms of the index, computed from the
   cores read above and grouped in memory.
@@ -26,8 +26,8 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, or_, select, text
 
-from models import (Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
-                    Opportunity)
+from models import (ContactNote, Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
+                    Opportunity, ResourceRules)
 
 from . import access, audit, clock, jobs, normalize
 from .errors import RuleViolation
@@ -35,6 +35,7 @@ from .errors import RuleViolation
 KEY_LIMIT = 50  # records sharing one key beyond which the key pairs nothing (too common to tell)
 REVIEW_GROUP_LIMIT = 12  # a chain of similar names longer than this is shown as its pairs
 BATCH = 5000  # rows written per statement
+SCAN_STATUSES = ("queued", "running", "done", "failed")  # DuplicateScan.status, in the order a scan lives them
 
 NOT_ADMIN = _l("Only admins look for and merge duplicates.")
 
@@ -114,9 +115,22 @@ def _name_groups(names):
         if core:
             by_core[core].append(opportunity_id)
     groups = [ids for ids in by_core.values() if 1 < len(ids) <= KEY_LIMIT]
+    groups.extend(_stem_groups(by_core))
     groups.extend(_neighbour_groups(by_core))
     groups.extend(_containment_groups(by_core))
     return groups
+
+
+def _stem_groups(by_core):
+    """Cores of one stem (中天科技, 中天实业, 中天): generic business words make no other company."""
+    by_stem = defaultdict(list)
+    for core in by_core:
+        by_stem[normalize.stem(core)].append(core)
+    for cores in by_stem.values():
+        if len(cores) > 1:
+            ids = [i for core in cores for i in by_core[core]]
+            if len(ids) <= KEY_LIMIT:
+                yield ids
 
 
 def _neighbour_groups(by_core):
@@ -356,8 +370,6 @@ def start_scan(session, actor):
 
 def start_nightly(session):
     """`rules run`: a scan of everything on the worker, when the resource rules say so; the scan or None."""
-    from models import ResourceRules
-
     if not session.scalar(select(ResourceRules.duplicate_scan_nightly).limit(1)):
         return None
     return start_scan(session, None)
@@ -504,8 +516,6 @@ def scan_progress(session, scan):
 
 def note_counts(session, ids):
     """{opportunity id: number of contact notes}, for the cards of a page."""
-    from models import ContactNote
-
     if not ids:
         return {}
     rows = session.execute(select(ContactNote.opportunity_id, func.count()).where(

@@ -1,7 +1,7 @@
 """Imports from the browser and the API (导入): upload a list, check every row in the background,
 let the admin map columns and values and tick the rows that need a person, then run.
 
-The file and everything it becomes go through `services/imports.py`, the command line's
+The file and everything it becomes go through `services/imports/`, the command line's
 code: the same reader, the same row checks (the one duplicate-check engine, against the
 database and the file's earlier rows), the same all-or-nothing write under the library
 lock, the same audit entry. What this module adds is the life of an import as a record
@@ -32,7 +32,7 @@ from sqlalchemy.exc import OperationalError
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, Opportunity, User
 
-from . import access, clock, departments, imports, jobs, opportunities
+from . import access, clock, departments, imports, jobs, leads, opportunities
 from .errors import RuleViolation
 from .text import clean_cell
 
@@ -166,8 +166,6 @@ class RoundRobin(imports.Target):
 
     @classmethod
     def of(cls, session, department):
-        from . import leads
-
         subtree = select(Department.id).where(Department.path.startswith(department.path))
         users = session.scalars(select(User).where(
             User.role.in_(leads.ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import huey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, select, update
@@ -83,15 +84,14 @@ def init_app(app):
     queue = _make_queue(app)
     run_task = queue.task(name="run_job")(lambda job_id: run(app, job_id))
     app.extensions["crm_queue"] = (queue, run_task)
-    from . import duplicates, import_jobs, nightly, retention  # noqa: F401 (they register their kinds of job)
+    # here, not at the top: they import this module to register their kinds of job (a circle)
+    from . import duplicates, import_jobs, nightly, retention  # noqa: F401
 
     retention.schedule(app, queue)
     nightly.schedule(app, queue)
 
 
 def _make_queue(app):
-    import huey
-
     url = app.config.get("CRM_QUEUE_URL") or ""
     if url == "immediate":
         return huey.MemoryHuey("crm", immediate=True, results=False)

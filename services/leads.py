@@ -12,17 +12,21 @@ lock, so two posts at the same moment cannot both pass.
 """
 import hashlib
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone, User, WebLead
 
 from . import audit, clock, dedup, normalize, rules
 from . import opportunities as opps
-from .access import ADMIN_ROLES, MANAGING_ROLES, company_path, may_administer_department
+from .access import ADMIN_ROLES, MANAGING_ROLES, company_department, company_path, may_administer_department
+from .departments import resolve_path
 from .errors import RuleViolation
+from .events import record_event
+from .locks import take_lock
 
 SOURCE_NAME = "网上注册会员"  # the information source the migration seeds for web leads
 LEAD_FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "email",
@@ -68,7 +72,7 @@ def _department(session, actor, path):
     if isinstance(path, str) and path.strip():
         department = _resolve(session, path)
     elif actor.role == "agent_admin":
-        department = opps._company_department(session, actor.department)
+        department = company_department(session, actor.department)
     else:
         raise RuleViolation(_l("Name the department the lead goes to."), field="department")
     if department is None or not may_administer_department(actor, department):
@@ -81,8 +85,6 @@ def _department(session, actor, path):
 
 def _resolve(session, path):
     """The department at PATH, or None: unknown and out of reach answer alike (404)."""
-    from .departments import resolve_path
-
     try:
         return resolve_path(session, path)
     except RuleViolation:
@@ -106,7 +108,7 @@ def receive(session, actor, data, idempotency_key_header=None):
         field, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field)
     key = idempotency_key(actor, data, idempotency_key_header)
-    opps.take_lock(session)  # serialises leads with every entry and claim: fair turns, caps, one record per key
+    take_lock(session)  # serialises leads with every entry and claim: fair turns, caps, one record per key
     lead = find(session, key)
     if lead is not None:
         return lead, True
@@ -126,7 +128,7 @@ def receive(session, actor, data, idempotency_key_header=None):
                    assigned_to_id=opportunity.owner_id, posted_by_id=actor.id, received_at=now, due_at=due)
     session.add(lead)
     session.flush()
-    opps.record_event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
+    record_event(session, opportunity, "lead", actor, to_owner_id=opportunity.owner_id)
     audit.record(session, actor, "lead", target=opportunity, department_id=department.id,
                  details={"lead_id": lead.id, "company": item.company, "existing": existing,
                           "assigned_to": opportunity.owner.login if opportunity.owner_id else None})
@@ -156,8 +158,8 @@ def _new_opportunity(session, actor, item, department):
     item.source = source.name if source else ""
     person = next_assignee(session, department)
     if person is None:
-        return opps._insert(session, actor, item, "agent_admin_pool", opps._company_department(session, department))
-    opportunity = opps._insert(session, person, item, "library", None)
+        return opps.insert_opportunity(session, actor, item, "agent_admin_pool", company_department(session, department))
+    opportunity = opps.insert_opportunity(session, person, item, "library", None)
     opportunity.created_by_id = actor.id  # the admin posted it; the salesperson received it
     return opportunity
 
@@ -228,8 +230,6 @@ def states(session, opportunity_ids, now):
 
 def _aware(value):
     """min() over a column skips the type's conversion on SQLite: read it back as UTC."""
-    from datetime import datetime, timezone
-
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
@@ -243,10 +243,7 @@ def _insert_ignoring_duplicates(session, rows):
     if not rows:
         return
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     session.execute(insert(Notice).values(rows).on_conflict_do_nothing(index_elements=["key"]))
 
 

@@ -22,6 +22,8 @@ from models import (ContactNote, Merge, Notice, Opportunity, OpportunityEvent, O
 
 from . import access, audit, clock, dedup, opportunities, rules
 from .errors import RuleViolation
+from .events import record_event
+from .locks import take_lock
 
 UNDO_DAYS = 30
 MAX_MERGED = 20  # records merged into one at a time
@@ -197,7 +199,7 @@ def merge(session, actor, keep_id, merge_ids, values=None):
     """Merge `merge_ids` into `keep_id`; the Merge. Raises RuleViolation with the reason when refused."""
     values = dict(values or {})
     _check_request(keep_id, merge_ids, values)
-    opportunities.take_lock(session)
+    take_lock(session)
     kept, *others = _administered(session, actor, [keep_id, *merge_ids])
     before = {str(o.id): snapshot_of(o) for o in [kept, *others]}
     chosen = chosen_values(kept, others, values)
@@ -215,7 +217,7 @@ def merge(session, actor, keep_id, merge_ids, values=None):
     item = Merge(kept_id=kept.id, actor_id=actor.id, created_at=now, snapshot="{}")
     session.add(item)
     session.flush()
-    opportunities.record_event(session, kept, "merge", actor, reason=f"#{item.id}")
+    record_event(session, kept, "merge", actor, reason=f"#{item.id}")
     session.flush()
     item.snapshot = json.dumps({"before": before, "after": snapshot_of(kept), "moved": moved, "merged": other_ids},
                                ensure_ascii=False)
@@ -258,7 +260,7 @@ def find(session, actor, merge_id):
 def undo(session, actor, merge_id):
     """Put every record back as it was before the merge; the Merge. Refused, with the reason, when it
     was undone already, is older than UNDO_DAYS, or a later change makes it impossible."""
-    opportunities.take_lock(session)
+    take_lock(session)
     item = find(session, actor, merge_id)
     data = json.loads(item.snapshot)
     kept = session.get(Opportunity, item.kept_id)
@@ -278,7 +280,7 @@ def undo(session, actor, merge_id):
         _rebuild_or_refuse(session, other)
     _check_caps(session, merged)
     item.undone_at, item.undone_by_id = clock.now(), actor.id
-    opportunities.record_event(session, kept, "unmerge", actor, reason=f"#{item.id}")
+    record_event(session, kept, "unmerge", actor, reason=f"#{item.id}")
     audit.record(session, actor, "merge_undone", target=kept,
                  details={"merge": item.id, "kept": kept.id, "restored": [o.id for o in merged],
                           "companies": [o.company for o in merged]})

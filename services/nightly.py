@@ -3,7 +3,7 @@
 A worker (`flask --app app worker`, which `make run` starts) runs `rules run` every day at
 CRM_RULES_AT (02:00 by default) in CRM_TIMEZONE, as huey's periodic task. Two workers each
 start it at that minute; that is harmless, since a run takes the library lock and a second
-run finds nothing left to do (services/rules.py). An empty CRM_RULES_AT turns it off (to
+run finds nothing left to do (services/returns.py). An empty CRM_RULES_AT turns it off (to
 run `rules run` from cron instead).
 """
 import logging
@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from models import db
 
-from . import clock, duplicates, retention, rules
+from . import clock, duplicates, retention, returns
 
 log = logging.getLogger(__name__)
 _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -22,7 +22,7 @@ _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 def run(session, now=None):
     """What `rules run` does: the rules (committed), the old uploaded files, and a scan for duplicates already
     inside when an admin switched that on at /rules/; the rules' summary."""
-    summary = rules.run(session, now or clock.now())
+    summary = returns.run(session, now or clock.now())
     session.commit()
     retention.purge(session)
     summary.duplicate_scan = duplicates.start_nightly(session) is not None

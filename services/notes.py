@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from models import NOTE_METHODS, ContactNote, Opportunity
 
-from . import clock, text
+from . import clock, leads, text
 from .errors import RuleViolation
 
 METHOD_LABELS = {
@@ -87,17 +89,12 @@ def add_note(session, actor, opportunity_id, method, content, maturity, unreacha
     opportunity.next_contact_at = next_contact_at  # the note's plan replaces the old one
     session.flush()
     if note.valid:  # the first valid contact meets the deadline of the web leads waiting on it
-        from . import leads
-
         leads.meet(session, opportunity.id, now)
     return note
 
 
 def notes_of(session, opportunity_id):
     """The timeline of an opportunity: newest first."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
     return session.scalars(select(ContactNote).where(ContactNote.opportunity_id == opportunity_id)
                            .options(selectinload(ContactNote.author))
                            .order_by(ContactNote.created_at.desc(), ContactNote.id.desc())).all()

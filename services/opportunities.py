@@ -1,6 +1,6 @@
 """Entering and claiming opportunities (manual §三), under the duplicate check and the cap.
 
-Every way into a library goes through `take_lock` first: the check and the cap are
+Every way into a library goes through `take_lock` (services/locks.py) first: the check and the cap are
 decided and written inside one transaction that no other entry or claim interleaves.
 """
 import json
@@ -9,14 +9,17 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as delete_rows
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from models import (InfoSource, LibraryLock, Opportunity, OpportunityPhone, OpportunityTerm,
-                    ReviewConfirmation)
+from models import AbandonReason, InfoSource, Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation
 
 from . import audit, clock, dedup, normalize, places, rules, text
+from .access import (LIBRARY_ROLES, company_department, company_path, deleted_opportunity_clause,
+                     may_delete_opportunity_clause, opportunity_clause)
 from .errors import RuleViolation
+from .events import record_event
+from .locks import take_lock
 
 LOCATION_LABELS = {
     "library": _l("Library"),
@@ -110,11 +113,6 @@ def validate(data):
         except EmailNotValidError:
             problems["email"] = _l("This is not a valid email address.")
     return problems
-
-
-def take_lock(session):
-    """Serialise entries and claims (see LibraryLock); the first statement of the transaction."""
-    session.execute(update(LibraryLock).where(LibraryLock.id == 1).values(counter=LibraryLock.counter + 1))
 
 
 def _source(session, name):
@@ -243,8 +241,9 @@ def unless_mobile_taken(session, write):
 
 
 def _insert_or_refuse(session, actor, data, location, department):
-    """`_insert`, where the unique index of mobiles has the last word (`unless_mobile_taken`)."""
-    opportunity, taken = unless_mobile_taken(session, lambda: _insert(session, actor, data, location, department))
+    """`insert_opportunity`, where the unique index of mobiles has the last word (`unless_mobile_taken`)."""
+    opportunity, taken = unless_mobile_taken(session, lambda: insert_opportunity(session, actor, data, location,
+                                                                                        department))
     if not taken:
         return opportunity
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
@@ -255,7 +254,9 @@ def _insert_or_refuse(session, actor, data, location, department):
     raise DuplicateFound(_l("A customer with this phone number exists already and cannot be entered."), result)
 
 
-def _insert(session, actor, data, location, department):
+def insert_opportunity(session, actor, data, location, department):
+    """The row of a new opportunity and its keys (phones, the check's terms), without any check:
+    the callers checked and hold the lock (`enter`, a web lead, an import)."""
     keys = dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
     company_key = keys["company_key"]
     # the pickers' short names (扬州, 小榄) kept in full; a place the name gives fills what is left empty
@@ -343,31 +344,12 @@ def save_choice(session, actor, model, item, name, active=True):
 # --- abandoning, and the agent-admin pool (manual §五) ----------------------------------------
 
 
-def _company_department(session, department):
-    """The agent company (a Department of depth 1) that a department belongs to, or None."""
-    from models import Department
-    from .access import company_path
-
-    prefix = company_path(department) if department is not None else ""
-    return session.scalar(select(Department).where(Department.path == prefix)) if prefix else None
-
-
-def record_event(session, opportunity, kind, actor, from_owner_id=None, to_owner_id=None, reason=None):
-    from models import OpportunityEvent
-
-    session.add(OpportunityEvent(opportunity_id=opportunity.id, kind=kind, actor_id=actor.id if actor else None,
-                                 from_owner_id=from_owner_id, to_owner_id=to_owner_id, reason=reason,
-                                 created_at=clock.now()))
-
-
 def abandon(session, actor, opportunity_id, reason):
     """§五: give up an opportunity of one's own library, with a reason from the admins' list.
 
     It moves to the agent-admin pool of the owner's agent company; who, when and why is
     kept in its history (OpportunityEvent).
     """
-    from models import AbandonReason
-
     take_lock(session)
     opportunity = _live(session, opportunity_id)
     if opportunity is None or actor is None or opportunity.owner_id != actor.id:
@@ -378,7 +360,7 @@ def abandon(session, actor, opportunity_id, reason):
     chosen = session.scalar(select(AbandonReason).where(AbandonReason.name == name, AbandonReason.active.is_(True)))
     if chosen is None:
         raise RuleViolation(_l("Choose a reason from the list."), field="reason")
-    company = _company_department(session, actor.department)
+    company = company_department(session, actor.department)
     if company is None:
         raise RuleViolation(_l("Only the staff of an agent company can abandon customers to its pool."))
     record_event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
@@ -391,8 +373,6 @@ def abandon(session, actor, opportunity_id, reason):
 
 def _pooled(session, actor, opportunity_id):
     """An opportunity of the agent-admin pool that the actor administers, else not_found."""
-    from .access import company_path
-
     opportunity = _live(session, opportunity_id)
     if opportunity is None or opportunity.location != "agent_admin_pool" or actor is None:
         raise RuleViolation(_l("This customer is no longer in the agent-admin pool."), code="not_found")
@@ -406,8 +386,6 @@ def _pooled(session, actor, opportunity_id):
 
 def reassign(session, actor, opportunity_id, salesperson):
     """§五: the agent admin gives a pooled opportunity to a salesperson of the company, under the cap."""
-    from .access import LIBRARY_ROLES, company_path
-
     take_lock(session)
     opportunity = _pooled(session, actor, opportunity_id)
     if (salesperson is None or not salesperson.active or salesperson.locked_at is not None
@@ -442,29 +420,7 @@ def release(session, actor, opportunity_id):
     return opportunity
 
 
-def history(session, opportunity_id):
-    """Where the opportunity went (abandoned, reassigned, released): newest first."""
-    from models import OpportunityEvent
-
-    return session.scalars(select(OpportunityEvent).where(OpportunityEvent.opportunity_id == opportunity_id)
-                           .order_by(OpportunityEvent.created_at.desc(), OpportunityEvent.id.desc())).all()
-
-
-def last_abandon(session, opportunity_ids):
-    """{opportunity_id: its latest abandon event} for a page of the agent-admin pool."""
-    from models import OpportunityEvent
-
-    if not opportunity_ids:
-        return {}
-    events = session.scalars(select(OpportunityEvent).where(OpportunityEvent.opportunity_id.in_(opportunity_ids),
-                                                            OpportunityEvent.kind == "abandon")
-                             .order_by(OpportunityEvent.created_at, OpportunityEvent.id)).all()
-    return {event.opportunity_id: event for event in events}
-
-
 def abandon_reasons(session):
-    from models import AbandonReason
-
     return session.scalars(select(AbandonReason).where(AbandonReason.active.is_(True))
                            .order_by(AbandonReason.id)).all()
 
@@ -481,8 +437,6 @@ def abandon_reasons(session):
 
 
 def _administered(session, actor, opportunity_id, deleted):
-    from .access import deleted_opportunity_clause, may_delete_opportunity_clause, opportunity_clause
-
     if actor is None or actor.role not in ("agent_admin", "subsystem_admin"):
         raise RuleViolation(_l("Only admins delete and restore customers."), code="forbidden")
     state = deleted_opportunity_clause(actor) if deleted else opportunity_clause(actor)

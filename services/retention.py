@@ -6,6 +6,7 @@ The worker runs `purge` every hour (a periodic job of the queue); `rules run` ru
 from datetime import timedelta
 
 from flask import current_app
+from huey import crontab
 from sqlalchemy import delete, select
 
 from models import DataImport, DataImportFile, db
@@ -27,8 +28,6 @@ def purge(session, now=None, days=None):
 
 def schedule(app, queue):
     """Purge every hour on the worker (huey's periodic task; a worker with `periodic=True` runs it)."""
-    from huey import crontab
-
     @queue.periodic_task(crontab(minute="17"), name="purge_import_files")
     def purge_import_files():
         with app.app_context():

@@ -19,6 +19,7 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import python_calamine
 from flask_babel import lazy_gettext as _l
 
 from .text import clean_cell
@@ -115,8 +116,6 @@ def detect_encoding(path):
 
 def _first_sheet(path):
     """The first sheet of a workbook, read whole by calamine; an ImportFileError says why not."""
-    import python_calamine
-
     with open(path, "rb") as handle:
         # by content, not by suffix: a .xlsx saved under the name .xls reads too
         sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_filelike(handle))

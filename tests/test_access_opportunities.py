@@ -30,7 +30,7 @@ def world(app, org):
         accounts.create_user(s, None, "sales_c", "salesperson", other, [], password=PASSWORD)
         accounts.create_user(s, None, "super_c", "supervisor", other, [other], password=PASSWORD)
         owner = s.scalar(select(User).filter_by(login="sales_a"))
-        customer = opportunities._insert(s, owner, OpportunityInput(company=COMPANY, contact="王经理",
+        customer = opportunities.insert_opportunity(s, owner, OpportunityInput(company=COMPANY, contact="王经理",
                                                                       phone="0514-2398577"), "library", None)
         s.flush()
         notes.add_note(s, owner, customer.id, "phone", "约了下周拜访", 3)

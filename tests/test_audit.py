@@ -33,7 +33,7 @@ def _entries(app, action):
 def _own(app, login, company, **fields):
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
-        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company=company, **fields),
+        opportunity = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company, **fields),
                                             "library", None)
         db.session.commit()
         return opportunity.id

@@ -21,7 +21,7 @@ def _writer(app, stop, written):
         n = 0
         while not stop.is_set():
             n += 1
-            opportunities._insert(db.session, owner, OpportunityInput(company=f"备份测试{n:05d}贸易有限公司",
+            opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=f"备份测试{n:05d}贸易有限公司",
                                                                       phone=f"020-8{n:07d}"), "library", None)
             db.session.commit()
             written.append(n)

@@ -23,7 +23,7 @@ def _violations(user):
 def _enter(app, login, company, location="library", **fields):
     with app.app_context():
         owner = db.session.scalar(select(User).filter_by(login=login)) if login else None
-        row = opportunities._insert(db.session, owner, OpportunityInput(company=company, **fields), location, None)
+        row = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company, **fields), location, None)
         db.session.commit()
         return row.id
 

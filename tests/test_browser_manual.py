@@ -90,7 +90,7 @@ def _own(app, login, company=EXAMPLE["company"], **fields):
     """A customer already in someone's library (entered earlier; §三 shows the entry itself)."""
     with app.app_context():
         owner = db.session.scalar(select(User).filter_by(login=login))
-        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company=company, **fields),
+        opportunity = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company, **fields),
                                             "library", None)
         db.session.commit()
         return opportunity.id
@@ -231,7 +231,7 @@ def test_s3_duplicate_check_then_the_manuals_example(app, org, person):
 
     # the manual's problem 1: 佛山市南海区里水惠翔印刷厂 lives in the industry division; the check says so
     with app.app_context():
-        opportunities._insert(db.session, None, OpportunityInput(company="佛山市南海区里水惠翔印刷厂",
+        opportunities.insert_opportunity(db.session, None, OpportunityInput(company="佛山市南海区里水惠翔印刷厂",
                                                                  phone="0757-85601234"), "industry", None)
         db.session.commit()
     walker.page.goto("/dedup/")

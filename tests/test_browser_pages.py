@@ -29,7 +29,7 @@ def _violations(user):
 def customer(app, org):
     with app.app_context():
         sales = db.session.scalar(select(User).filter_by(login="sales_a"))
-        opportunity = opportunities._insert(db.session, sales, OpportunityInput(company="上海市瑞丽服装有限公司",
+        opportunity = opportunities.insert_opportunity(db.session, sales, OpportunityInput(company="上海市瑞丽服装有限公司",
                                                                                 phone="021-62345678"), "library", None)
         db.session.commit()
         return opportunity.id
@@ -145,7 +145,7 @@ def test_a_user_kept_waiting_is_found_locked_and_restored_from_the_list(app, bro
 
 def test_the_check_page_offers_entry_only_when_the_form_saves(app, browser_user, org):
     with app.app_context():
-        opportunities._insert(db.session, None, OpportunityInput(company="佛山市南海区里水惠翔印刷厂"), "telesales", None)
+        opportunities.insert_opportunity(db.session, None, OpportunityInput(company="佛山市南海区里水惠翔印刷厂"), "telesales", None)
         db.session.commit()
     sales = browser_user("sales_a")
 

@@ -31,7 +31,7 @@ def _seed(app):
         for n, payload in enumerate(PAYLOADS):
             data = OpportunityInput(company=f"{payload}恒达{n}号贸易有限公司", contact=payload, address=payload,
                                     industry=payload[:60], phone=f"020-8765432{n}")
-            opportunity = opportunities._insert(s, sales, data, "library", None)
+            opportunity = opportunities.insert_opportunity(s, sales, data, "library", None)
             notes.add_note(s, sales, opportunity.id, "phone", payload, 3)
             ids.append(opportunity.id)
         s.add(InfoSource(name=PAYLOADS[1][:60]))

@@ -25,13 +25,13 @@ def _fill(app, login, n):
     with app.app_context():
         owner = _user(login)
         for i in range(n):
-            opps._insert(db.session, owner, OpportunityInput(company=f"库存客户{i:03d}号贸易有限公司"), "library", None)
+            opps.insert_opportunity(db.session, owner, OpportunityInput(company=f"库存客户{i:03d}号贸易有限公司"), "library", None)
         db.session.commit()
 
 
 def _public_pool(app, n):
     with app.app_context():
-        ids = [opps._insert(db.session, None, OpportunityInput(company=f"公海客户{i:02d}号五金有限公司"),
+        ids = [opps.insert_opportunity(db.session, None, OpportunityInput(company=f"公海客户{i:02d}号五金有限公司"),
                             "public_pool", None).id for i in range(n)]
         db.session.commit()
         return ids
@@ -140,7 +140,7 @@ def _reassign(app, admin_login, opportunity_id, salesperson_login):
 def _agent_pool(app, n):
     with app.app_context():
         company = db.session.scalar(db.select(User).filter_by(login="admin_a")).department
-        ids = [opps._insert(db.session, None, OpportunityInput(company=f"代理池客户{i}号纺织有限公司"),
+        ids = [opps.insert_opportunity(db.session, None, OpportunityInput(company=f"代理池客户{i}号纺织有限公司"),
                             "agent_admin_pool", company).id for i in range(n)]
         db.session.commit()
         return ids

@@ -44,8 +44,8 @@ def test_the_refusal_is_explained_in_chinese(app, client, auth, org):
 def victims(app, org):
     with app.app_context():
         sales = db.session.scalar(select(User).filter_by(login="sales_a"))
-        mine = opportunities._insert(db.session, sales, OpportunityInput(company="扬州五环印花厂"), "library", None)
-        pooled = opportunities._insert(db.session, None, OpportunityInput(company="广州恒达五金制品厂"), "public_pool",
+        mine = opportunities.insert_opportunity(db.session, sales, OpportunityInput(company="扬州五环印花厂"), "library", None)
+        pooled = opportunities.insert_opportunity(db.session, None, OpportunityInput(company="广州恒达五金制品厂"), "public_pool",
                                        None)
         db.session.commit()
         return {"sales": sales.id, "mine": mine.id, "pooled": pooled.id}

@@ -14,7 +14,7 @@ def _place(app, company, location, owner=None, department=None, **fields):
     with app.app_context():
         user = db.session.scalar(select(User).filter_by(login=owner)) if owner else None
         dept = db.session.get(Department, department) if department else None
-        row = opportunities._insert(db.session, user, OpportunityInput(company=company, **fields), location, dept)
+        row = opportunities.insert_opportunity(db.session, user, OpportunityInput(company=company, **fields), location, dept)
         db.session.commit()
         return row.id
 

@@ -65,7 +65,7 @@ def _load(app, org, tmp_path):
                 in_library = written % 3 == 0
                 try:
                     with session.begin_nested():  # a mobile another case holds too: the database refuses it
-                        opportunities._insert(session, owner if in_library else None, OpportunityInput(**existing),
+                        opportunities.insert_opportunity(session, owner if in_library else None, OpportunityInput(**existing),
                                               "library" if in_library else "public_pool", None)
                 except IntegrityError:
                     continue
@@ -134,7 +134,7 @@ def _one_row_results(session, path):
     """The file's results as a check a row gives them (the check before batches): the
     database by `dedup.check`, then the earlier rows of the file."""
     reader = imports.RowReader(path)
-    sources = imports._active_sources(session)
+    sources = imports.reading.active_sources(session)
     index = imports.FileIndex()
     out = []
     for number, values in reader:
@@ -149,7 +149,7 @@ def _one_row_results(session, path):
         matches = [dedup.hit_json(h) for h in checked.hits]
         matches += [imports.file_match_json(earlier, match) for earlier, match in index.matches(keys)]
         index.add(imports.FileRow(number, data.company, keys))
-        result = {"row": number, "verdict": imports._verdict(matches), "matches": imports._sort_matches(matches)}
+        result = {"row": number, "verdict": imports.checking.verdict_of(matches), "matches": imports.checking.sort_matches(matches)}
         if checked.truncated:
             result["truncated"] = True
         out.append(result)

@@ -1,8 +1,10 @@
-"""The duplicate check (撞单检测) against the labelled set tests/data/dedup_cases.jsonl.
+"""The duplicate check (撞单检测) against the labelled set tests/data/dedup_cases.jsonl, and the
+held-out set tests/data/dedup_holdout.jsonl (written before the rules of issue 12, never tuned on).
 
 Pure: every case runs through services.normalize.compare / verdict, no database.
-Targets (the issue): a duplicate is refused in at least 95% of the duplicate cases and
-shown (duplicate or review) in at least 99%; at most 2% of the new companies are refused.
+Targets (issue 12): a duplicate is refused in at least 98% of the duplicate cases and shown
+(duplicate or review) in at least 99.5%; at most 1% of the new companies are refused, and at most
+5% of the unrelated new names (kind ``unrelated``) are sent to review.
 """
 import importlib.util
 import json
@@ -14,8 +16,16 @@ import pytest
 from services import normalize as N
 
 DATA = Path(__file__).resolve().parent / "data"
-CASES = [json.loads(line) for line in (DATA / "dedup_cases.jsonl").read_text(encoding="utf-8").splitlines()
-         if line.strip()]
+
+
+def _load(name):
+    return [json.loads(line) for line in (DATA / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+CASES = _load("dedup_cases.jsonl")
+HOLDOUT = _load("dedup_holdout.jsonl")
+ISSUE_12_KINDS = ("town", "bare_form", "keyword_whole", "generic_word", "homophone", "landline_same_city",
+                  "town_other_trade", "generic_other_trade", "sound_differs", "unrelated")
 VERDICTS = ("duplicate", "review", "new")
 
 
@@ -28,6 +38,11 @@ def _run(case):
 @pytest.fixture(scope="module")
 def results():
     return [(case, *_run(case)) for case in CASES]
+
+
+@pytest.fixture(scope="module")
+def holdout_results():
+    return [(case, *_run(case)) for case in HOLDOUT]
 
 
 def _table(results) -> str:
@@ -57,6 +72,15 @@ def test_the_set_is_large_and_covers_every_kind():
         assert kinds[kind] >= 1, kind
     assert {c["expected"] for c in CASES} == set(VERDICTS)
     assert len({c["id"] for c in CASES}) == len(CASES)
+    for kind in ISSUE_12_KINDS:
+        assert kinds[kind] >= 40, kind
+
+
+def test_the_holdout_set_covers_issue_12():
+    kinds = Counter(c["kind"] for c in HOLDOUT)
+    for kind in ISSUE_12_KINDS:
+        assert kinds[kind] >= 20, kind
+    assert not {c["query"]["company"] for c in HOLDOUT} & {c["query"]["company"] for c in CASES}
 
 
 def test_the_set_is_what_its_generator_writes():
@@ -66,24 +90,46 @@ def test_the_set_is_what_its_generator_writes():
     assert module.build() == CASES, "run python tests/data/make_dedup_cases.py"
 
 
-def test_quality_targets(results):
-    table = _table(results)
-    dup = [(c, got) for c, got, _ in results if c["expected"] == "duplicate"]
-    new = [(c, got) for c, got, _ in results if c["expected"] == "new"]
-    review = [(c, got) for c, got, _ in results if c["expected"] == "review"]
-    caught = sum(got == "duplicate" for _, got in dup) / len(dup)
-    shown = sum(got != "new" for _, got in dup) / len(dup)
-    refused_new = sum(got == "duplicate" for _, got in new) / len(new)
-    review_shown = sum(got != "new" for _, got in review) / len(review)
-    review_refused = sum(got == "duplicate" for _, got in review) / len(review)
-    summary = (f"{table}\nduplicates caught {caught:.1%}, shown {shown:.1%}; new refused "
-               f"{refused_new:.1%}; reviews shown {review_shown:.1%}, refused {review_refused:.1%}")
+def _figures(results):
+    def share(rows, test):
+        return sum(test(got) for _, got in rows) / len(rows) if rows else 0.0
+
+    by = {v: [(c, got) for c, got, _ in results if c["expected"] == v] for v in VERDICTS}
+    unrelated = [(c, got) for c, got, _ in results if c["kind"] == "unrelated"]
+    figures = {
+        "caught": share(by["duplicate"], lambda got: got == "duplicate"),
+        "shown": share(by["duplicate"], lambda got: got != "new"),
+        "refused_new": share(by["new"], lambda got: got == "duplicate"),
+        "unrelated_review": share(unrelated, lambda got: got == "review"),
+        "review_shown": share(by["review"], lambda got: got != "new"),
+        "review_refused": share(by["review"], lambda got: got == "duplicate"),
+    }
+    summary = (f"{_table(results)}\nduplicates caught {figures['caught']:.1%}, shown {figures['shown']:.1%}; "
+               f"new refused {figures['refused_new']:.1%}; unrelated names sent to review "
+               f"{figures['unrelated_review']:.1%}; reviews shown {figures['review_shown']:.1%}, "
+               f"refused {figures['review_refused']:.1%}")
+    return figures, summary
+
+
+def _assert_targets(results):
+    figures, summary = _figures(results)
     print("\n" + summary)
-    assert caught >= 0.95, summary + "\n" + _misses(results, "duplicate", {"review", "new"})
-    assert shown >= 0.99, summary + "\n" + _misses(results, "duplicate", {"new"})
-    assert refused_new <= 0.02, summary + "\n" + _misses(results, "new", {"duplicate"})
-    assert review_shown >= 0.95, summary + "\n" + _misses(results, "review", {"new"})
-    assert review_refused <= 0.05, summary + "\n" + _misses(results, "review", {"duplicate"})
+    assert figures["caught"] >= 0.98, summary + "\n" + _misses(results, "duplicate", {"review", "new"})
+    assert figures["shown"] >= 0.995, summary + "\n" + _misses(results, "duplicate", {"new"})
+    assert figures["refused_new"] <= 0.01, summary + "\n" + _misses(results, "new", {"duplicate"})
+    assert figures["unrelated_review"] <= 0.05, summary
+    if any(c["expected"] == "review" for c, _, _ in results):
+        assert figures["review_shown"] >= 0.95, summary + "\n" + _misses(results, "review", {"new"})
+        assert figures["review_refused"] <= 0.05, summary + "\n" + _misses(results, "review", {"duplicate"})
+
+
+def test_quality_targets(results):
+    _assert_targets(results)
+
+
+def test_quality_targets_on_the_holdout_set(holdout_results):
+    """The same bar on cases the rules were never tuned on (their figures are in docs/dedup.md)."""
+    _assert_targets(holdout_results)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c["kind"] in ("manual", "hard")],

@@ -20,7 +20,7 @@ CASES = [json.loads(line) for line in
 def _run(case):
     session = db.session
     for existing in case["existing"]:
-        opportunities._insert(session, None, OpportunityInput(**existing), "public_pool", None)
+        opportunities.insert_opportunity(session, None, OpportunityInput(**existing), "public_pool", None)
     result = dedup.check(session, **{("company" if k == "company" else k): v for k, v in case["query"].items()})
     session.rollback()  # each case starts from an empty table
     return result.verdict

@@ -106,6 +106,22 @@ def test_find_duplicates_on_the_command_line(app, org, runner, tmp_path):
     assert [[o["id"] for o in g["opportunities"]] for g in groups] == [lines[0]["opportunities"]]
 
 
+def test_a_scan_finds_issue_12s_kinds(app, org, runner, tmp_path):
+    """A generic word, a town and a homophone inside: each a duplicate group; another trade name in the town is not."""
+    rows = [("上海中天科技有限公司", "上海市", "a1"), ("上海中天实业有限公司", "上海市", "a2"),
+            ("中山市小榄镇华锐五金制品有限公司", "中山市", "b1"), ("中山华锐五金厂", "中山市", "b2"),
+            ("杭州明晖灯饰厂", "杭州市", "c1"), ("杭州明辉灯饰有限公司", "杭州市", "c2"),
+            ("中山市小榄镇永盛毛织厂", "中山市", "x")]
+    province = {"上海市": "上海市", "中山市": "广东省", "杭州市": "浙江省"}
+    _import(runner, tmp_path, [{"company": c, "province": province[city], "city": city, "contact": label}
+                               for c, city, label in rows], "--pool", "public")
+    result = runner.invoke(args=["opportunities", "find-duplicates", "--json"])
+    assert result.exit_code == 0, result.output
+    ids = _ids(app)
+    found = sorted((line["verdict"], sorted(line["opportunities"])) for line in map(json.loads, result.output.splitlines()))
+    assert found == sorted(("duplicate", sorted([ids[k + "1"], ids[k + "2"]])) for k in "abc")
+
+
 def test_not_duplicates_leaves_the_list_and_the_next_scans(app, org, runner, tmp_path):
     _import(runner, tmp_path, [WUHUAN, WUHUAN_AGAIN], "--owner", "sales_a")
     admin = _api(app, "admin_a")

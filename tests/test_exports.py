@@ -27,7 +27,7 @@ WRITTEN = datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)  # 00:30 on 2 March 
 def _own(app, login, company, **fields):
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
-        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company=company, **fields),
+        opportunity = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company, **fields),
                                             "library", None)
         db.session.commit()
         return opportunity.id

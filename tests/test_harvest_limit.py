@@ -26,7 +26,7 @@ def _own(app, login, company, **details):
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
         data = OpportunityInput(company=company, province="江苏省", city="扬州市", phone="0514-2398577", **details)
-        opportunity = opportunities._insert(db.session, owner, data, "library", None)
+        opportunity = opportunities.insert_opportunity(db.session, owner, data, "library", None)
         db.session.commit()
         return opportunity.id
 

@@ -287,7 +287,7 @@ def test_a_missing_file(runner, org, tmp_path):
 def test_a_failure_mid_import_rolls_everything_back(runner, org, tmp_path, app, monkeypatch):
     path = write_csv(tmp_path / "a.csv", [[f"上海{w}贸易有限公司", "", "", "", "上海", "", "", "", "", ""]
                                           for w in ("恒达", "华鑫", "鑫源", "宏发", "金泰")])
-    real_insert = opportunities._insert
+    real_insert = opportunities.insert_opportunity
     calls = []
 
     def failing_insert(*args, **kwargs):
@@ -296,7 +296,7 @@ def test_a_failure_mid_import_rolls_everything_back(runner, org, tmp_path, app, 
             raise RuntimeError("disk full")
         return real_insert(*args, **kwargs)
 
-    monkeypatch.setattr(opportunities, "_insert", failing_insert)
+    monkeypatch.setattr(opportunities, "insert_opportunity", failing_insert)
     result = runner.invoke(args=["opportunities", "import", str(path)])
     assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
     assert count(app) == 0 and count(app, OpportunityTerm) == 0 and count(app, OpportunityPhone) == 0
@@ -308,8 +308,8 @@ def test_a_failure_mid_import_rolls_everything_back(runner, org, tmp_path, app, 
 def test_a_failure_mid_fast_import_rolls_everything_back(runner, org, tmp_path, app, monkeypatch):
     path = write_csv(tmp_path / "a.csv", [[f"上海{w}贸易有限公司", f"021-6234567{i}", "", "", "", "", "", "", "", ""]
                                           for i, w in enumerate(("恒达", "华鑫", "鑫源", "宏发", "金泰"))])
-    monkeypatch.setattr(imports, "BATCH", 2)
-    real_write = imports._write_batch
+    monkeypatch.setattr(imports.bulk, "BATCH", 2)
+    real_write = imports.bulk.write_batch
     calls = []
 
     def failing_write(*args):
@@ -318,7 +318,7 @@ def test_a_failure_mid_fast_import_rolls_everything_back(runner, org, tmp_path, 
             raise KeyboardInterrupt  # Ctrl-C
         return real_write(*args)
 
-    monkeypatch.setattr(imports, "_write_batch", failing_write)
+    monkeypatch.setattr(imports.bulk, "write_batch", failing_write)
     result = runner.invoke(args=["opportunities", "import", str(path), "--skip-check"])
     assert result.exit_code != 0
     assert count(app) == 0 and count(app, OpportunityTerm) == 0 and count(app, OpportunityPhone) == 0
@@ -411,17 +411,17 @@ def test_skip_check_writes_the_same_rows_phones_and_terms(runner, org, tmp_path,
     with app.app_context():
         db.session.execute(Opportunity.__table__.delete())
         db.session.commit()
-        indexes_before = sorted(imports._BulkWriter(db.session).deferred_structures())
+        indexes_before = sorted(imports.bulk.BulkWriter(db.session).deferred_structures())
         db.session.rollback()
     if parallel:  # worker processes, and the indexes (and on PostgreSQL keys) dropped and built again
-        monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
-        monkeypatch.setattr(imports, "CHUNK", 2)
+        monkeypatch.setattr(imports.bulk, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(imports.bulk, "CHUNK", 2)
     result = run_import(runner, path, "--skip-check")
     assert result.exit_code == 0, result.output
     assert "read 5, imported 4, duplicates 0, invalid 1" in result.output
     assert _terms_by_opportunity(app) == expected
     with app.app_context():
-        assert sorted(imports._BulkWriter(db.session).deferred_structures()) == indexes_before
+        assert sorted(imports.bulk.BulkWriter(db.session).deferred_structures()) == indexes_before
         # the index finds them, and ids keep coming from where the import left them
         found = dedup.check(db.session, company="瑞丽服装(上海)有限公司")
         assert found.verdict == "duplicate"

@@ -56,7 +56,7 @@ def test_a_new_abandon_reason_is_offered_on_the_details_page(client, auth, org, 
         from models import User
 
         owner = db.session.get(User, org.users["sales_a"])
-        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company="杭州绿源茶业有限公司"),
+        opportunity = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company="杭州绿源茶业有限公司"),
                                             "library", None)
         db.session.commit()
         opportunity_id = opportunity.id

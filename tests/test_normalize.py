@@ -6,7 +6,7 @@ import phonenumbers
 import pytest
 
 from services import normalize as N
-from services.normalize import CompanyKey, PhoneKey, company_key, compare, fold, phone_keys, record_keys
+from services.normalize import CompanyKey, Match, PhoneKey, company_key, compare, fold, phone_keys, record_keys
 
 # --- fold --------------------------------------------------------------------------------
 
@@ -38,9 +38,9 @@ def test_the_manuals_pair_has_one_key():
 
 
 def test_the_manuals_other_examples():
-    k = company_key("佛山市南海区里水惠翔印刷厂")
-    assert (k.core, k.province, k.city, k.district, k.legal_form) == (
-        "里水惠翔印刷", "广东省", "佛山市", "南海区", "厂")
+    k = company_key("佛山市南海区里水惠翔印刷厂")  # 里水 is a town (里水镇) of 南海区
+    assert (k.core, k.province, k.city, k.district, k.town, k.legal_form) == (
+        "惠翔印刷", "广东省", "佛山市", "南海区", "里水镇", "厂")
     k = company_key("潍坊市的迪有限公司")
     assert (k.core, k.province, k.city) == ("的迪", "山东省", "潍坊市")
     k = company_key("揚州五環(huán)印花廠")  # as printed in the manual, pinyin annotation included
@@ -104,7 +104,7 @@ def test_fields_settle_ambiguous_or_misleading_prefixes():
     k = company_key("阿里巴巴(中国)网络技术有限公司", "浙江省", "杭州市")  # 阿里 is also 阿里地区
     assert (k.core, k.city) == ("阿里巴巴网络技术", "杭州市")
     k = company_key("南海里水惠翔印刷厂", "广东", "佛山")  # a short county name, placed by the fields
-    assert (k.core, k.district) == ("里水惠翔印刷", "南海区")
+    assert (k.core, k.district, k.town) == ("惠翔印刷", "南海区", "里水镇")
 
 
 def test_branches_keep_the_parents_trade_name_and_their_own_place():
@@ -170,8 +170,7 @@ def test_index_terms_find_every_candidate_compare_can_return():
         q = record_keys(**case["query"])
         q_terms = set(N.index_terms(q))
         q_grams = {t for t in q_terms if t.startswith("g:")}
-        exact = {t for t in q_terms if t[0] in "dp"}
-        exact |= {"n:" + x for x in N.name_substrings(q["company_key"].core)}
+        exact = set(N.lookup_terms(q))  # what services.dedup looks up exactly
         for e in case["existing"]:
             c = record_keys(**e)
             if compare(q, c) is None:
@@ -354,3 +353,79 @@ def test_normalising_is_fast_enough_for_imports():
         record_keys(name, "上海", None, phone, fax)
     elapsed = time.perf_counter() - start
     assert elapsed < 5.0, f"{len(rows) / elapsed:.0f} rows/s"  # loose: CI machines are shared
+
+
+# --- issue 12: towns, bare legal forms, generic words, homophones, neighbours, shared area codes
+
+
+def _verdict(a, b):
+    return (compare(record_keys(**a), record_keys(**b)) or Match(0, (), (), "new")).verdict
+
+
+@pytest.mark.parametrize("name, fields, core, town", [
+    ("中山市小榄镇华锐五金制品有限公司", {}, "华锐五金制品", "小榄镇"),
+    ("东莞市常平镇恒信塑胶制品厂", {}, "恒信塑胶制品", "常平镇"),
+    ("东莞大朗永盛毛织厂", {}, "永盛毛织", "大朗镇"),  # without 镇
+    ("中山市西区街道永泰纺织有限公司", {}, "永泰纺织", "西区街道"),  # not the old district 西区
+    ("小店街道飞马光电厂", {"province": "山西省", "city": "太原市"}, "飞马光电", "小店街道"),  # not 小店区
+    ("菏泽曹县仵楼中天电子厂", {}, "中天电子", "曹县仵楼镇"),  # the data writes the county into the name
+    ("里水惠翔印刷厂", {"province": "广东省", "city": "佛山市"}, "惠翔印刷", "里水镇"),  # placed by the fields
+    ("东莞长安", {}, "长安", None),  # a short town name needs a trade name after it
+])
+def test_towns_are_places_not_trade_names(name, fields, core, town):
+    k = company_key(name, **fields)
+    assert (k.core, k.town) == (core, town)
+
+
+def test_town_lists_come_from_the_data_set():
+    from services.normalize import towns
+    assert {"常平镇", "大朗镇", "虎门镇", "东城街道"} <= set(towns("广东", "东莞"))
+    assert "里水镇" in towns("广东省", "佛山市", "南海区")
+    assert towns("广东省", "佛山市", "禅城区") and "里水镇" not in towns("广东省", "佛山市", "禅城区")
+    assert towns("火星", "某市") == [] and towns(None, None) == []
+
+
+@pytest.mark.parametrize("a, b", [
+    ("温州鸿达电器公司", "温州鸿达电器厂"),
+    ("厦门立信包装公司", "厦门立信包装有限公司"),
+    ("厦门立信包装有限", "厦门立信包装有限公司"),
+    ("吐鲁番市宏远电子公司", "吐鲁番宏远电子"),  # 电子公司 is not 电 + 子公司
+    ("镇江德盛化工厂", "镇江市德盛化工有限公司"),  # 化工厂 is not 化 + 工厂
+    ("苏州宏图包装有限公司", "苏州市宏图包装科技有限公司"),  # a generic word
+    ("佛山金源五金实业发展有限公司", "佛山市金源五金有限公司"),
+    ("杭州明晖灯饰厂", "杭州明辉灯饰厂"),  # the same sound, the same city
+    ("济南金顶机械经营部", "济南金鼎机械经营部"),
+])
+def test_the_same_company_written_another_way(a, b):
+    assert _verdict({"company": a}, {"company": b}) == "duplicate"
+
+
+def test_a_keyword_that_is_the_whole_trade_name():
+    assert _verdict({"company": "金源五金"}, {"company": "佛山市顺德区金源五金实业有限公司"}) == "duplicate"
+    assert _verdict({"company": "宏图包装"}, {"company": "苏州市宏图包装科技有限公司"}) == "duplicate"
+    assert _verdict({"company": "金源"}, {"company": "佛山市顺德区金源五金实业有限公司"}) == "review"
+
+
+@pytest.mark.parametrize("a, b, verdict", [
+    ("上海瑞丰服装厂", "上海瑞丽服装厂", "review"),  # one character, another sound: a look-alike
+    ("上海瑞丽服装厂", "北京瑞丽服装厂", "review"),  # the same trade name in another city
+    ("杭州明晖灯饰厂", "苏州明辉灯饰厂", "new"),  # the same sound in another city
+    ("上海华美家具有限公司", "上海美嘉家具有限公司", "new"),  # industry and legal form shared: no resemblance
+    ("上海华达服装厂", "上海美达服装厂", "review"),  # one edit apart
+    ("上海金源五金实业有限公司", "上海金源塑料实业有限公司", "new"),  # same 字号, another trade
+])
+def test_look_alikes_are_not_refused(a, b, verdict):
+    assert _verdict({"company": a}, {"company": b}) == verdict
+
+
+@pytest.mark.parametrize("province, city, area", [
+    ("湖南省", "株洲市", "0731"), ("海南省", "儋州市", "0898"), ("河南省", "开封市", "0371"),
+    ("北京市", "北京市", "010"), ("广东省", "东莞市", "0769"),
+])
+def test_a_number_without_area_code_in_a_city_that_dials_a_neighbours_code(province, city, area):
+    existing = {"company": "某某机械厂", "province": province, "city": city, "phone": f"{area}-6612345"}
+    for field in ("phone", "fax"):
+        query = {"company": "另一家贸易公司", "province": province, "city": city, field: "6612345"}
+        assert _verdict(query, existing) == "duplicate", (city, field)
+    other = {"company": "另一家贸易公司", "province": "浙江省", "city": "杭州市", "phone": "6612345"}
+    assert _verdict(other, existing) == "review"  # another province: the area code contradicts it

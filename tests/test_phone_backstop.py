@@ -254,8 +254,8 @@ def test_the_fast_path_reports_mobiles_held_in_the_database_or_by_an_earlier_row
                                                                                  monkeypatch, parallel):
     _entered(app, "sales_a", company="深圳华强电子有限公司", mobile="13812345678")
     if parallel:  # worker processes prepare the rows
-        monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
-        monkeypatch.setattr(imports, "CHUNK", 2)
+        monkeypatch.setattr(imports.bulk, "PARALLEL_FROM", 1)
+        monkeypatch.setattr(imports.bulk, "CHUNK", 2)
     path = _file(tmp_path, IMPORTED)
     result = run_import(runner, path, "--skip-check")
     assert result.exit_code == 0, result.output
@@ -275,9 +275,9 @@ def test_the_fast_path_reports_mobiles_held_in_the_database_or_by_an_earlier_row
 def test_a_migration_load_with_repeated_mobiles_builds_the_index_again(runner, org, tmp_path, app, monkeypatch):
     """Into an empty table the indexes are dropped for the load: the repeated rows are kept out, so the
     unique index is built again at the end, and the database is never asked about mobiles."""
-    monkeypatch.setattr(imports, "PARALLEL_FROM", 1)
-    monkeypatch.setattr(imports, "CHUNK", 2)
-    monkeypatch.setattr(imports, "_held_mobiles", lambda *_: pytest.fail("an empty table was asked"))
+    monkeypatch.setattr(imports.bulk, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(imports.bulk, "CHUNK", 2)
+    monkeypatch.setattr(imports.mobiles, "held_mobiles", lambda *_: pytest.fail("an empty table was asked"))
     path = _file(tmp_path, IMPORTED[1:])
     result = run_import(runner, path, "--skip-check")
     assert result.exit_code == 0, result.output

@@ -13,7 +13,7 @@ def _place(app, company, location, owner=None, **fields):
     """Put a customer somewhere, as earlier work or another division would have (old data: no check)."""
     with app.app_context():
         actor = db.session.scalar(db.select(User).filter_by(login=owner)) if owner else None
-        opportunity = opportunities._insert(db.session, actor, OpportunityInput(company=company, **fields),
+        opportunity = opportunities.insert_opportunity(db.session, actor, OpportunityInput(company=company, **fields),
                                             location, None)
         db.session.commit()
         return opportunity.id
@@ -237,7 +237,8 @@ def _save_as_the_button_would(client, name):
 @pytest.mark.parametrize("existing, keyword, accepts", [
     (("佛山市南海区里水惠翔印刷厂", "telesales", None), "惠翔印刷", False),  # problem 1: another division
     (("佛山市南海区里水惠翔印刷厂", "industry", None), "惠翔印刷", False),
-    (("佛山市南海区里水惠翔印刷厂", "public_pool", None), "惠翔印刷", True),  # only similar: confirm and enter
+    (("佛山市南海区里水惠翔印刷厂", "public_pool", None), "惠翔", True),  # only similar: confirm and enter
+    (("佛山市南海区里水惠翔印刷厂", "public_pool", None), "惠翔印刷", False),  # the trade name, 里水 a town
     (("上海瑞丽服装厂", "library", "sales_b"), "瑞丽服装", False),  # the same trade name, no place: a duplicate
     (("泰安艺动力彩色印刷厂", "library", "sales_a"), "艺动力彩色印刷", False),  # already one's own
     (("扬州五环印花厂", "library", "sales_b"), "杭州绿源茶业", True),  # nothing in common

@@ -16,7 +16,7 @@ NOT_VALID = "Note saved. It does not count as a valid contact (maturity 0, custo
 def _own(app, login, company="扬州五环印花厂"):
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
-        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company=company), "library", None)
+        opportunity = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company), "library", None)
         db.session.commit()
         return opportunity.id
 

@@ -11,7 +11,7 @@ from test_api import ApiClient, _token
 def _own(app, login, company):
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
-        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company=company), "library", None)
+        opportunity = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company), "library", None)
         db.session.commit()
         return opportunity.id
 

@@ -33,7 +33,7 @@ def _own(app, login, company, key_customer=False, next_contact_at=None):
     """An opportunity in `login`'s library, entered as the entry form does (at the frozen clock's time)."""
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
-        opportunity = opportunities._insert(db.session, owner, OpportunityInput(company=company,
+        opportunity = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company,
                                             key_customer=key_customer), "library", None)
         opportunity.next_contact_at = next_contact_at
         db.session.commit()

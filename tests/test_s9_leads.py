@@ -47,7 +47,7 @@ def _own(app, login, company, **fields):
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
         data = OpportunityInput.from_mapping({"company": company, **fields})
-        opportunity = opportunities._insert(db.session, owner, data, "library", None)
+        opportunity = opportunities.insert_opportunity(db.session, owner, data, "library", None)
         db.session.commit()
         return opportunity.id
 
@@ -151,7 +151,7 @@ def test_a_lead_on_a_public_pool_customer_is_told_to_the_agent_admins_it_was_sen
     and again when nobody has followed it up by the deadline."""
     with app.app_context():
         data = OpportunityInput.from_mapping({"company": "扬州五环印花厂", "phone": "0514-2398577"})
-        opportunities._insert(db.session, None, data, "public_pool", None)
+        opportunities.insert_opportunity(db.session, None, data, "public_pool", None)
         db.session.commit()
     body = _post(api("admin_a"), YANGZHOU).get_json()
     assert body["existing"] is True and body["opportunity"]["location"] == "public_pool"

@@ -10,7 +10,7 @@ import pytest
 from app import create_app
 from conftest import _config, csrf_token, set_rules, zh
 from models import ContactNote, Notice, Opportunity, OpportunityEvent, ResourceRules, User, db
-from services import clock, jobs, opportunities, rules
+from services import clock, jobs, opportunities, returns
 from services.opportunities import OpportunityInput
 
 NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)  # 22:00 in Asia/Shanghai: the nightly run
@@ -29,7 +29,7 @@ def _customer(app, login, company, idle_days, contacted=True, key=False, note_da
     """A customer in `login`'s library whose last valid contact (or entry) was `idle_days` ago."""
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login))
-        o = opportunities._insert(db.session, owner, OpportunityInput(company=company, key_customer=key), "library",
+        o = opportunities.insert_opportunity(db.session, owner, OpportunityInput(company=company, key_customer=key), "library",
                                   None)
         o.entered_at = NOW - timedelta(days=idle_days + (10 if contacted else 0))
         o.last_valid_contact_at = NOW - timedelta(days=idle_days) if contacted else None
@@ -130,7 +130,7 @@ def test_only_a_subsystem_admin_reaches_the_settings_page(client, auth, org, app
 def test_a_cap_lowered_on_the_page_refuses_entry_and_claim_at_once(client, auth, org, app):
     _customer(app, "sales_a", "广州恒达五金厂", idle_days=1)
     with app.app_context():
-        pooled = opportunities._insert(db.session, None, OpportunityInput(company="深圳新光电子有限公司"),
+        pooled = opportunities.insert_opportunity(db.session, None, OpportunityInput(company="深圳新光电子有限公司"),
                                        "public_pool", None).id
         db.session.commit()
     auth.login("root")
@@ -269,7 +269,7 @@ def test_two_runs_at_once_return_each_customer_exactly_once(app, org):
         try:
             with app.app_context():
                 start.wait()
-                summaries.append(rules.run(db.session, NOW))
+                summaries.append(returns.run(db.session, NOW))
                 db.session.commit()
                 db.session.remove()
         except Exception as error:  # reported below: a thread's exception would otherwise vanish

@@ -18,7 +18,7 @@ def _own(app, login, company, phone="0514-2398577", location="library", departme
     with app.app_context():
         owner = db.session.scalar(db.select(User).filter_by(login=login)) if login else None
         data = OpportunityInput(company=company, province="江苏省", city="扬州市", phone=phone)
-        opportunity = opportunities._insert(db.session, owner, data, location, department)
+        opportunity = opportunities.insert_opportunity(db.session, owner, data, location, department)
         db.session.commit()
         return opportunity.id
 
@@ -29,7 +29,7 @@ def _pooled(app, company, company_path):
     with app.app_context():
         department = departments.resolve_path(db.session, company_path)
         data = OpportunityInput(company=company, province="江苏省", city="扬州市")
-        opportunity = opportunities._insert(db.session, None, data, "agent_admin_pool", department)
+        opportunity = opportunities.insert_opportunity(db.session, None, data, "agent_admin_pool", department)
         db.session.commit()
         return opportunity.id
 

@@ -1,29 +1,29 @@
 """What a person or a client touches: Flask-Admin views and blueprints."""
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from models import AbandonReason, AuditEntry, ContactNote, Department, InfoSource, Opportunity, User, db
+from services.access import LIBRARY_ROLES
+
+from . import api, api_duplicates, api_imports, audit, auth, dashboard, errors, guard, ids, security  # noqa: F401 (api_duplicates and api_imports add their calls to api)
+from .agent_pool import AgentPoolView
+from .audit import AuditView
+from .base import OPPORTUNITY_MENU, SYSTEM_MENU, RoleMenuLink
+from .dedup import DedupView
+from .departments import DepartmentView
+from .duplicates import DuplicatesView
+from .imports import ImportView, allow_uploads
+from .info_sources import ChoiceListView
+from .notes import NoteListView
+from .opportunities import OpportunityView
+from .pool import PoolView
+from .rules import RulesView
+from .users import UserView
 
 
 def register_views(app, admin):
-    from flask_babel import lazy_gettext as _l
-
-    from models import AbandonReason, ContactNote, Department, InfoSource, Opportunity, User, db
-
-    from services.access import LIBRARY_ROLES
-
-    from . import api, api_duplicates, api_imports, auth, errors, guard, ids, security  # noqa: F401 (they add their calls to api)
-    from .agent_pool import AgentPoolView
-    from .base import OPPORTUNITY_MENU, SYSTEM_MENU, RoleMenuLink
-    from .dedup import DedupView
-    from .departments import DepartmentView
-    from .info_sources import ChoiceListView
-    from .notes import NoteListView
-    from .opportunities import OpportunityView
-    from .pool import PoolView
-    from .rules import RulesView
-    from .users import UserView
-
     @app.context_processor
     def _locale():
-        from flask_babel import get_locale
-
         return {"current_locale": str(get_locale())}
 
     ids.register(app)  # the `<id:...>` converter of the API's paths, before api.register
@@ -39,9 +39,7 @@ def register_views(app, admin):
     guard.register(app)  # after CSRFProtect's check: text with control characters is refused (422)
     security.register(app)
     api.register(app)
-    from .dashboard import register as register_reminders
-
-    register_reminders(app)  # the navigation bar's due-today and unread-notice counts
+    dashboard.register(app)  # the navigation bar's due-today and unread-notice counts
     # The menus in the manual's order (categories: views/base.py); a view's category is its menu.
     opportunity_menu = {"category": OPPORTUNITY_MENU}
     admin.add_view(OpportunityView(Opportunity, db, name=_l("My opportunities"), endpoint="opportunities",
@@ -63,18 +61,9 @@ def register_views(app, admin):
     admin.add_view(ChoiceListView(AbandonReason, db, name=_l("Abandon reasons"), endpoint="abandon_reasons",
                                   url="/abandon-reasons", **system_menu))
     admin.add_view(RulesView(name=_l("Resource rules"), endpoint="rules", url="/rules", **system_menu))
-    from models import AuditEntry
-
-    from . import audit
-    from .audit import AuditView
-
     audit.register(app)  # issue 5: the client address for the audit log's entries
     admin.add_view(AuditView(AuditEntry, db, name=_l("Audit log"), endpoint="audit", url="/audit", **system_menu))
-    from .imports import ImportView, allow_uploads
-
     app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)  # before CSRFProtect reads the form
     admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/imports", **system_menu))
-    from .duplicates import DuplicatesView
-
     admin.add_view(DuplicatesView(name=_l("Duplicate customers"), endpoint="duplicates", url="/duplicates",
                                   **system_menu))

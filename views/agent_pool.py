@@ -15,15 +15,15 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import Department, Opportunity, User, db
-from services import opportunities
+from services import events, opportunities
 from services.access import LIBRARY_ROLES, user_clause
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
 
-from .auth import _safe_next
-from .base import ScopedModelView, parse_id
+from .auth import safe_next
+from .base import ScopedModelView, format_time, parse_id
 from .soft_delete import OpportunityDeleteMixin
-from .opportunities import FollowMergeMixin, _format_company, _format_time, details_context, remember_lead_states
+from .opportunities import FollowMergeMixin, details_context, format_company, remember_lead_states
 
 
 def _abandon_info(attribute):
@@ -34,7 +34,7 @@ def _abandon_info(attribute):
         if attribute == "by":
             return event.actor.login if event.actor else "—"
         if attribute == "at":
-            return _format_time(view, context, event, "created_at")
+            return format_time(event.created_at)
         return event.reason or "—"
     return format_
 
@@ -55,8 +55,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     column_default_sort = ("id", True)
     column_searchable_list = ["company"]
     column_formatters = {"abandoned_by": _abandon_info("by"), "abandoned_at": _abandon_info("at"),
-                         "abandon_reason": _abandon_info("reason"), "last_contact_at": _format_time,
-                         "company": _format_company,
+                         "abandon_reason": _abandon_info("reason"), "company": format_company,
                          "maturity": lambda v, c, m, n: "—" if m.maturity is None else m.maturity}
     column_extra_row_actions = [TemplateLinkRowAction("agent_pool_actions.reassign_row", _l("Reassign")),
                                 TemplateLinkRowAction("agent_pool_actions.release_row", _l("Release to the public pool")),
@@ -71,7 +70,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
-        g.abandon_events = opportunities.last_abandon(db.session, [row.id for row in rows])  # per request
+        g.abandon_events = events.last_abandon(db.session, [row.id for row in rows])  # per request
         remember_lead_states(rows)
         return count, rows
 
@@ -109,7 +108,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     @expose("/reassign/", methods=("GET", "POST"))
     def reassign_view(self):
         source = request.form if request.method == "POST" else request.args
-        return_url = _safe_next(source.get("url")) or self.get_url(".index_view")
+        return_url = safe_next(source.get("url")) or self.get_url(".index_view")
         rows = self.scoped_rows(self._ids(source.get("ids")))
         if not rows:
             abort(404)
@@ -147,7 +146,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     @expose("/release/", methods=("POST",))
     def release_view(self):
         self._release([request.form.get("id", "")])
-        return redirect(_safe_next(request.form.get("url")) or self.get_url(".index_view"))
+        return redirect(safe_next(request.form.get("url")) or self.get_url(".index_view"))
 
     @action("release", _l("Release to the public pool"), _l("Release the selected customers to the public pool?"))
     def action_release(self, ids):

@@ -5,7 +5,8 @@ Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.u
 no session cookie is read for it or made by it, so the blueprint is exempt from CSRF.
 `g.api_user` is the caller: app.select_locale reads its saved language from there.
 Errors are always `{"error": CODE, "message": TEXT}` (`error_response`); rules broken in
-services/ arrive as RuleViolation and are turned into their status here (`_STATUS`).
+services/ arrive as RuleViolation, which one handler (`_refused`) rolls back and turns into its
+status (`_STATUS`): a call commits when the rule passed and says nothing of refusals.
 
 Each route carries its OpenAPI fragment (`@operation`, views/openapi.py); `/openapi.json`
 is assembled from them and from the URL map.
@@ -18,11 +19,13 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from extensions import csrf
 from models import Opportunity, db
-from services import access, accounts, check_limit, dedup, merges, notes, text
+from services import access, accounts, audit, check_limit, clock, dedup, leads, merges, notes, stats, text
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -36,8 +39,12 @@ bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
 PER_PAGE, MAX_PER_PAGE = 50, 200
 # RuleViolation codes (services/) -> HTTP status
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
-           "forbidden": 403, "conflict": 409, "merged": 409}
+           "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409}
 _PUBLIC_ENDPOINTS = {"api.openapi_json"}
+# The calls on one opportunity of the caller's own library: one out of reach answers as an unknown id would (the
+# plain 404, telling nothing of where it is), and a full library is the caller's, whose cap the answer names.
+_OWN_OPPORTUNITY = {"api.claim_opportunity", "api.add_note", "api.abandon_opportunity"}
+_INTO_OWN_LIBRARY = {"api.create_opportunity", "api.claim_opportunity"}
 _TEXT_FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "fax", "mobile",
                 "email", "industry", "source")
 _FLAG_FIELDS = ("key_customer", "confirm_review")
@@ -49,8 +56,6 @@ BAD_PAGE = _l("The page must be a whole number from 1 on.")
 
 
 def register(app):
-    from app import csrf
-
     csrf.exempt(bp)  # Bearer tokens, never cookies: nothing for a forged request to ride on
     app.register_blueprint(bp)
 
@@ -64,15 +69,15 @@ def error_response(status, code, message, **extra):
     return response
 
 
-def _invalid(fields, message=None):
+def invalid_response(fields, message=None):
     fields = {name: str(text) for name, text in fields.items()}
     return error_response(422, "invalid", message or next(iter(fields.values())), fields=fields)
 
 
-def _violation(violation, **extra):
+def violation_response(violation, **extra):
     status = _STATUS.get(violation.code, 422)
     if violation.code == "invalid":
-        return _invalid({violation.field or "body": violation.message}, violation.message)
+        return invalid_response({violation.field or "body": violation.message}, violation.message)
     return error_response(status, violation.code, violation.message, **extra)
 
 
@@ -114,7 +119,7 @@ def _no_store(response):
     return response
 
 
-def _time(value):
+def json_time(value):
     return value.astimezone(ZoneInfo(current_app.config["CRM_TIMEZONE"])).isoformat() if value else None
 
 
@@ -129,9 +134,9 @@ def opportunity_json(opportunity):
         "maturity": opportunity.maturity,
         "location": opportunity.location,
         "owner": opportunity.owner.login if opportunity.owner else None,
-        "entered_at": _time(opportunity.entered_at),
-        "last_contact_at": _time(opportunity.last_contact_at),
-        "next_contact_at": _time(opportunity.next_contact_at),
+        "entered_at": json_time(opportunity.entered_at),
+        "last_contact_at": json_time(opportunity.last_contact_at),
+        "next_contact_at": json_time(opportunity.next_contact_at),
     }
 
 
@@ -139,7 +144,7 @@ def note_json(note):
     return {
         "id": note.id, "method": note.method, "content": note.content, "maturity": note.maturity,
         "unreachable": bool(note.unreachable), "busy": bool(note.busy), "valid": bool(note.valid),
-        "next_contact_at": _time(note.next_contact_at), "created_at": _time(note.created_at),
+        "next_contact_at": json_time(note.next_contact_at), "created_at": json_time(note.created_at),
         "author": note.author.login if note.author else None,
     }
 
@@ -158,7 +163,20 @@ def _bad_input(error):
     return error.response
 
 
-def _json_object():
+@bp.errorhandler(RuleViolation)
+def _refused(violation):
+    """A rule refused the call (services/): nothing of it is kept, and the answer says which rule and why."""
+    db.session.rollback()
+    if violation.code == "not_found" and request.endpoint in _OWN_OPPORTUNITY:
+        return error_response(404, "not_found", HTTP_MESSAGES[404])
+    if violation.code == "library_full" and request.endpoint in _INTO_OWN_LIBRARY:
+        return violation_response(violation, limit=opps.library_cap(db.session, g.api_user))
+    if isinstance(violation, opps.DuplicateFound):
+        return violation_response(violation, matches=dedup.result_json(violation.result)["matches"])
+    return violation_response(violation)
+
+
+def json_object():
     """The body as a dict; a body that is not JSON, or not an object, answers 400."""
     try:
         body = json.loads(request.get_data(cache=False) or b"null")
@@ -169,7 +187,7 @@ def _json_object():
     refused = text.refused_member(body)  # NUL and other control characters (services/text.py): 422
     if refused:
         shown = text.REFUSED.sub("\ufffd", refused)
-        raise BadInput(_invalid({shown: text.problem(_label(shown))}))
+        raise BadInput(invalid_response({shown: text.problem(_label(shown))}))
     return body
 
 
@@ -187,16 +205,16 @@ def _typed(body):
         if body.get(name) is not None and not isinstance(body[name], bool):
             fields[name] = _("%(field)s must be true or false.", field=name)
     if fields:
-        raise BadInput(_invalid(fields))
+        raise BadInput(invalid_response(fields))
     return body
 
 
-def _whole_number(name, default, maximum, message):
+def whole_number(name, default, maximum, message):
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= maximum:
-        raise BadInput(_invalid({name: message}))
+        raise BadInput(invalid_response({name: message}))
     return int(raw)
 
 
@@ -241,14 +259,14 @@ def dedup_check():
     args = {name: (request.args.get(name) or "").strip() for name in ("name", "phone", "mobile", "fax",
                                                                      "province", "city")}
     if not any(args[name] for name in ("name", "phone", "mobile", "fax")):
-        return _invalid({"name": DEDUP_NEEDS_A_KEY})
+        return invalid_response({"name": DEDUP_NEEDS_A_KEY})
     data = opps.OpportunityInput(company=args["name"], phone=args["phone"], mobile=args["mobile"],
                                  fax=args["fax"], province=args["province"], city=args["city"])
     problems = opps.validate(data)
     if not args["name"]:
         problems.pop("company", None)
     if problems:
-        return _invalid({("name" if field == "company" else field): text for field, text in problems.items()})
+        return invalid_response({("name" if field == "company" else field): text for field, text in problems.items()})
     try:  # audited and counted against the daily limit (services/check_limit.py)
         result = check_limit.checked(db.session, g.api_user, company=data.company, province=data.province,
                                      city=data.city, phone=data.phone, fax=data.fax, mobile=data.mobile)
@@ -275,25 +293,19 @@ def dedup_check():
 )
 def create_opportunity():
     _require_library(g.api_user)
-    body = _typed(_json_object())
+    body = _typed(json_object())
     data = opps.OpportunityInput.from_mapping(body)
     data.key_customer = body.get("key_customer") is True
     problems = opps.validate(data)
     if problems:
-        return _invalid(problems)
+        return invalid_response(problems)
     try:
         opportunity = opps.enter(db.session, g.api_user, data, confirm_review=body.get("confirm_review") is True)
-        db.session.commit()
-    except opps.DuplicateFound as refused:
-        db.session.rollback()
-        _audit_refusal(refused, data)
-        return _violation(refused, matches=dedup.result_json(refused.result)["matches"])
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "library_full":
+    except RuleViolation as refused:  # a duplicate or a full library leaves its trace; _refused answers
+        if isinstance(refused, opps.DuplicateFound) or refused.code == "library_full":
             _audit_refusal(refused, data)
-        return _violation(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
-                                      if refused.code == "library_full" else {}))
+        raise
+    db.session.commit()
     response = jsonify(opportunity_json(_visible(opportunity.id)))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_opportunity", opportunity_id=opportunity.id)
@@ -302,8 +314,6 @@ def create_opportunity():
 
 def _audit_refusal(refused, data):
     """A refused entry, rolled back, is recorded with what it collided with (issue 5)."""
-    from services import audit
-
     audit.record_refusal(db.session, g.api_user, "entry_refused", details=audit.entry_refusal(refused, data.company))
 
 
@@ -322,9 +332,9 @@ def _audit_refusal(refused, data):
     responses={200: ("A page of opportunities and how many there are in all", "OpportunityPage"), 422: None},
 )
 def list_opportunities():
-    page = _whole_number("page", 1, 10**9, BAD_PAGE)
-    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE,
-                             _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
+    page = whole_number("page", 1, 10**9, BAD_PAGE)
+    per_page = whole_number("per_page", PER_PAGE, MAX_PER_PAGE,
+                            _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
     where = [access.opportunity_clause(g.api_user)]
     q = (request.args.get("q") or "").strip()
     if q:
@@ -362,15 +372,8 @@ def get_opportunity(opportunity_id):
 )
 def claim_opportunity(opportunity_id):
     _require_library(g.api_user)
-    try:
-        opportunity = opps.claim(db.session, g.api_user, opportunity_id)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return _violation(refused, **({"limit": opps.library_cap(db.session, g.api_user)}
-                                      if refused.code == "library_full" else {}))
+    opportunity = opps.claim(db.session, g.api_user, opportunity_id)
+    db.session.commit()
     return opportunity_json(_visible(opportunity.id))
 
 
@@ -386,7 +389,7 @@ def claim_opportunity(opportunity_id):
 )
 def add_note(opportunity_id):
     _require_library(g.api_user)
-    body = _json_object()
+    body = json_object()
     fields = {}
     for name in ("method", "content", "next_contact_at"):
         if body.get(name) is not None and not isinstance(body[name], str):
@@ -404,17 +407,11 @@ def add_note(opportunity_id):
         except ValueError:
             fields["next_contact_at"] = _("The next contact time is not a date and time we can read.")
     if fields:
-        return _invalid(fields)
-    try:
-        note = notes.add_note(db.session, g.api_user, opportunity_id, body.get("method") or "",
-                              body.get("content") or "", maturity, unreachable=body.get("unreachable") is True,
-                              busy=body.get("busy") is True, next_contact_at=next_contact_at)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return _violation(refused)
+        return invalid_response(fields)
+    note = notes.add_note(db.session, g.api_user, opportunity_id, body.get("method") or "",
+                          body.get("content") or "", maturity, unreachable=body.get("unreachable") is True,
+                          busy=body.get("busy") is True, next_contact_at=next_contact_at)
+    db.session.commit()
     response = jsonify(note_json(note))
     response.status_code = 201
     return response
@@ -431,18 +428,12 @@ def add_note(opportunity_id):
 )
 def abandon_opportunity(opportunity_id):
     _require_library(g.api_user)
-    body = _json_object()
+    body = json_object()
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
-        return _invalid({"reason": _("%(field)s must be text.", field="reason")})
-    try:
-        opportunity = opps.abandon(db.session, g.api_user, opportunity_id, reason)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", HTTP_MESSAGES[404])
-        return _violation(refused)
+        return invalid_response({"reason": _("%(field)s must be text.", field="reason")})
+    opportunity = opps.abandon(db.session, g.api_user, opportunity_id, reason)
+    db.session.commit()
     return opportunity_json(db.session.get(Opportunity, opportunity.id))
 
 
@@ -450,11 +441,9 @@ def abandon_opportunity(opportunity_id):
 
 
 def lead_json(lead):
-    from services import clock, leads
-
     return {
         "id": lead.id, "company": lead.company, "phone": lead.phone, "contact": lead.contact, "email": lead.email,
-        "received_at": _time(lead.received_at), "due_at": _time(lead.due_at), "met_at": _time(lead.met_at),
+        "received_at": json_time(lead.received_at), "due_at": json_time(lead.due_at), "met_at": json_time(lead.met_at),
         "overdue": leads.is_overdue(lead, clock.now()), "existing": bool(lead.existing),
         "opportunity_id": lead.opportunity_id, "assigned_to": lead.assigned_to.login if lead.assigned_to else None,
     }
@@ -492,13 +481,9 @@ def _lead_answer(lead, replayed):
                400: None, 403: None, 404: None, 413: None, 422: None},
 )
 def receive_lead():
-    from sqlalchemy.exc import IntegrityError
-
-    from services import leads
-
     if g.api_user.role not in access.ADMIN_ROLES:
         return error_response(403, "forbidden", leads.FORBIDDEN)
-    body = _json_object()
+    body = json_object()
     fields = {name: _("%(field)s must be text.", field=_label(name))
               for name in (*leads.LEAD_FIELDS, "department") if body.get(name) is not None
               and not isinstance(body[name], str)}
@@ -506,18 +491,13 @@ def receive_lead():
     if len(header) > 255:
         fields["Idempotency-Key"] = _("The Idempotency-Key header may have at most %(n)d characters.", n=255)
     if fields:
-        return _invalid(fields)
+        return invalid_response(fields)
     problems = leads.validate(body)
     if problems:
-        return _invalid(problems)
+        return invalid_response(problems)
     try:
         lead, replayed = leads.receive(db.session, g.api_user, body, header or None)
         db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_found":
-            return error_response(404, "not_found", refused.message)
-        return _violation(refused)
     except IntegrityError:  # the same key committed by another request a moment before: answer as a repeat
         db.session.rollback()
         lead, replayed = leads.find(db.session, leads.idempotency_key(g.api_user, body, header or None)), True
@@ -540,12 +520,10 @@ def receive_lead():
     responses={200: ("The day's figures per person", "DailyStats"), 422: None},
 )
 def stats_daily():
-    from services import stats
-
     raw = request.args.get("date")
     day = stats.today() if raw is None or raw == "" else stats.parse_day(raw)
     if day is None:
-        return _invalid({"date": str(stats.bad_day())})
+        return invalid_response({"date": str(stats.bad_day())})
     rows = stats.daily(db.session, g.api_user, day)
     db.session.rollback()  # read only
     return {"date": day.isoformat(), "users": [row.api_json() for row in rows]}

@@ -4,15 +4,16 @@ The calls of `views/api.py`'s blueprint, on `services/duplicates.py` and `servic
 services of the /duplicates/ page. Agent admins within their company, subsystem admins anywhere;
 others 403; a record, group or merge out of reach is 404 like one that does not exist.
 """
+import json
+
 from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from models import db
 from services import access, duplicates, merges
-from services.errors import RuleViolation
 
-from .api import BAD_PAGE, _invalid, _json_object, _time, _violation, _whole_number, bp, error_response
-from .openapi import SCHEMAS, operation, query
+from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
+from .openapi import MATCH_VERDICTS, SCHEMAS, operation, query
 
 PER_PAGE = 20
 
@@ -27,8 +28,8 @@ def scan_json(scan):
     if scan is None:
         return None
     done, total = duplicates.scan_progress(db.session, scan)
-    return {"id": scan.id, "status": scan.status, "message": scan.message, "created_at": _time(scan.created_at),
-            "finished_at": _time(scan.finished_at), "done": done, "total": total, "records": scan.records,
+    return {"id": scan.id, "status": scan.status, "message": scan.message, "created_at": json_time(scan.created_at),
+            "finished_at": json_time(scan.finished_at), "done": done, "total": total, "records": scan.records,
             "groups_duplicate": scan.groups_duplicate, "groups_review": scan.groups_review}
 
 
@@ -65,7 +66,7 @@ def scan_duplicates():
            description="`duplicate` groups first (the entry check would refuse one of them), then `review` groups "
                        "(similar names, for a person to judge). A merged or deleted record, and a group dismissed as "
                        "not duplicates, leave the list. `status` is the newest scan's (none before the first).",
-           parameters=[query("verdict", "duplicate or review", {"type": "string", "enum": ["duplicate", "review"]}),
+           parameters=[query("verdict", "duplicate or review", {"type": "string", "enum": MATCH_VERDICTS}),
                        query("page", "page number, from 1", {"type": "integer", "minimum": 1})],
            responses={200: ("A page of groups", "DuplicateGroups"), 403: None, 422: None})
 def list_duplicates():
@@ -74,8 +75,8 @@ def list_duplicates():
         return refused
     verdict = request.args.get("verdict") or None
     if verdict not in (None, "duplicate", "review"):
-        return _invalid({"verdict": _l("Unknown verdict.")})
-    page = _whole_number("page", 1, 10**6, BAD_PAGE)
+        return invalid_response({"verdict": _l("Unknown verdict.")})
+    page = whole_number("page", 1, 10**6, BAD_PAGE)
     items, total, _shown = duplicates.groups(db.session, g.api_user, verdict, page, PER_PAGE)
     newest = duplicates.last_scan(db.session, g.api_user)
     answer = {"status": newest.status if newest else "none", "scan": scan_json(newest),
@@ -91,12 +92,8 @@ def dismiss_duplicates(group_id):
     refused = _admin()
     if refused:
         return refused
-    try:
-        duplicates.dismiss(db.session, g.api_user, group_id)
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        return _violation(violation)
+    duplicates.dismiss(db.session, g.api_user, group_id)
+    db.session.commit()
     return {"id": group_id, "dismissed": True}
 
 
@@ -115,18 +112,14 @@ def create_merge():
     refused = _admin()
     if refused:
         return refused
-    body = _json_object()
+    body = json_object()
     keep, merged, values = body.get("keep"), body.get("merge"), body.get("values") or {}
     if not _is_id(keep) or not isinstance(merged, list) or not all(_is_id(i) for i in merged) \
             or not isinstance(values, dict) or not all(_is_id(v) for v in values.values()):
-        return _invalid({"merge": _l("Give `keep` (an id), `merge` (a list of ids) and optionally `values` "
-                                     "({field: id}).")})
-    try:
-        item = merges.merge(db.session, g.api_user, keep, merged, values)
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        return _violation(violation)
+        return invalid_response({"merge": _l("Give `keep` (an id), `merge` (a list of ids) and optionally "
+                                             "`values` ({field: id}).")})
+    item = merges.merge(db.session, g.api_user, keep, merged, values)
+    db.session.commit()
     response = jsonify(merge_json(item))
     response.status_code = 201
     return response
@@ -137,11 +130,9 @@ def _is_id(value):
 
 
 def merge_json(item):
-    import json
-
     data = json.loads(item.snapshot)
-    return {"id": item.id, "kept": item.kept_id, "merged": data["merged"], "created_at": _time(item.created_at),
-            "undone_at": _time(item.undone_at)}
+    return {"id": item.id, "kept": item.kept_id, "merged": data["merged"], "created_at": json_time(item.created_at),
+            "undone_at": json_time(item.undone_at)}
 
 
 @bp.post("/merges/<id:merge_id>/undo")
@@ -155,12 +146,8 @@ def undo_merge(merge_id):
     refused = _admin()
     if refused:
         return refused
-    try:
-        item = merges.undo(db.session, g.api_user, merge_id)
-        db.session.commit()
-    except RuleViolation as violation:
-        db.session.rollback()
-        return _violation(violation)
+    item = merges.undo(db.session, g.api_user, merge_id)
+    db.session.commit()
     return merge_json(item)
 
 
@@ -170,7 +157,7 @@ SCHEMAS.update({
     "DuplicateScan": {
         "type": "object", "required": ["id", "status"],
         "properties": {
-            "id": _ID, "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "id": _ID, "status": {"type": "string", "enum": list(duplicates.SCAN_STATUSES)},
             "message": _TEXT, "created_at": _TEXT, "finished_at": _TEXT, "done": _ID,
             "total": {"type": ["integer", "null"]}, "records": {"type": ["integer", "null"]},
             "groups_duplicate": {"type": ["integer", "null"]}, "groups_review": {"type": ["integer", "null"]},
@@ -179,13 +166,13 @@ SCHEMAS.update({
     "DuplicateGroups": {
         "type": "object", "required": ["status", "groups", "total"],
         "properties": {
-            "status": {"type": "string", "enum": ["none", "queued", "running", "done", "failed"]},
+            "status": {"type": "string", "enum": ["none", *duplicates.SCAN_STATUSES]},
             "scan": {"oneOf": [{"$ref": "#/components/schemas/DuplicateScan"}, {"type": "null"}]},
             "total": _ID,
             "groups": {"type": "array", "items": {
                 "type": "object", "required": ["id", "verdict", "opportunities", "reason"],
                 "properties": {
-                    "id": _ID, "verdict": {"type": "string", "enum": ["duplicate", "review"]},
+                    "id": _ID, "verdict": {"type": "string", "enum": MATCH_VERDICTS},
                     "score": {"type": "number"}, "reason": {"type": "string"},
                     "opportunities": {"type": "array", "items": {
                         "type": "object", "required": ["id", "company", "location", "owner"],

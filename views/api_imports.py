@@ -5,6 +5,7 @@ pages. Agent admins within their company, subsystem admins anywhere; others 403;
 the caller may not see is 404 like one that does not exist.
 """
 import functools
+import io
 
 from flask import g, jsonify, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
@@ -14,8 +15,8 @@ from models import DataImport, db
 from services import access, import_jobs
 from services.errors import RuleViolation
 
-from .api import (BAD_PAGE, HTTP_MESSAGES, _invalid, _json_object, _time, _violation, _whole_number, bp,
-                  error_response)
+from .api import (BAD_PAGE, HTTP_MESSAGES, bp, error_response, invalid_response, json_object, json_time,
+                  whole_number)
 from .openapi import operation, query
 
 ADMINS_ONLY = _l("Only agent admins and subsystem admins import customers.")
@@ -52,7 +53,7 @@ def import_json(item):
     return {
         "id": item.id, "file_name": item.file_name, "status": item.status,
         "status_label": str(import_jobs.STATUS_LABELS[item.status]), "message": item.message,
-        "created_at": _time(item.created_at), "created_by": item.created_by.login,
+        "created_at": json_time(item.created_at), "created_by": item.created_by.login,
         "target": item.target, "owner": item.owner.login if item.owner else None,
         "department": item.target_department.name if item.target_department else None,
         "rows_total": total, "rows_done": done if item.status in ("checking", "importing") else (item.rows_total or 0),
@@ -86,18 +87,12 @@ def create_import():
         return refused
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return _invalid({"file": NO_FILE})
+        return invalid_response({"file": NO_FILE})
     data = upload.read(import_jobs.max_bytes() + 1)
-    try:
-        where = import_jobs.placement(db.session, g.api_user, request.form.get("target"),
-                                      owner=request.form.get("owner"), department=request.form.get("department"))
-        item = import_jobs.new_import(db.session, g.api_user, upload.filename, data, where)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "too_large":
-            return error_response(413, "too_large", refused.message)
-        return _violation(refused)
+    where = import_jobs.placement(db.session, g.api_user, request.form.get("target"),
+                                  owner=request.form.get("owner"), department=request.form.get("department"))
+    item = import_jobs.new_import(db.session, g.api_user, upload.filename, data, where)
+    db.session.commit()
     item = db.session.get(DataImport, item.id)
     response = jsonify(import_json(item))
     response.status_code = 202
@@ -113,7 +108,7 @@ def list_imports():
     refused = _admin()
     if refused:
         return refused
-    page = _whole_number("page", 1, 10**6, BAD_PAGE)
+    page = whole_number("page", 1, 10**6, BAD_PAGE)
     query_ = select(DataImport).where(import_jobs.visible_clause(g.api_user))
     total = db.session.scalar(select(db.func.count()).select_from(query_.subquery()))
     items = db.session.scalars(query_.order_by(DataImport.id.desc()).offset((page - 1) * PER_PAGE)
@@ -141,8 +136,8 @@ def get_import(item):
 def import_rows(item):
     verdict = request.args.get("verdict") or None
     if verdict is not None and verdict not in import_jobs.VERDICTS:
-        return _invalid({"verdict": _l("Unknown verdict.")})
-    page = _whole_number("page", 1, 10**6, BAD_PAGE)
+        return invalid_response({"verdict": _l("Unknown verdict.")})
+    page = whole_number("page", 1, 10**6, BAD_PAGE)
     rows, total = import_jobs.rows(db.session, item, verdict, page, PER_PAGE)
     return {"items": [row_json(row) for row in rows], "total": total}
 
@@ -159,22 +154,16 @@ def import_rows(item):
 )
 @_one_import
 def run_import(item):
-    body = _json_object()
-    try:
-        import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
-        if body.get("review_rows") is not None:
-            rows = body["review_rows"]
-            if rows != "all" and not (isinstance(rows, list) and all(isinstance(r, int) for r in rows)):
-                return _invalid({"review_rows": _l("A list of row numbers, or \"all\".")})
-            import_jobs.include(db.session, item, "all", on=False)
-            import_jobs.include(db.session, item, rows)
-        import_jobs.start_run(db.session, g.api_user, item)
-        db.session.commit()
-    except RuleViolation as refused:
-        db.session.rollback()
-        if refused.code == "not_ready":
-            return error_response(409, "not_ready", refused.message)
-        return _violation(refused)
+    body = json_object()
+    import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
+    if body.get("review_rows") is not None:
+        rows = body["review_rows"]
+        if rows != "all" and not (isinstance(rows, list) and all(isinstance(r, int) for r in rows)):
+            return invalid_response({"review_rows": _l("A list of row numbers, or \"all\".")})
+        import_jobs.include(db.session, item, "all", on=False)
+        import_jobs.include(db.session, item, rows)
+    import_jobs.start_run(db.session, g.api_user, item)
+    db.session.commit()
     response = jsonify(import_json(db.session.get(DataImport, item.id)))
     response.status_code = 202
     return response
@@ -200,6 +189,4 @@ def import_report(item):
 
 
 def send_xlsx(data, name):
-    import io
-
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)

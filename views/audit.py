@@ -14,14 +14,18 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import false, func, or_, select, true
+from wtforms.fields.core import UnboundField
 
 from models import AuditEntry, Department, Opportunity, User, db
 from services import audit
 from services.access import company_path, opportunity_clause, user_clause
+from services.opportunities import LOCATION_LABELS
 
 from .base import ScopedModelView
+from .dedup import VERDICT_LABELS
 from .exports import ExportMixin, may_export
 from .filters import ChoiceFilter
+from .forms import RulesForm
 from .notes import LocalDayBetweenFilter
 
 ACTION_LABELS = {
@@ -75,10 +79,6 @@ def audit_clause(actor):
 
 
 def _code_label(value):
-    from services.opportunities import LOCATION_LABELS
-
-    from .dedup import VERDICT_LABELS
-
     if not isinstance(value, str):
         return _value_text(value)
     label = VALUE_LABELS.get(value) or VERDICT_LABELS.get(value) or LOCATION_LABELS.get(value)
@@ -116,10 +116,6 @@ def details_text(entry):
 
 def _rules_labels():
     """The settings page's own labels for the columns of ResourceRules (so a change reads "本人库容上限: 130 → 100")."""
-    from wtforms.fields.core import UnboundField
-
-    from .forms import RulesForm
-
     return {name: field.args[0] for name, field in vars(RulesForm).items()
             if isinstance(field, UnboundField) and field.args}
 

@@ -11,6 +11,7 @@ from flask import (Blueprint, abort, current_app, flash, make_response, redirect
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from extensions import LOCALES, login_manager
 from models import User, db
 from services import accounts
 from services.errors import RuleViolation
@@ -27,8 +28,6 @@ _OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password", "auth.captcha",
 
 
 def init_login(app):
-    from app import login_manager
-
     @login_manager.user_loader
     def _load(session_id):
         """The user of a session cookie, unless its sessions were ended, or it is locked or deactivated."""
@@ -77,7 +76,7 @@ def _captcha_ok(answer):
     return expected is not None and hmac.compare_digest(expected, _captcha_digest(answer or ""))
 
 
-def _safe_next(target):
+def safe_next(target):
     """Only a path on this site: no scheme, no host, no "//" or backslash tricks."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
@@ -102,7 +101,7 @@ def login():
                 error = str(refused.message)
             else:
                 db.session.commit()
-                next_url = _safe_next(request.args.get("next"))
+                next_url = safe_next(request.args.get("next"))
                 locale = session.get("locale")
                 session.clear()  # a fresh session: nothing from before the login survives
                 if locale and not user.locale:
@@ -119,8 +118,6 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    from app import LOCALES
-
     locale = current_user.locale if current_user.is_authenticated else session.get("locale")
     if current_user.is_authenticated:
         accounts.log_out(db.session, current_user._get_current_object())
@@ -158,8 +155,6 @@ def password():
 
 @bp.route("/language", methods=["POST"])
 def language():
-    from app import LOCALES
-
     locale = request.form.get("locale")
     if locale not in LOCALES:
         abort(400)
@@ -167,4 +162,4 @@ def language():
     if current_user.is_authenticated:
         current_user.locale = locale
         db.session.commit()
-    return redirect(_safe_next(request.form.get("next")) or url_for("admin.index"))
+    return redirect(safe_next(request.form.get("next")) or url_for("admin.index"))

@@ -4,6 +4,8 @@ Rows are scoped in `get_query`, `get_count_query` and `get_one` alike (Flask-Adm
 `get_one` ignores `get_query`), bulk actions re-filter their ids through the scope, and
 writes go through the rules in `services/`, so a tampered form cannot reach past them.
 """
+from datetime import datetime
+
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
@@ -12,11 +14,16 @@ from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.menu import MenuLink
+from flask_admin.model import typefmt
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import inspect
 
-from models import db
+from models import UTCDateTime, db
+from services import clock, opportunities
 from services.access import is_admin
 from services.errors import RuleViolation
 
@@ -27,6 +34,30 @@ from .ids import MAX_ID, parse_id, parse_ids  # noqa: F401 (the views import the
 # shows only the pages its user may open (each view's is_accessible), and vanishes when none is left.
 OPPORTUNITY_MENU = _l("Opportunity management")  # 机会管理
 SYSTEM_MENU = _l("System management")  # 系统管理
+TIME_FORMAT = "yyyy-MM-dd HH:mm"
+
+
+def format_time(value):
+    """A time as the pages show it: to the minute, in the viewer's time zone (CRM_TIMEZONE); "—" for none."""
+    return format_datetime(value, TIME_FORMAT) if value else "—"
+
+
+def format_due_time(view, context, model, name):
+    """A list's column of times to act by (the next contact): in red once it has passed."""
+    value = getattr(model, name)
+    if value and value < clock.now():
+        return Markup('<span class="text-danger font-weight-bold">{}</span>').format(format_time(value))
+    return format_time(value)
+
+
+def _time_cell(view, value, name):
+    return format_time(value)
+
+
+def _empty_cell(view, value, name):
+    """An empty time (never locked, no contact yet) reads "—"; any other empty cell stays empty, as in Flask-Admin."""
+    column = inspect(view.model).columns.get(name)
+    return "—" if column is not None and isinstance(column.type, UTCDateTime) else ""
 
 
 def _deny():
@@ -89,6 +120,9 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
     edit_template = "crm_edit.html"  # no 保存并添加另一个 on an edit page
     page_size = 50
     can_set_page_size = True
+    # every time in a list or on a details page reads alike (format_time), with no formatter per column
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, type(None): _empty_cell, datetime: _time_cell}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, type(None): _empty_cell, datetime: _time_cell}
 
     search_clause = None  # a function(term) -> SQL condition that replaces Flask-Admin's ILIKE search
 
@@ -97,8 +131,6 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
 
     def search_placeholder(self):
         """The search box says what it takes: the customers' search reads a name, a phone or a contact."""
-        from services import opportunities
-
         if self.search_clause is opportunities.search_clause:
             return str(_l("Company, phone or contact"))
         return super().search_placeholder()

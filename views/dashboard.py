@@ -11,17 +11,16 @@ static/js/dashboard.js draws it with the vendored Chart.js (no inline script, no
 """
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import Notice, Opportunity, db
-from services import clock, rules, stats
+from models import Notice, Opportunity, User, db
+from services import check_limit, clock, rules, stats
 from services.access import LIBRARY_ROLES, MANAGING_ROLES, ROLE_LABELS, is_admin, opportunity_clause
 
-from .base import CRMIndexView, parse_id
+from .base import CRMIndexView, format_time, parse_id
 from .exports import may_export, send_table
 
 NOTICE_LABELS = {
@@ -36,16 +35,9 @@ NOTICE_LABELS = {
 
 def _notice_subject(notice):
     """The login a check_limit notice is about (services/check_limit.py keeps its id in the key)."""
-    from models import User
-    from services import check_limit
-
     user_id = check_limit.subject_of(notice)
     user = db.session.get(User, user_id) if user_id else None
     return user.login if user else None
-
-
-def _time(value):
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—"
 
 
 def time_left(due_at, now):
@@ -88,7 +80,7 @@ class DashboardView(CRMIndexView):
         day = stats.today(now)
         context = {"user": current_user, "role_label": ROLE_LABELS[current_user.role],
                    "is_admin": is_admin(current_user), "keeps_library": current_user.role in LIBRARY_ROLES,
-                   "quota": rules.current(session), "now": now, "format_time": _time,
+                   "quota": rules.current(session), "now": now, "format_time": format_time,
                    "time_left": lambda due: time_left(due, now), "day": day}
         rows = stats.daily(session, current_user, day, now)  # one grouped pass for the user and their people
         if context["keeps_library"]:

@@ -6,7 +6,6 @@ progress (static/js/duplicates.js polls `progress.json` and reloads when the sta
 """
 from flask import abort, flash, jsonify, redirect, request, url_for
 from flask_admin import BaseView, expose
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,7 +17,7 @@ from services import duplicates, merges
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
-from .base import AdminRequiredMixin, parse_id, parse_ids
+from .base import AdminRequiredMixin, format_time, parse_id, parse_ids
 from .dedup import VERDICT_LABELS, explain
 
 PER_PAGE = 20
@@ -27,10 +26,6 @@ STATUS_LABELS = {"queued": _l("Waiting for the background worker"), "running": _
                  "done": _l("Finished"), "failed": _l("Failed")}
 MERGE_LABELS = {**FIELD_LABELS, "key_customer": _l("Key customer"), "maturity": _l("Maturity"),
                 "owner": _l("Owner and location")}
-
-
-def _time(value):
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—"
 
 
 def place(o):
@@ -64,7 +59,7 @@ def card_rows(records, notes):
         (_("Phones"), [" / ".join(p for p in (o.phone, o.mobile, o.fax) if p) or "—" for o in records]),
         (_("Owner and location"), [where(o) for o in records]),
         (_("Maturity"), ["—" if o.maturity is None else str(o.maturity) for o in records]),
-        (_("Last contact"), [_time(o.last_contact_at) for o in records]),
+        (_("Last contact"), [format_time(o.last_contact_at) for o in records]),
         (_("Contact notes"), [str(notes.get(o.id, 0)) for o in records]),
     ]
     return [(label, values, len(set(values)) > 1) for label, values in rows]
@@ -106,7 +101,7 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
         db.session.commit()  # a dead worker's scan, marked failed on the way
         return self.render("duplicates/index.html", cards=cards, total=total, page=page, per_page=PER_PAGE,
                            verdict=verdict, counts=counts, scan=scan, newest=newest, progress=progress,
-                           labels=STATUS_LABELS, verdicts=VERDICT_LABELS, format_time=_time)
+                           labels=STATUS_LABELS, verdicts=VERDICT_LABELS, format_time=format_time)
 
     @expose("/scan", methods=("POST",))
     def scan(self):
@@ -167,7 +162,7 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
                            if (source := parse_id(posted.get(f"value-{name}", ""))) in ids})
         notes = duplicates.note_counts(db.session, list(ids))
         return self.render("duplicates/merge.html", item=item, records=records, rows=merge_rows(records),
-                           keep=keep, chosen=chosen, included=included, notes=notes, format_time=_time,
+                           keep=keep, chosen=chosen, included=included, notes=notes, format_time=format_time,
                            verdicts=VERDICT_LABELS, reasons=[explain(r) for r in duplicates.reasons(item)])
 
     def _merge(self, records, form):
@@ -204,7 +199,7 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
     def merges(self):
         items = merges.merges_of(db.session, current_user)
         rows = [(item, merges.merged_companies(item), merges.undoable(item)) for item in items]
-        return self.render("duplicates/merges.html", rows=rows, format_time=_time, undo_days=merges.UNDO_DAYS)
+        return self.render("duplicates/merges.html", rows=rows, format_time=format_time, undo_days=merges.UNDO_DAYS)
 
     @expose("/merges/<merge_id>/undo", methods=("POST",))
     def undo(self, merge_id):

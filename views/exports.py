@@ -12,7 +12,8 @@ from flask import Response, abort, current_app
 from flask_admin import expose
 from flask_login import current_user
 
-from services import clock, exports
+from models import db
+from services import audit, clock, exports
 from services.access import ADMIN_ROLES, MANAGING_ROLES
 
 FORMATS = {
@@ -62,9 +63,6 @@ def send_table(headers, rows, basename, fmt):
 
 def _audit_export(basename, fmt, rows):
     """Every file that leaves the CRM is in the audit log, with how many rows it held."""
-    from models import db
-    from services import audit
-
     audit.record(db.session, current_user, "export", details={"list": str(basename), "format": fmt, "rows": rows},
                  department_id=current_user.department_id)
     db.session.commit()

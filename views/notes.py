@@ -17,10 +17,9 @@ from models import ContactNote, Opportunity, User
 from services import clock, notes
 from services.access import opportunity_clause
 
-from .base import LoginRequiredMixin, ScopedModelView
+from .base import LoginRequiredMixin, ScopedModelView, format_due_time
 from .exports import ExportMixin, may_export
 from .filters import ChoiceFilter
-from .opportunities import _format_time
 
 
 def note_clause(actor):
@@ -88,7 +87,7 @@ class NoteListView(ExportMixin, ScopedModelView):
     column_sortable_list = ["created_at", "next_contact_at"]
     column_default_sort = ("created_at", True)
     column_formatters = {
-        "created_at": _format_time, "next_contact_at": _format_time, "opportunity": _company,
+        "next_contact_at": format_due_time, "opportunity": _company,
         "author": lambda v, c, m, n: m.author.login, "method": METHOD,
         "valid": lambda v, c, m, n: YES_NO[bool(m.valid)],
     }

@@ -6,10 +6,14 @@ under the API's prefix, and joins those fragments with the shared component sche
 Path parameters come from the rule itself (`<id:opportunity_id>` -> `{opportunity_id}`,
 a row id). A route without a fragment is left out, and tests/test_api.py fails on it.
 
-A new call slots in with one decorator; a new shape is one more entry in `SCHEMAS`.
+A new call slots in with one decorator; a new shape is one more entry in `SCHEMAS`. The enums and
+field lists come from where the rules keep them (models.py, services/), not from copies here.
 """
 import re
 
+from models import LOCATIONS as _LOCATIONS
+from models import NOTE_METHODS as _NOTE_METHODS
+from services import import_jobs, leads, normalize, notes
 from services.opportunities import FIELD_LIMITS
 
 from .ids import MAX_ID
@@ -23,8 +27,9 @@ _RULE_ARG_RE = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)
 _CONVERTER_SCHEMAS = {"id": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                       "int": {"type": "integer", "minimum": 0}, "float": {"type": "number"}}
 
-NOTE_METHODS = ["phone", "visit", "email", "im", "other"]
-LOCATIONS = ["library", "public_pool", "agent_admin_pool", "telesales", "industry"]
+NOTE_METHODS = list(_NOTE_METHODS)
+LOCATIONS = list(_LOCATIONS)
+MATCH_VERDICTS = [normalize.DUPLICATE, normalize.REVIEW]
 
 
 def _nullable(type_name, **extra):
@@ -35,8 +40,7 @@ def _ref(name):
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-OPPORTUNITY_TEXT_FIELDS = ["province", "city", "district", "town", "address", "contact", "phone", "fax", "mobile",
-                           "email", "industry"]
+OPPORTUNITY_TEXT_FIELDS = [name for name in FIELD_LIMITS if name != "company"]  # as the entry form's limits
 _TIME = {"type": "string", "format": "date-time"}
 
 SCHEMAS = {
@@ -101,7 +105,7 @@ SCHEMAS = {
             "owner": _nullable("string", description="the owner's login when `location` is `library`"),
             "matched_on": {"type": "array", "items": {"enum": ["name", "phone", "fax"]}},
             "score": {"type": "number", "minimum": 0, "maximum": 1},
-            "verdict": {"enum": ["duplicate", "review"]},
+            "verdict": {"enum": MATCH_VERDICTS},
             "reasons": {"type": "array", "items": {"type": "string"},
                         "description": "why it matched, in English, for diagnostics"},
         },
@@ -110,7 +114,7 @@ SCHEMAS = {
         "type": "object",
         "required": ["verdict", "matches"],
         "properties": {
-            "verdict": {"enum": ["duplicate", "review", "new"]},
+            "verdict": {"enum": [*MATCH_VERDICTS, normalize.NEW]},
             "matches": {"type": "array", "items": _ref("Match"), "description": "best match first"},
             "truncated": {"type": "boolean",
                           "description": "the keyword is too common: not every candidate was judged; refine it"},
@@ -167,7 +171,8 @@ SCHEMAS = {
         "examples": [{"method": "phone", "content": "王经理说下周看样品\n再联系", "maturity": 3}],
         "properties": {
             "method": {"enum": NOTE_METHODS},
-            "content": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "what happened"},
+            "content": {"type": "string", "minLength": 1, "maxLength": notes.CONTENT_LIMIT,
+                        "description": "what happened"},
             "maturity": {"type": "integer", "minimum": 0, "description": "a level, 0 (no prospect) to 5 by default"},
             "unreachable": _nullable("boolean"),
             "busy": _nullable("boolean"),
@@ -336,8 +341,7 @@ SCHEMAS.update({
         "properties": {
             "company": {"type": "string", "maxLength": FIELD_LIMITS["company"]},
             **{name: _nullable("string", maxLength=FIELD_LIMITS[name])
-               for name in ("province", "city", "district", "town", "address", "contact", "phone", "mobile", "email",
-                            "industry")},
+               for name in leads.LEAD_FIELDS if name != "company"},
             "department": _nullable("string", description="the department PATH the lead goes to (Company/Dept), "
                                                           "by default the agent admin's own company"),
         },
@@ -405,7 +409,7 @@ SCHEMAS["DailyStats"] = {
 
 
 # --- imports from the browser (POST /imports ...) ----------------------------------------------
-_VERDICTS = ["new", "review", "duplicate", "invalid"]
+_VERDICTS = list(import_jobs.VERDICTS)
 _COUNTS = {"type": "object", "required": _VERDICTS, "properties": {v: {"type": "integer"} for v in _VERDICTS}}
 _MATCH = {"type": "object", "required": ["company", "location", "matched_on", "score"],
           "properties": {"opportunity_id": _nullable("integer"), "company": {"type": "string"},
@@ -420,7 +424,7 @@ SCHEMAS.update({
         "properties": {
             "file": {"type": "string", "contentMediaType": "application/octet-stream",
                      "description": ".xlsx, .xls, .ods or .csv (UTF-8 with or without BOM, or GB18030)"},
-            "target": {"type": "string", "enum": ["public_pool", "agent_admin_pool", "library", "round_robin"]},
+            "target": {"type": "string", "enum": list(import_jobs.TARGETS)},
             "owner": {"type": "string", "description": "the login whose library receives the rows (target library)"},
             "department": {"type": "string", "description": "PATH: the agent company (agent_admin_pool) or the "
                            "department whose salespeople receive the rows in turn (round_robin)"},
@@ -432,7 +436,7 @@ SCHEMAS.update({
                      "imported"],
         "properties": {
             "id": {"type": "integer"}, "file_name": {"type": "string"},
-            "status": {"type": "string", "enum": ["checking", "ready", "importing", "done", "failed", "cancelled"]},
+            "status": {"type": "string", "enum": list(import_jobs.STATUS_LABELS)},
             "status_label": {"type": "string"}, "message": _nullable("string", description="why it failed"),
             "created_at": _TIME, "created_by": {"type": "string"},
             "target": {"type": "string"}, "owner": _nullable("string"), "department": _nullable("string"),

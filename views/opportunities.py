@@ -7,7 +7,6 @@ from flask_admin import expose
 from flask_admin.form import rules
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -18,12 +17,13 @@ from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
-from services import audit, clock, leads, merges, normalize, notes, opportunities
+from services import audit, clock, events, leads, merges, normalize, notes, opportunities
 from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
-from .base import LoginRequiredMixin, ScopedModelView, parse_id
+from .base import LoginRequiredMixin, ScopedModelView, format_due_time, format_time, parse_id
+from .dedup import hit_view
 from .exports import ExportMixin, may_export
 from .forms import AdminForm
 from .soft_delete import OpportunityDeleteMixin
@@ -61,17 +61,7 @@ def _day_end():
     return datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
 
 
-def _format_time(view, context, model, name):
-    value = getattr(model, name)
-    if not value:
-        return "—"
-    text = format_datetime(value, "yyyy-MM-dd HH:mm")
-    if name == "next_contact_at" and value < clock.now():
-        return Markup('<span class="text-danger font-weight-bold">{}</span>').format(text)
-    return text
-
-
-def _format_company(view, context, model, name):
+def format_company(view, context, model, name):
     if model.deleted_at is not None:  # the 已删除 view: no details page behind it
         return model.company
     url = view.get_url(".details_view", id=model.id)
@@ -117,12 +107,12 @@ def details_context(model):
     return {
         "is_owner": model.owner_id == current_user.id,
         "notes": notes.notes_of(db.session, model.id),
-        "events": opportunities.history(db.session, model.id),
+        "events": events.history(db.session, model.id),
         "note_methods": [(m, notes.METHOD_LABELS[m]) for m in NOTE_METHODS],
         "maturity_levels": notes.maturity_levels(),
         "abandon_reasons": opportunities.abandon_reasons(db.session),
         "now_local": clock.now().astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
-        "format_time": lambda value: format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—",
+        "format_time": format_time,
         "method_label": lambda m: notes.METHOD_LABELS.get(m, m),
         "event_label": lambda kind: EVENT_LABELS.get(kind, kind),
         "leads": _lead_rows(model),
@@ -133,8 +123,6 @@ def details_context(model):
 def refusal_panel(refusal):
     """What the entry form's check panel shows after a refused save: the matches and the outcome
     ("duplicate", "yours": the first refusing match is one's own, or "confirm": a resemblance to confirm)."""
-    from .dedup import hit_view
-
     hits = [hit_view(h, current_user) for h in refusal.result.hits]
     blocking = next((h for h in hits if h["blocks"]), None)
     if refusal.code == "review_required":
@@ -221,15 +209,13 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
     column_default_sort = ("entered_at", True)
     column_searchable_list = ["company"]  # the box searches every known detail (see _apply_search)
     column_formatters = {
-        "company": _format_company, "location": _format_location,
-        "last_contact_at": _format_time, "next_contact_at": _format_time, "entered_at": _format_time,
+        "company": format_company, "location": _format_location, "next_contact_at": format_due_time,
         "maturity": lambda v, c, m, n: "—" if m.maturity is None else m.maturity,
     }
     column_formatters_detail = {
         "location": lambda v, c, m, n: (Markup("{} · {}").format(LOCATION_LABELS[m.location], m.owner.login)
                                         if m.owner else LOCATION_LABELS[m.location]),
         "key_customer": lambda v, c, m, n: _l("Yes") if m.key_customer else _l("No"),
-        "entered_at": _format_time, "last_contact_at": _format_time, "next_contact_at": _format_time,
     }
 
     column_extra_row_actions = [TemplateLinkRowAction("delete_actions.delete_row", _l("Delete")),

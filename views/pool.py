@@ -14,7 +14,6 @@ from services.access import LIBRARY_ROLES
 from services.opportunities import FIELD_LABELS
 
 from .base import LoginRequiredMixin, ScopedModelView
-from .opportunities import _format_time
 
 class PoolView(ScopedModelView):
     list_template = "pool/list.html"
@@ -25,7 +24,6 @@ class PoolView(ScopedModelView):
     column_sortable_list = ["company", "entered_at"]
     column_default_sort = ("entered_at", True)
     column_searchable_list = ["company"]
-    column_formatters = {"entered_at": _format_time}
     column_extra_row_actions = [TemplateLinkRowAction("pool_actions.claim_row", _l("Claim"))]
 
     simple_list_pager = True  # the pool can hold most of the database: no count(*) per page

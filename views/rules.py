@@ -9,14 +9,13 @@ from types import SimpleNamespace
 
 from flask import flash, redirect, request, session
 from flask_admin import expose
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from models import db
-from services import audit, clock, rules
+from models import User, db
+from services import audit, clock, returns, rules
 
-from .base import CRMView
+from .base import CRMView, format_time
 from .forms import RulesForm
 
 RETURN_FIELDS = ("return_after_days", "return_warn_days", "return_exempt_key_customers", "return_exempt_note_days")
@@ -38,7 +37,7 @@ class RulesView(CRMView):
                 if request.form.get("action") != "preview":
                     flash(_("Check the dry run below, then save the same values again to apply the return rule."), "warning")
                 session[PREVIEWED] = _signature(values)
-                preview = rules.preview(db.session, values, clock.now())
+                preview = returns.preview(db.session, values, clock.now())
             else:
                 self._save(row, form)
                 flash(_("The resource rules have been saved."), "success")
@@ -46,9 +45,9 @@ class RulesView(CRMView):
         elif request.method == "POST":
             flash(_("Nothing was saved: correct the marked values."), "error")
         if preview is None:  # the rule as it stands (saved values, or the last valid ones)
-            preview = rules.preview(db.session, row, clock.now())
+            preview = returns.preview(db.session, row, clock.now())
         return self.render("rules/index.html", form=form, row=row, preview=preview,
-                           updated_by=row_updated_by(row), format_time=_format_time)
+                           updated_by=row_updated_by(row), format_time=format_time)
 
     @staticmethod
     def _needs_preview(row, form, values):
@@ -72,14 +71,8 @@ class RulesView(CRMView):
 
 
 def row_updated_by(row):
-    from models import User
-
     user = db.session.get(User, row.updated_by_id) if row.updated_by_id else None
     return user.login if user else "—"
-
-
-def _format_time(value):
-    return format_datetime(value, "yyyy-MM-dd HH:mm")
 
 
 def _signature(values):

@@ -7,7 +7,6 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.template import TemplateLinkRowAction
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -117,11 +116,6 @@ def _format_status(view, context, model, name):
     return html
 
 
-def _format_time(view, context, model, name):
-    value = getattr(model, name)
-    return format_datetime(value, "yyyy-MM-dd HH:mm") if value else "—"
-
-
 class UserView(ScopedModelView):
     list_template = "users/list.html"
     create_template = "users/create.html"
@@ -142,9 +136,6 @@ class UserView(ScopedModelView):
     column_formatters = {
         "role": lambda v, c, m, n: ROLE_LABELS[m.role],
         "status": _format_status,
-        "last_seen_at": _format_time,
-        "created_at": _format_time,
-        "locked_at": _format_time,
         "managed_departments": lambda v, c, m, n: "、".join(d.name for d in m.managed_departments) or "—",
     }
     column_filters = [

@@ -1,0 +1,239 @@
+"""Importing a customer list in one transaction under the library lock: where the rows go (`Target`),
+the checked path row by row (the entry's rules, the duplicate check against the database and the file),
+and the fast path of a trusted file (bulk.py); what was done (`ImportSummary`) and its report."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import SimpleNamespace
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from models import Opportunity, ReviewConfirmation
+
+from .. import accounts, audit, clock, departments, normalize, opportunities
+from ..access import LIBRARY_ROLES
+from ..errors import RuleViolation
+from ..locks import take_lock
+from . import bulk
+from .checking import checked_rows
+from .mobiles import held_mobiles, held_reason, mobile_pairs
+from .reading import RowReader
+from .report import REPORT_LINE, match_reason, report_path_for, report_row, write_report
+
+POOLS = {"public": "public_pool", "agent_admin": "agent_admin_pool", "telesales": "telesales",
+         "industry": "industry"}
+
+
+@dataclass
+class Target:
+    """Where imported rows go: location, owner and department ids (plain values, no ORM objects)."""
+
+    location: str
+    owner_id: int | None = None
+    owner_login: str | None = None
+    department_id: int | None = None
+    cap: int | None = None
+    size: int = 0
+
+    def full(self):
+        return self.cap is not None and self.size >= self.cap
+
+    def recount(self, session):
+        """The owner's library size, counted again (under the lock, before the rows go in)."""
+        if self.owner_id is not None:
+            self.size = session.scalar(select(func.count()).select_from(Opportunity)
+                                       .where(Opportunity.owner_id == self.owner_id, Opportunity.deleted_at.is_(None)))
+
+    def place(self):
+        """(owner, department) references for the next row's `insert_opportunity`, or None when the library is full."""
+        if self.full():
+            return None
+        self.size += 1
+        if self.owner_id is not None:
+            return SimpleNamespace(id=self.owner_id, department_id=self.department_id), None
+        return None, (SimpleNamespace(id=self.department_id) if self.department_id else None)
+
+
+def resolve_target(session, pool=None, owner=None, department=None):
+    """The Target of `--owner LOGIN` or `--pool NAME [--department PATH]`; RuleViolation if unusable."""
+    if owner and pool:
+        raise RuleViolation(_l("Give either an owner or a pool, not both."), field="pool")
+    if owner:
+        user = accounts.find_user(session, owner)
+        if user is None:
+            raise RuleViolation(_l("No such user: %(login)s", login=owner), field="owner")
+        if user.role not in LIBRARY_ROLES or not user.active:
+            raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
+                                   "own customers.", login=user.login), field="owner")
+        if department:
+            raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
+        return Target("library", owner_id=user.id, owner_login=user.login, department_id=user.department_id,
+                      cap=opportunities.library_cap(session, user), size=opportunities.library_size(session, user))
+    pool = pool or "public"
+    if pool not in POOLS:
+        raise RuleViolation(_l("Unknown pool: %(pool)s", pool=pool), field="pool")
+    if pool == "agent_admin":
+        if not department:
+            raise RuleViolation(_l("The agent-admin pool belongs to an agent company: name it with --department."),
+                                field="department")
+        node = departments.resolve_path(session, department)
+        if node.depth == 0:
+            raise RuleViolation(_l("The head office has no agent-admin pool: name an agent company."),
+                                field="department")
+        company_id = node.company_id
+        return Target("agent_admin_pool", department_id=company_id)
+    if department:
+        raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
+    return Target(POOLS[pool])
+
+
+@dataclass
+class ImportSummary:
+    path: Path
+    report_path: Path | None = None
+    read: int = 0
+    imported: int = 0
+    duplicates: int = 0
+    invalid: int = 0
+    review: int = 0
+    library_full: int = 0
+    review_skipped: int = 0  # review rows not ticked for import (browser imports)
+    seconds: float = 0.0
+    report_rows: list = field(default_factory=list)
+
+    @property
+    def rate(self):
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self):
+        return {"read": self.read, "imported": self.imported, "duplicates": self.duplicates,
+                "invalid": self.invalid, "review": self.review, "library_full": self.library_full,
+                "seconds": round(self.seconds, 3), "rows_per_second": round(self.rate, 1),
+                "report": str(self.report_path) if self.report_path else None}
+
+    def line(self):
+        return (f"read {self.read}, imported {self.imported}, duplicates {self.duplicates}, "
+                f"invalid {self.invalid}, review {self.review}, library full {self.library_full}; "
+                f"{self.seconds:.2f} s, {self.rate:.0f} rows/s")
+
+
+def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
+                progress=None, report=True, columns=None, max_rows=None, reader=None, target=None, review_rows=None,
+                before_commit=None, file_name=None):
+    """Import the file in one transaction (committed here); returns an ImportSummary.
+
+    Raises ImportFileError (file unreadable) or RuleViolation (bad target) with nothing
+    written; any other exception rolls everything back and propagates. `columns`,
+    `max_rows`: as RowReader's. The report rows name the spreadsheet's lines (`report_lines`).
+
+    Browser imports (services/import_jobs.py) pass their own `reader` (mapped columns and
+    values) and `target` (a round robin too), the `review_rows` the admin ticked (other
+    review rows are not imported), and `before_commit(summary)`, which records the import's
+    outcome in the same transaction.
+    """
+    started = time.perf_counter()
+    reader = reader if reader is not None else RowReader(path, columns=columns, max_rows=max_rows)
+    summary = ImportSummary(Path(path))
+    lines = REPORT_LINE.set(reader.line)  # as `report_lines` does, around the whole transaction
+    try:
+        target = target if target is not None else resolve_target(session, pool=pool, owner=owner,
+                                                                   department=department)
+        take_lock(session)
+        target.recount(session)  # under the lock
+        if skip_check:
+            loaded = bulk.import_fast(session, reader, target, actor, summary, progress)
+        else:
+            _import_checked(session, reader, target, actor, summary, progress, review_rows)
+            loaded = False
+        _audit(session, actor, file_name or path, target, summary, skip_check)
+        if before_commit is not None:
+            before_commit(summary)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        REPORT_LINE.reset(lines)
+    if loaded:
+        bulk.vacuum(session)
+    summary.seconds = time.perf_counter() - started
+    if report:
+        summary.report_path = report_path_for(path)
+        write_report(summary.report_path, summary.report_rows)
+    return summary
+
+
+def _audit(session, actor, path, target, summary, skip_check):
+    """One audit entry per import (not one per row): the file, where the rows went, the counts."""
+    counts = {name: value for name, value in summary.as_dict().items() if name not in ("seconds", "rows_per_second",
+                                                                                          "report")}
+    audit.record(session, actor, "import", department_id=target.department_id, details={
+        "file": Path(path).name, "location": target.location, "owner": target.owner_login,
+        "skip_check": skip_check, **counts})
+
+
+def _import_checked(session, reader, target, actor, summary, progress, review_rows=None):
+    """Row by row: validate, check (database and earlier rows), insert what may be entered.
+
+    `review_rows`: when given, the only review rows to import (the others are reported)."""
+    imported_ids = set()
+    created_by_id = actor.id if actor is not None else None
+    done = 0
+    for number, data, file_row, result, problems in checked_rows(session, reader, imported_ids):
+        summary.read += 1
+        done += 1
+        if progress and done % 100 == 0:
+            progress(100, reader.estimate)
+        if problems:
+            summary.invalid += 1
+            summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), data.company))
+            continue
+        verdict, matches = result["verdict"], result["matches"]
+        if verdict == normalize.DUPLICATE:
+            summary.duplicates += 1
+            summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict),
+                                                   data.company, [m for m in matches if m["verdict"] == verdict]))
+            continue
+        held = held_mobiles(session, mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"]))
+        if held:  # a holder the check did not reach (too many candidates): the index would refuse it
+            (field_name, local), holder = next(iter(held.items()))
+            summary.duplicates += 1
+            summary.report_rows.append(report_row(number, normalize.DUPLICATE, held_reason(local), data.company,
+                                                   [holder]))
+            continue
+        if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
+            summary.review_skipped += 1
+            summary.report_rows.append(report_row(
+                number, verdict, str(_l("not ticked for import")) + "; " + match_reason(matches, verdict),
+                data.company, matches))
+            continue
+        place = target.place()
+        if place is None:
+            summary.library_full += 1
+            summary.report_rows.append(report_row(
+                number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), data.company))
+            continue
+        owner_ref, department_ref = place
+        opportunity = opportunities.insert_opportunity(session, owner_ref, data, target.location, department_ref)
+        opportunity.created_by_id = created_by_id
+        imported_ids.add(opportunity.id)
+        file_row.opportunity_id = opportunity.id
+        summary.imported += 1
+        if verdict == normalize.REVIEW:
+            summary.review += 1
+            resembled = [{"opportunity_id": m["opportunity_id"], "company": m["company"], "score": m["score"],
+                          **({"row": m["row"]} if m["location"] == "file" else {})} for m in matches]
+            session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
+                                           resembled=json.dumps(resembled, ensure_ascii=False),
+                                           created_at=clock.now()))
+            summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict), data.company,
+                                                   matches, imported=True))
+        if done % 500 == 0:  # keep the identity map small on long files
+            session.flush()
+            session.expunge_all()
+    if progress:
+        progress(done % 100, reader.estimate)

@@ -1,0 +1,46 @@
+"""Reading a customer list: the file row by row (`tables.RowReader`), each row as an entry's input
+(`row_input`), its problems by the entry form's rules (`row_problems`) and its duplicate-check keys."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from models import InfoSource
+
+from .. import dedup, opportunities
+from ..tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
+
+_TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
+
+
+def row_input(values):
+    values = dict(values)
+    values["key_customer"] = values.get("key_customer", "").strip().lower() in _TRUE
+    return opportunities.OpportunityInput.from_mapping(values)
+
+
+def row_problems(data, sources):
+    """{field: message} of a row: `opportunities.validate`, and an unknown information source."""
+    problems = {name: str(message) for name, message in opportunities.validate(data).items()}
+    if data.source and data.source not in sources and "source" not in problems:
+        problems["source"] = str(_l("Choose an information source from the list."))
+    return problems
+
+
+def row_keys(data):
+    return dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
+
+
+def active_sources(session):
+    """{name: id} of the information sources a row may name."""
+    return dict(session.execute(select(InfoSource.name, InfoSource.id).where(InfoSource.active.is_(True))).all())
+
+
+def chunks(reader, size):
+    """The rows of `reader` in lists of `size`."""
+    chunk = []
+    for item in reader:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
