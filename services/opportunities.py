@@ -260,13 +260,12 @@ def insert_opportunity(session, actor, data, location, department):
     keys = dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
     company_key = keys["company_key"]
     # the pickers' short names (扬州, 小榄) kept in full; a place the name gives fills what is left empty
-    place = places.canonical(data.province, data.city, data.district, data.town)
+    place = places.of_record(data, company_key)
     now = clock.now()
     in_library = location == "library"
     opportunity = Opportunity(
-        company=data.company, province=place.province or company_key.province, city=place.city or company_key.city,
-        district=place.district or company_key.district, town=place.town or None, address=data.address,
-        contact=data.contact,
+        company=data.company, province=place.province or None, city=place.city or None,
+        district=place.district or None, town=place.town or None, address=data.address, contact=data.contact,
         phone=data.phone, mobile=data.mobile, fax=data.fax, email=data.email, industry=data.industry,
         source=_source(session, data.source), key_customer=data.key_customer, location=location,
         owner_id=actor.id if in_library else None,

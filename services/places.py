@@ -99,6 +99,19 @@ def canonical(province: str = "", city: str = "", district: str = "", town: str 
     return Place(province, city, district, town)
 
 
+def of_record(data, company_key) -> Place:
+    """The place a new record keeps: the form's, made canonical, its empty levels filled from the place
+    its company name gives (`normalize.company_key`: 中山市小榄镇华锐五金 → 广东省 中山市 小榄镇); the
+    name's town only when the name is of the record's city and district."""
+    place = canonical(data.province, data.city, data.district, data.town)
+    city = place.city or company_key.city or ""
+    district = place.district or company_key.district or ""
+    town = place.town
+    if not town and company_key.town and company_key.city == city and company_key.district in (None, district):
+        town = company_key.town
+    return Place(place.province or company_key.province or "", city, district, town)
+
+
 def options(level: str, province: str = "", city: str = "", district: str = "") -> tuple[Place, list[str]]:
     """The parents in canonical names ("" where unknown) and the names a picker offers at `level`
     (cities, districts or towns); an empty list for anything unknown. Towns before a district is

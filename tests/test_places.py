@@ -238,3 +238,13 @@ def test_a_web_lead_keeps_its_town(app, api):  # noqa: F811
     with app.app_context():
         lead = db.session.scalar(db.select(Opportunity).filter_by(company="中山小榄明亮五金厂"))
         assert (lead.province, lead.city, lead.town) == ("广东省", "中山市", "小榄镇")
+
+
+def test_a_town_the_company_name_gives_fills_an_empty_town_of_the_same_city(app, api):  # noqa: F811
+    sales = api("sales_a")
+    named = _enter(sales, company="中山市小榄镇华锐五金厂", phone="0760-22334455").get_json()
+    assert (named["province"], named["city"], named["district"], named["town"]) == ("广东省", "中山市", None, "小榄镇")
+    typed = _enter(sales, company="中山市沙溪镇华美制衣厂", city="中山", town="大涌").get_json()
+    assert typed["town"] == "大涌镇"  # what the salesperson typed wins over the name
+    elsewhere = _enter(sales, company="中山市古镇镇明亮灯饰厂", province="江苏", city="扬州").get_json()
+    assert (elsewhere["city"], elsewhere["town"]) == ("扬州市", None)  # the name's town is of another city

@@ -84,9 +84,9 @@ def _prepare(values):
         return problems, data.company, None, None, None
     keys = fast_keys(data)
     ck = keys["company_key"]
-    place = places.canonical(data.province, data.city, data.district, data.town)  # as opportunities.insert_opportunity
+    place = places.of_record(data, ck)  # as opportunities.insert_opportunity
     # in _OPPORTUNITY_COLUMNS' order, without id and the columns every row shares
-    row = (data.company, place.province or ck.province, place.city or ck.city, place.district or ck.district,
+    row = (data.company, place.province or None, place.city or None, place.district or None,
            data.address, data.contact, data.phone, data.mobile, data.fax, data.email, data.industry,
            _SOURCES.get(data.source) if data.source else None, data.key_customer,
            ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district, place.town or None)
