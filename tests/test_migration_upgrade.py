@@ -9,6 +9,7 @@ import sqlite3
 from flask_migrate import upgrade
 
 from app import create_app
+from services import dedup, normalize
 
 T = "2026-01-01 00:00:00.000000"
 
@@ -53,9 +54,14 @@ def test_an_upgrade_from_0004_keeps_every_note_and_index_row(tmp_path):
     _fill_at_0004(path)
     before = _counts(path)
     with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
+        upgrade(directory=app.extensions["migrate"].directory, revision="0010")
     assert _counts(path) == before == {"department": 1, "user": 1, "api_token": 1, "opportunity": 1,
                                        "contact_note": 1, "opportunity_term": 1}
+    with app.app_context():  # 0011 rebuilds the duplicate check's keys (services/rekey.py)
+        upgrade(directory=app.extensions["migrate"].directory)
     db = sqlite3.connect(path)
     assert db.execute("SELECT content FROM contact_note").fetchone() == ("王经理说下周来",)
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    terms = {row[0] for row in db.execute("SELECT term FROM opportunity_term WHERE opportunity_id = 1")}
+    assert terms == {dedup.term_hash(t) for t in normalize.index_terms(dedup.query_keys("扬州五环印花厂"))}
+    assert db.execute("SELECT name_core, norm_city FROM opportunity").fetchone() == ("五环印花", "扬州市")
