@@ -69,3 +69,10 @@ def test_the_entry_form_refuses_a_town_variant(app, imported, client, auth):
     assert refused.status_code == 200 and "中山市华锐五金制品有限公司" in body
     with app.app_context():  # nothing was written
         assert db.session.scalar(db.select(db.func.count()).select_from(Opportunity)) == len(EXISTING)
+
+
+def test_the_live_check_explains_a_homophone_in_chinese(app, imported, client, auth):
+    auth.login("sales_a")
+    answer = client.get("/dedup/check.json", query_string={"name": "杭州明晖灯饰厂"}).get_json()
+    assert answer["verdict"] == "duplicate"
+    assert "明辉灯饰 读音同 明晖灯饰" in answer["hits"][0]["reasons"][0], answer["hits"][0]["reasons"]

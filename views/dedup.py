@@ -29,6 +29,7 @@ _REASON_WORDS = [
     ("mobile", _l("mobile")),
     ("phone", _l("phone")),
     ("fax", _l("fax")),
+    ("sounds the same as", _l("sounds the same as")),
     ("contains", _l("contains")),
     (" is ", _l(" is ")),
     (", not ", _l(", not ")),
