@@ -180,15 +180,21 @@ class Issue12:
                      {"company": query, "province": p[0], "city": p[1]}, "duplicate",
                      f"generic word {g1} (or {g2}) between the trade name and the legal form")
 
+    def sounding_as(self, zihao: str) -> str | None:
+        """``zihao`` with one character swapped for another of the same sound, or None if none has one."""
+        at = [i for i, c in enumerate(zihao) if c in self.same_sound]
+        if not at:
+            return None
+        i = self.rng.choice(at)
+        return zihao[:i] + self.rng.choice(self.same_sound[zihao[i]]) + zihao[i + 1:]
+
     def homophone(self, n: int) -> None:
         made = 0
         while made < n:
             (zihao, industry), p = self.trade(), self.g.place()
-            at = [i for i, c in enumerate(zihao) if c in self.same_sound]
-            if not at:
+            other = self.sounding_as(zihao)
+            if other is None:
                 continue
-            i = self.rng.choice(at)
-            other = zihao[:i] + self.rng.choice(self.same_sound[zihao[i]]) + zihao[i + 1:]
             form = self.rng.choice(["有限公司", "厂", "经营部"])
             self.add("homophone", [self.rec(f"{p[1]}{zihao}{industry}{form}", p)],
                      {"company": f"{self.g.short(p[1])}{other}{industry}{form}", "province": p[0], "city": p[1]},
@@ -253,11 +259,9 @@ class Issue12:
         made = 0
         while made < n:
             (zihao, industry), p = self.trade(), self.g.place()
-            at = [i for i, c in enumerate(zihao) if c in self.same_sound]
-            if not at:
+            other = self.sounding_as(zihao)
+            if other is None:
                 continue
-            i = self.rng.choice(at)
-            other = zihao[:i] + self.rng.choice(self.same_sound[zihao[i]]) + zihao[i + 1:]
             q = self.g.place(exclude=(p[1],))
             self.add("homophone_other_city", [self.rec(f"{p[1]}{zihao}{industry}有限公司", p)],
                      {"company": f"{q[1]}{other}{industry}有限公司", "province": q[0], "city": q[1],
