@@ -238,7 +238,7 @@ def salesperson_at_phone(app, browser_user, org):
 
     from services import clock
 
-    soon = clock.now() + timedelta(hours=1)
+    soon = clock.now() - timedelta(minutes=5)  # due: an hour ahead would be tomorrow after 23:00 in CRM_TIMEZONE
     ids = {"long": _enter(app, "sales_a", LONG_NAME, phone="021-62345678", province="上海", city="上海"),
            "due": _enter(app, "sales_a", "杭州西湖丝绸厂", province="浙江", city="杭州")}
     with app.app_context():
