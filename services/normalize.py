@@ -24,8 +24,10 @@ translates them.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -262,9 +264,6 @@ class _Town:
 def _jionlp_locations() -> str:
     """jionlp's china_location.txt, read from its package without importing jionlp (which loads
     its NLP models): one line per division, indented by level."""
-    import importlib.util
-    import zipfile
-
     spec = importlib.util.find_spec("jionlp")
     folder = Path(spec.submodule_search_locations[0]) / "dictionary"
     with zipfile.ZipFile(folder / "china_location.zip") as archive:
