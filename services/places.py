@@ -17,7 +17,6 @@ from . import normalize
 MAX_LENGTH = 32  # the columns' width (models.Opportunity)
 MAX_OPTIONS = 1500  # the longest list a picker is sent (重庆市 has about 1,000 towns)
 _DISTRICT_SUFFIXES = ("自治县", "自治旗", "新区", "林区", "特区", "区", "县", "市", "旗")
-_TOWN_SUFFIXES = ("街道办事处", "民族乡", "民族镇", "街道", "苏木", "镇", "乡")
 
 
 @dataclass(frozen=True)
@@ -90,10 +89,10 @@ def canonical(province: str = "", city: str = "", district: str = "", town: str 
     if town:
         known_district = not district or district in normalize.districts(prov, cty)
         if district and known_district:
-            town = _match(town, normalize.towns(prov, cty, district), _TOWN_SUFFIXES) or town
+            town = _match(town, normalize.towns(prov, cty, district), normalize.TOWN_SUFFIXES) or town
         elif not district:
             in_city = _city_towns(prov, cty)
-            found = _match(town, list(in_city), _TOWN_SUFFIXES)
+            found = _match(town, list(in_city), normalize.TOWN_SUFFIXES)
             if found:
                 town, district = found, in_city[found]
     return Place(province, city, district, town)

@@ -121,7 +121,7 @@ class Issue12:
         for i in range(n):
             p, dist, towns = self._town_place(i)
             town = self.rng.choice(towns)
-            short = next((town[: -len(s)] for s in N._TOWN_SUFFIXES
+            short = next((town[: -len(s)] for s in N.TOWN_SUFFIXES
                           if town.endswith(s) and len(town) - len(s) >= 2), town)
             zihao, industry = self.trade()
             form, form2 = self.rng.choice(["有限公司", "厂"]), self.rng.choice(["有限公司", "厂", "制品厂"])
