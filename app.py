@@ -82,6 +82,13 @@ def _configure(app, test_config):
         CRM_IMPORT_MAX_MB=int(env.get("CRM_IMPORT_MAX_MB", "20")),  # an uploaded customer list
         CRM_IMPORT_MAX_ROWS=int(env.get("CRM_IMPORT_MAX_ROWS", "100000")),
         CRM_IMPORT_RETENTION_DAYS=int(env.get("CRM_IMPORT_RETENTION_DAYS", "30")),
+        # the caps of a customer list, checked before and while it is parsed (docs/imports.md, Limits)
+        CRM_IMPORT_MAX_COLUMNS=int(env.get("CRM_IMPORT_MAX_COLUMNS", "200")),
+        CRM_IMPORT_MAX_CELLS=int(env.get("CRM_IMPORT_MAX_CELLS", "20000000")),
+        CRM_IMPORT_MAX_CELL_CHARS=int(env.get("CRM_IMPORT_MAX_CELL_CHARS", "1000")),
+        CRM_IMPORT_MAX_UNZIPPED_MB=int(env.get("CRM_IMPORT_MAX_UNZIPPED_MB", "400")),
+        CRM_IMPORT_PARSE_MEMORY_MB=int(env.get("CRM_IMPORT_PARSE_MEMORY_MB", "1536")),
+        CRM_IMPORT_PARSE_SECONDS=int(env.get("CRM_IMPORT_PARSE_SECONDS", "30")),
     )
     if test_config:
         app.config.update(test_config)

@@ -215,7 +215,7 @@ def new_import(session, actor, file_name, data, placement_):
         raise RuleViolation(too_large(), field="file", code="too_large")
     with _on_disk(data, suffix) as path:  # read the header now: a file that is no table is refused at once
         try:
-            imports.RowReader(path, max_rows=current_app.config["CRM_IMPORT_MAX_ROWS"])
+            imports.open_reader(path, caps=imports.limits())
         except imports.ImportFileError as error:
             raise RuleViolation(_named(error.message, path.name, file_name), field="file") from None
     now = clock.now()
@@ -241,14 +241,51 @@ def _named(message, temp_name, file_name):
 
 @contextmanager
 def _on_disk(data, suffix):
-    """The bytes as a temporary file with the right suffix (the readers read files), removed after."""
-    handle = tempfile.NamedTemporaryFile(prefix="crm-import-", suffix=suffix, delete=False)
+    """The bytes as a temporary file with the right suffix (the readers read files), removed after.
+
+    In the instance folder's `import-tmp/` (a customer list is not for /tmp's other readers), named
+    after this process: a copy left by a killed process is deleted by the next one (`sweep`)."""
+    folder = _temp_folder()
+    sweep(folder)
+    handle = tempfile.NamedTemporaryFile(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=suffix, dir=folder,
+                                         delete=False)
     try:
         with handle:
             handle.write(data)
         yield Path(handle.name)
     finally:
         os.unlink(handle.name)
+
+
+_TEMP_PREFIX = "crm-import-"
+
+
+def _temp_folder():
+    folder = Path(current_app.instance_path) / "import-tmp"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def sweep(folder=None):
+    """Delete the temporary copies whose process is gone (killed while it read them); their number."""
+    folder = folder or _temp_folder()
+    removed = 0
+    for path in folder.glob(f"{_TEMP_PREFIX}*"):
+        pid = path.name[len(_TEMP_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @contextmanager
@@ -263,7 +300,7 @@ def _upload(session, item):
 
 def _reader(item, path):
     try:
-        return imports.RowReader(path, columns=loads(item.columns), max_rows=current_app.config["CRM_IMPORT_MAX_ROWS"])
+        return imports.open_reader(path, columns=loads(item.columns), caps=imports.limits())
     except imports.ImportFileError as error:
         raise jobs.JobFailed(_named(error.message, path.name, item.file_name)) from None
 

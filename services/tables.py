@@ -22,6 +22,8 @@ from pathlib import Path
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
+from . import table_sizes
+from .table_sizes import HEADER_SEARCH_ROWS, FileTooLarge, Limits
 from .text import clean_cell
 
 FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "town", "address", "contact",
@@ -44,7 +46,6 @@ HEADERS = {
 }
 _HEADER_INDEX = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what calamine reads (by content, not by suffix)
-HEADER_SEARCH_ROWS = 10  # a header below a title row or two: the first rows searched for it
 _FIELD_SIZE_MAX = 256 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx, .ods
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, and any workbook encrypted with a password
@@ -56,6 +57,12 @@ class ImportFileError(Exception):
     def __init__(self, message):
         super().__init__(str(message))
         self.message = message
+
+    def as_json(self):
+        """The message untranslated, {"error": msgid, "params": {...}}, for another process to translate
+        (services/table_sandbox.py): a lazy string keeps its msgid and parameters."""
+        msgid = getattr(self.message, "_args", (str(self.message),))[0]
+        return {"error": msgid, "params": dict(getattr(self.message, "_kwargs", {}))}
 
 
 def _header_name(cell):
@@ -194,8 +201,10 @@ class RowReader:
     (for a CSV, from its line count); `line(number)`: the spreadsheet line of data row `number`.
     """
 
-    def __init__(self, path, columns=None, max_rows=None):
+    def __init__(self, path, columns=None, max_rows=None, limits=None):
         self.path = Path(path)
+        self.limits = limits or Limits(max_rows=max_rows)
+        self.width = None  # the header's width: no cell to its right is read
         if not self.path.is_file():
             raise ImportFileError(_l("%(file)s: no such file.", file=str(path)))
         suffix = self.path.suffix.lower()
@@ -205,6 +214,7 @@ class RowReader:
         if self.path.stat().st_size == 0:
             raise ImportFileError(_l("%(file)s is empty (0 bytes).", file=self.path.name))
         overrides = _checked_overrides(columns)
+        self._sheet = self._stream = None
         if suffix == ".csv":
             self.kind = "csv"
             self.encoding = detect_encoding(self.path)
@@ -212,17 +222,44 @@ class RowReader:
         else:
             self.kind = "workbook"
             self.encoding = None
-            self._sheet = _first_sheet(self.path)
-            if self._sheet.end is None:
-                raise ImportFileError(_l("The first sheet of %(file)s is empty.", file=self.path.name))
-            lines = self._sheet.end[0] + 1  # calamine's rows start at the sheet's line 1
+            lines = self._open_workbook()
         self.header_line, header, self.columns = self._find_header(overrides)
         while header and not header[-1]:
             header.pop()
         self.headers = header
+        self.width = max(len(header), max(self.columns.values(), default=-1) + 1)
         self.estimate = max(lines - self.header_line, 0)
-        if max_rows is not None:
-            self._check_size(max_rows)
+        self._check_width(lines)
+        if self.limits.max_rows is not None:
+            self._check_size(self.limits.max_rows)
+
+    def _open_workbook(self):
+        """The first sheet, sized first (services/table_sizes.py): read whole by calamine when its extent
+        is within the caps, else (a stray cell far away in an .xlsx) row by row by openpyxl, up to the
+        header's width; its lines."""
+        try:
+            extent = table_sizes.measure(self.path, self.path.name, self.limits)
+            table_sizes.check(extent, self.path.name, self.limits)
+        except FileTooLarge as error:
+            raise ImportFileError(error.message) from None
+        if not table_sizes.dense(extent, self.limits):
+            if self.path.suffix.lower() not in (".xlsx", ".xlsm") or _magic(self.path) != _ZIP_MAGIC:
+                raise ImportFileError(table_sizes.too_many_cells(self.path.name, extent, self.limits))
+            self._stream = _StreamedSheet(self.path)
+            return extent.rows
+        self._sheet = _first_sheet(self.path)
+        if self._sheet.end is None:
+            raise ImportFileError(_l("The first sheet of %(file)s is empty.", file=self.path.name))
+        return self._sheet.end[0] + 1  # calamine's rows start at the sheet's line 1
+
+    def _check_width(self, lines):
+        """The header's width, and for a workbook the cells read (its lines by that width), within the caps."""
+        limits = self.limits
+        if len(self.headers) > limits.max_columns:
+            raise ImportFileError(table_sizes.too_wide(self.path.name, len(self.headers), limits.max_columns))
+        if self.kind == "workbook" and lines * self.width > limits.max_cells:
+            raise ImportFileError(table_sizes.too_many_cells(
+                self.path.name, table_sizes.Extent(lines, self.width, self.width), limits))
 
     def line(self, number):
         """The spreadsheet line of data row `number` (for a CSV, exact without multi-line cells)."""
@@ -231,15 +268,29 @@ class RowReader:
     # --- the header ---------------------------------------------------------------
 
     def _raw_rows(self):
-        """Every row of the file as a list of texts, from the sheet's first line."""
+        """Every row of the file as a list of texts, from the sheet's first line, up to the header's
+        width once it is known, each cell cut to the cap (a longer one still fails its field's check)."""
         if self.kind == "csv":
-            return self._csv_rows()
-        return ([cell_text(v) for v in row] for row in self._sheet.iter_rows())
+            rows = self._csv_rows()
+        elif self._stream is not None:
+            rows = self._stream.rows(self.width)
+        else:
+            rows = self._sheet.iter_rows()
+        return self._cut(rows)
+
+    def _cut(self, rows):
+        width, chars = self.width, self.limits.max_cell_chars + 1
+        for row in rows:
+            row = row[:width] if width is not None else row
+            yield [cell_text(v)[:chars] if self.kind == "workbook" else (v if len(v) <= chars else v[:chars])
+                   for v in row]
 
     def _find_header(self, overrides):
         """(line, texts, {field: column}) of the first row that names a company column."""
         rows = self._raw_rows()
         for line, row in zip(range(1, HEADER_SEARCH_ROWS + 1), rows):
+            while row and not row[-1]:
+                row.pop()
             columns = map_columns(row, overrides)
             if "company" in columns:
                 rows.close()
@@ -258,9 +309,7 @@ class RowReader:
         if rows > max_rows and self.kind == "csv":
             rows = self._count_records()  # lines overcount the rows when cells span lines
         if rows > max_rows:
-            raise ImportFileError(_l("%(file)s has %(rows)d rows, more than the %(max)d that can be imported at "
-                                     "once: split it into smaller files.", file=self.path.name, rows=rows,
-                                     max=max_rows))
+            raise ImportFileError(table_sizes.too_many_rows(self.path.name, rows, max_rows))
 
     # --- CSV -------------------------------------------------------------------------
 
@@ -303,3 +352,23 @@ class RowReader:
             width = len(raw)
             # control characters dropped here, for the command line and the browser's imports alike (services/text.py)
             yield number, {name: (clean_cell(raw[i]) if i < width else "") for name, i in columns}
+
+
+class _StreamedSheet:
+    """The first sheet of an .xlsx read row by row (openpyxl's read-only mode), never as a grid: for
+    a sheet whose extent a dense reader cannot hold (a stray cell far to the right or below)."""
+
+    def __init__(self, path):
+        import openpyxl  # here: only such files need it, and the child process that reads them
+
+        self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        self.sheet = self.book.worksheets[0]
+
+    def rows(self, width=None):
+        """Rows as lists of values, `width` cells each once the header is known; before, the header
+        rows as wide as they are written (the check of their width refuses a wide one)."""
+        if width is None:
+            rows = self.sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True)
+        else:
+            rows = self.sheet.iter_rows(max_col=max(width, 1), values_only=True)
+        return (list(row) for row in rows)

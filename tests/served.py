@@ -9,6 +9,7 @@ process id that served each request, so a test can show that several processes t
 import contextlib
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -35,8 +36,8 @@ def _free_port():
 
 
 class Server:
-    def __init__(self, base_url, access_log):
-        self.base_url, self.access_log = base_url, access_log
+    def __init__(self, base_url, access_log, pid=None):
+        self.base_url, self.access_log, self.pid = base_url, access_log, pid  # pid: gunicorn's master
 
     def worker_pids(self, path_prefix):
         """The distinct processes that answered requests whose path starts with `path_prefix`."""
@@ -45,7 +46,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn_server(database_url, workdir, workers=WORKERS, env=None):
+def gunicorn_server(database_url, workdir, workers=WORKERS, env=None, address_space=None):
+    """`address_space` (bytes): the most memory any of its processes may map (RLIMIT_AS), or none."""
     port = _free_port()
     access_log = Path(workdir) / "access.log"
     access_log.touch()
@@ -56,11 +58,11 @@ def gunicorn_server(database_url, workdir, workers=WORKERS, env=None):
                "--timeout", "60", "--preload", "app:create_app()"]  # preload: import once, fork the workers
     errors = open(Path(workdir) / "gunicorn.err", "w+")
     process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=errors,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=limited(address_space))
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_ready(process, base_url, errors)
-        yield Server(base_url, access_log)
+        yield Server(base_url, access_log, process.pid)
     finally:
         os.killpg(process.pid, signal.SIGINT)  # gunicorn's quick stop: the test's requests are all answered
         try:
@@ -69,6 +71,13 @@ def gunicorn_server(database_url, workdir, workers=WORKERS, env=None):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         errors.close()
+
+
+def limited(address_space):
+    """A preexec_fn that caps a new process (and its children) at `address_space` bytes, or None."""
+    if address_space is None:
+        return None
+    return lambda: resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
 
 
 def _wait_until_ready(process, base_url, errors):

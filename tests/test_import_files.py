@@ -44,8 +44,8 @@ UTF16 = "%(file)s is UTF-16 text: save it as CSV (UTF-8) or .xlsx."
 NUL_BYTES = ("%(file)s is not a text file in UTF-8 or GB18030 (it holds NUL bytes); save it as CSV (UTF-8) "
              "or .xlsx.")
 NOT_GB18030 = "%(file)s is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or .xlsx."
-TOO_MANY_ROWS = ("%(file)s has %(rows)d rows, more than the %(max)d that can be imported at once: split it into "
-                 "smaller files.")
+TOO_MANY_ROWS = ("%(file)s has %(rows)d rows, more than the %(max)d that can be imported at once "
+                 "(CRM_IMPORT_MAX_ROWS): split it into smaller files.")
 TOO_LONG = "%(field)s may have at most %(n)d characters."
 
 

@@ -45,13 +45,14 @@ The names below are what views, commands and services/import_jobs.py use.
 from .bulk import fast_keys, term_hashes
 from .checking import FileIndex, FileRow, check_file, checked_rows, file_match_json
 from .importing import POOLS, ImportSummary, Target, import_file, resolve_target
-from .reading import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding, row_input, row_keys, row_problems
+from .reading import (FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding, limits, open_reader, row_input,
+                      row_keys, row_problems)
 from .report import (REPORT_COLUMNS, REPORT_HEADERS, REPORT_VERDICTS, report_lines, report_path_for, report_xlsx,
                      write_report, write_report_xlsx)
 
 __all__ = [
     "FIELDS", "HEADERS", "POOLS", "REPORT_COLUMNS", "REPORT_HEADERS", "REPORT_VERDICTS", "FileIndex", "FileRow",
     "ImportFileError", "ImportSummary", "RowReader", "Target", "check_file", "checked_rows", "detect_encoding",
-    "fast_keys", "file_match_json", "import_file", "report_lines", "report_path_for", "report_xlsx",
+    "fast_keys", "file_match_json", "import_file", "limits", "open_reader", "report_lines", "report_path_for", "report_xlsx",
     "resolve_target", "row_input", "row_keys", "row_problems", "term_hashes", "write_report", "write_report_xlsx",
 ]

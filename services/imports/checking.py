@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import dedup, normalize
-from .reading import RowReader, active_sources, chunks, row_input, row_keys, row_problems
+from .reading import active_sources, chunks, limits, open_reader, row_input, row_keys, row_problems
 
 _ORDER = {normalize.DUPLICATE: 0, normalize.REVIEW: 1}
 
@@ -160,6 +160,6 @@ def check_file(session, path, columns=None, max_rows=None):
     validation {"row", "verdict": "invalid", "matches": [], "errors": {field: message}}.
     Raises ImportFileError when the file cannot be read. `columns`, `max_rows`: as RowReader's.
     """
-    reader = RowReader(path, columns=columns, max_rows=max_rows)
+    reader = open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
     for _number, _data, _file_row, result, _problems in checked_rows(session, reader):
         yield result

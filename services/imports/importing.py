@@ -21,7 +21,7 @@ from ..locks import take_lock
 from . import bulk
 from .checking import checked_rows
 from .mobiles import held_mobiles, held_reason, mobile_pairs
-from .reading import RowReader
+from .reading import limits, open_reader
 from .report import REPORT_LINE, match_reason, report_path_for, report_row, write_report
 
 POOLS = {"public": "public_pool", "agent_admin": "agent_admin_pool", "telesales": "telesales",
@@ -136,7 +136,7 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     outcome in the same transaction.
     """
     started = time.perf_counter()
-    reader = reader if reader is not None else RowReader(path, columns=columns, max_rows=max_rows)
+    reader = reader if reader is not None else open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
     summary = ImportSummary(Path(path))
     lines = REPORT_LINE.set(reader.line)  # as `report_lines` does, around the whole transaction
     try:

@@ -1,12 +1,28 @@
 """Reading a customer list: the file row by row (`tables.RowReader`), each row as an entry's input
 (`row_input`), its problems by the entry form's rules (`row_problems`) and its duplicate-check keys."""
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import InfoSource
 
 from .. import dedup, opportunities
+from ..table_sandbox import SandboxedReader
+from ..table_sizes import Limits
 from ..tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
+
+
+def limits(command_line=False, max_rows=None):
+    """The caps of a customer list (app config CRM_IMPORT_*): the browser's and the API's, or the command
+    line's (no row limit unless `max_rows`)."""
+    base = Limits.of(current_app.config, command_line=command_line) if has_app_context() else Limits(max_rows=None)
+    return base if max_rows is None else Limits(**{**base.as_dict(), "max_rows": max_rows})
+
+
+def open_reader(path, columns=None, caps=None):
+    """The rows of a customer list, parsed in a child process under the caps (services/table_sandbox.py):
+    every path that reads an outside file (uploads, the worker, the command line) reads it so."""
+    return SandboxedReader(path, columns=columns, limits=caps or limits(command_line=True))
 
 _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
 
