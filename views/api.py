@@ -1,7 +1,8 @@
 """The JSON API of CONTRACT.md (`/api/v1`): Bearer tokens, JSON errors, the duplicate check,
 entering, listing, reading and claiming opportunities.
 
-Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.user_for_token);
+Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.token_owner and may_use:
+a closed account's token is refused with why; the wait after wrong passwords does not stop tokens);
 no session cookie is read for it or made by it, so the blueprint is exempt from CSRF.
 `g.api_user` is the caller: app.select_locale reads its saved language from there.
 Errors are always `{"error": CODE, "message": TEXT}` (`error_response`); rules broken in
