@@ -241,6 +241,17 @@ def test_an_upload_too_large_for_the_page_gets_the_form_again_naming_the_limit(s
     assert client.get("/imports/new/").status_code == 200  # the session goes on
 
 
+def test_an_upload_too_large_from_someone_who_may_not_import_gets_the_error_page(small):
+    client = small.test_client()
+    AuthActions(client).login("sales_a")
+    token = csrf_token(client, "/")
+    response = client.post("/imports/new/", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(b"a" * (3 * 1024 * 1024)), "大.csv")})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 413 and 'id="import-form"' not in html
+    assert zh(small, "The request is larger than %(n)d MB, the most this page accepts.", n=2) in html
+
+
 def test_an_upload_too_large_for_the_api_names_the_limit(small):
     admin = ApiClient(small, small.test_client(), _token(small, "admin_a"))
     for size in (1536 * 1024, 3 * 1024 * 1024):  # read and refused; refused before it is read

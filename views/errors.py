@@ -60,8 +60,9 @@ def register(app):
         if code == 500:
             db.session.rollback()
         if code == 413:
-            if request.endpoint in too_large_answers:
-                return too_large_answers[request.endpoint]()
+            answer = too_large_answers[request.endpoint]() if request.endpoint in too_large_answers else None
+            if answer is not None:
+                return answer
             limit = (request.max_content_length or app.config["MAX_CONTENT_LENGTH"]) // (1024 * 1024)
             return render_error(413, str(too_large_message(limit)), limit_mb=limit)
         return render_error(code, str(MESSAGES.get(code, MESSAGES[400])))

@@ -110,9 +110,10 @@ class ImportView(AdminRequiredMixin, BaseView):
 
     def too_large(self):
         """The upload form again, 413, naming the limit: the request was larger than allow_uploads lets in,
-        so nothing of it was read (not even the form's other fields)."""
+        so nothing of it was read (not even the form's other fields). None for someone who may not import:
+        the app's own 413 page then."""
         if not self.is_accessible():
-            return self.inaccessible_callback("new")
+            return None
         errors = {"file": str(import_jobs.too_large())}
         return self.render("imports/new.html", errors=errors, chosen={}, targets=import_jobs.TARGET_LABELS,
                            people=self._people(), departments=access.scoped_departments(db.session, current_user),
