@@ -383,13 +383,21 @@ def issue_token(session, user):
     return token
 
 
-def user_for_token(session, token):
+def token_owner(session, token):
+    """The user a token was issued to, whether or not the account may be used now; None for no such token."""
     if not token:
         return None
     api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if api_token is None or not may_use(api_token.user):
-        return None
-    return api_token.user
+    return api_token.user if api_token is not None else None
+
+
+def user_for_token(session, token):
+    """The user a token acts for, or None: a deactivated, deleted or locked account's tokens stop working
+    (locked by an admin, or for disuse: CRM_INACTIVE_LOCK_DAYS). The wait after wrong passwords
+    (LoginThrottle) is not a lock of the account: it stops the login form only, so someone guessing an
+    integration's password cannot cut off its token."""
+    user = token_owner(session, token)
+    return user if may_use(user) else None
 
 
 def find_user(session, login):

@@ -34,6 +34,7 @@ from models import DataImport, DataImportFile, DataImportRow, Department, InfoSo
 
 from . import access, clock, departments, imports, jobs, leads, opportunities
 from .errors import RuleViolation
+from .sql import one_of
 from .text import clean_cell
 
 SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
@@ -205,7 +206,7 @@ def max_bytes():
 def new_import(session, actor, file_name, data, placement_):
     """Keep an uploaded file and start its check; the DataImport. RuleViolation (field `file`) when the
     file is no table of customers that can be read: its message says why, in the user's language."""
-    file_name = clean_cell(Path(file_name or "").name)[:255] or "upload"
+    file_name = fit_name(clean_cell(Path(file_name or "").name) or "upload")
     suffix = Path(file_name).suffix.lower()
     if suffix not in SUFFIXES:
         raise RuleViolation(_l("Upload an .xlsx, .xls, .ods or .csv file."), field="file")
@@ -227,6 +228,20 @@ def new_import(session, actor, file_name, data, placement_):
     session.add(DataImportFile(import_id=item.id, kind="upload", name=file_name, data=data, created_at=now))
     item.job_id = jobs.start(session, "import_check", item.id).id
     return item
+
+
+NAME_MAX = 255  # DataImport.file_name, DataImportFile.name
+
+
+def fit_name(name, limit=NAME_MAX):
+    """A file name of at most `limit` characters, shortened in its stem: the suffix says what the file is
+    (a name cut at 255 lost its ".xlsx" and was refused as the wrong kind of file)."""
+    if len(name) <= limit:
+        return name
+    suffix = Path(name).suffix
+    if not suffix or len(suffix) >= limit // 2:
+        return name[:limit]
+    return name[:limit - len(suffix)] + suffix
 
 
 def too_large():
@@ -455,7 +470,7 @@ def choose(session, item, columns=None, values=None):
                 raise RuleViolation(_l("Unknown field: %(name)s", name=name), field="values")
             allowed = set(list_values(session)[name]) | {""}
             for value in chosen.values():
-                if value not in allowed:
+                if not isinstance(value, str) or value not in allowed:
                     raise RuleViolation(_l("%(value)s is not in the list.", value=value), field="values")
             current.setdefault(name, {}).update(chosen)
             recheck = True
@@ -479,7 +494,7 @@ def include(session, item, rows, on=True):
     if rows == "all":
         query = query.where(DataImportRow.verdict == "review")
     else:
-        query = query.where(DataImportRow.row.in_([int(r) for r in rows][:max_rows()]))
+        query = query.where(one_of(session, DataImportRow.row, [int(r) for r in rows][:max_rows()]))
     return session.execute(query.values(include=on)).rowcount
 
 
@@ -557,7 +572,8 @@ def _finish(session, import_id, file_name, summary):
 
 
 def report_name(file_name):
-    return f"{Path(file_name).stem}-导入报告.xlsx"
+    marker = "-导入报告.xlsx"
+    return Path(file_name).stem[:NAME_MAX - len(marker)] + marker
 
 
 def report(session, item):

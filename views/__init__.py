@@ -64,6 +64,8 @@ def register_views(app, admin):
     audit.register(app)  # issue 5: the client address for the audit log's entries
     admin.add_view(AuditView(AuditEntry, db, name=_l("Audit log"), endpoint="audit", url="/audit", **system_menu))
     app.before_request_funcs.setdefault(None, []).insert(0, allow_uploads)  # before CSRFProtect reads the form
-    admin.add_view(ImportView(name=_l("Imports"), endpoint="imports", url="/imports", **system_menu))
+    import_view = ImportView(name=_l("Imports"), endpoint="imports", url="/imports", **system_menu)
+    admin.add_view(import_view)
+    app.extensions["crm_too_large_answers"]["imports.new"] = import_view.too_large  # the form again, naming CRM_IMPORT_MAX_MB
     admin.add_view(DuplicatesView(name=_l("Duplicate customers"), endpoint="duplicates", url="/duplicates",
                                   **system_menu))

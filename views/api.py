@@ -1,7 +1,8 @@
 """The JSON API of CONTRACT.md (`/api/v1`): Bearer tokens, JSON errors, the duplicate check,
 entering, listing, reading and claiming opportunities.
 
-Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.user_for_token);
+Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.token_owner and may_use:
+a closed account's token is refused with why; the wait after wrong passwords does not stop tokens);
 no session cookie is read for it or made by it, so the blueprint is exempt from CSRF.
 `g.api_user` is the caller: app.select_locale reads its saved language from there.
 Errors are always `{"error": CODE, "message": TEXT}` (`error_response`); rules broken in
@@ -25,18 +26,20 @@ from werkzeug.exceptions import HTTPException
 
 from extensions import csrf
 from models import Opportunity, db
-from services import access, accounts, audit, check_limit, clock, dedup, leads, merges, notes, stats, text
+from services import access, accounts, audit, check_limit, clock, dedup, import_jobs, leads, merges, notes, stats, text
 from services import opportunities as opps
 from services.errors import RuleViolation
 
 from . import openapi
 from .errors import ERROR_CODES as _HTTP_CODES
 from .errors import MESSAGES as HTTP_MESSAGES
+from .errors import too_large_message
 from .openapi import operation, query
 
 bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)
 
 PER_PAGE, MAX_PER_PAGE = 50, 200
+MAX_JSON_DEPTH = 32  # the deepest body of any call is 3 levels (an import's `values`); 990 was a 500
 # RuleViolation codes (services/) -> HTTP status
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
            "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409}
@@ -50,9 +53,12 @@ _TEXT_FIELDS = ("company", "province", "city", "district", "town", "address", "c
 _FLAG_FIELDS = ("key_customer", "confirm_review")
 
 UNAUTHORIZED = _l("A valid API token is needed: send the header Authorization: Bearer TOKEN.")
+ACCOUNT_CLOSED = _l("The account of this API token is deactivated or locked: its tokens work again when an "
+                    "administrator restores it.")
 NO_LIBRARY = _l("Only salespeople, supervisors and managers have a library to enter or claim customers into.")
 DEDUP_NEEDS_A_KEY = _l("Give a company name, a landline, a mobile or a fax to check.")
 BAD_PAGE = _l("The page must be a whole number from 1 on.")
+TOO_DEEP = _l("The JSON body is nested too deeply: no call of this API takes more than a few levels.")
 
 
 def register(app):
@@ -86,7 +92,19 @@ def _http_error(error):
     code = error.code or 500
     if code >= 500:
         db.session.rollback()
+    if code == 413:
+        return too_large_response()
     return error_response(code, _HTTP_CODES.get(code, "error"), HTTP_MESSAGES.get(code, HTTP_MESSAGES[400]))
+
+
+def too_large_response(message=None):
+    """413 `too_large` naming the limit: an import's file (CRM_IMPORT_MAX_MB), else any body (MAX_CONTENT_LENGTH)."""
+    if request.endpoint == "api.create_import":
+        limit, message = current_app.config["CRM_IMPORT_MAX_MB"], message or import_jobs.too_large()
+    else:
+        limit = current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        message = message or too_large_message(limit)
+    return error_response(413, "too_large", message, limit_mb=limit)
 
 
 # Flask looks for handlers by status code before it looks by class, so the app's own pages
@@ -102,9 +120,9 @@ def _authenticate():
     if request.endpoint in _PUBLIC_ENDPOINTS:
         return None
     scheme, _sep, token = request.headers.get("Authorization", "").strip().partition(" ")
-    user = accounts.user_for_token(db.session, token.strip()) if scheme.lower() == "bearer" else None
-    if user is None:
-        response = error_response(401, "unauthorized", UNAUTHORIZED)
+    user = accounts.token_owner(db.session, token.strip()) if scheme.lower() == "bearer" else None
+    if user is None or not accounts.may_use(user):  # deactivated, deleted or locked: its tokens stop working
+        response = error_response(401, "unauthorized", UNAUTHORIZED if user is None else ACCOUNT_CLOSED)
         response.headers["WWW-Authenticate"] = 'Bearer realm="crm"'
         return response
     g.api_user = user
@@ -171,24 +189,45 @@ def _refused(violation):
         return error_response(404, "not_found", HTTP_MESSAGES[404])
     if violation.code == "library_full" and request.endpoint in _INTO_OWN_LIBRARY:
         return violation_response(violation, limit=opps.library_cap(db.session, g.api_user))
+    if violation.code == "too_large":
+        return too_large_response(violation.message)
     if isinstance(violation, opps.DuplicateFound):
         return violation_response(violation, matches=dedup.result_json(violation.result)["matches"])
     return violation_response(violation)
 
 
 def json_object():
-    """The body as a dict; a body that is not JSON, or not an object, answers 400."""
+    """The body as a dict; a body that is not JSON, or not an object, answers 400.
+
+    Every call that takes JSON reads it here, so this is where a body nested hundreds of levels deep
+    is refused: both the decoder and the walk below recurse, and Python's RecursionError was a 500."""
     try:
         body = json.loads(request.get_data(cache=False) or b"null")
+    except RecursionError:
+        raise BadInput(error_response(400, "bad_request", TOO_DEEP)) from None
     except (ValueError, UnicodeDecodeError):
         body = None
     if not isinstance(body, dict):
         raise BadInput(error_response(400, "bad_request", HTTP_MESSAGES[400]))
+    if _deeper_than(body, MAX_JSON_DEPTH):  # what the decoder let through, the views' code must not meet
+        raise BadInput(error_response(400, "bad_request", TOO_DEEP))
     refused = text.refused_member(body)  # NUL and other control characters (services/text.py): 422
     if refused:
         shown = text.REFUSED.sub("\ufffd", refused)
         raise BadInput(invalid_response({shown: text.problem(_label(shown))}))
     return body
+
+
+def _deeper_than(value, limit):
+    """Whether objects and arrays nest more than `limit` levels deep; without recursion."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        members = value.values() if isinstance(value, dict) else value
+        stack.extend((m, depth + 1) for m in members if isinstance(m, (dict, list)))
+    return False
 
 
 def _label(name):

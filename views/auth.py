@@ -3,7 +3,6 @@ import hashlib
 import hmac
 import io
 import secrets
-from urllib.parse import urlsplit
 
 from captcha.image import ImageCaptcha
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
@@ -17,6 +16,7 @@ from services import accounts
 from services.errors import RuleViolation
 
 from .forms import LoginForm, PasswordForm
+from .security import safe_next  # noqa: F401 (the pools import it from here too)
 
 bp = Blueprint("auth", __name__)
 
@@ -74,14 +74,6 @@ def captcha():
 def _captcha_ok(answer):
     expected = session.pop("captcha", None)  # one try per image
     return expected is not None and hmac.compare_digest(expected, _captcha_digest(answer or ""))
-
-
-def safe_next(target):
-    """Only a path on this site: no scheme, no host, no "//" or backslash tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from models import UTCDateTime, db
 from services import clock, opportunities
 from services.access import is_admin
 from services.errors import RuleViolation
+from services.sql import one_of
 
 from .ids import MAX_ID, parse_id, parse_ids  # noqa: F401 (the views import them from here too)
 
@@ -181,7 +182,7 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
     def scoped_rows(self, ids):
         """The rows of a bulk action that the actor may reach; other ids are dropped."""
         wanted = parse_ids(ids, limit=None)
-        return self.get_query().filter(self.model.id.in_(wanted)).all() if wanted else []
+        return self.get_query().filter(one_of(db.session, self.model.id, wanted)).all() if wanted else []
 
     # Writes: subclasses implement create_with_rules / update_with_rules / delete_with_rules.
     def create_model(self, form):

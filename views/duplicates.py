@@ -18,6 +18,7 @@ from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
 from .base import AdminRequiredMixin, format_time, parse_id, parse_ids
+from .security import safe_next
 from .dedup import VERDICT_LABELS, explain
 
 PER_PAGE = 20
@@ -132,7 +133,7 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
                   "success")
         except RuleViolation as violation:
             self._refused(violation)
-        return redirect(_back(request.form.get("next")) or self.get_url(".index"))
+        return redirect(safe_next(request.form.get("next")) or self.get_url(".index"))
 
     def _group(self, group_id):
         try:
@@ -213,7 +214,3 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
         except RuleViolation as violation:
             self._refused(violation)
         return redirect(self.get_url(".merges"))
-
-
-def _back(url):
-    return url if url and url.startswith("/") and not url.startswith("//") else None

@@ -47,11 +47,24 @@ def render_error(code, message, **extra):
 
 
 
+def too_large_message(limit_mb):
+    return _l("The request is larger than %(n)d MB, the most this page accepts.", n=limit_mb)
+
+
 def register(app):
+    # endpoint -> the answer to a request too large for it (views/imports.py: the upload form again, naming the limit)
+    too_large_answers = app.extensions.setdefault("crm_too_large_answers", {})
+
     def handler(error):
         code = getattr(error, "code", 500) or 500
         if code == 500:
             db.session.rollback()
+        if code == 413:
+            answer = too_large_answers[request.endpoint]() if request.endpoint in too_large_answers else None
+            if answer is not None:
+                return answer
+            limit = (request.max_content_length or app.config["MAX_CONTENT_LENGTH"]) // (1024 * 1024)
+            return render_error(413, str(too_large_message(limit)), limit_mb=limit)
         return render_error(code, str(MESSAGES.get(code, MESSAGES[400])))
 
     for code in MESSAGES:

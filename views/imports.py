@@ -23,6 +23,7 @@ from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 from .api_imports import XLSX
 from .base import AdminRequiredMixin, parse_id
 from .dedup import explain
+from .security import safe_next
 
 PER_PAGE = 50
 FIELD_CHOICES = {**FIELD_LABELS, "key_customer": _l("Key customer")}
@@ -107,6 +108,17 @@ class ImportView(AdminRequiredMixin, BaseView):
                            people=self._people(), departments=access.scoped_departments(db.session, current_user),
                            max_mb=import_jobs.max_bytes() // (1024 * 1024))
 
+    def too_large(self):
+        """The upload form again, 413, naming the limit: the request was larger than allow_uploads lets in,
+        so nothing of it was read (not even the form's other fields). None for someone who may not import:
+        the app's own 413 page then."""
+        if not self.is_accessible():
+            return None
+        errors = {"file": str(import_jobs.too_large())}
+        return self.render("imports/new.html", errors=errors, chosen={}, targets=import_jobs.TARGET_LABELS,
+                           people=self._people(), departments=access.scoped_departments(db.session, current_user),
+                           max_mb=import_jobs.max_bytes() // (1024 * 1024)), 413
+
     def _people(self):
         return db.session.scalars(select(User).where(
             access.user_clause(current_user), User.role.in_(access.LIBRARY_ROLES), User.active.is_(True),
@@ -179,8 +191,8 @@ class ImportView(AdminRequiredMixin, BaseView):
             import_jobs.include(db.session, item, sorted(ticked))
 
         self._apply(tick, _("Your choice of rows that need confirmation was saved."))
-        return redirect(request.form.get("next") if _local(request.form.get("next"))
-                        else self.get_url(".details", import_id=item.id, verdict="review"))
+        return redirect(safe_next(request.form.get("next"))
+                        or self.get_url(".details", import_id=item.id, verdict="review"))
 
     @staticmethod
     def _apply(rule, done=None):
@@ -214,8 +226,4 @@ class ImportView(AdminRequiredMixin, BaseView):
             abort(404)
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True,
                          download_name=import_jobs.report_name(item.file_name))
-
-
-def _local(url):
-    return bool(url) and url.startswith("/") and not url.startswith("//")
 

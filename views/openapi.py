@@ -56,6 +56,8 @@ SCHEMAS = {
             "merged_into": {"type": "integer", "description": "with `merged`: the id of the record a merged "
                             "one went into"},
             "message": {"type": "string"},
+            "limit_mb": {"type": "integer", "description": "with `too_large`: the most the call accepts, in MB "
+                         "(an import's file: CRM_IMPORT_MAX_MB)"},
         },
     },
     "ValidationError": {
