@@ -82,6 +82,8 @@ def _configure(app, test_config):
         CRM_IMPORT_MAX_MB=int(env.get("CRM_IMPORT_MAX_MB", "20")),  # an uploaded customer list
         CRM_IMPORT_MAX_ROWS=int(env.get("CRM_IMPORT_MAX_ROWS", "100000")),
         CRM_IMPORT_RETENTION_DAYS=int(env.get("CRM_IMPORT_RETENTION_DAYS", "30")),
+        # the bytes a preview keeps per row (services/previews.py): the run reads the file again
+        CRM_IMPORT_PREVIEW_ROW_BYTES=int(env.get("CRM_IMPORT_PREVIEW_ROW_BYTES", "4096")),
     )
     if test_config:
         app.config.update(test_config)
