@@ -5,6 +5,7 @@ Through the API and the pages, on the suite's database (SQLite, or PostgreSQL wi
 """
 import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask_migrate import downgrade, upgrade
@@ -74,13 +75,22 @@ def test_the_page_shows_the_bounded_preview(app, client, auth, org, api):
     assert "上海瑞丽服装厂" in page.get_data(as_text=True) and "长" * 100 not in page.get_data(as_text=True)
 
 
+def _wal(app):
+    """SQLite's write-ahead log of the suite's database (None on PostgreSQL)."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    return Path(f"{url.database}-wal") if url.get_backend_name() == "sqlite" else None
+
+
 def test_cancelling_deletes_the_preview_and_the_file(app, client, auth, org, api):
     admin = api("admin_a")
     item, kept = uploaded(admin), uploaded(admin)
     auth.login("admin_a")
     page = f"/imports/{item['id']}/"
+    wal = _wal(app)
+    assert wal is None or wal.stat().st_size > 0  # the previews were written through it
     cancelled = post_form(client, f"/imports/{item['id']}/cancel", {}, token_from=page)
     assert cancelled.status_code == 302
+    assert wal is None or wal.stat().st_size == 0  # checkpointed: the WAL keeps no copy of what was deleted
     listed = client.get(cancelled.headers["Location"]).get_data(as_text=True)
     assert zh(app, "The import was cancelled: nothing was imported, and its file and preview were deleted.") in listed
     with app.app_context():
