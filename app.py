@@ -89,6 +89,8 @@ def _configure(app, test_config):
         CRM_IMPORT_MAX_UNZIPPED_MB=int(env.get("CRM_IMPORT_MAX_UNZIPPED_MB", "400")),
         CRM_IMPORT_PARSE_MEMORY_MB=int(env.get("CRM_IMPORT_PARSE_MEMORY_MB", "1536")),
         CRM_IMPORT_PARSE_SECONDS=int(env.get("CRM_IMPORT_PARSE_SECONDS", "30")),
+        # the bytes a preview keeps per row (services/previews.py): the run reads the file again
+        CRM_IMPORT_PREVIEW_ROW_BYTES=int(env.get("CRM_IMPORT_PREVIEW_ROW_BYTES", "4096")),
     )
     if test_config:
         app.config.update(test_config)

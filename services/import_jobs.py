@@ -29,10 +29,11 @@ from flask_babel import lazy_gettext as _l
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import defer
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, Opportunity, User
 
-from . import access, clock, departments, imports, jobs, leads, opportunities
+from . import access, clock, departments, imports, jobs, leads, opportunities, previews
 from .errors import RuleViolation
 from .sql import one_of
 from .text import clean_cell
@@ -43,6 +44,9 @@ VERDICTS = ("new", "review", "duplicate", "invalid")
 LIST_FIELDS = ("source",)  # fields whose values must be in a list the admins keep
 ROWS_PER_WRITE = 1000  # preview rows written (and progress shown) per statement
 MATCHES_KEPT = 5  # matches kept per preview row
+COLUMNS_SHOWN = 200  # column dropdowns on the page and columns in the API's detail (an old import's header may be wider)
+HEADER_SHOWN = 200  # characters of a header shown
+VALUES_SHOWN = 200  # unknown list values kept and shown per field (the most frequent)
 SUGGEST_SCORE = 80  # a list value this close to an unknown one is chosen for it until the admin says otherwise
 
 TARGET_LABELS = {
@@ -400,11 +404,14 @@ def check(session, import_id, progress):
         value_map = loads(item.value_map, {})
         mapped = MappedReader(reader, value_map, list_values(session))
         counts, total = _check_rows(session, item, mapped, progress)
-    for name, suggested in mapped.suggested.items():
-        value_map.setdefault(name, {}).update(suggested)
+    unknown = {name: sorted(value for value, _n in values.most_common(VALUES_SHOWN))
+               for name, values in mapped.unknown.items() if values}
+    for name, suggested in mapped.suggested.items():  # those shown: the run suggests the same again for the others
+        shown = set(unknown.get(name, ()))
+        value_map.setdefault(name, {}).update({given: value for given, value in suggested.items() if given in shown})
     item = session.get(DataImport, import_id)
     item.value_map = _json(value_map)
-    item.unknown_values = _json({name: sorted(values) for name, values in mapped.unknown.items() if values})
+    item.unknown_values = _json(unknown)
     item.counts, item.rows_total, item.status = _json(counts), total, "ready"
     progress(total, total, force=True)
 
@@ -420,20 +427,28 @@ def _check_rows(session, item, mapped, progress):
     counts = Counter({verdict: 0 for verdict in VERDICTS})
     pending, total = [], 0
     estimate = getattr(mapped, "estimate", None)
+    limit = preview_row_bytes()
     for number, data, _file_row, result, problems in imports.checked_rows(session, mapped):
         values = mapped.values_of.pop(number)
         counts[result["verdict"]] += 1
         total += 1
+        values, matches, errors = previews.bound(values, result["matches"][:MATCHES_KEPT],
+                                                 {k: str(v) for k, v in problems.items()} if problems else None,
+                                                 limit)
         pending.append({"import_id": import_id, "row": number, "line": mapped.line(number),
                         "verdict": result["verdict"], "company": data.company[:200],
-                        "values": _json(values), "matches": _json(result["matches"][:MATCHES_KEPT]),
-                        "errors": _json({k: str(v) for k, v in problems.items()}) if problems else None,
-                        "include": False})
+                        "values": _json(values), "matches": _json(matches),
+                        "errors": _json(errors) if errors else None, "include": False})
         if len(pending) >= ROWS_PER_WRITE:
             _write_rows(session, pending)
             progress(total, max(estimate or 0, total))
     _write_rows(session, pending)
     return dict(counts), total
+
+
+def preview_row_bytes():
+    """The bytes a preview keeps per row (the run reads the file again: the preview only shows)."""
+    return max(current_app.config["CRM_IMPORT_PREVIEW_ROW_BYTES"], previews.MIN_ROW_BYTES)
 
 
 def _write_rows(session, rows):
@@ -452,7 +467,7 @@ def choose(session, item, columns=None, values=None):
     recheck = False
     if columns is not None:
         fields = set(imports.FIELDS)
-        headers = loads(item.headers, [])
+        headers = set(loads(item.headers, []))
         clean = dict(loads(item.columns, {}))  # the headers not named keep their field
         for header, name in columns.items():
             if header not in headers or (name and name not in fields):
@@ -512,9 +527,21 @@ def start_run(session, actor, item):
 
 
 def cancel(session, item):
+    """Cancel an import: its preview rows, its uploaded file and any report are deleted (a copy of a
+    customer list is kept no longer than it serves); the record and its counts stay. The caller commits,
+    then `retention.checkpoint`s (a preview may have been large)."""
     if item.status not in ("ready", "failed"):
         raise RuleViolation(_l("This import cannot be cancelled now."), code="not_ready")
     item.status, item.finished_at = "cancelled", clock.now()
+    session.execute(delete(DataImportRow).where(DataImportRow.import_id == item.id))
+    session.execute(delete(DataImportFile).where(DataImportFile.import_id == item.id))
+
+
+def file_kept(session, item):
+    """Whether the import's uploaded file (and with it its preview rows) is still kept: not after a cancel,
+    nor after the retention period."""
+    return session.scalar(select(DataImportFile.id).where(DataImportFile.import_id == item.id,
+                                                        DataImportFile.kind == "upload")) is not None
 
 
 # --- the run (a background job) ------------------------------------------------------------
@@ -583,6 +610,28 @@ def report(session, item):
 
 
 # --- reading an import ---------------------------------------------------------------------
+
+# what a list of imports does not read: the header, the mappings and the list values (megabytes for an old import)
+LIST_ONLY = (defer(DataImport.headers), defer(DataImport.columns), defer(DataImport.value_map),
+             defer(DataImport.unknown_values))
+
+
+def shown_columns(item, limit=COLUMNS_SHOWN):
+    """([(index, header, field or None)], how many more) of the file's columns to show: the mapped ones and
+    the first of the rest, `limit` in all (a header stored before its width was capped may be very wide)."""
+    columns = loads(item.columns, {})
+    named = [(index, header) for index, header in enumerate(loads(item.headers, [])) if header]
+    mapped = [(index, header) for index, header in named if columns.get(header)][:limit]
+    rest = [(index, header) for index, header in named if not columns.get(header)][:limit - len(mapped)]
+    shown = sorted(mapped + rest)
+    return [(index, header, columns.get(header)) for index, header in shown], len(named) - len(shown)
+
+
+def first(mapping, limit=VALUES_SHOWN):
+    """The first `limit` entries of a dict or list kept in an import's JSON (older imports kept them all)."""
+    if isinstance(mapping, dict):
+        return dict(list(mapping.items())[:limit])
+    return list(mapping)[:limit]
 
 def rows(session, item, verdict=None, page=1, per_page=50):
     """(rows of the preview, total), filtered by verdict, in the file's order."""

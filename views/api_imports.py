@@ -47,10 +47,12 @@ def _one_import(view):
     return call
 
 
-def import_json(item):
+def import_json(item, detail=True):
+    """An import as the API shows it; with `detail`, also its columns and list values (bounded), which the
+    list leaves out: a header stored before its width was capped took megabytes on every call."""
     done, total = import_jobs.progress_of(db.session, item)
     counts = import_jobs.loads(item.counts, {})
-    return {
+    answer = {
         "id": item.id, "file_name": item.file_name, "status": item.status,
         "status_label": str(import_jobs.STATUS_LABELS[item.status]), "message": item.message,
         "created_at": json_time(item.created_at), "created_by": item.created_by.login,
@@ -58,11 +60,24 @@ def import_json(item):
         "department": item.target_department.name if item.target_department else None,
         "rows_total": total, "rows_done": done if item.status in ("checking", "importing") else (item.rows_total or 0),
         "counts": {verdict: counts.get(verdict, 0) for verdict in import_jobs.VERDICTS},
-        "columns": import_jobs.loads(item.columns, {}), "unknown_values": import_jobs.loads(item.unknown_values, {}),
-        "values": import_jobs.loads(item.value_map, {}),
         "imported": item.imported, "not_imported": item.not_imported,
         "report": url_for("api.import_report", import_id=item.id) if item.status == "done" else None,
     }
+    if detail:
+        columns, hidden = import_jobs.shown_columns(item)
+        answer.update({
+            "columns": {_header(header): field for _index, header, field in columns}, "columns_not_shown": hidden,
+            "unknown_values": {name: import_jobs.first(values)
+                               for name, values in import_jobs.loads(item.unknown_values, {}).items()},
+            "values": {name: import_jobs.first(chosen) for name, chosen in import_jobs.loads(item.value_map, {}).items()},
+            "rows_deleted": item.status not in ("checking", "importing") and not import_jobs.file_kept(db.session, item),
+        })
+    return answer
+
+
+def _header(header, limit=2000):
+    """A header as the API shows it (one stored before cells were capped may be huge)."""
+    return header if len(header) <= limit else header[:limit] + "…"
 
 
 def row_json(row):
@@ -111,9 +126,9 @@ def list_imports():
     page = whole_number("page", 1, 10**6, BAD_PAGE)
     query_ = select(DataImport).where(import_jobs.visible_clause(g.api_user))
     total = db.session.scalar(select(db.func.count()).select_from(query_.subquery()))
-    items = db.session.scalars(query_.order_by(DataImport.id.desc()).offset((page - 1) * PER_PAGE)
-                               .limit(PER_PAGE)).all()
-    return {"items": [import_json(item) for item in items], "total": total}
+    items = db.session.scalars(query_.options(*import_jobs.LIST_ONLY).order_by(DataImport.id.desc())
+                               .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    return {"items": [import_json(item, detail=False) for item in items], "total": total}
 
 
 @bp.get("/imports/<id:import_id>")

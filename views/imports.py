@@ -6,7 +6,7 @@ redirects; the check and the run happen on the worker, and the page follows thei
 """
 import io
 
-from flask import abort, flash, jsonify, redirect, request, send_file
+from flask import abort, current_app, flash, jsonify, redirect, request, send_file
 from flask_admin import BaseView, expose
 from flask_babel import format_datetime
 from flask_babel import gettext as _
@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import DataImport, DataImportRow, Department, User, db
-from services import access, import_jobs, imports
+from services import access, import_jobs, imports, retention
 from services.errors import RuleViolation
 from services.exports import to_xlsx
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
@@ -76,8 +76,8 @@ class ImportView(AdminRequiredMixin, BaseView):
         page = parse_id(request.args.get("page", "1")) or 1
         query = select(DataImport).where(import_jobs.visible_clause(current_user))
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        items = db.session.scalars(query.order_by(DataImport.id.desc()).offset((page - 1) * PER_PAGE)
-                                   .limit(PER_PAGE)).all()
+        items = db.session.scalars(query.options(*import_jobs.LIST_ONLY).order_by(DataImport.id.desc())
+                                   .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
         progress = {item.id: import_jobs.progress_of(db.session, item) for item in items
                     if item.status in ("checking", "importing")}
         db.session.commit()  # a dead worker's job, marked failed on the way
@@ -139,12 +139,16 @@ class ImportView(AdminRequiredMixin, BaseView):
         done, rows_total = import_jobs.progress_of(db.session, item)
         db.session.commit()
         lists = import_jobs.list_values(db.session)
+        columns, columns_hidden = import_jobs.shown_columns(item)
         return self.render(
             "imports/details.html", item=item, rows=rows, total=total, page=page, per_page=PER_PAGE,
             verdict=verdict, done=done, rows_total=rows_total, why=why, loads=import_jobs.loads,
             labels=import_jobs.STATUS_LABELS, verdicts=import_jobs.VERDICT_LABELS, targets=import_jobs.TARGET_LABELS,
-            fields=FIELD_CHOICES, lists=lists, format_time=format_datetime,
-            ticked=self._ticked(item))
+            fields=FIELD_CHOICES, lists=lists, format_time=format_datetime, ticked=self._ticked(item),
+            columns=columns, columns_hidden=columns_hidden, header_shown=import_jobs.HEADER_SHOWN,
+            unknown=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("source", [])),
+            rows_deleted=item.status not in ("checking", "importing") and not import_jobs.file_kept(db.session, item),
+            retention_days=current_app.config["CRM_IMPORT_RETENTION_DAYS"])
 
     @staticmethod
     def _ticked(item):
@@ -164,8 +168,9 @@ class ImportView(AdminRequiredMixin, BaseView):
     def mapping(self, import_id):
         item = self._item(import_id)
         headers = import_jobs.loads(item.headers, [])
+        # the columns the page showed (an old import's header may be too wide to show whole): the others keep theirs
         columns = {header: request.form.get(f"column-{index}") or None for index, header in enumerate(headers)
-                   if header}
+                   if header and f"column-{index}" in request.form}
         values = {"source": {given: request.form.get(f"value-source-{index}", "")
                              for index, given in enumerate(import_jobs.loads(item.unknown_values, {}).get("source", []))
                              if f"value-source-{index}" in request.form}}
@@ -215,7 +220,9 @@ class ImportView(AdminRequiredMixin, BaseView):
     @expose("/<import_id>/cancel", methods=("POST",))
     def cancel(self, import_id):
         item = self._item(import_id)
-        self._apply(lambda: import_jobs.cancel(db.session, item), _("The import was cancelled: nothing was imported."))
+        self._apply(lambda: import_jobs.cancel(db.session, item),
+                    _("The import was cancelled: nothing was imported, and its file and preview were deleted."))
+        retention.checkpoint(db.session)  # the preview may have been large
         return redirect(self.get_url(".index"))
 
     @expose("/<import_id>/report.xlsx")

@@ -413,6 +413,16 @@ SCHEMAS["DailyStats"] = {
 # --- imports from the browser (POST /imports ...) ----------------------------------------------
 _VERDICTS = list(import_jobs.VERDICTS)
 _COUNTS = {"type": "object", "required": _VERDICTS, "properties": {v: {"type": "integer"} for v in _VERDICTS}}
+_IMPORT_SUMMARY = {
+    "id": {"type": "integer"}, "file_name": {"type": "string"},
+    "status": {"type": "string", "enum": list(import_jobs.STATUS_LABELS)},
+    "status_label": {"type": "string"}, "message": _nullable("string", description="why it failed"),
+    "created_at": _TIME, "created_by": {"type": "string"},
+    "target": {"type": "string"}, "owner": _nullable("string"), "department": _nullable("string"),
+    "rows_total": _nullable("integer"), "rows_done": {"type": "integer"}, "counts": _COUNTS,
+    "imported": _nullable("integer"), "not_imported": _nullable("integer"),
+    "report": _nullable("string", description="where the report is, once done"),
+}
 _MATCH = {"type": "object", "required": ["company", "location", "matched_on", "score"],
           "properties": {"opportunity_id": _nullable("integer"), "company": {"type": "string"},
                          "location": {"type": "string", "enum": LOCATIONS + ["file"]},
@@ -432,28 +442,32 @@ SCHEMAS.update({
                            "department whose salespeople receive the rows in turn (round_robin)"},
         },
     },
+    "ImportSummary": {
+        "type": "object", "description": "an import as listed: without its columns and list values (see Import)",
+        "required": ["id", "file_name", "status", "rows_total", "rows_done", "counts", "imported"],
+        "properties": _IMPORT_SUMMARY,
+    },
     "Import": {
         "type": "object",
         "required": ["id", "file_name", "status", "rows_total", "rows_done", "counts", "columns", "unknown_values",
                      "imported"],
         "properties": {
-            "id": {"type": "integer"}, "file_name": {"type": "string"},
-            "status": {"type": "string", "enum": list(import_jobs.STATUS_LABELS)},
-            "status_label": {"type": "string"}, "message": _nullable("string", description="why it failed"),
-            "created_at": _TIME, "created_by": {"type": "string"},
-            "target": {"type": "string"}, "owner": _nullable("string"), "department": _nullable("string"),
-            "rows_total": _nullable("integer"), "rows_done": {"type": "integer"}, "counts": _COUNTS,
+            **_IMPORT_SUMMARY,
             "columns": {"type": "object", "additionalProperties": _nullable("string"),
-                        "description": "header of the file -> field it fills (null: ignored)"},
+                        "description": "header of the file -> field it fills (null: ignored); the mapped ones and "
+                                       "the first others, 200 in all"},
+            "columns_not_shown": {"type": "integer", "description": "headers of the file left out of `columns`"},
             "unknown_values": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                               "description": "field -> values of the file that are not in the admins' list"},
+                               "description": "field -> values of the file that are not in the admins' list "
+                                              "(the 200 most frequent)"},
             "values": {"type": "object", "description": "field -> {value of the file: list value chosen for it}"},
-            "imported": _nullable("integer"), "not_imported": _nullable("integer"),
-            "report": _nullable("string", description="where the report is, once done"),
+            "rows_deleted": {"type": "boolean", "description": "the file and its preview rows were deleted (a "
+                                                               "cancel, or the retention period)"},
         },
     },
     "ImportList": {"type": "object", "required": ["items", "total"],
-                   "properties": {"items": {"type": "array", "items": _ref("Import")}, "total": {"type": "integer"}}},
+                   "properties": {"items": {"type": "array", "items": _ref("ImportSummary")},
+                                  "total": {"type": "integer"}}},
     "ImportRows": {
         "type": "object", "required": ["items", "total"],
         "properties": {"total": {"type": "integer"}, "items": {"type": "array", "items": {
