@@ -49,15 +49,15 @@ def bound(values, matches, errors, limit=DEFAULT_ROW_BYTES):
     """(values, matches, errors) of a preview row, cut so that their JSON takes at most `limit` bytes
     (`limit` of MIN_ROW_BYTES at least: below, the field names alone may not fit)."""
     matches, errors = list(matches or []), dict(errors) if errors else errors
+    values = dict(values)
+    for name in errors or ():  # a refused value is shown short, always: the error says why
+        if name in values:
+            values[name] = cut(values[name], INVALID_KEPT)
     if row_size(values, matches, errors) <= limit:
         return values, matches, errors
-    values = dict(values)
     if errors:
         errors = {name: cut(str(message), TEXT_KEPT) for name, message in errors.items()}
     matches = [_short_match(match) for match in matches]
-    for name in errors or ():  # the refused values first: the errors say why
-        if name in values:
-            values[name] = cut(values[name], INVALID_KEPT)
 
     def room():
         return limit - size(matches) - (size(errors) if errors else 0)
