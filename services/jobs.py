@@ -106,7 +106,7 @@ def init_app(app):
 
     @queue.periodic_task(crontab(minute="*"), name="resend_waiting")
     def resend():  # a message the queue lost (or a job whose enqueue failed unseen) is sent again
-        resend_waiting(app, older_than=RESEND_SECONDS)
+        resend_waiting(app, older_than=app.config.get("CRM_JOB_RESEND_SECONDS", RESEND_SECONDS))
 
     # here, not at the top: they import this module to register their kinds of job (a circle)
     from . import duplicates, import_jobs, nightly, retention  # noqa: F401
