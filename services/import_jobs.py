@@ -473,15 +473,15 @@ def _start(session, item, status, kind):
     """Move the import from ready or failed to `status` and start its job `kind`, by one conditional UPDATE:
     of two starts at once exactly one changes the row, the other is refused (409 `not_ready`). Should the
     queue refuse the job, the import is put back as it was."""
-    before = {"status": item.status, "message": item.message, "job_id": item.job_id}
+    import_id, before = item.id, {"status": item.status, "message": item.message, "job_id": item.job_id}
     started = session.execute(update(DataImport).where(
-        DataImport.id == item.id, DataImport.status.in_(("ready", "failed"))).values(status=status, message=None),
+        DataImport.id == import_id, DataImport.status.in_(("ready", "failed"))).values(status=status, message=None),
         execution_options={"synchronize_session": False})
     if started.rowcount != 1:
         raise RuleViolation(NOT_NOW, code="not_ready")
 
     def put_back(session_, job_id):
-        session_.execute(update(DataImport).where(DataImport.id == item.id, DataImport.job_id == job_id)
+        session_.execute(update(DataImport).where(DataImport.id == import_id, DataImport.job_id == job_id)
                          .values(**before))
 
     job = jobs.start(session, kind, item.id, undo=put_back)

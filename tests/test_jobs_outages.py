@@ -20,7 +20,7 @@ import redis
 from sqlalchemy import func, select
 
 from app import create_app
-from conftest import AuthActions, _config, csrf_token, zh
+from conftest import AuthActions, _config, csrf_token, post_form, zh
 from faults import environment, write_customers
 from models import AuditEntry, DataImport, DataImportRow, DuplicateScan, Job, Opportunity, User, db
 from served import ROOT, _free_port, call, gunicorn_server
@@ -279,3 +279,17 @@ def test_a_scan_waiting_briefly_is_the_one_answered(app, org, monkeypatch):
     monkeypatch.setattr(jobs, "_send", lambda app_, ids: [])
     answer = app.test_client().post(f"{API}/duplicates/scan", headers=_headers(app))
     assert answer.status_code == 202 and answer.get_json()["id"] == old
+
+
+def test_two_clicks_on_import_start_one_run(app, org, auth, client, tmp_path, monkeypatch):
+    import_id = _upload(app.test_client(), _headers(app), write_customers(tmp_path / "customers.csv", 5)).get_json()["id"]
+    monkeypatch.setattr(jobs, "_send", lambda app_, ids: [])  # the run waits for a worker: both clicks see it
+    auth.login("admin_a")
+    page = f"/imports/{import_id}/"
+    for _click in range(2):
+        assert post_form(client, f"/imports/{import_id}/run", {}, token_from=page).status_code == 302
+    html = client.get(page).get_data(as_text=True)
+    assert zh(app, NOT_NOW) in html
+    with app.app_context():
+        assert _count(Job, Job.kind == "import_run") == 1
+        assert db.session.get(DataImport, import_id).status == "importing"
