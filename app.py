@@ -79,6 +79,10 @@ def _configure(app, test_config):
         MAX_CONTENT_LENGTH=16 * 1024 * 1024,
         # background jobs (services/jobs.py): unset, a SQLite file in the instance folder
         CRM_QUEUE_URL=env.get("CRM_QUEUE_URL", ""),
+        # a job still waiting this long is sent to the queue again (every minute); a scan waiting longer than
+        # CRM_JOB_WAIT_SECONDS for a worker no longer holds back a new one (services/jobs.py)
+        CRM_JOB_RESEND_SECONDS=int(env.get("CRM_JOB_RESEND_SECONDS", "60")),
+        CRM_JOB_WAIT_SECONDS=int(env.get("CRM_JOB_WAIT_SECONDS", "600")),
         CRM_IMPORT_MAX_MB=int(env.get("CRM_IMPORT_MAX_MB", "20")),  # an uploaded customer list
         CRM_IMPORT_MAX_ROWS=int(env.get("CRM_IMPORT_MAX_ROWS", "100000")),
         CRM_IMPORT_RETENTION_DAYS=int(env.get("CRM_IMPORT_RETENTION_DAYS", "30")),

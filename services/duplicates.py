@@ -349,23 +349,47 @@ def scope_of(session, actor):
 
 
 def start_scan(session, actor):
-    """A new scan of the actor's scope, queued on the worker; the running one if there is one."""
+    """A new scan of the actor's scope, queued on the worker; the one waiting or running if there is one
+    that still may end (`_live`)."""
     department = scope_of(session, actor)
     department_id = department.id if department is not None else None
     running = session.scalar(select(DuplicateScan).where(
         DuplicateScan.department_id.is_(None) if department_id is None else DuplicateScan.department_id == department_id,
         DuplicateScan.status.in_(("queued", "running"))).order_by(DuplicateScan.id.desc()).limit(1))
-    if running is not None:
-        jobs.reap(session)
-        session.refresh(running)
-        if running.status in ("queued", "running"):
-            return running
+    if running is not None and _live(session, running):
+        return running
     scan = DuplicateScan(department_id=department_id, requested_by_id=actor.id if actor else None,
                          status="queued", created_at=clock.now())
     session.add(scan)
     session.flush()
-    scan.job_id = jobs.start(session, "duplicate_scan", scan.id).id
+    scan.job_id = jobs.start(session, "duplicate_scan", scan.id, undo=_forget).id
     return scan
+
+
+def _live(session, scan):
+    """Whether a waiting or running scan may still end, so a new one should wait for it. Not when its
+    worker died (reaped), its job ended without it (failed with the job's message), or its job has
+    waited for a worker longer than CRM_JOB_WAIT_SECONDS (withdrawn, so no worker takes it later)."""
+    jobs.reap(session)
+    session.refresh(scan)
+    job = scan.job
+    if scan.status not in ("queued", "running"):
+        return False
+    if job is not None and job.status == "running":
+        return True
+    if job is not None and job.status == "queued":
+        if not jobs.waited_too_long(job) or not jobs.withdraw(session, job.id, jobs.WAITED):
+            return True
+        message = str(jobs.WAITED)
+    else:
+        message = (job.message if job is not None else None) or str(jobs.FAILED)
+    jobs.mark_failed(session, DuplicateScan, scan.id, message, while_in=("queued", "running"))
+    return False
+
+
+def _forget(session, job_id):
+    """A scan whose job the queue refused: not kept."""
+    session.execute(delete(DuplicateScan).where(DuplicateScan.job_id == job_id))
 
 
 def start_nightly(session):
@@ -375,14 +399,16 @@ def start_nightly(session):
     return start_scan(session, None)
 
 
-def _failed(session, scan_id, message):
-    jobs.mark_failed(session, DuplicateScan, scan_id, message, while_in=("queued", "running"))
+def _failed(session, scan_id, message, job_id=None):
+    jobs.mark_failed(session, DuplicateScan, scan_id, message, while_in=("queued", "running"), job_id=job_id)
 
 
 @jobs.handler("duplicate_scan", failed=_failed)
 def run_scan(session, scan_id, progress):
     """The job: find the groups and keep them, replacing the scope's older results."""
     scan = session.get(DuplicateScan, scan_id)
+    if scan is None or scan.job_id != progress.job_id or scan.status != "queued":
+        raise jobs.JobFailed(jobs.FAILED)  # stopped meanwhile (it waited too long): nothing of it written
     scan.status = "running"
     department = scan.department
     session.commit()

@@ -10,8 +10,14 @@ jobs (`check` -> status ready, `run` -> status done), the preview's rows
 (`DataImportRow`) and the report.
 
 Status: checking -> ready -> importing -> done; failed (with a message) from checking or
-importing; cancelled from ready. A job that fails leaves nothing written: the run is one
-transaction, and the import's own record changes in that same transaction.
+importing; cancelled from ready or failed (or while its job still waits for a worker). A job
+that fails leaves nothing written: the run is one transaction, and the import's own record
+changes in that same transaction; a failed check's preview rows are deleted with it.
+
+A check or a run is started by one conditional UPDATE (`_start`: from ready or failed), so that
+of two clicks, or three API calls at once, exactly one starts it (the others: 409 `not_ready`);
+the import then names that job (`job_id`), and a job that is not its import's current one
+writes nothing (`_current`, and `_finish` under the run's own transaction).
 """
 from __future__ import annotations
 
@@ -230,7 +236,7 @@ def new_import(session, actor, file_name, data, placement_):
     session.add(item)
     session.flush()
     session.add(DataImportFile(import_id=item.id, kind="upload", name=file_name, data=data, created_at=now))
-    item.job_id = jobs.start(session, "import_check", item.id).id
+    item.job_id = jobs.start(session, "import_check", item.id, undo=_forget).id
     return item
 
 
@@ -246,6 +252,14 @@ def fit_name(name, limit=NAME_MAX):
     if not suffix or len(suffix) >= limit // 2:
         return name[:limit]
     return name[:limit - len(suffix)] + suffix
+
+
+def _forget(session, job_id):
+    """A new upload whose check the queue refused: nothing of it is kept."""
+    import_id = session.scalar(select(DataImport.id).where(DataImport.job_id == job_id))
+    session.execute(delete(DataImportRow).where(DataImportRow.import_id == import_id))
+    session.execute(delete(DataImportFile).where(DataImportFile.import_id == import_id))
+    session.execute(delete(DataImport).where(DataImport.id == import_id))
 
 
 def too_large():
@@ -379,16 +393,33 @@ def list_values(session):
 
 # --- the check (a background job) ----------------------------------------------------------
 
-def _failed(session, import_id, message):
-    """The import failed with its job, unless its own transaction already said done (a worker that
-    died after the run committed, before its job was marked done)."""
-    jobs.mark_failed(session, DataImport, import_id, message, while_in=("checking", "importing"))
+def _check_failed(session, import_id, message, job_id=None):
+    """The import failed with its check (unless a later start made another job its current one); the
+    rows the check had written are deleted, so that "nothing was written" is true and no half preview
+    is run: the file must be checked again."""
+    if jobs.mark_failed(session, DataImport, import_id, message, while_in=("checking",), job_id=job_id):
+        session.execute(delete(DataImportRow).where(DataImportRow.import_id == import_id))
+        session.execute(update(DataImport).where(DataImport.id == import_id).values(rows_total=None, counts=None))
 
 
-@jobs.handler("import_check", failed=_failed)
+def _run_failed(session, import_id, message, job_id=None):
+    """The import failed with its run, unless its own transaction already said done (a worker that
+    died after the run committed, before its job was marked done) or it has another current job."""
+    jobs.mark_failed(session, DataImport, import_id, message, while_in=("importing",), job_id=job_id)
+
+
+def _current(item, progress, status):
+    """Refuse to work for an import whose current job is another (started again since) or that left
+    `status` (cancelled): this job then writes nothing, and its failure changes nothing of the import."""
+    if item is None or item.job_id != progress.job_id or item.status != status:
+        raise jobs.JobFailed(SUPERSEDED)
+
+
+@jobs.handler("import_check", failed=_check_failed)
 def check(session, import_id, progress):
     """Read the file and check every row; keep each row's verdict and why; status ready."""
     item = session.get(DataImport, import_id)
+    _current(item, progress, "checking")
     with _upload(session, item) as path:
         reader = _reader(item, path)
         if item.columns is None:  # the first check: the company's last choices for these headers
@@ -409,10 +440,12 @@ def check(session, import_id, progress):
     for name, suggested in mapped.suggested.items():  # those shown: the run suggests the same again for the others
         shown = set(unknown.get(name, ()))
         value_map.setdefault(name, {}).update({given: value for given, value in suggested.items() if given in shown})
-    item = session.get(DataImport, import_id)
-    item.value_map = _json(value_map)
-    item.unknown_values = _json(unknown)
-    item.counts, item.rows_total, item.status = _json(counts), total, "ready"
+    ready = session.execute(update(DataImport).where(
+        DataImport.id == import_id, DataImport.job_id == progress.job_id, DataImport.status == "checking").values(
+        value_map=_json(value_map), counts=_json(counts), rows_total=total, status="ready",
+        unknown_values=_json(unknown)))
+    if ready.rowcount != 1:
+        raise jobs.JobFailed(SUPERSEDED)
     progress(total, total, force=True)
 
 
@@ -494,9 +527,32 @@ def choose(session, item, columns=None, values=None):
 
 
 def recheck(session, item):
-    """Check the file again (after a change of mapping)."""
-    item.status, item.message = "checking", None
-    item.job_id = jobs.start(session, "import_check", item.id).id
+    """Check the file again (after a change of mapping, or a check that failed)."""
+    _start(session, item, "checking", "import_check")
+
+
+NOT_NOW = _l("This import is being checked or imported, or has ended: it cannot be started now.")
+SUPERSEDED = _l("This import was started again or cancelled meanwhile: this job wrote nothing.")
+CHECK_FAILED = _l("The check of this file failed: check it again before importing.")
+
+
+def _start(session, item, status, kind):
+    """Move the import from ready or failed to `status` and start its job `kind`, by one conditional UPDATE:
+    of two starts at once exactly one changes the row, the other is refused (409 `not_ready`). Should the
+    queue refuse the job, the import is put back as it was."""
+    import_id, before = item.id, {"status": item.status, "message": item.message, "job_id": item.job_id}
+    started = session.execute(update(DataImport).where(
+        DataImport.id == import_id, DataImport.status.in_(("ready", "failed"))).values(status=status, message=None),
+        execution_options={"synchronize_session": False})
+    if started.rowcount != 1:
+        raise RuleViolation(NOT_NOW, code="not_ready")
+
+    def put_back(session_, job_id):
+        session_.execute(update(DataImport).where(DataImport.id == import_id, DataImport.job_id == job_id)
+                         .values(**before))
+
+    job = jobs.start(session, kind, item.id, undo=put_back)
+    item.status, item.message, item.job_id = status, None, job.id
 
 
 def include(session, item, rows, on=True):
@@ -519,22 +575,35 @@ def max_rows():
 
 def start_run(session, actor, item):
     """Run the import (again, after a failed run: nothing of that run was written)."""
-    if item.status not in ("ready", "failed") or item.rows_total is None:
+    if item.status == "checking":
         raise RuleViolation(_l("The check of this file has not finished yet."), code="not_ready")
+    if item.status in ("ready", "failed") and item.rows_total is None:
+        raise RuleViolation(CHECK_FAILED, code="not_ready")
     target_of(session, item)  # refused now if the target went away since the upload
-    item.status, item.message = "importing", None
-    item.job_id = jobs.start(session, "import_run", item.id).id
+    _start(session, item, "importing", "import_run")
 
 
 def cancel(session, item):
-    """Cancel an import: its preview rows, its uploaded file and any report are deleted (a copy of a
-    customer list is kept no longer than it serves); the record and its counts stay. The caller commits,
-    then `retention.checkpoint`s (a preview may have been large)."""
-    if item.status not in ("ready", "failed"):
+    """Cancel before the run: from ready or failed, or while its job still waits for a worker (withdrawn,
+    so that no worker takes it: a job the queue lost must not hold the import for ever). Conditional, as a
+    start is: a run started meanwhile wins. Its preview rows, its uploaded file and any report are deleted
+    (a copy of a customer list is kept no longer than it serves); the record and its counts stay. The caller
+    commits, then `retention.checkpoint`s (a preview may have been large)."""
+    allowed = ("ready", "failed")
+    if item.status in ("checking", "importing") and item.job_id is not None and \
+            jobs.withdraw(session, item.job_id, CANCELLED):
+        allowed = (item.status,)
+    cancelled = session.execute(update(DataImport).where(DataImport.id == item.id, DataImport.status.in_(allowed))
+                                .values(status="cancelled", finished_at=clock.now()),
+                                execution_options={"synchronize_session": False})
+    if cancelled.rowcount != 1:
         raise RuleViolation(_l("This import cannot be cancelled now."), code="not_ready")
-    item.status, item.finished_at = "cancelled", clock.now()
+    item.status = "cancelled"
     session.execute(delete(DataImportRow).where(DataImportRow.import_id == item.id))
     session.execute(delete(DataImportFile).where(DataImportFile.import_id == item.id))
+
+
+CANCELLED = _l("The import was cancelled: nothing was imported, and its file and preview were deleted.")
 
 
 def file_kept(session, item):
@@ -546,11 +615,14 @@ def file_kept(session, item):
 
 # --- the run (a background job) ------------------------------------------------------------
 
-@jobs.handler("import_run", failed=_failed)
+@jobs.handler("import_run", failed=_run_failed)
 def run(session, import_id, progress):
     """Import the file as chosen, all or nothing: the rows, the audit entry, the report and the
-    import's own status in one transaction."""
+    import's own status in one transaction (which `_finish` refuses, rolling it all back, if this
+    job is no longer the import's current one)."""
     item = session.get(DataImport, import_id)
+    _current(item, progress, "importing")
+    job_id = progress.job_id
     actor = session.get(User, item.created_by_id)
     file_name = item.file_name
     try:
@@ -567,7 +639,7 @@ def run(session, import_id, progress):
         try:
             imports.import_file(session, path, actor=actor, reader=mapped, target=target, review_rows=review_rows,
                                 progress=counter, report=False, file_name=file_name,
-                                before_commit=lambda summary: _finish(session, import_id, file_name, summary))
+                                before_commit=lambda summary: _finish(session, import_id, job_id, file_name, summary))
         except OperationalError as error:
             if "full" in str(error.orig).lower() or "no space" in str(error.orig).lower():
                 raise jobs.JobFailed(_l("The server's disk is full: nothing was imported.")) from None
@@ -585,12 +657,16 @@ class _Counter:
         self.progress(self.done, self.total)
 
 
-def _finish(session, import_id, file_name, summary):
+def _finish(session, import_id, job_id, file_name, summary):
     """In the import's transaction: its counts, its report, its status. By statements: the import
-    keeps the session's identity map small (expunge_all), so no object of before is attached."""
-    session.execute(update(DataImport).where(DataImport.id == import_id).values(
+    keeps the session's identity map small (expunge_all), so no object of before is attached. Only
+    while this job is the import's current one and it is importing: else nothing of the run is kept."""
+    finished = session.execute(update(DataImport).where(
+        DataImport.id == import_id, DataImport.job_id == job_id, DataImport.status == "importing").values(
         status="done", finished_at=clock.now(), imported=summary.imported,
         not_imported=summary.read - summary.imported))
+    if finished.rowcount != 1:
+        raise jobs.JobFailed(SUPERSEDED)
     session.execute(delete(DataImportFile).where(DataImportFile.import_id == import_id,
                                                  DataImportFile.kind == "report"))
     session.execute(insert(DataImportFile).values(import_id=import_id, kind="report", name=report_name(file_name),

@@ -14,9 +14,13 @@ shows it, and a job whose worker died is found and marked failed (`reap`), never
 
 A kind of job is a function registered with `@handler(kind)`; it receives the database
 session, the job's `ref_id` and a `Progress`, and raises `JobFailed(message)` to fail
-with a message for the person who started it. `start(session, kind, ref_id)` adds the
+with a message for the person who started it. `start(session, kind, ref_id, undo)` adds the
 job; it is put on the queue once the session commits (so a worker never looks for a
-row that is not there yet).
+row that is not there yet). A request commits with `commit(session)`: when the queue then
+refuses the job (Redis down), a second transaction withdraws it (its row deleted, its object
+put back by `undo`) and `QueueDown` tells the caller, who answers 503: no job is left waiting
+that nobody will run. Jobs committed otherwise (the command line) wait as "queued" when the
+queue is down; every worker sends the waiting jobs again at its start and every minute.
 """
 from __future__ import annotations
 
@@ -32,23 +36,38 @@ from pathlib import Path
 import huey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, select, update
+from huey import crontab
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from models import Job, db
 
 from . import clock
+from .errors import RuleViolation
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 10  # a running job's sign of life
 STALE_SECONDS = 60  # no sign of life for this long: its worker is gone (unless seen alive on this host)
 PROGRESS_SECONDS = 0.5  # progress is written at most this often
+RESEND_SECONDS = 60  # a job still queued this long after it was started is sent again (every minute)
+WAIT_SECONDS = 600  # a scan whose job waited this long for a worker no longer holds back a new one
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 DIED = _l("The background worker stopped while it worked on this (it was killed or restarted); nothing of it was "
           "written. Start it again.")
 FAILED = _l("The background job failed unexpectedly; nothing of it was written. The error is in the worker's log.")
+QUEUE_DOWN = _l("The background queue cannot be reached right now, so nothing was started. Please try again in a "
+                "moment; if this lasts, tell your system administrator (the queue server, CRM_QUEUE_URL).")
+WAITED = _l("No background worker took this job in time; it was stopped so that a new one can start. If this "
+            "happens again, the background worker is not running: tell your system administrator.")
+
+
+class QueueDown(RuleViolation):
+    """The queue refused a job: it was withdrawn, nothing was started (503)."""
+
+    def __init__(self):
+        super().__init__(QUEUE_DOWN, code="unavailable")
 
 
 class JobFailed(Exception):
@@ -62,7 +81,7 @@ class JobFailed(Exception):
 @dataclass
 class _Kind:
     run: callable
-    failed: callable | None  # (session, ref_id, message): the job's object says so too
+    failed: callable | None  # (session, ref_id, message, job_id): the job's object says so too
 
 
 HANDLERS: dict[str, _Kind] = {}
@@ -70,7 +89,7 @@ HANDLERS: dict[str, _Kind] = {}
 
 def handler(kind, failed=None):
     """Register `run(session, ref_id, progress)` as the job kind `kind`; `failed(session, ref_id,
-    message)` is called (in a fresh transaction) when such a job fails or its worker died."""
+    message, job_id)` is called (in a fresh transaction) when such a job fails or its worker died."""
     def decorate(run):
         HANDLERS[kind] = _Kind(run, failed)
         return run
@@ -84,6 +103,11 @@ def init_app(app):
     queue = _make_queue(app)
     run_task = queue.task(name="run_job")(lambda job_id: run(app, job_id))
     app.extensions["crm_queue"] = (queue, run_task)
+
+    @queue.periodic_task(crontab(minute="*"), name="resend_waiting")
+    def resend():  # a message the queue lost (or a job whose enqueue failed unseen) is sent again
+        resend_waiting(app, older_than=app.config.get("CRM_JOB_RESEND_SECONDS", RESEND_SECONDS))
+
     # here, not at the top: they import this module to register their kinds of job (a circle)
     from . import duplicates, import_jobs, nightly, retention  # noqa: F401
 
@@ -107,20 +131,64 @@ def queue_of(app):
     return app.extensions["crm_queue"][0]
 
 
-def start(session, kind, ref_id=None):
-    """A new job of `kind` on `ref_id`, put on the queue when `session` commits."""
+def start(session, kind, ref_id=None, undo=None):
+    """A new job of `kind` on `ref_id`, put on the queue when `session` commits. `undo(session, job_id)` puts
+    its object back as it was before, by statements and no longer naming the job, should the queue refuse the
+    job (see `commit`)."""
     if kind not in HANDLERS:
         raise ValueError(f"unknown job kind {kind}")
     job = Job(kind=kind, ref_id=ref_id, status="queued", done=0, created_at=clock.now())
     session.add(job)
     session.flush()
     session.info.setdefault("jobs_to_send", []).append(job.id)
+    session.info.setdefault("jobs_undo", {})[job.id] = undo
     return job
+
+
+def commit(session):
+    """Commit, then queue the jobs started in the transaction; a job the queue refuses is withdrawn and
+    QueueDown raised (the caller answers 503). The job row is committed before it is queued (a worker must
+    find it), so the refusal is undone by a second transaction; a worker that took the job meanwhile (the
+    periodic resend) keeps it."""
+    ids = session.info.pop("jobs_to_send", None) or []
+    undo = session.info.pop("jobs_undo", None) or {}
+    session.commit()
+    if not ids:
+        return
+    unsent = _send(current_app._get_current_object(), ids) or []
+    withdrawn = [job_id for job_id in unsent if _withdraw_unsent(session, job_id, undo.get(job_id))]
+    if withdrawn:
+        raise QueueDown()
+
+
+def _withdraw_unsent(session, job_id, undo):
+    """Delete a job the queue refused, and put its object back, unless a worker claimed it already."""
+    try:
+        if not withdraw(session, job_id, QUEUE_DOWN):
+            session.rollback()
+            return False
+        if undo is not None:
+            undo(session, job_id)
+        session.execute(delete(Job).where(Job.id == job_id))
+        session.commit()
+        return True
+    except Exception:  # the database is away too: the job waits as "queued"; a worker's resend takes it
+        session.rollback()
+        log.exception("could not withdraw job %s that the queue refused", job_id)
+        return False
+
+
+def withdraw(session, job_id, message):
+    """Fail a job that no worker has taken yet (in the caller's transaction): True when it was still
+    queued. A worker's `claim` and this are one conditional UPDATE each: exactly one wins."""
+    return session.execute(update(Job).where(Job.id == job_id, Job.status == "queued").values(
+        status="failed", message=str(message), finished_at=clock.now())).rowcount == 1
 
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session):
     ids = session.info.pop("jobs_to_send", None)
+    session.info.pop("jobs_undo", None)
     if ids:
         _send(current_app._get_current_object(), ids)
 
@@ -128,25 +196,40 @@ def _send_after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop("jobs_to_send", None)
+    session.info.pop("jobs_undo", None)
 
 
 def _send(app, ids):
+    """Queue the jobs; the ids the queue refused (it is down)."""
     _queue, run_task = app.extensions["crm_queue"]
+    unsent = []
     for job_id in ids:
         try:
             run_task(job_id)
-        except Exception:  # the queue is down: the job waits as "queued" until a worker starts
-            log.exception("could not queue job %s; a worker will pick it up when it starts", job_id)
+        except Exception:  # the queue is down
+            log.exception("could not queue job %s", job_id)
+            unsent.append(job_id)
+    return unsent
 
 
-def resend_waiting(app):
+def resend_waiting(app, older_than=None):
     """Queue again the jobs still waiting (the queue lost them, or none was running): at a worker's
-    start. Two workers taking one job is harmless: only one `claim` wins."""
+    start, and every minute those started over `older_than` seconds ago (a periodic task). Two workers
+    taking one job is harmless: only one `claim` wins."""
     with app.app_context():
-        ids = db.session.scalars(select(Job.id).where(Job.status == "queued").order_by(Job.id)).all()
+        query = select(Job.id).where(Job.status == "queued").order_by(Job.id)
+        if older_than is not None:
+            query = query.where(Job.created_at < clock.now() - timedelta(seconds=older_than))
+        ids = db.session.scalars(query).all()
         db.session.remove()
     _send(app, ids)
     return ids
+
+
+def waited_too_long(job, now=None):
+    """Whether a queued job has waited for a worker longer than CRM_JOB_WAIT_SECONDS."""
+    seconds = current_app.config.get("CRM_JOB_WAIT_SECONDS", WAIT_SECONDS)
+    return job.status == "queued" and job.created_at < (now or clock.now()) - timedelta(seconds=seconds)
 
 
 # --- running a job ------------------------------------------------------------------------
@@ -248,15 +331,19 @@ def fail(session, job_id, message):
     job.status, job.message, job.finished_at = "failed", str(message), clock.now()
     kind = HANDLERS.get(job.kind)
     if kind is not None and kind.failed is not None:
-        kind.failed(session, job.ref_id, str(message))
+        kind.failed(session, job.ref_id, str(message), job_id)
     session.commit()
 
 
-def mark_failed(session, model, ref_id, message, while_in):
+def mark_failed(session, model, ref_id, message, while_in, job_id=None):
     """The object a failed job worked on (an import, a scan) says so too, unless its own transaction ended it
-    already (a worker that died after committing, before its job was marked done): only while in `while_in`."""
-    session.execute(update(model).where(model.id == ref_id, model.status.in_(while_in)).values(
-        status="failed", message=message, finished_at=clock.now()))
+    already (a worker that died after committing, before its job was marked done): only while in `while_in`,
+    and only while the job is still its current one (`job_id`; a later start leaves an older job powerless).
+    True when it did."""
+    query = update(model).where(model.id == ref_id, model.status.in_(while_in))
+    if job_id is not None:
+        query = query.where(model.job_id == job_id)
+    return session.execute(query.values(status="failed", message=message, finished_at=clock.now())).rowcount == 1
 
 
 def _alive_here(worker):

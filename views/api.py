@@ -42,7 +42,8 @@ PER_PAGE, MAX_PER_PAGE = 50, 200
 MAX_JSON_DEPTH = 32  # the deepest body of any call is 3 levels (an import's `values`); 990 was a 500
 # RuleViolation codes (services/) -> HTTP status
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
-           "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409}
+           "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409,
+           "unavailable": 503}
 _PUBLIC_ENDPOINTS = {"api.openapi_json"}
 # The calls on one opportunity of the caller's own library: one out of reach answers as an unknown id would (the
 # plain 404, telling nothing of where it is), and a full library is the caller's, whose cap the answer names.

@@ -10,7 +10,7 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from models import db
-from services import access, duplicates, merges
+from services import access, duplicates, jobs, merges
 
 from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
 from .openapi import MATCH_VERDICTS, SCHEMAS, operation, query
@@ -49,13 +49,13 @@ def group_json(item, records):
            description="Every opportunity the caller administers (an agent admin: its company's; a subsystem "
                        "admin: all) is checked against the others by the duplicate check's engine. Poll "
                        "GET /duplicates. A scan of the same scope already waiting or running is answered instead.",
-           responses={202: ("The scan, queued or running", "DuplicateScan"), 403: None})
+           responses={202: ("The scan, queued or running", "DuplicateScan"), 403: None, 503: None})
 def scan_duplicates():
     refused = _admin()
     if refused:
         return refused
     scan = duplicates.start_scan(db.session, g.api_user)
-    db.session.commit()
+    jobs.commit(db.session)  # 503 `unavailable` when the queue refuses it: no scan left waiting
     response = jsonify(scan_json(scan))
     response.status_code = 202
     return response
@@ -79,7 +79,8 @@ def list_duplicates():
     page = whole_number("page", 1, 10**6, BAD_PAGE)
     items, total, _shown = duplicates.groups(db.session, g.api_user, verdict, page, PER_PAGE)
     newest = duplicates.last_scan(db.session, g.api_user)
-    answer = {"status": newest.status if newest else "none", "scan": scan_json(newest),
+    scan = scan_json(newest)  # first: reading its progress may mark failed a scan whose worker died
+    answer = {"status": scan["status"] if scan else "none", "scan": scan,
               "groups": [group_json(item, records) for item, records in items], "total": total}
     db.session.commit()  # a dead worker's scan, marked failed on the way
     return answer

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import DataImport, db
-from services import access, import_jobs
+from services import access, import_jobs, jobs, retention
 from services.errors import RuleViolation
 
 from .api import (BAD_PAGE, HTTP_MESSAGES, bp, error_response, invalid_response, json_object, json_time,
@@ -94,7 +94,7 @@ def row_json(row):
                 "`department` PATH), `department` (PATH: the agent company of agent_admin_pool; an agent admin's "
                 "own by default). The header row is read at once (422 when the file is no table or has no company "
                 "column); every row is then checked in the background: poll GET /imports/ID.",
-    responses={202: ("Kept; its rows are being checked", "Import"), 403: None, 413: None, 422: None},
+    responses={202: ("Kept; its rows are being checked", "Import"), 403: None, 413: None, 422: None, 503: None},
 )
 def create_import():
     refused = _admin()
@@ -107,7 +107,7 @@ def create_import():
     where = import_jobs.placement(db.session, g.api_user, request.form.get("target"),
                                   owner=request.form.get("owner"), department=request.form.get("department"))
     item = import_jobs.new_import(db.session, g.api_user, upload.filename, data, where)
-    db.session.commit()
+    jobs.commit(db.session)  # 503 `unavailable` when the queue refuses the check: nothing kept
     item = db.session.get(DataImport, item.id)
     response = jsonify(import_json(item))
     response.status_code = 202
@@ -163,9 +163,11 @@ def import_rows(item):
     description="`columns` ({HEADER: FIELD or null}) and `values` ({FIELD: {GIVEN: CHOSEN}}, CHOSEN a value of "
                 "the admins' list or \"\" for none) change the mapping first; `review_rows` lists the `review` rows "
                 "to import (the others are not: each needs a person's yes). Rows are checked again as they are "
-                "written. 409 `not_ready` before the check has finished or after the run.",
+                "written. 409 `not_ready` before the check has finished, after a failed check (check it again: "
+                "POST /imports/ID/check), while it runs or after the run: of several calls at once, one starts "
+                "it. 503 `unavailable` when the background queue cannot be reached (nothing started).",
     responses={202: ("Started; poll GET /imports/ID", "Import"), 400: None, 403: None, 404: None, 409: None,
-               422: None},
+               422: None, 503: None},
 )
 @_one_import
 def run_import(item):
@@ -178,10 +180,49 @@ def run_import(item):
         import_jobs.include(db.session, item, "all", on=False)
         import_jobs.include(db.session, item, rows)
     import_jobs.start_run(db.session, g.api_user, item)
-    db.session.commit()
+    jobs.commit(db.session)
+    return _accepted(item)
+
+
+def _accepted(item):
     response = jsonify(import_json(db.session.get(DataImport, item.id)))
     response.status_code = 202
     return response
+
+
+@bp.post("/imports/<id:import_id>/check")
+@operation(
+    "Check the file again in the background (after a failed check, or with another mapping)", tags=["imports"],
+    body="ImportRun",
+    description="`columns` and `values` as for the run change the mapping first. From `ready` or `failed`; "
+                "409 `not_ready` while it is checked or imported, or after the run. 503 `unavailable` when the "
+                "background queue cannot be reached (nothing started).",
+    responses={202: ("Started; poll GET /imports/ID", "Import"), 400: None, 403: None, 404: None, 409: None,
+               422: None, 503: None},
+)
+@_one_import
+def check_import(item):
+    body = json_object() if request.get_data(cache=True) else {}
+    import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
+    import_jobs.recheck(db.session, item)
+    jobs.commit(db.session)
+    return _accepted(item)
+
+
+@bp.post("/imports/<id:import_id>/cancel")
+@operation(
+    "Cancel an import before its run: nothing is imported", tags=["imports"],
+    description="From `ready` or `failed`, or while its check or run still waits for a background worker (no "
+                "worker takes it afterwards); its file and preview rows are deleted. 409 `not_ready` once a worker "
+                "works on it, or after it ended.",
+    responses={200: ("Cancelled", "Import"), 403: None, 404: None, 409: None},
+)
+@_one_import
+def cancel_import(item):
+    import_jobs.cancel(db.session, item)
+    db.session.commit()
+    retention.checkpoint(db.session)  # the preview may have been large
+    return import_json(db.session.get(DataImport, item.id))
 
 
 def _mapping(body, name):

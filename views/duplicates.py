@@ -13,7 +13,7 @@ from markupsafe import Markup
 from flask_wtf.csrf import generate_csrf
 
 from models import db
-from services import duplicates, merges
+from services import duplicates, jobs, merges
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
@@ -108,7 +108,7 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
     def scan(self):
         try:
             duplicates.start_scan(db.session, current_user)
-            db.session.commit()
+            jobs.commit(db.session)  # the queue down: the message on the page, no scan left waiting
         except RuleViolation as violation:
             self._refused(violation)
         return redirect(self.get_url(".index"))

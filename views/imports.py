@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import DataImport, DataImportRow, Department, User, db
-from services import access, import_jobs, imports, retention
+from services import access, import_jobs, imports, jobs, retention
 from services.errors import RuleViolation
 from services.exports import to_xlsx
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
@@ -87,7 +87,7 @@ class ImportView(AdminRequiredMixin, BaseView):
 
     @expose("/new/", methods=("GET", "POST"))
     def new(self):
-        errors, chosen = {}, request.form
+        errors, chosen, status = {}, request.form, 200
         if request.method == "POST":
             upload = request.files.get("file")
             try:
@@ -99,14 +99,16 @@ class ImportView(AdminRequiredMixin, BaseView):
                     raise RuleViolation(_l("Choose a file to upload."), field="file")
                 item = import_jobs.new_import(db.session, current_user, upload.filename,
                                               upload.read(import_jobs.max_bytes() + 1), where)
-                db.session.commit()
+                jobs.commit(db.session)
                 return redirect(self.get_url(".details", import_id=item.id))
             except RuleViolation as refused:
                 db.session.rollback()
                 errors[refused.field or "file"] = str(refused.message)
-        return self.render("imports/new.html", errors=errors, chosen=chosen, targets=import_jobs.TARGET_LABELS,
+                status = 503 if refused.code == "unavailable" else 200  # the queue is down: nothing kept
+        page = self.render("imports/new.html", errors=errors, chosen=chosen, targets=import_jobs.TARGET_LABELS,
                            people=self._people(), departments=access.scoped_departments(db.session, current_user),
                            max_mb=import_jobs.max_bytes() // (1024 * 1024))
+        return page, status
 
     def too_large(self):
         """The upload form again, 413, naming the limit: the request was larger than allow_uploads lets in,
@@ -204,7 +206,7 @@ class ImportView(AdminRequiredMixin, BaseView):
         """Apply a rule and commit, flashing `done`; or roll back, flashing why it was refused."""
         try:
             rule()
-            db.session.commit()
+            jobs.commit(db.session)  # a check or a run the queue refuses: undone, and its message shown
             if done:
                 flash(done, "info")
         except RuleViolation as refused:
