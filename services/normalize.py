@@ -39,6 +39,8 @@ from pypinyin import lazy_pinyin
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from .reasons import Reason
+
 __all__ = [
     "DUPLICATE",
     "NEW",
@@ -1098,8 +1100,8 @@ PLACELESS_SCORE = 0.95  # the score of "same trade name, no place to tell them a
 def namesake(match: Match, core: str) -> Match:
     """`match` against a record that a salesperson confirmed as another company than a record of the
     same trade name: a query without a place could be either company, so it is a resemblance."""
-    return Match(match.score, match.matched_on, (f"same trade name {core}, confirmed as another company of that name",),
-                 REVIEW)
+    reason = Reason("confirmed_other", f"same trade name {core}, confirmed as another company of that name", name=core)
+    return Match(match.score, match.matched_on, (reason,), REVIEW)
 
 
 def record_keys(company: str | None = None, province: str | None = None,
@@ -1184,19 +1186,24 @@ def _phone_matches(q: dict, c: dict) -> list[tuple[str, str, str]]:
                 if a.area_code and b.area_code:
                     if a.area_code != b.area_code:
                         continue
-                    v, reason = DUPLICATE, f"{what} {a.area_code}-{a.local}{cross}"
+                    v, reason = DUPLICATE, Reason("same_number", f"{what} {a.area_code}-{a.local}{cross}", what=what,
+                                                   number=f"{a.area_code}-{a.local}", their=_their(qrole, crole))
                 elif a.area_code or b.area_code:
                     area = a.area_code or b.area_code
                     missing = ck if a.area_code else qk
                     conflict = _phone_conflict(missing, area)
                     if conflict:
                         v = REVIEW
-                        reason = (f"{what} {a.local}{cross} matches without area code, but "
-                                  f"{area} is {conflict}, not {_place_text(missing)}")
+                        reason = Reason("number_other_area", f"{what} {a.local}{cross} matches without area code, but "
+                                        f"{area} is {conflict}, not {_place_text(missing)}", what=what, number=a.local,
+                                        their=_their(qrole, crole), area=area, area_place=conflict,
+                                        place=_place_text(missing))
                     else:
-                        v, reason = DUPLICATE, f"{what} {a.local}{cross}, area code ignored"
+                        v, reason = DUPLICATE, Reason("same_number_no_area", f"{what} {a.local}{cross}, area code ignored",
+                                                   what=what, number=a.local, their=_their(qrole, crole))
                 else:
-                    v, reason = DUPLICATE, f"{what} {a.local}{cross}"
+                    v, reason = DUPLICATE, Reason("same_number", f"{what} {a.local}{cross}", what=what, number=a.local,
+                                                   their=_their(qrole, crole))
                 if (qrole, reason) not in seen:
                     seen.add((qrole, reason))
                     out.append((qrole, v, reason))
@@ -1208,6 +1215,11 @@ def sound(text: str) -> tuple[str, ...]:
     """The pronunciation of a text without tones (pypinyin, words read in context): a pinyin input
     method's slip (明辉 for 明晖) keeps it."""
     return tuple(lazy_pinyin(text))
+
+
+def _their(query_role, candidate_role):
+    """The other record's role of a shared number when it is not the query's (their fax), else None."""
+    return None if query_role == candidate_role else candidate_role
 
 
 def _town_before(longer: str, shorter: str, placed: CompanyKey) -> bool:
@@ -1236,23 +1248,28 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
     rel = _place_relation(qk, ck)
     if a == b or _town_before(a, b, ck) or _town_before(b, a, qk):
         if rel == SAME:
-            return 1.0, DUPLICATE, f"same trade name {a}, same place {ck.place}"
+            return 1.0, DUPLICATE, Reason("same_name_same_place", f"same trade name {a}, same place {ck.place}", name=a,
+                                          place=ck.place)
         if rel == UNKNOWN:
-            return PLACELESS_SCORE, DUPLICATE, f"same trade name {a}, no place to tell them apart"
-        return 0.8, REVIEW, f"same trade name {a} in another place ({_place_text(ck)})"
+            return PLACELESS_SCORE, DUPLICATE, Reason("same_name_no_place", f"same trade name {a}, no place to tell them "
+                                                      "apart", name=a)
+        return 0.8, REVIEW, Reason("same_name_other_place", f"same trade name {a} in another place ({_place_text(ck)})",
+                                   name=a, place=_place_text(ck))
     if rel == OTHER:
         return None
     if len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b)) <= 2 and sound(a) == sound(b):
         if rel == SAME:
-            return 0.95, DUPLICATE, f"{b} sounds the same as {a}, same place {ck.place}"
-        return 0.85, REVIEW, f"{b} sounds the same as {a}"
+            return 0.95, DUPLICATE, Reason("homophone_same_place", f"{b} sounds the same as {a}, same place {ck.place}",
+                                           name=a, other=b, place=ck.place)
+        return 0.85, REVIEW, Reason("homophone", f"{b} sounds the same as {a}", name=a, other=b)
     if len(a) >= MIN_CONTAIN and a in b:
-        return 0.5 + 0.4 * len(a) / len(b), REVIEW, f"{b} contains {a}"
+        return 0.5 + 0.4 * len(a) / len(b), REVIEW, Reason("contains", f"{b} contains {a}", name=b, other=a)
     if len(b) >= MIN_CONTAIN and b in a and 2 * len(b) >= len(a):
-        return 0.5 + 0.4 * len(b) / len(a), REVIEW, f"{a} contains {b}"
+        return 0.5 + 0.4 * len(b) / len(a), REVIEW, Reason("contains", f"{a} contains {b}", name=a, other=b)
     if _neighbours(qk.core, ck.core) or _neighbours(a, b):
         ratio = fuzz.ratio(qk.core, ck.core)
-        return round(0.9 * ratio / 100, 3), REVIEW, f"similar trade name {ck.core} ({ratio:.0f}%)"
+        return round(0.9 * ratio / 100, 3), REVIEW, Reason("similar_name", f"similar trade name {ck.core} ({ratio:.0f}%)",
+                                                          name=ck.core, ratio=round(ratio))
     return None
 
 
