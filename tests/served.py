@@ -17,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 from models import User, db
@@ -117,6 +118,23 @@ def _parsed(response):
     if "json" in (response.headers.get("Content-Type") or ""):
         return json.loads(text)
     return text
+
+
+def upload(base_url, token, path, name=None, timeout=120):
+    """POST /api/v1/imports with the file as multipart/form-data, as the browser's import page does:
+    (status, parsed JSON); HTTP errors are answers too."""
+    boundary = uuid.uuid4().hex
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name or path.name}\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() \
+        + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(f"{base_url}/api/v1/imports", data=body, method="POST", headers={
+        "Authorization": f"Bearer {token}", "Accept": "application/json", "Accept-Language": "zh-CN",
+        "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, _parsed(response)
+    except urllib.error.HTTPError as error:
+        return error.code, _parsed(error)
 
 
 def salespeople(app, count, prefix="racer"):

@@ -2,12 +2,9 @@
 the worker each capped at 2 GB of address space as a production unit is (deploy/: MemoryMax): each
 is refused in Chinese naming the cap, or read within it; every process still answers, none was
 replaced; nothing beyond the caps is stored."""
-import json
 import os
 import subprocess
 import sys
-import urllib.request
-import uuid
 
 import pytest
 from sqlalchemy import func, select
@@ -16,7 +13,7 @@ import hostile
 from conftest import zh
 from faults import environment
 from models import DataImport, DataImportRow, Job, db
-from served import ROOT, call, gunicorn_server, limited
+from served import ROOT, call, gunicorn_server, limited, upload
 from services import table_sandbox, table_sizes
 from services.imports import ImportFileError
 from test_imports_worker import stop, token_of, wait_for
@@ -36,22 +33,6 @@ BOMB = ("%(file)s unpacks to %(mb)d MB from %(kb)d KB (a zip bomb, or a damaged 
 BEYOND = ("%(file)s could not be read within the server's limits (%(mb)d MB of memory, %(s)d seconds): it is too "
           "large or too complex, or damaged. Open it in Excel or WPS, keep only the customers, and save it as .xlsx "
           "or CSV.")
-
-
-def upload(base_url, token, path):
-    """POST /api/v1/imports with the file as multipart/form-data: (status, JSON)."""
-    boundary = uuid.uuid4().hex
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{path.name}\"\r\n"
-            "Content-Type: application/octet-stream\r\n\r\n").encode() + path.read_bytes() \
-        + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(f"{base_url}/api/v1/imports", data=body, method="POST", headers={
-        "Authorization": f"Bearer {token}", "Accept": "application/json", "Accept-Language": "zh-CN",
-        "Content-Type": f"multipart/form-data; boundary={boundary}"})
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def processes(root_pid):

@@ -106,7 +106,7 @@ def test_cancelling_deletes_the_preview_and_the_file(app, client, auth, org, api
     assert admin.get(f"/imports/{kept['id']}").get_json()["rows_deleted"] is False
 
 
-def test_the_retention_deletes_the_preview_rows_too(app, client, auth, org, api, runner):
+def test_the_retention_deletes_the_file_the_report_and_the_preview_rows(app, client, auth, org, api, runner):
     admin = api("admin_a")
     old, recent = uploaded(admin), uploaded(admin)
     assert admin.post(f"/imports/{old['id']}/run", {}).status_code == 202
@@ -117,6 +117,12 @@ def test_the_retention_deletes_the_preview_rows_too(app, client, auth, org, api,
     result = runner.invoke(args=["rules", "run"])
     assert result.exit_code == 0, result.output
     assert preview_rows(app, old["id"]) == [] and len(preview_rows(app, recent["id"])) == 5
+    with app.app_context():
+        kept = db.session.execute(select(DataImportFile.import_id, DataImportFile.kind)
+                                  .order_by(DataImportFile.import_id)).all()
+    assert [tuple(k) for k in kept] == [(recent["id"], "upload")]  # the old upload and its report are gone
+    gone = admin.client.get(f"/api/v1/imports/{old['id']}/report", headers={"Authorization": f"Bearer {admin.token}"})
+    assert gone.status_code == 409
     done = admin.get(f"/imports/{old['id']}").get_json()
     assert done["rows_deleted"] is True and done["imported"] == 2 and done["counts"]["duplicate"] == 1
     auth.login("admin_a")

@@ -314,30 +314,6 @@ def test_only_admins_see_the_pages(client, auth, org, app):
     assert client.get("/imports/99999999999999999999/").status_code == 404
 
 
-def test_uploads_are_deleted_after_the_retention_period(app, api, runner):
-    from datetime import timedelta
-
-    from models import DataImportFile
-    from services import clock
-
-    admin = api("admin_a")
-    old, recent = uploaded(admin), uploaded(admin)
-    assert admin.post(f"/imports/{old['id']}/run", {}).status_code == 202
-    with app.app_context():
-        db.session.execute(db.update(DataImport).where(DataImport.id == old["id"]).values(
-            created_at=clock.now() - timedelta(days=31)))
-        db.session.commit()
-    result = runner.invoke(args=["rules", "run"])
-    assert result.exit_code == 0, result.output
-    with app.app_context():
-        kept = db.session.execute(select(DataImportFile.import_id, DataImportFile.kind)
-                                  .order_by(DataImportFile.import_id)).all()
-    assert [tuple(k) for k in kept] == [(recent["id"], "upload")]  # the old upload and its report are gone
-    gone = admin.client.get(f"{API}/imports/{old['id']}/report", headers={"Authorization": f"Bearer {admin.token}"})
-    assert gone.status_code == 409
-    assert admin.get(f"/imports/{old['id']}").get_json()["imported"] == 2  # the record and its counts stay
-
-
 def test_a_dead_workers_job_is_failed_but_a_committed_import_stays_done(app, api):
     """A worker that died after the run's transaction committed, before its job was marked done."""
     import socket

@@ -13,7 +13,7 @@ from conftest import PASSWORD, AuthActions, _config, csrf_token, post_form, zh
 from models import DataImport, DataImportRow, User, db
 from services import accounts, clock
 from test_api import ApiClient, _token
-from test_imports import upload, uploaded, xlsx
+from test_imports import api, upload, uploaded, xlsx  # noqa: F401  (api: a fixture)
 
 TOO_DEEP = "The JSON body is nested too deeply: no call of this API takes more than a few levels."
 ACCOUNT_CLOSED = ("The account of this API token is deactivated or locked: its tokens work again when an "
@@ -22,16 +22,6 @@ ACCOUNT_CLOSED = ("The account of this API token is deactivated or locked: its t
 
 def _chinese(text):
     return any("\u4e00" <= c <= "\u9fff" for c in text)
-
-
-@pytest.fixture
-def api(app, client, org):
-    tokens = {}
-
-    def make(login):
-        return ApiClient(app, client, tokens.setdefault(login, _token(app, login)))
-
-    return make
 
 
 # --- 1. JSON nested too deep ---------------------------------------------------------------------
