@@ -305,20 +305,10 @@ def sweep(folder=None):
     removed = 0
     for path in folder.glob(f"{_TEMP_PREFIX}*"):
         pid = path.name[len(_TEMP_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not jobs.alive(int(pid)):
             path.unlink(missing_ok=True)
             removed += 1
     return removed
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @contextmanager

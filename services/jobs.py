@@ -351,8 +351,13 @@ def _alive_here(worker):
     host, _, pid = (worker or "").rpartition(":")
     if host != socket.gethostname() or not pid.isdigit():
         return None
+    return alive(int(pid))
+
+
+def alive(pid):
+    """Whether process `pid` of this host lives."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # someone else's process: alive
