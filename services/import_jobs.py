@@ -469,8 +469,9 @@ def cancel(session, item):
 
 @jobs.handler("import_run", failed=_failed)
 def run(session, import_id, progress):
-    """Import the file as chosen, all or nothing: the rows, the audit entry, the report and the
-    import's own status in one transaction."""
+    """Import the file as chosen, all or nothing as anyone sees it: the rows committed in short batches,
+    hidden, then shown in one transaction with the audit entry, the report and the import's own status
+    (services/imports/staging.py)."""
     item = session.get(DataImport, import_id)
     actor = session.get(User, item.created_by_id)
     file_name = item.file_name
@@ -484,10 +485,9 @@ def run(session, import_id, progress):
     with _upload(session, item) as path:
         mapped = MappedReader(_reader(item, path), loads(item.value_map, {}), list_values(session))
         counter = _Counter(progress, item.rows_total)
-        progress.holding(session)
-        try:
+        try:  # staged: short transactions, the rows hidden until the end, so that entries go on meanwhile
             imports.import_file(session, path, actor=actor, reader=mapped, target=target, review_rows=review_rows,
-                                progress=counter, report=False, file_name=file_name,
+                                progress=counter, report=False, file_name=file_name, stage=import_id,
                                 before_commit=lambda summary: _finish(session, import_id, file_name, summary))
         except OperationalError as error:
             if "full" in str(error.orig).lower() or "no space" in str(error.orig).lower():

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from models import DataImport, DataImportFile, db
 
 from . import clock
+from .imports import staging
 
 ACTIVE = ("checking", "importing")  # an import at work keeps its file whatever its age
 
@@ -23,6 +24,7 @@ def purge(session, now=None, days=None):
     old = select(DataImport.id).where(DataImport.created_at < cutoff, DataImport.status.not_in(ACTIVE))
     deleted = session.execute(delete(DataImportFile).where(DataImportFile.import_id.in_(old))).rowcount
     session.commit()
+    staging.discard_abandoned(session)  # the hidden rows a killed import run left
     return deleted
 
 
