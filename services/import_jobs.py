@@ -515,7 +515,7 @@ def _finish(session, import_id, file_name, summary):
     session.execute(delete(DataImportFile).where(DataImportFile.import_id == import_id,
                                                  DataImportFile.kind == "report"))
     session.execute(insert(DataImportFile).values(import_id=import_id, kind="report", name=report_name(file_name),
-                                                  data=imports.report_xlsx(summary.report_rows),
+                                                  data=summary.report_xlsx(),
                                                   created_at=clock.now()))
 
 

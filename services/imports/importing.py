@@ -23,7 +23,7 @@ from . import bulk, staging
 from .checking import checked_rows
 from .mobiles import held_mobiles, held_reason, mobile_pairs
 from .reading import RowReader
-from .report import REPORT_LINE, match_reason, report_path_for, report_row, write_report
+from .report import REPORT_LINE, match_reason, report_path_for, report_row, report_xlsx, write_report
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,16 @@ class ImportSummary:
     review_skipped: int = 0  # review rows not ticked for import (browser imports)
     seconds: float = 0.0
     report_rows: list = field(default_factory=list)
+    _xlsx: bytes | None = None
+
+    def report_xlsx(self):
+        """The report as .xlsx, made once (a staged import makes it before its last transaction)."""
+        if self._xlsx is None:
+            self._xlsx = report_xlsx(self.report_rows)
+        return self._xlsx
+
+    def forget_report(self):
+        self._xlsx = None
 
     @property
     def rate(self):
@@ -147,9 +157,9 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     try:
         target = target if target is not None else resolve_target(session, pool=pool, owner=owner,
                                                                    department=department)
-        loaded = False
+        loaded, last = False, None
         if stage is not None and not skip_check:  # ends under the lock, in the transaction committed below
-            _import_staged(session, reader, target, actor, summary, progress, review_rows, stage)
+            last = _import_staged(session, reader, target, actor, summary, progress, review_rows, stage)
         else:
             take_lock(session)
             target.recount(session)  # under the lock
@@ -161,6 +171,8 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
         if before_commit is not None:
             before_commit(summary)
         session.commit()
+        if last is not None:
+            log.info("import %s: the last transaction held the lock %.2f s", stage, time.monotonic() - last)
     except BaseException:
         session.rollback()
         if stage is not None:
@@ -189,8 +201,16 @@ def _import_staged(session, reader, target, actor, summary, progress, review_row
     _import_checked(session, reader, target, actor, summary, writer.progress, review_rows, staged=staged,
                     writer=writer)
     writer.release()
+    writer.ready()  # what entries committed during the run wins: the rows that lose are deleted, still hidden
+    since = clock.now()
+    staging.settle(session, staged, target, summary, staged.started)
+    writer.release()
+    summary.report_xlsx()  # made now, without the lock
     writer.ready()  # the last transaction: under the lock until import_file commits
-    staging.publish(session, staged, target, summary)
+    if staging.settle(session, staged, target, summary, since):
+        summary.forget_report()
+    staging.show(session, staged)
+    return writer.since
 
 
 def _discard(session, import_id):
@@ -220,7 +240,8 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
     created_by_id = actor.id if actor is not None else None
     done = 0
     for number, data, file_row, result, problems in checked_rows(
-            session, reader, imported_ids, before_check=writer.release if writer is not None else None):
+            session, reader, imported_ids, before_check=writer.release if writer is not None else None,
+            index=staged.index if staged is not None else None):
         summary.read += 1
         done += 1
         if progress and done % 100 == 0:

@@ -24,7 +24,9 @@ How, and why it stays all or nothing for everyone who looks:
 """
 from __future__ import annotations
 
+import logging
 import time
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
@@ -34,12 +36,16 @@ from models import DataImport, Opportunity, OpportunityPhone, User
 
 from .. import clock, dedup, normalize
 from ..locks import take_lock
+from .checking import FileIndex
 from .mobiles import held_reason
 from .report import match_reason, report_row
+
+log = logging.getLogger(__name__)
 
 WRITE_SECONDS = 0.25  # a batch's transaction holds the library lock about this long at most
 PAUSE_SECONDS = 0.12  # SQLite: between batches, longer than the busy handler's longest sleep (100 ms)
 DISCARD_BATCH = 2000  # hidden rows deleted per transaction (their terms and phones go with them)
+CLOCK_MARGIN = timedelta(minutes=1)  # "created since" judged a minute wider: the servers' clocks may differ
 PENDING_MOBILE = "pending"  # OpportunityPhone.kind of a hidden row's mobile: outside uq_opportunity_phone_mobile
 
 
@@ -114,39 +120,58 @@ def discard_abandoned(session):
 
 
 class Staged:
-    """What a staged import wrote: opportunity id -> (row number, company, verdict), for the report of
-    the rows that lose at the end."""
+    """What a staged import wrote: opportunity id -> (row number, company, verdict, owner id), and the file's
+    index of its rows (checking.FileIndex), against which the customers entered meanwhile are judged."""
 
     def __init__(self, import_id):
         self.import_id = import_id
         self.started = clock.now()
         self.rows: dict[int, tuple] = {}
+        self.index = FileIndex()
+        self.phone_mark = 0  # the last phone row when the first `settle` ran
 
     def add(self, opportunity_id, number, company, verdict, owner_id):
         self.rows[opportunity_id] = (number, company, verdict, owner_id)
 
 
-def publish(session, staged, target, summary):
-    """Under the lock (the caller took it, in the import's last transaction): the rows that lose to
-    what was committed meanwhile are deleted and reported; the rest becomes visible."""
-    lost = {}  # opportunity id -> its report row
-    lost.update(_mobiles_held(session, staged))
+def settle(session, staged, target, summary, since):
+    """Under the lock: the import's rows that lose to what was committed since `since` (a mobile held now, a
+    customer created since who duplicates it, an owner's cap reached) deleted and reported; the rest stays
+    hidden (`show`). Run twice: once for the whole run, then, in the last transaction, for the few moments
+    between the two (so that the report is made in between, without the lock). Returns the rows lost."""
+    began = time.monotonic()
+    first = since == staged.started
+    since = since - CLOCK_MARGIN
+    lost = _mobiles_held(session, staged, None if first else staged.phone_mark)
+    if first:  # the phones written after this pass are the second pass's
+        staged.phone_mark = session.scalar(select(func.max(OpportunityPhone.id))) or 0
     _drop(session, lost)
-    newcomers = _newcomers(session, staged)
-    session.execute(update(OpportunityPhone).where(
-        OpportunityPhone.kind == PENDING_MOBILE,
-        OpportunityPhone.opportunity_id.in_(select(Opportunity.id).where(
-            Opportunity.pending_import_id == staged.import_id))).values(kind="mobile"))
-    session.execute(update(Opportunity).where(Opportunity.pending_import_id == staged.import_id)
-                    .values(deleted_at=None, deleted_by_id=None, pending_import_id=None))
-    duplicated = _duplicated_by(session, staged, newcomers)
+    newcomers = _newcomers(session, since)
+    duplicated = _duplicated_by(staged, newcomers, set(lost))
     _drop(session, duplicated)
     lost.update(duplicated)
     full = _beyond_caps(session, staged, target, set(lost))
     _drop(session, full)
     lost.update(full)
+    _account(summary, staged, lost)
+    log.info("import %s: %d rows lost to %d customers entered since %s, in %.2f s", staged.import_id, len(lost),
+             len(newcomers), since.isoformat(timespec="seconds"), time.monotonic() - began)
+    return lost
+
+
+def show(session, staged):
+    """In the import's last transaction, under the lock: every row left becomes visible, its mobiles keys."""
+    mine = select(Opportunity.id).where(Opportunity.pending_import_id == staged.import_id)
+    session.execute(update(OpportunityPhone).where(OpportunityPhone.kind == PENDING_MOBILE,
+                                                   OpportunityPhone.opportunity_id.in_(mine)).values(kind="mobile"))
+    session.execute(update(Opportunity).where(Opportunity.pending_import_id == staged.import_id)
+                    .values(deleted_at=None, deleted_by_id=None, pending_import_id=None))
+
+
+def _account(summary, staged, lost):
+    """The summary and the report without the rows lost: each reported as why it lost."""
     for opportunity_id, row in lost.items():
-        _number, _company, verdict, _owner = staged.rows[opportunity_id]
+        _number, _company, verdict, _owner = staged.rows.pop(opportunity_id)
         summary.imported -= 1
         if verdict == normalize.REVIEW:
             summary.review -= 1
@@ -156,8 +181,8 @@ def publish(session, staged, target, summary):
         else:
             summary.duplicates += 1
         summary.report_rows.append(row)
-    summary.report_rows.sort(key=lambda r: (r["row"] is None, r["row"] or 0))
-    return lost
+    if lost:
+        summary.report_rows.sort(key=lambda r: (r["row"] is None, r["row"] or 0))
 
 
 def _drop(session, lost):
@@ -165,10 +190,16 @@ def _drop(session, lost):
         session.execute(delete(Opportunity).where(Opportunity.id.in_(list(lost))))
 
 
-def _mobiles_held(session, staged):
-    """The hidden rows whose mobile a live customer holds now (entered meanwhile), or an earlier hidden
-    row of this import holds (the check did not reach it): a report row each."""
+def _mobiles_held(session, staged, after):
+    """The hidden rows whose mobile a live customer holds now (the second time: a mobile key written after
+    the phone row `after`: by an entry, a restore, an edit), or (the first time) an earlier hidden row of this
+    import holds (the check did not reach it): a report row each. The unique index of mobiles would
+    otherwise refuse the last transaction."""
     mine, other = aliased(OpportunityPhone), aliased(OpportunityPhone)
+    first = after is None
+    held_live = (other.kind == "mobile") if first else ((other.kind == "mobile") & (other.id > after))
+    held_here = (other.kind == PENDING_MOBILE) & (other.opportunity_id < mine.opportunity_id) \
+        & (Opportunity.pending_import_id == staged.import_id)
     rows = session.execute(
         select(mine.opportunity_id, mine.local, other.opportunity_id, Opportunity.company, Opportunity.location,
                User.login)
@@ -176,14 +207,12 @@ def _mobiles_held(session, staged):
         .outerjoin(User, User.id == Opportunity.owner_id)
         .join(mine, (mine.field == other.field) & (mine.local == other.local))
         .where(mine.kind == PENDING_MOBILE,
-               mine.opportunity_id.in_(select(Opportunity.id).where(
-                   Opportunity.pending_import_id == staged.import_id)),
-               (other.kind == "mobile") | ((other.kind == PENDING_MOBILE) & (other.opportunity_id < mine.opportunity_id)
-                                           & (Opportunity.pending_import_id == staged.import_id)))
+               mine.opportunity_id.in_(select(Opportunity.id).where(Opportunity.pending_import_id == staged.import_id)),
+               (held_live | held_here) if first else held_live)
         .order_by(mine.opportunity_id)).all()
     lost = {}
     for oid, local, holder_id, company, location, login in rows:
-        if oid in lost or holder_id in lost:
+        if oid in lost or holder_id in lost or oid not in staged.rows:
             continue
         number, own_company, _verdict, _owner = staged.rows[oid]
         lost[oid] = report_row(number, normalize.DUPLICATE, held_reason(local), own_company,
@@ -192,31 +221,28 @@ def _mobiles_held(session, staged):
     return lost
 
 
-def _newcomers(session, staged):
-    """The customers created since the import began, by others (entries, leads, other imports), live."""
+def _newcomers(session, since):
+    """The customers created since `since` by others (entries, leads, other imports), live."""
     return session.execute(select(Opportunity.id, Opportunity.company, Opportunity.province, Opportunity.city,
                                   Opportunity.phone, Opportunity.fax, Opportunity.mobile, Opportunity.location,
                                   User.login)
                            .outerjoin(User, User.id == Opportunity.owner_id)
-                           .where(Opportunity.created_at >= staged.started, Opportunity.deleted_at.is_(None),
-                                  Opportunity.pending_import_id.is_(None))).all()
+                           .where(Opportunity.created_at >= since, Opportunity.deleted_at.is_(None))).all()
 
 
-def _duplicated_by(session, staged, newcomers):
-    """The import's rows (visible now, in this transaction) that a newcomer duplicates: the newcomer was
-    committed first, so the import's row loses, as a second entry of the same customer would."""
-    if not newcomers:
-        return {}
-    queries = [{"company": n.company, "province": n.province, "city": n.city, "phone": n.phone, "fax": n.fax,
-                "mobile": n.mobile} for n in newcomers]
+def _duplicated_by(staged, newcomers, gone):
+    """The import's rows that a newcomer duplicates, judged as the file's own rows were (the file's index:
+    the same terms and `normalize.compare`, in memory): the newcomer was committed first, so the import's row
+    loses, as a second entry of the same customer would."""
     lost = {}
-    for newcomer, result in zip(newcomers, dedup.check_many(session, queries)):
-        for hit in result.hits:
-            oid = hit.opportunity.id
-            if oid in staged.rows and oid not in lost and hit.match.verdict == normalize.DUPLICATE:
+    for newcomer in newcomers:
+        keys = dedup.query_keys(newcomer.company, newcomer.province, newcomer.city, newcomer.phone, newcomer.fax,
+                                newcomer.mobile)
+        for earlier, match in staged.index.matches(keys):
+            oid = earlier.opportunity_id
+            if oid in staged.rows and oid not in lost and oid not in gone and match.verdict == normalize.DUPLICATE:
                 number, company, _verdict, _owner = staged.rows[oid]
-                reason = match_reason([{"verdict": hit.match.verdict, "reasons": list(hit.match.reasons)}],
-                                      normalize.DUPLICATE)
+                reason = match_reason([{"verdict": match.verdict, "reasons": list(match.reasons)}], normalize.DUPLICATE)
                 lost[oid] = report_row(number, normalize.DUPLICATE, reason, company, [
                     {"opportunity_id": newcomer.id, "company": newcomer.company, "location": newcomer.location,
                      "owner": newcomer.login}])
@@ -224,8 +250,8 @@ def _duplicated_by(session, staged, newcomers):
 
 
 def _beyond_caps(session, staged, target, gone):
-    """The import's latest rows of an owner whose library is now beyond its cap (entries and claims made
-    meanwhile count first)."""
+    """The import's latest rows of an owner whose library (its live customers and the import's hidden rows)
+    is now beyond its cap: entries and claims made meanwhile count first."""
     people = getattr(target, "people", None)
     caps = {p.id: p.cap for p in people} if people is not None else (
         {target.owner_id: target.cap} if target.owner_id is not None and target.cap is not None else {})
@@ -235,11 +261,12 @@ def _beyond_caps(session, staged, target, gone):
         Opportunity.owner_id.in_(list(caps)), Opportunity.deleted_at.is_(None)).group_by(Opportunity.owner_id)).all())
     lost = {}
     for owner_id, cap in caps.items():
-        excess = sizes.get(owner_id, 0) - cap
+        mine = sorted((oid for oid, row in staged.rows.items() if row[3] == owner_id and oid not in gone),
+                      reverse=True)  # hidden still: not in `sizes`
+        excess = sizes.get(owner_id, 0) + len(mine) - cap
         if excess <= 0:
             continue
-        latest = sorted((oid for oid, row in staged.rows.items() if row[3] == owner_id and oid not in gone),
-                        reverse=True)[:excess]
+        latest = mine[:excess]
         for oid in latest:
             number, company, _verdict, _owner = staged.rows[oid]
             lost[oid] = report_row(number, "library_full", str(_l("library full (%(n)d customers)", n=cap)), company)
