@@ -123,7 +123,7 @@ def main():
     print(f"admin's list during the run at most {max(listed or [0])} (entries only: {entered}); "
           f"after: {total} = imported {done['imported']} + entries {entered}: {total == done['imported'] + entered}")
     log.seek(0)
-    print("".join(line for line in log if "import " in line and ("shown" in line or "held" in line)))
+    print("".join(line for line in log if "import " in line and ("lost" in line or "held" in line)))
 
 
 if __name__ == "__main__":

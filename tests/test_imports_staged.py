@@ -165,3 +165,30 @@ def test_entries_made_during_an_import_count_first_against_the_cap(app, api, bet
     assert sales.get("/opportunities").get_json()["total"] == 5
     lines = report(admin, item["id"])
     assert [line for line, row in lines.items() if row[0] == "库已满"] == [5, 6, 7, 8, 9]
+
+
+def test_an_entry_made_while_the_report_is_made_wins_too(app, api, monkeypatch):
+    """The report is made between the end's two passes, without the lock: an entry made then is judged by the
+    last transaction, and the report is made again with the row it made lose."""
+    from services.imports import importing
+
+    admin, sales = api("admin_a"), api("sales_a")
+    item = into_library(admin)
+    made, real = [], importing.ImportSummary.report_xlsx
+
+    def report_xlsx(summary):
+        if not made:
+            made.append(sales.post("/opportunities", {"company": "佛山顺达贸易有限公司", "mobile": MOBILE_ROW[1],
+                                                      "city": "佛山"}).status_code)
+            made.append(sales.post("/opportunities", {"company": DISTINCT[4][0], "phone": DISTINCT[4][1],
+                                                      "city": "广州"}).status_code)
+        return real(summary)
+
+    monkeypatch.setattr(importing.ImportSummary, "report_xlsx", report_xlsx)
+    assert admin.post(f"/imports/{item['id']}/run", {}).status_code == 202
+    assert made == [201, 201]
+    done = admin.get(f"/imports/{item['id']}").get_json()
+    assert done["imported"] == 7 and done["not_imported"] == 2, done
+    lines = report(admin, item["id"])
+    assert lines[6][0] == "撞单" and lines[10][0] == "撞单" and "佛山顺达贸易有限公司" in lines[10][3]
+    assert sales.get("/opportunities").get_json()["total"] == 9
