@@ -91,11 +91,6 @@ class Writer:
         self._tell()
 
 
-def pending_clause():
-    """SQL condition on Opportunity: not a hidden row of an import still running."""
-    return Opportunity.pending_import_id.is_(None)
-
-
 def discard(session, import_id):
     """Delete the hidden rows of an import (a failed or killed run), a batch per transaction; their number."""
     total = 0
