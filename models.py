@@ -251,6 +251,9 @@ class Opportunity(db.Model):
     deleted_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     # merged into another record (and soft-deleted): where an old link or id is sent; undone by the Merge
     merged_into_id = db.Column(db.Integer, db.ForeignKey("opportunity.id"), index=True)
+    # a row of a browser import still running (DataImport.id; soft-deleted meanwhile, so hidden everywhere):
+    # the import commits in short batches and shows its rows all at once at its end (services/imports/staging.py)
+    pending_import_id = db.Column(db.Integer, index=True)
     # normalised keys of the duplicate check
     name_folded = db.Column(db.String(200), nullable=False, index=True)
     name_core = db.Column(db.String(200), nullable=False, index=True)

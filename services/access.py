@@ -101,8 +101,9 @@ def opportunity_clause(actor):
 
 def deleted_opportunity_clause(actor):
     """SQL condition on Opportunity: the soft-deleted ones an admin may see and restore."""
-    return and_(Opportunity.deleted_at.is_not(None), _opportunity_scope(actor)) if actor is None or is_admin(actor) \
-        else false()
+    # not the hidden rows of an import still running (services/imports/staging.py): nobody sees those
+    return and_(Opportunity.deleted_at.is_not(None), Opportunity.pending_import_id.is_(None),
+                _opportunity_scope(actor)) if actor is None or is_admin(actor) else false()
 
 
 def may_delete_opportunity_clause(actor):

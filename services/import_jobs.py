@@ -607,9 +607,10 @@ def file_kept(session, item):
 
 @jobs.handler("import_run", failed=_run_failed)
 def run(session, import_id, progress):
-    """Import the file as chosen, all or nothing: the rows, the audit entry, the report and the
-    import's own status in one transaction (which `_finish` refuses, rolling it all back, if this
-    job is no longer the import's current one)."""
+    """Import the file as chosen, all or nothing as anyone sees it: the rows committed in short batches,
+    hidden, then shown in one transaction with the audit entry, the report and the import's own status
+    (services/imports/staging.py), which `_finish` refuses, rolling it back and the hidden rows deleted, if
+    this job is no longer the import's current one."""
     item = session.get(DataImport, import_id)
     _current(item, progress, "importing")
     job_id = progress.job_id
@@ -625,10 +626,9 @@ def run(session, import_id, progress):
     with _upload(session, item) as path:
         mapped = MappedReader(_reader(item, path), loads(item.value_map, {}), list_values(session))
         counter = _Counter(progress, item.rows_total)
-        progress.holding(session)
-        try:
+        try:  # staged: short transactions, the rows hidden until the end, so that entries go on meanwhile
             imports.import_file(session, path, actor=actor, reader=mapped, target=target, review_rows=review_rows,
-                                progress=counter, report=False, file_name=file_name,
+                                progress=counter, report=False, file_name=file_name, stage=import_id,
                                 before_commit=lambda summary: _finish(session, import_id, job_id, file_name, summary))
         except OperationalError as error:
             if "full" in str(error.orig).lower() or "no space" in str(error.orig).lower():
@@ -660,7 +660,7 @@ def _finish(session, import_id, job_id, file_name, summary):
     session.execute(delete(DataImportFile).where(DataImportFile.import_id == import_id,
                                                  DataImportFile.kind == "report"))
     session.execute(insert(DataImportFile).values(import_id=import_id, kind="report", name=report_name(file_name),
-                                                  data=imports.report_xlsx(summary.report_rows),
+                                                  data=summary.report_xlsx(),
                                                   created_at=clock.now()))
 
 

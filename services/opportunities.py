@@ -254,9 +254,11 @@ def _insert_or_refuse(session, actor, data, location, department):
     raise DuplicateFound(_l("A customer with this phone number exists already and cannot be entered."), result)
 
 
-def insert_opportunity(session, actor, data, location, department):
+def insert_opportunity(session, actor, data, location, department, pending=None):
     """The row of a new opportunity and its keys (phones, the check's terms), without any check:
-    the callers checked and hold the lock (`enter`, a web lead, an import)."""
+    the callers checked and hold the lock (`enter`, a web lead, an import). `pending`: the id of
+    the browser import that writes it hidden until its end (services/imports/staging.py): soft-deleted,
+    and its mobiles outside the unique index until then."""
     keys = dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
     company_key = keys["company_key"]
     # the pickers' short names (扬州, 小榄) kept in full; a place the name gives fills what is left empty
@@ -273,10 +275,13 @@ def insert_opportunity(session, actor, data, location, department):
         entered_at=now, created_at=now, created_by_id=actor.id if actor else None,
         name_folded=company_key.folded[:200], name_core=company_key.core[:200],
         norm_province=company_key.province, norm_city=company_key.city, norm_district=company_key.district,
+        deleted_at=now if pending is not None else None, pending_import_id=pending,
     )
     session.add(opportunity)
     session.flush()
     phones = dedup.phone_rows(opportunity.id, keys)
+    if pending is not None:
+        phones = [{**row, "kind": "pending"} if row["kind"] == "mobile" else row for row in phones]
     if phones:
         session.execute(insert(OpportunityPhone), phones)
     session.execute(insert(OpportunityTerm), dedup.index_rows(opportunity.id, keys))

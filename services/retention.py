@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, text
 from models import DataImport, DataImportFile, DataImportRow, db
 
 from . import clock
+from .imports import staging
 
 ACTIVE = ("checking", "importing")  # an import at work keeps its file whatever its age
 
@@ -26,6 +27,7 @@ def purge(session, now=None, days=None):
     deleted = session.execute(delete(DataImportFile).where(DataImportFile.import_id.in_(old))).rowcount
     rows = session.execute(delete(DataImportRow).where(DataImportRow.import_id.in_(old))).rowcount
     session.commit()
+    staging.discard_abandoned(session)  # the hidden rows a killed import run left
     if deleted or rows:
         checkpoint(session)
     return deleted

@@ -39,7 +39,8 @@ beyond the library cap are refused with reason "library full"); otherwise `pool`
 
 The package, by job: reading.py (a row as an entry's input, its problems and keys), checking.py
 (the duplicate check of every row, `check_file`), importing.py (`import_file`, where the rows go,
-the checked path), bulk.py (the fast path), mobiles.py (the unique mobiles), report.py (the report).
+the checked path), bulk.py (the fast path), mobiles.py (the unique mobiles), report.py (the report),
+staging.py (a browser import in short batches, its rows hidden until its end, so that entries go on).
 The names below are what views, commands and services/import_jobs.py use.
 """
 from .bulk import fast_keys, term_hashes

@@ -103,7 +103,7 @@ def verdict_of(matches):
     return normalize.REVIEW if verdicts else normalize.NEW
 
 
-def checked_rows(session, reader, imported_ids=None):
+def checked_rows(session, reader, imported_ids=None, before_check=None, index=None):
     """(row, data, keys, result dict, problems) for every row, checked against the database
     and the earlier rows. `imported_ids`: ids this run wrote, reported as rows of the file.
 
@@ -112,12 +112,16 @@ def checked_rows(session, reader, imported_ids=None):
     compared row by row, in order. While importing, the rows of a batch are checked before
     any of them is written: a row's match with an earlier row of its batch comes from the
     file's index (as a row this run imported always does), not from the database.
+    `before_check()` is called before each batch is checked (a staged import ends its write there);
+    `index`: the FileIndex to fill (a staged import keeps it for the end).
     """
     sources = active_sources(session)
-    index = FileIndex()
+    index = index if index is not None else FileIndex()
     # a check reads, so the bigrams' counts hold for the whole file; an import writes as it goes
     counts = {} if imported_ids is None else None
     for batch in chunks(reader, dedup.CHECK_BATCH):
+        if before_check is not None:
+            before_check()
         if imported_ids is None:
             session.expunge_all()  # a check only reads: keep the identity map small on long files
         rows = [(number, data, row_problems(data, sources)) for number, data in

@@ -4,6 +4,7 @@ and the fast path of a trusted file (bulk.py); what was done (`ImportSummary`) a
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +19,13 @@ from .. import accounts, audit, clock, departments, normalize, opportunities
 from ..access import LIBRARY_ROLES
 from ..errors import RuleViolation
 from ..locks import take_lock
-from . import bulk
+from . import bulk, staging
 from .checking import checked_rows
 from .mobiles import held_mobiles, held_reason, mobile_pairs
 from .reading import limits, open_reader
-from .report import REPORT_LINE, match_reason, report_path_for, report_row, write_report
+from .report import REPORT_LINE, match_reason, report_path_for, report_row, report_xlsx, write_report
+
+log = logging.getLogger(__name__)
 
 POOLS = {"public": "public_pool", "agent_admin": "agent_admin_pool", "telesales": "telesales",
          "industry": "industry"}
@@ -104,6 +107,16 @@ class ImportSummary:
     review_skipped: int = 0  # review rows not ticked for import (browser imports)
     seconds: float = 0.0
     report_rows: list = field(default_factory=list)
+    _xlsx: bytes | None = None
+
+    def report_xlsx(self):
+        """The report as .xlsx, made once (a staged import makes it before its last transaction)."""
+        if self._xlsx is None:
+            self._xlsx = report_xlsx(self.report_rows)
+        return self._xlsx
+
+    def forget_report(self):
+        self._xlsx = None
 
     @property
     def rate(self):
@@ -123,7 +136,7 @@ class ImportSummary:
 
 def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
                 progress=None, report=True, columns=None, max_rows=None, reader=None, target=None, review_rows=None,
-                before_commit=None, file_name=None):
+                before_commit=None, file_name=None, stage=None):
     """Import the file in one transaction (committed here); returns an ImportSummary.
 
     Raises ImportFileError (file unreadable) or RuleViolation (bad target) with nothing
@@ -133,7 +146,9 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     Browser imports (services/import_jobs.py) pass their own `reader` (mapped columns and
     values) and `target` (a round robin too), the `review_rows` the admin ticked (other
     review rows are not imported), and `before_commit(summary)`, which records the import's
-    outcome in the same transaction.
+    outcome in the same transaction, and `stage`, their import's id: the rows are then committed in
+    short batches, hidden, and shown at the end (staging.py), so that entries go on meanwhile; the audit
+    entry and `before_commit` are in that last transaction, and a failure deletes the hidden rows.
     """
     started = time.perf_counter()
     reader = reader if reader is not None else open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
@@ -142,19 +157,26 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     try:
         target = target if target is not None else resolve_target(session, pool=pool, owner=owner,
                                                                    department=department)
-        take_lock(session)
-        target.recount(session)  # under the lock
-        if skip_check:
-            loaded = bulk.import_fast(session, reader, target, actor, summary, progress)
+        loaded, last = False, None
+        if stage is not None and not skip_check:  # ends under the lock, in the transaction committed below
+            last = _import_staged(session, reader, target, actor, summary, progress, review_rows, stage)
         else:
-            _import_checked(session, reader, target, actor, summary, progress, review_rows)
-            loaded = False
+            take_lock(session)
+            target.recount(session)  # under the lock
+            if skip_check:
+                loaded = bulk.import_fast(session, reader, target, actor, summary, progress)
+            else:
+                _import_checked(session, reader, target, actor, summary, progress, review_rows)
         _audit(session, actor, file_name or path, target, summary, skip_check)
         if before_commit is not None:
             before_commit(summary)
         session.commit()
+        if last is not None:
+            log.info("import %s: the last transaction held the lock %.2f s", stage, time.monotonic() - last)
     except BaseException:
         session.rollback()
+        if stage is not None:
+            _discard(session, stage)
         raise
     finally:
         REPORT_LINE.reset(lines)
@@ -167,6 +189,39 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     return summary
 
 
+def _import_staged(session, reader, target, actor, summary, progress, review_rows, import_id):
+    """The checked path in short transactions, the rows hidden (staging.py); returns holding the lock in
+    the last transaction, the rows that lost to what was committed meanwhile reported, the rest visible."""
+    staging.discard(session, import_id)  # what a killed run of this import left
+    writer = staging.Writer(session, progress)
+    writer.ready()
+    target.recount(session)  # the sizes as the import begins; entries made meanwhile count again at the end
+    writer.release()
+    staged = staging.Staged(import_id)
+    _import_checked(session, reader, target, actor, summary, writer.progress, review_rows, staged=staged,
+                    writer=writer)
+    writer.release()
+    writer.ready()  # what entries committed during the run wins: the rows that lose are deleted, still hidden
+    since = clock.now()
+    staging.settle(session, staged, target, summary, staged.started)
+    writer.release()
+    summary.report_xlsx()  # made now, without the lock
+    writer.ready()  # the last transaction: under the lock until import_file commits
+    if staging.settle(session, staged, target, summary, since):
+        summary.forget_report()
+    staging.show(session, staged)
+    return writer.since
+
+
+def _discard(session, import_id):
+    """A failed staged run's hidden rows deleted (a dead database: the next run or the hourly purge will)."""
+    try:
+        staging.discard(session, import_id)
+    except Exception:
+        session.rollback()
+        log.warning("could not delete the hidden rows of import %s", import_id, exc_info=True)
+
+
 def _audit(session, actor, path, target, summary, skip_check):
     """One audit entry per import (not one per row): the file, where the rows went, the counts."""
     counts = {name: value for name, value in summary.as_dict().items() if name not in ("seconds", "rows_per_second",
@@ -176,14 +231,17 @@ def _audit(session, actor, path, target, summary, skip_check):
         "skip_check": skip_check, **counts})
 
 
-def _import_checked(session, reader, target, actor, summary, progress, review_rows=None):
+def _import_checked(session, reader, target, actor, summary, progress, review_rows=None, staged=None, writer=None):
     """Row by row: validate, check (database and earlier rows), insert what may be entered.
 
-    `review_rows`: when given, the only review rows to import (the others are reported)."""
+    `review_rows`: when given, the only review rows to import (the others are reported).
+    `staged`, `writer`: a staged import's (staging.py): rows written hidden, in short transactions."""
     imported_ids = set()
     created_by_id = actor.id if actor is not None else None
     done = 0
-    for number, data, file_row, result, problems in checked_rows(session, reader, imported_ids):
+    for number, data, file_row, result, problems in checked_rows(
+            session, reader, imported_ids, before_check=writer.release if writer is not None else None,
+            index=staged.index if staged is not None else None):
         summary.read += 1
         done += 1
         if progress and done % 100 == 0:
@@ -198,6 +256,8 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
             summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict),
                                                    data.company, [m for m in matches if m["verdict"] == verdict]))
             continue
+        if writer is not None:
+            writer.ready()  # under the lock from here: what is held and the cap are as committed now
         held = held_mobiles(session, mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"]))
         if held:  # a holder the check did not reach (too many candidates): the index would refuse it
             (field_name, local), holder = next(iter(held.items()))
@@ -218,8 +278,11 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
                 number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), data.company))
             continue
         owner_ref, department_ref = place
-        opportunity = opportunities.insert_opportunity(session, owner_ref, data, target.location, department_ref)
+        opportunity = opportunities.insert_opportunity(session, owner_ref, data, target.location, department_ref,
+                                                       pending=staged.import_id if staged is not None else None)
         opportunity.created_by_id = created_by_id
+        if staged is not None:
+            staged.add(opportunity.id, number, data.company, verdict, owner_ref.id if owner_ref else None)
         imported_ids.add(opportunity.id)
         file_row.opportunity_id = opportunity.id
         summary.imported += 1
@@ -232,7 +295,9 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
                                            created_at=clock.now()))
             summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict), data.company,
                                                    matches, imported=True))
-        if done % 500 == 0:  # keep the identity map small on long files
+        if writer is not None:
+            writer.wrote()
+        elif done % 500 == 0:  # keep the identity map small on long files
             session.flush()
             session.expunge_all()
     if progress:
