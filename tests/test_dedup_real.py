@@ -42,22 +42,30 @@ def _empty():
                 conn.execute(table.delete())
 
 
-@pytest.fixture(scope="module")
+_MEASURED = {}  # set -> (figures, results), measured once a process (pytest-xdist may split the tests)
+
+
+@pytest.fixture
 def measured(_app):
-    """{set: (figures, results)}, each set loaded alone into the emptied database."""
+    """A function of a set's name: its (figures, results), the set loaded alone into the emptied
+    database, which is emptied again after."""
     app, _config = _app
-    out = {}
-    for name, path in R.SETS.items():
-        with app.app_context():
-            _empty()
-        report, results = R.measure(app, path)
-        print(f"\n{name} set: loaded in {report['seconds']['load']} s, checked in {report['seconds']['check']} s\n"
-              + R.table(report["figures"]))
-        out[name] = (report["figures"], results)
-    with app.app_context():
-        _empty()
-        db.engine.dispose()
-    return out
+
+    def of(name):
+        if name not in _MEASURED:
+            with app.app_context():
+                _empty()
+            try:
+                report, results = R.measure(app, R.SETS[name])
+            finally:
+                with app.app_context():
+                    _empty()
+                    db.engine.dispose()
+            print(f"\n{name} set: loaded in {report['seconds']['load']} s, checked in "
+                  f"{report['seconds']['check']} s\n" + R.table(report["figures"]))
+            _MEASURED[name] = (report["figures"], results)
+        return _MEASURED[name]
+    return of
 
 
 def test_the_sets_cover_every_kind_and_the_holdout_is_apart():
@@ -78,6 +86,7 @@ def test_the_sets_cover_every_kind_and_the_holdout_is_apart():
     assert not seen["real"] & seen["holdout"] - {None}
 
 
+@pytest.mark.slow  # the generator reads the corpus twice (about 12 s)
 def test_the_sets_are_what_the_generator_writes():
     pytest.importorskip("companynameparser", reason="requirements-dev.txt: the corpus of real 字号")
     spec = importlib.util.spec_from_file_location("make_real_cases", DATA / "make_real_cases.py")
@@ -96,19 +105,22 @@ def _bar(set_name, kind, figure, op, bar):
     return pytest.param(set_name, kind, figure, op, bar, marks=marks, id=f"{set_name}-{kind}-{figure}")
 
 
+@pytest.mark.slow  # 20,000 customers loaded a set, in worker processes (the bulk path)
 @pytest.mark.parametrize("set_name,kind,figure,op,bar",
                          [_bar(s, *b) for s in R.SETS for b in R.BARS])
 def test_issue_20_bars(measured, set_name, kind, figure, op, bar):
-    figures, results = measured[set_name]
+    figures, results = measured(set_name)
     value = figures[kind][figure]
     detail = f"{set_name} set, {kind}: {figure} {value:.1%} (bar {op} {bar:.0%})\n" + R.misses(results, kind, figure)
     assert value <= bar if op == "<=" else value >= bar, detail
 
 
-def test_every_answer_names_the_customers_it_found(measured):
+@pytest.mark.slow
+@pytest.mark.parametrize("set_name", list(R.SETS))
+def test_every_answer_names_the_customers_it_found(measured, set_name):
     """A refusal or a question always shows whom; a true duplicate's own customer is among the hits."""
-    for _figures, results in measured.values():
-        for case, verdict, hits in results:
-            assert bool(hits) == (verdict != "new"), case["id"]
-            if case["expected"] == "duplicate" and verdict == "duplicate" and case["query"].get("company"):
-                assert case["target"] in hits, case["id"]
+    _figures, results = measured(set_name)
+    for case, verdict, hits in results:
+        assert bool(hits) == (verdict != "new"), case["id"]
+        if case["expected"] == "duplicate" and verdict == "duplicate":
+            assert case["target"] in hits, case["id"]
