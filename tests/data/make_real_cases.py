@@ -14,9 +14,11 @@ Deterministic (seeded). The labelled set is rewritten on each run; the held-out 
 other cities, never used to tune a rule) only with --holdout, on purpose.
 
 Each line is one JSON object:
-    {"id", "kind": "customer", "trade", "record": {company, province, city, phone, mobile}}
+    {"id", "kind": "customer", "trade", "brand", "word", "form", "record": {company, province, city, phone, mobile}}
         an existing customer: 10,000 a city, as real registrations read (广州奇昌五金制品有限公司),
-        over TRADES, some with a landline of the city's area code, some with a mobile;
+        over TRADES, some with a landline of the city's area code, some with a mobile; its name's
+        parts are given (字号 `brand`, trade `word` of the family `trade`, legal `form`): the
+        segmenter's answers;
     {"id", "kind", "query": {...}, "expected", "target", "note"}
         a check someone makes, labelled with issue 20's answer. `target`: the existing customer
         (its company as stored) the query is about, or null.
@@ -435,8 +437,9 @@ def build(cities=SET_CITIES, seed=SEED, part=0):
         taken |= builder.taken
     lines = []
     for builder in builders:
-        for i, (_brand, trade, _word, _form, record) in enumerate(builder.customers, 1):
-            lines.append({"id": f"{builder.code}-c-{i:05d}", "kind": "customer", "trade": trade, "record": record})
+        for i, (brand, trade, word, form, record) in enumerate(builder.customers, 1):
+            lines.append({"id": f"{builder.code}-c-{i:05d}", "kind": "customer", "trade": trade, "brand": brand,
+                          "word": word, "form": form, "record": record})
     for builder in builders:
         lines += builder.cases
     return lines
