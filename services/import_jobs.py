@@ -563,12 +563,20 @@ def max_rows():
     return current_app.config["CRM_IMPORT_MAX_ROWS"]
 
 
-def start_run(session, actor, item):
-    """Run the import (again, after a failed run: nothing of that run was written)."""
+def runnable(item):
+    """Refuse (409 `not_ready`, saying why) an import that cannot be run now: before the admin's choices
+    are kept, so that of two runs at once the later one is told the import is under way."""
     if item.status == "checking":
         raise RuleViolation(_l("The check of this file has not finished yet."), code="not_ready")
-    if item.status in ("ready", "failed") and item.rows_total is None:
+    if item.status not in ("ready", "failed"):
+        raise RuleViolation(NOT_NOW, code="not_ready")
+    if item.rows_total is None:
         raise RuleViolation(CHECK_FAILED, code="not_ready")
+
+
+def start_run(session, actor, item):
+    """Run the import (again, after a failed run: nothing of that run was written)."""
+    runnable(item)
     target_of(session, item)  # refused now if the target went away since the upload
     _start(session, item, "importing", "import_run")
 

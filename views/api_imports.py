@@ -172,6 +172,7 @@ def import_rows(item):
 @_one_import
 def run_import(item):
     body = json_object()
+    import_jobs.runnable(item)
     import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
     if body.get("review_rows") is not None:
         rows = body["review_rows"]
