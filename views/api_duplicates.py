@@ -10,7 +10,7 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from models import db
-from services import access, duplicates, jobs, merges
+from services import access, duplicates, jobs, merges, reasons
 
 from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
 from .openapi import MATCH_VERDICTS, SCHEMAS, operation, query
@@ -41,7 +41,8 @@ def record_json(opportunity):
 
 def group_json(item, records):
     return {"id": item.id, "verdict": item.verdict, "score": round(item.score, 3),
-            "reason": "; ".join(duplicates.reasons(item)), "opportunities": [record_json(o) for o in records]}
+            "reason": "; ".join(reasons.said(duplicates.reasons(item))),
+            "reason_codes": reasons.codes(duplicates.reasons(item)), "opportunities": [record_json(o) for o in records]}
 
 
 @bp.post("/duplicates/scan")

@@ -19,7 +19,7 @@ from ..access import LIBRARY_ROLES
 from ..errors import RuleViolation
 from ..locks import take_lock
 from . import bulk
-from .checking import checked_rows
+from .checking import checked_rows, refusing
 from .mobiles import held_mobiles, held_reason, mobile_pairs
 from .reading import limits, open_reader
 from .report import REPORT_LINE, match_reason, report_path_for, report_row, write_report
@@ -183,7 +183,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
     imported_ids = set()
     created_by_id = actor.id if actor is not None else None
     done = 0
-    for number, data, file_row, result, problems in checked_rows(session, reader, imported_ids):
+    for number, data, file_row, result, problems in checked_rows(session, reader, imported_ids, target.location):
         summary.read += 1
         done += 1
         if progress and done % 100 == 0:
@@ -195,8 +195,8 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
         verdict, matches = result["verdict"], result["matches"]
         if verdict == normalize.DUPLICATE:
             summary.duplicates += 1
-            summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict),
-                                                   data.company, [m for m in matches if m["verdict"] == verdict]))
+            refused = refusing(matches, target.location)
+            summary.report_rows.append(report_row(number, verdict, match_reason(refused), data.company, refused))
             continue
         held = held_mobiles(session, mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"]))
         if held:  # a holder the check did not reach (too many candidates): the index would refuse it
@@ -208,7 +208,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
         if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
             summary.review_skipped += 1
             summary.report_rows.append(report_row(
-                number, verdict, str(_l("not ticked for import")) + "; " + match_reason(matches, verdict),
+                number, verdict, [_l("not ticked for import"), *match_reason(matches)],
                 data.company, matches))
             continue
         place = target.place()
@@ -230,7 +230,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
             session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
                                            resembled=json.dumps(resembled, ensure_ascii=False),
                                            created_at=clock.now()))
-            summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict), data.company,
+            summary.report_rows.append(report_row(number, verdict, match_reason(matches), data.company,
                                                    matches, imported=True))
         if done % 500 == 0:  # keep the identity map small on long files
             session.flush()
