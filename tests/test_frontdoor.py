@@ -143,3 +143,19 @@ def test_a_scan_stores_reasons_as_codes_and_shows_older_ones_as_stored(app, clie
         db.session.get(DuplicateGroup, group_id).reason = json.dumps(["same trade name 瑞丽服装 (old)"])
         db.session.commit()
     assert "same trade name 瑞丽服装 (old)" in page(client, "/duplicates/")
+
+
+def test_a_web_lead_like_a_telesales_customer_waits_for_the_agent_admins(app, api):
+    """The same rule for a web lead, which is never refused: a lead like a telesales customer is not
+    given to a salesperson (who could not have entered it) but to the agent admins' pool; a lead only
+    similar to an agent's customer still goes to a salesperson, as before."""
+    _placed(app, "北京瑞丽服装厂", "telesales", province="北京", city="北京")
+    admin = api("admin_a")
+    closed = admin.post("/leads", {"company": "上海瑞丽服装厂", "city": "上海", "phone": "13912345678"})
+    assert closed.status_code == 201, closed.get_json()
+    body = closed.get_json()
+    assert body["existing"] is False and body["lead"]["assigned_to"] is None
+    assert body["opportunity"]["location"] == "agent_admin_pool"
+    _pool(app, "南京明辉灯饰厂", province="江苏", city="南京")
+    similar = admin.post("/leads", {"company": "上海明辉灯饰厂", "city": "上海", "phone": "13912345679"}).get_json()
+    assert similar["lead"]["assigned_to"] is not None and similar["opportunity"]["location"] == "library"

@@ -13,7 +13,7 @@ from models import db
 from services import access, duplicates, jobs, merges, reasons
 
 from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
-from .openapi import MATCH_VERDICTS, SCHEMAS, operation, query
+from .openapi import MATCH_VERDICTS, SCHEMAS, _ref, operation, query
 
 PER_PAGE = 20
 
@@ -175,7 +175,10 @@ SCHEMAS.update({
                 "type": "object", "required": ["id", "verdict", "opportunities", "reason"],
                 "properties": {
                     "id": _ID, "verdict": {"type": "string", "enum": MATCH_VERDICTS},
-                    "score": {"type": "number"}, "reason": {"type": "string"},
+                    "score": {"type": "number"},
+                    "reason": {"type": "string", "description": "the group's reasons in the reader's language"},
+                    "reason_codes": {"type": "array", "items": _ref("ReasonCode"),
+                                     "description": "the same reasons as codes (null for a scan before codes)"},
                     "opportunities": {"type": "array", "items": {
                         "type": "object", "required": ["id", "company", "location", "owner"],
                         "properties": {"id": _ID, "company": {"type": "string"}, "province": _TEXT, "city": _TEXT,

@@ -443,7 +443,10 @@ _MATCH = {"type": "object", "required": ["company", "location", "matched_on", "s
                          "location": {"type": "string", "enum": LOCATIONS + ["file"]},
                          "owner": _nullable("string"), "matched_on": {"type": "array", "items": {"type": "string"}},
                          "score": {"type": "number"}, "row": {"type": "integer",
-                                                              "description": "the earlier row of the file"}}}
+                                                              "description": "the earlier row of the file"},
+                         "reasons": {"type": "array", "items": {"type": "string"},
+                                     "description": "why it matched, in the reader's language"},
+                         "reason_codes": {"type": "array", "items": _ref("ReasonCode")}}}
 
 SCHEMAS.update({
     "ImportUpload": {
