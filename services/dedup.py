@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, bindparam, select, text
 
 from models import OpportunityTerm
 
-from . import normalize
+from . import normalize, reasons
 
 POSTINGS_LIMIT = 5000  # a term with more postings than this is too common to narrow anything
 CANDIDATE_LIMIT = 400  # candidates judged per check; beyond it the answer says "refine"
@@ -314,7 +314,7 @@ def _demote_confirmed(session, keys_of_rows, hits_of_rows):
 
 
 def _result(hits, truncated):
-    hits.sort(key=lambda h: (_ORDER[h.match.verdict], -h.match.score, h.opportunity.id))
+    hits.sort(key=lambda h: (*rank(h.match.verdict, h.match.score), h.opportunity.id))
     return CheckResult(verdict=normalize.verdict(h.match for h in hits), hits=hits, truncated=truncated)
 
 
@@ -532,20 +532,43 @@ def _postings_of(session, hashes, limit=None):
     return out
 
 
-def hit_json(hit):
-    """A hit as the API and the CLI show it: name, place and owner only, never contact details."""
+def rank(verdict, score):
+    """The one order of hits and matches: duplicates first, then the likest; callers break ties."""
+    return _ORDER[verdict], -score
+
+
+def verdict_of(verdicts):
+    """The verdict of a check from its hits' verdicts: the worst of them, `new` without any."""
+    verdicts = set(verdicts)
+    if normalize.DUPLICATE in verdicts:
+        return normalize.DUPLICATE
+    return normalize.REVIEW if verdicts else normalize.NEW
+
+
+def match_json(match, words=False):
+    """What a hit or a file's match says of the match itself. Its reasons are `Reason`s (the English
+    text in JSON: the command line, logs) unless `words`: then in the reader's language, with their
+    codes beside them (`reason_codes`, for integrations)."""
+    out = {"matched_on": list(match.matched_on), "score": round(match.score, 2), "verdict": match.verdict,
+           "reasons": list(match.reasons)}
+    if words:
+        out["reasons"] = reasons.said(match.reasons)
+        out["reason_codes"] = reasons.codes(match.reasons)
+    return out
+
+
+def hit_json(hit, words=False):
+    """A hit as everyone shows it (the one serialiser: the API, the CLI, an import's preview, the
+    pages): name, place and owner only, never contact details."""
     opportunity = hit.opportunity
     return {
         "opportunity_id": opportunity.id,
         "company": opportunity.company,
         "location": opportunity.location,
         "owner": opportunity.owner_login,
-        "matched_on": list(hit.match.matched_on),
-        "score": round(hit.match.score, 2),
-        "verdict": hit.match.verdict,
-        "reasons": list(hit.match.reasons),
+        **match_json(hit.match, words),
     }
 
 
-def result_json(result):
-    return {"verdict": result.verdict, "matches": [hit_json(h) for h in result.hits]}
+def result_json(result, words=False):
+    return {"verdict": result.verdict, "matches": [hit_json(h, words) for h in result.hits]}

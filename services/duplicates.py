@@ -30,6 +30,7 @@ from models import (ContactNote, Department, DuplicateDismissal, DuplicateGroup,
                     Opportunity, ResourceRules)
 
 from . import access, audit, clock, jobs, normalize
+from . import reasons as reasons_of
 from .errors import RuleViolation
 
 KEY_LIMIT = 50  # records sharing one key beyond which the key pairs nothing (too common to tell)
@@ -423,7 +424,7 @@ def save(session, scan_id, records, pairs, found):
         chunk = found[start:start + BATCH]
         ids = session.scalars(insert(DuplicateGroup).returning(DuplicateGroup.id, sort_by_parameter_order=True), [
             {"scan_id": scan_id, "verdict": f.verdict, "score": f.score,
-             "reason": json.dumps(f.reasons, ensure_ascii=False)} for f in chunk]).all()
+             "reason": json.dumps(reasons_of.stored(f.reasons), ensure_ascii=False)} for f in chunk]).all()
         session.execute(insert(DuplicateGroupMember), [
             {"group_id": group_id, "opportunity_id": i} for group_id, f in zip(ids, chunk) for i in f.ids])
     older = select(DuplicateScan.id).where(
@@ -530,6 +531,8 @@ def dismiss(session, actor, group_id):
 
 
 def reasons(item):
+    """A group's reasons as stored: `Reason.as_json` objects, or plain texts (scans before reasons had
+    codes), for `reasons.say`."""
     return json.loads(item.reason or "[]")
 
 

@@ -7,6 +7,7 @@ read by a spreadsheet as a formula (CSV injection), so it gets a leading apostro
 """
 import csv
 import io
+import unicodedata
 from datetime import date, datetime
 
 from openpyxl import Workbook
@@ -62,20 +63,44 @@ def _xlsx_cell(sheet, value):
     return value
 
 
-def to_xlsx(headers, rows, sheet_title="Sheet1"):
-    """.xlsx bytes from a write-only workbook: rows are streamed, not kept, so long lists fit."""
+def to_xlsx(headers, rows, sheet_title="Sheet1", fit_widths=False):
+    """.xlsx bytes from a write-only workbook: rows are streamed, not kept, so long lists fit; the
+    header row frozen and filtered. `fit_widths`: each column as wide as its longest cell (up to
+    MAX_WIDTH), which reads the rows first (a report's few thousand, not a list of 100,000)."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=_sheet_title(sheet_title))
     header_cells = [_xlsx_cell(sheet, h) for h in headers]
-    for index, header in enumerate(header_cells, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(10, min(40, 2 * len(str(header)) + 4))
+    if fit_widths:
+        rows = [[_xlsx_cell(sheet, v) for v in row] for row in rows]
+        widths = [max((display_width(row[i]) for row in rows if i < len(row)), default=0)
+                  for i in range(len(headers))]
+    else:
+        widths = [0] * len(headers)
+    for index, (header, width) in enumerate(zip(header_cells, widths), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(
+            MIN_WIDTH, min(MAX_WIDTH, max(width, display_width(header)) + 2))
     sheet.freeze_panes = "A2"
+    count = 0
     sheet.append(header_cells)
     for row in rows:
-        sheet.append([_xlsx_cell(sheet, v) for v in row])
+        sheet.append(row if fit_widths else [_xlsx_cell(sheet, v) for v in row])
+        count += 1
+    if headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count + 1}"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+MIN_WIDTH, MAX_WIDTH = 8, 60  # a column's width in Excel's units (about one Latin character each)
+
+
+def display_width(value):
+    """The width a cell's text takes: a Chinese (wide) character counts two; a time its format's."""
+    if getattr(value, "number_format", None) == XLSX_TIME_FORMAT:  # a time's cell (`_xlsx_cell`)
+        return len(XLSX_TIME_FORMAT)
+    text = "" if value is None else str(value)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _sheet_title(title):

@@ -39,7 +39,7 @@ from sqlalchemy.orm import defer
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, Opportunity, User
 
-from . import access, clock, departments, imports, jobs, leads, opportunities, previews
+from . import access, clock, departments, imports, jobs, leads, opportunities, previews, reasons
 from .errors import RuleViolation
 from .sql import one_of
 from .text import clean_cell
@@ -455,7 +455,8 @@ def _check_rows(session, item, mapped, progress):
         values = mapped.values_of.pop(number)
         counts[result["verdict"]] += 1
         total += 1
-        values, matches, errors = previews.bound(values, result["matches"][:MATCHES_KEPT],
+        kept = [{**m, "reasons": reasons.stored(m["reasons"])} for m in result["matches"][:MATCHES_KEPT]]
+        values, matches, errors = previews.bound(values, kept,
                                                  {k: str(v) for k, v in problems.items()} if problems else None,
                                                  limit)
         pending.append({"import_id": import_id, "row": number, "line": mapped.line(number),

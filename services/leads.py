@@ -120,8 +120,10 @@ def receive(session, actor, data, idempotency_key_header=None):
     if result.verdict == normalize.DUPLICATE:
         found = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
         opportunity, existing = session.get(Opportunity, found.id), True
-    else:  # new, or only resembling others: a lead is never refused for a resemblance
-        opportunity, existing = _new_or_mobile_holder(session, actor, item, department)
+    else:  # a lead is never refused: new, or similar (no one is there to confirm it: see docs/dedup.md)
+        # like a customer the agents may not take (opps.entry_rule): to the agent admins, not a salesperson
+        closed = any(opps.blocks_entry(h) for h in result.hits)
+        opportunity, existing = _new_or_mobile_holder(session, actor, item, department, to_admins=closed)
     lead = WebLead(idempotency_key=key, opportunity_id=opportunity.id, existing=existing, company=item.company,
                    phone=item.phone or None, contact=item.contact or None, email=item.email or None,
                    payload=json.dumps(data, ensure_ascii=False, default=str)[:20000], department_id=department.id,
@@ -139,10 +141,11 @@ def receive(session, actor, data, idempotency_key_header=None):
     return lead, False
 
 
-def _new_or_mobile_holder(session, actor, item, department):
+def _new_or_mobile_holder(session, actor, item, department, to_admins=False):
     """(opportunity, existing): a new opportunity, or the customer that holds the lead's mobile
     when the unique index refuses it (the check did not reach that holder: too many candidates)."""
-    opportunity, taken = opps.unless_mobile_taken(session, lambda: _new_opportunity(session, actor, item, department))
+    opportunity, taken = opps.unless_mobile_taken(session, lambda: _new_opportunity(session, actor, item, department,
+                                                                                         to_admins))
     if not taken:
         return opportunity, False
     keys = dedup.query_keys(phone=item.phone, mobile=item.mobile)
@@ -153,10 +156,10 @@ def _new_or_mobile_holder(session, actor, item, department):
     return holder, True
 
 
-def _new_opportunity(session, actor, item, department):
+def _new_opportunity(session, actor, item, department, to_admins=False):
     source = session.scalar(select(InfoSource).where(InfoSource.name == SOURCE_NAME, InfoSource.active.is_(True)))
     item.source = source.name if source else ""
-    person = next_assignee(session, department)
+    person = None if to_admins else next_assignee(session, department)
     if person is None:
         return opps.insert_opportunity(session, actor, item, "agent_admin_pool", company_department(session, department))
     opportunity = opps.insert_opportunity(session, person, item, "library", None)

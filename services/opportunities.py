@@ -155,9 +155,26 @@ class EntryDecision:
         return self.outcome in ("enter", "confirm")
 
 
-def blocks_entry(hit):
-    """A hit that refuses the entry: a duplicate, or any hit in another division."""
-    return hit.match.verdict == normalize.DUPLICATE or hit.opportunity.location in CLOSED_LOCATIONS
+# What a hit means for a person's entry, an import row and a web lead (docs/dedup.md, "What 相似 means").
+DUPLICATE, CLOSED, SIMILAR = "duplicate", "closed", "similar"
+
+
+def entry_rule(verdict, location, into="library"):
+    """The one rule of what a hit means for a new record going `into` a place, whatever way it comes:
+    DUPLICATE (the engine's duplicate: refused), CLOSED (a resemblance to a customer of the telesales
+    or industry division, which the agents may not take: refused like a duplicate, unless the record
+    goes into one of those divisions itself), else SIMILAR (entered once a person confirms it is
+    another company). `verdict`, `location`: the hit's (a file's earlier row has location "file")."""
+    if verdict == normalize.DUPLICATE:
+        return DUPLICATE
+    if location in CLOSED_LOCATIONS and into not in CLOSED_LOCATIONS:
+        return CLOSED
+    return SIMILAR
+
+
+def blocks_entry(hit, into="library"):
+    """A hit that refuses the entry (`entry_rule`): a duplicate, or any hit in another division."""
+    return entry_rule(hit.match.verdict, hit.opportunity.location, into) != SIMILAR
 
 
 def decide(session, actor, result, location="library"):
@@ -165,7 +182,7 @@ def decide(session, actor, result, location="library"):
     if location == "library" and library_size(session, actor) >= library_cap(session, actor):
         return EntryDecision("library_full", _l("Your library is full (%(n)d customers). Abandon or close some "
                                                 "before entering new ones.", n=library_cap(session, actor)))
-    found = next((h.opportunity for h in result.hits if blocks_entry(h)), None)
+    found = next((h.opportunity for h in result.hits if blocks_entry(h, location)), None)
     if found is not None:
         return _refusal(found, actor)
     if result.verdict == normalize.REVIEW:

@@ -13,6 +13,7 @@ Codes:
 `what` is landline, fax or mobile; `their` the other record's role of that number when it differs
 (their fax), else None.
 """
+from flask_babel import lazy_gettext as _l
 
 
 class Reason(str):
@@ -33,3 +34,75 @@ class Reason(str):
 
 def _rebuild(code, text, params):
     return Reason(code, text, **params)
+
+
+# --- saying a reason in the reader's language ---------------------------------------------------
+# One msgid per code, with the code's parameters by name: the catalogs word each reason whole, so a
+# translation may order its parts as its language does. `their` is a part of its own (" (their fax)").
+WORDS = {
+    "same_number": _l("same %(what)s %(number)s%(their)s"),
+    "same_number_no_area": _l("same %(what)s %(number)s%(their)s, area code ignored"),
+    "number_other_area": _l("%(what)s %(number)s%(their)s matches without area code, but %(area)s is "
+                            "%(area_place)s, not %(place)s"),
+    "same_name_same_place": _l("same trade name %(name)s, same place %(place)s"),
+    "same_name_no_place": _l("same trade name %(name)s, no place to tell them apart"),
+    "same_name_other_place": _l("same trade name %(name)s in another place (%(place)s)"),
+    "homophone_same_place": _l("%(other)s sounds the same as %(name)s, same place %(place)s"),
+    "homophone": _l("%(other)s sounds the same as %(name)s"),
+    "contains": _l("%(name)s contains %(other)s"),
+    "similar_name": _l("similar trade name %(name)s (%(ratio)s%%)"),
+    "confirmed_other": _l("same trade name %(name)s, confirmed as another company of that name"),
+}
+NUMBER_WORDS = {"landline": _l("landline"), "fax": _l("fax"), "mobile": _l("mobile"), "phone": _l("landline")}
+THEIR = _l(" (their %(role)s)")
+UNKNOWN_PLACE = "unknown place"  # what the engine writes for a record without a place
+
+
+def say(reason):
+    """A reason in the reader's language, from its code and parameters: a `Reason`, or one stored as
+    JSON (`as_json`). A plain string (stored before reasons had codes) or a code no catalog words yet
+    is shown as it is."""
+    code, params, text = _parts(reason)
+    words = WORDS.get(code)
+    if words is None:
+        return text
+    params = dict(params)
+    for name in ("what", "their"):
+        if params.get(name) in NUMBER_WORDS:
+            params[name] = str(NUMBER_WORDS[params[name]])
+    params["their"] = str(THEIR) % {"role": params["their"]} if params.get("their") else ""
+    for name in ("place", "area_place"):
+        if params.get(name) == UNKNOWN_PLACE:
+            params[name] = str(_l("unknown place"))
+    try:
+        return str(words) % params
+    except (KeyError, TypeError, ValueError):  # parameters of another version of the code: the text it had
+        return text
+
+
+def said(reasons):
+    """[say(r)] of a list of reasons."""
+    return [say(r) for r in reasons or ()]
+
+
+def codes(reasons):
+    """[{"code", "params"}] of a list of reasons, for integrations; a plain string has the code null."""
+    out = []
+    for reason in reasons or ():
+        code, params, _text = _parts(reason)
+        out.append({"code": code, "params": params})
+    return out
+
+
+def stored(reasons):
+    """A list of reasons as stored in JSON (the import's preview, the scan's groups): `as_json` objects."""
+    return [r.as_json() if isinstance(r, Reason) else r for r in reasons or ()]
+
+
+def _parts(reason):
+    """(code, params, English text) of a Reason, a stored object or a plain string (code None)."""
+    if isinstance(reason, Reason):
+        return reason.code, reason.params, str(reason)
+    if isinstance(reason, dict):
+        return reason.get("code"), reason.get("params") or {}, reason.get("text") or ""
+    return None, {}, str(reason)

@@ -369,14 +369,17 @@ def test_dedup_shows_where_and_whose_never_contact_details(app, api):
     match = by_name["matches"][0]
     assert (match["opportunity_id"], match["location"], match["owner"]) == (pool_id, "public_pool", None)
     assert set(match) <= {"opportunity_id", "company", "location", "owner", "matched_on", "score", "verdict",
-                          "reasons"}
+                          "reasons", "reason_codes"}
     assert "row" not in by_name
     text = json.dumps(by_name, ensure_ascii=False) + json.dumps(by_phone, ensure_ascii=False)
     assert "李四" not in text and "62345678" not in text and "王经理" not in text
     other_city = check.get("/dedup", name="瑞丽服装厂", province="北京", city="北京").get_json()
     assert other_city["verdict"] == "review"
+    # what the save would do, as the page says it (the one front door, services/entry_check.py)
+    assert other_city["outcome"] == "confirm" and other_city["message"]
     assert check.get("/dedup", name="完全不同的名字公司").get_json() == {"verdict": "new", "matches": [],
-                                                                 "truncated": False}
+                                                                 "truncated": False, "outcome": "enter",
+                                                                 "message": ""}
 
 
 @pytest.mark.parametrize("params, field", [

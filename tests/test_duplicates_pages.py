@@ -99,7 +99,8 @@ def test_the_scan_finds_the_company_s_pair_side_by_side(app, client, auth, pairs
         assert company in card and contact in card
     assert "杭州明辉" not in html
     assert f"{zh(app, 'Library')} · sales_a" in card and zh(app, "Agent-admin pool") in card
-    assert zh(app, "same place") in card  # the engine's reason, in Chinese
+    # the engine's reason, said whole from its code in the catalog's words
+    assert zh(app, "same trade name %(name)s, same place %(place)s", name="瑞丽服装", place="上海市") in card
     assert 'class="crm-differs"' in card  # the contacts differ
     tab = re.search(r'data-verdict="duplicate"[^>]*>[^<]*<span class="badge[^"]*">(\d+)<', html)
     assert tab and tab.group(1) == "1"

@@ -3,6 +3,7 @@ duplicate check and validation per row, the report, one transaction."""
 import csv
 import io
 import json
+import re
 import zipfile
 
 import openpyxl
@@ -123,6 +124,8 @@ def test_import_writes_new_and_review_rows_and_reports_the_rest(runner, org, tmp
         line_2 = str(lazy_gettext("row %(row)d of this file", row=2))
     assert "上海市瑞丽服装有限公司" in by_row["4"]["matched"] and line_2 in by_row["4"]["matched"]
     assert "62345678" in by_row["4"]["reason"]
+    # the reasons said from their codes in Chinese, no English word left (issue 21)
+    assert not any(re.search(r"[A-Za-z]{3,}", r["reason"]) for r in report), [r["reason"] for r in report]
     assert "公司名称" in by_row["5"]["reason"]  # the CLI speaks Chinese by default
     assert by_row["6"]["company"] == "鑫" and by_row["6"]["reason"]
     assert by_row["9"]["company"] == "上海瑞丽服饰有限公司" and "上海市瑞丽服装有限公司" in by_row["9"]["matched"]

@@ -282,7 +282,9 @@ def test_a_name_confirmed_as_another_company_is_not_a_duplicate_of_its_namesake(
     assert verdicts == {"上海瑞丽服装厂": ("duplicate", True), "杭州瑞丽服装厂": ("review", False)}
     assert live["outcome"] == "duplicate" and "sales_b" in live["message"]
     hangzhou = next(hit for hit in live["hits"] if hit["company"] == "杭州瑞丽服装厂")
-    assert zh(app, "confirmed as another company of that name") in hangzhou["reasons"][0]
+    assert hangzhou["reasons"][0] == zh(app, "same trade name %(name)s, confirmed as another company of that name",
+                                        name="瑞丽服装")  # in the catalog's words, whole
+    assert hangzhou["reason_codes"][0] == {"code": "confirmed_other", "params": {"name": "瑞丽服装"}}
     # with a place the names are told apart as before, and Hangzhou's own name stays a duplicate
     assert client.get("/dedup/check.json?name=杭州瑞丽服装厂").get_json()["outcome"] == "yours"
     with app.app_context():  # the namesake gone, the confirmed record alone only resembles a placeless name

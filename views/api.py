@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from extensions import csrf
 from models import Opportunity, db
-from services import access, accounts, audit, check_limit, clock, dedup, import_jobs, leads, merges, notes, stats, text
+from services import access, accounts, audit, clock, dedup, entry_check, import_jobs, leads, merges, notes, stats, text
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -57,7 +57,6 @@ UNAUTHORIZED = _l("A valid API token is needed: send the header Authorization: B
 ACCOUNT_CLOSED = _l("The account of this API token is deactivated or locked: its tokens work again when an "
                     "administrator restores it.")
 NO_LIBRARY = _l("Only salespeople, supervisors and managers have a library to enter or claim customers into.")
-DEDUP_NEEDS_A_KEY = _l("Give a company name, a landline, a mobile or a fax to check.")
 BAD_PAGE = _l("The page must be a whole number from 1 on.")
 TOO_DEEP = _l("The JSON body is nested too deeply: no call of this API takes more than a few levels.")
 
@@ -193,7 +192,7 @@ def _refused(violation):
     if violation.code == "too_large":
         return too_large_response(violation.message)
     if isinstance(violation, opps.DuplicateFound):
-        return violation_response(violation, matches=dedup.result_json(violation.result)["matches"])
+        return violation_response(violation, matches=dedup.result_json(violation.result, words=True)["matches"])
     return violation_response(violation)
 
 
@@ -296,24 +295,18 @@ def openapi_json():
     responses={200: ("The duplicate-check result", "DedupResult"), 422: None, 429: None},
 )
 def dedup_check():
-    args = {name: (request.args.get(name) or "").strip() for name in ("name", "phone", "mobile", "fax",
-                                                                     "province", "city")}
-    if not any(args[name] for name in ("name", "phone", "mobile", "fax")):
-        return invalid_response({"name": DEDUP_NEEDS_A_KEY})
-    data = opps.OpportunityInput(company=args["name"], phone=args["phone"], mobile=args["mobile"],
-                                 fax=args["fax"], province=args["province"], city=args["city"])
-    problems = opps.validate(data)
-    if not args["name"]:
-        problems.pop("company", None)
-    if problems:
-        return invalid_response({("name" if field == "company" else field): text for field, text in problems.items()})
-    try:  # audited and counted against the daily limit (services/check_limit.py)
-        result = check_limit.checked(db.session, g.api_user, company=data.company, province=data.province,
-                                     city=data.city, phone=data.phone, fax=data.fax, mobile=data.mobile)
-    except check_limit.CheckLimitReached as refused:
+    """Through the one front door of a person's check (services/entry_check.py), as the page."""
+    raw = {name: request.args.get(name) for name in ("phone", "mobile", "fax", "province", "city")}
+    checked = entry_check.check_entry(db.session, g.api_user, {"company": request.args.get("name"), **raw})
+    if checked.problems:
+        return invalid_response({("name" if name == "company" else name): text
+                                 for name, text in checked.problems.items()})
+    if checked.refused is not None:
         db.session.commit()  # the first refusal tells the admins
-        return error_response(429, "check_limit", refused.message)
-    answer = {**dedup.result_json(result), "truncated": result.truncated}
+        return error_response(429, "check_limit", checked.refused.message)
+    result, decision = checked.result, checked.decision
+    answer = {**dedup.result_json(result, words=True), "truncated": result.truncated,
+              "outcome": decision.outcome, "message": str(decision.message) if decision.message else ""}
     db.session.commit()  # the dedup_check audit entry, once the hits are read (a commit expires them)
     return answer
 

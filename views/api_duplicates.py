@@ -10,10 +10,10 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from models import db
-from services import access, duplicates, jobs, merges
+from services import access, duplicates, jobs, merges, reasons
 
 from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
-from .openapi import MATCH_VERDICTS, SCHEMAS, operation, query
+from .openapi import MATCH_VERDICTS, SCHEMAS, _ref, operation, query
 
 PER_PAGE = 20
 
@@ -41,7 +41,8 @@ def record_json(opportunity):
 
 def group_json(item, records):
     return {"id": item.id, "verdict": item.verdict, "score": round(item.score, 3),
-            "reason": "; ".join(duplicates.reasons(item)), "opportunities": [record_json(o) for o in records]}
+            "reason": "; ".join(reasons.said(duplicates.reasons(item))),
+            "reason_codes": reasons.codes(duplicates.reasons(item)), "opportunities": [record_json(o) for o in records]}
 
 
 @bp.post("/duplicates/scan")
@@ -174,7 +175,10 @@ SCHEMAS.update({
                 "type": "object", "required": ["id", "verdict", "opportunities", "reason"],
                 "properties": {
                     "id": _ID, "verdict": {"type": "string", "enum": MATCH_VERDICTS},
-                    "score": {"type": "number"}, "reason": {"type": "string"},
+                    "score": {"type": "number"},
+                    "reason": {"type": "string", "description": "the group's reasons in the reader's language"},
+                    "reason_codes": {"type": "array", "items": _ref("ReasonCode"),
+                                     "description": "the same reasons as codes (null for a scan before codes)"},
                     "opportunities": {"type": "array", "items": {
                         "type": "object", "required": ["id", "company", "location", "owner"],
                         "properties": {"id": _ID, "company": {"type": "string"}, "province": _TEXT, "city": _TEXT,

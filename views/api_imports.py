@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import DataImport, db
-from services import access, import_jobs, jobs, retention
+from services import access, import_jobs, jobs, reasons, retention
 from services.errors import RuleViolation
 
 from .api import (BAD_PAGE, HTTP_MESSAGES, bp, error_response, invalid_response, json_object, json_time,
@@ -80,9 +80,15 @@ def _header(header, limit=2000):
     return header if len(header) <= limit else header[:limit] + "…"
 
 
+def said_match(match):
+    """A stored match as the check's answer gives it: its reasons in the reader's language, and their codes."""
+    stored = match.get("reasons") or []
+    return {**match, "reasons": reasons.said(stored), "reason_codes": reasons.codes(stored)}
+
+
 def row_json(row):
     return {"row": row.row, "line": row.line, "verdict": row.verdict, "include": row.include,
-            "values": import_jobs.loads(row.values, {}), "matches": import_jobs.loads(row.matches, []),
+            "values": import_jobs.loads(row.values, {}), "matches": [said_match(m) for m in import_jobs.loads(row.matches, [])],
             "errors": import_jobs.loads(row.errors, {})}
 
 

@@ -13,13 +13,13 @@ from markupsafe import Markup
 from flask_wtf.csrf import generate_csrf
 
 from models import db
-from services import duplicates, jobs, merges
+from services import duplicates, jobs, merges, reasons
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
 from .base import AdminRequiredMixin, format_time, parse_id, parse_ids
 from .security import safe_next
-from .dedup import VERDICT_LABELS, explain
+from .dedup import VERDICT_LABELS
 
 PER_PAGE = 20
 VERDICTS = ("duplicate", "review")
@@ -97,7 +97,7 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
         newest = duplicates.last_scan(db.session, current_user)
         progress = duplicates.scan_progress(db.session, newest) if newest is not None else (0, None)
         notes = duplicates.note_counts(db.session, [o.id for _item, records in items for o in records])
-        cards = [(item, records, card_rows(records, notes), [explain(r) for r in duplicates.reasons(item)])
+        cards = [(item, records, card_rows(records, notes), reasons.said(duplicates.reasons(item)))
                  for item, records in items]
         db.session.commit()  # a dead worker's scan, marked failed on the way
         return self.render("duplicates/index.html", cards=cards, total=total, page=page, per_page=PER_PAGE,
@@ -164,7 +164,7 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
         notes = duplicates.note_counts(db.session, list(ids))
         return self.render("duplicates/merge.html", item=item, records=records, rows=merge_rows(records),
                            keep=keep, chosen=chosen, included=included, notes=notes, format_time=format_time,
-                           verdicts=VERDICT_LABELS, reasons=[explain(r) for r in duplicates.reasons(item)])
+                           verdicts=VERDICT_LABELS, reasons=reasons.said(duplicates.reasons(item)))
 
     def _merge(self, records, form):
         """Merge as posted; the redirect to the kept record, or None (refused: the page again, as chosen)."""

@@ -15,14 +15,13 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import DataImport, DataImportRow, Department, User, db
-from services import access, import_jobs, imports, jobs, retention
+from services import access, import_jobs, imports, jobs, reasons, retention
 from services.errors import RuleViolation
 from services.exports import to_xlsx
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
 from .api_imports import XLSX
 from .base import AdminRequiredMixin, parse_id
-from .dedup import explain
 from .security import safe_next
 
 PER_PAGE = 50
@@ -57,8 +56,8 @@ def why(row_values, header_line=None):
             where = str(LOCATION_LABELS.get(match["location"], match["location"]))
             if match.get("owner"):
                 where += f" {match['owner']}"
-        reasons = "、".join(explain(reason) for reason in match.get("reasons") or [])
-        parts.append(f"{match['company']}（{where}）" + (f"：{reasons}" if reasons else ""))
+        said = "、".join(reasons.said(match.get("reasons")))
+        parts.append(f"{match['company']}（{where}）" + (f"：{said}" if said else ""))
     return "；".join(parts)
 
 

@@ -109,7 +109,22 @@ SCHEMAS = {
             "score": {"type": "number", "minimum": 0, "maximum": 1},
             "verdict": {"enum": MATCH_VERDICTS},
             "reasons": {"type": "array", "items": {"type": "string"},
-                        "description": "why it matched, in English, for diagnostics"},
+                        "description": "why it matched, in the reader's language (the user's, else Accept-Language)"},
+            "reason_codes": {"type": "array", "items": _ref("ReasonCode"),
+                             "description": "the same reasons as codes with their parameters, one per reason"},
+        },
+    },
+    "ReasonCode": {
+        "type": "object",
+        "required": ["code", "params"],
+        "description": "Why a match was made, for integrations: `code` (same_number, same_number_no_area, "
+                       "number_other_area, same_name_same_place, same_name_no_place, same_name_other_place, "
+                       "homophone_same_place, homophone, contains, similar_name, confirmed_other; more may come) "
+                       "and its parameters by name (name, other, place, what, number, their, area, area_place, "
+                       "ratio).",
+        "properties": {
+            "code": _nullable("string"),
+            "params": {"type": "object"},
         },
     },
     "DedupResult": {
@@ -428,7 +443,10 @@ _MATCH = {"type": "object", "required": ["company", "location", "matched_on", "s
                          "location": {"type": "string", "enum": LOCATIONS + ["file"]},
                          "owner": _nullable("string"), "matched_on": {"type": "array", "items": {"type": "string"}},
                          "score": {"type": "number"}, "row": {"type": "integer",
-                                                              "description": "the earlier row of the file"}}}
+                                                              "description": "the earlier row of the file"},
+                         "reasons": {"type": "array", "items": {"type": "string"},
+                                     "description": "why it matched, in the reader's language"},
+                         "reason_codes": {"type": "array", "items": _ref("ReasonCode")}}}
 
 SCHEMAS.update({
     "ImportUpload": {

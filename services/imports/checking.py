@@ -7,10 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import dedup, normalize
+from ..opportunities import SIMILAR, entry_rule
 from .reading import active_sources, chunks, limits, open_reader, row_input, row_keys, row_problems
-
-_ORDER = {normalize.DUPLICATE: 0, normalize.REVIEW: 1}
-
 
 @dataclass
 class FileRow:
@@ -77,35 +75,38 @@ class FileIndex:
 
 
 def file_match_json(earlier, match):
-    return {
-        "opportunity_id": earlier.opportunity_id,
-        "company": earlier.company,
-        "location": "file",
-        "owner": None,
-        "matched_on": list(match.matched_on),
-        "score": round(match.score, 2),
-        "verdict": match.verdict,
-        "reasons": list(match.reasons),
-        "row": earlier.row,
-    }
+    """A match with an earlier row of the file, as `dedup.hit_json` serialises a hit (`dedup.match_json`)."""
+    return {"opportunity_id": earlier.opportunity_id, "company": earlier.company, "location": "file", "owner": None,
+            **dedup.match_json(match), "row": earlier.row}
 
 
 def sort_matches(matches):
-    matches.sort(key=lambda m: (_ORDER[m["verdict"]], -m["score"], m["location"] == "file",
+    """In the check's one order (`dedup.rank`); the database's records before the file's rows."""
+    matches.sort(key=lambda m: (*dedup.rank(m["verdict"], m["score"]), m["location"] == "file",
                                 m.get("row") or 0, m["opportunity_id"] or 0))
     return matches
 
 
-def verdict_of(matches):
-    verdicts = {m["verdict"] for m in matches}
-    if normalize.DUPLICATE in verdicts:
+def verdict_of(matches, into=None):
+    """The row's verdict from its matches: the engine's, then the one rule of a person's entry
+    (`opportunities.entry_rule`): a resemblance to a customer of a division the agents may not
+    take refuses the row as it refuses the entry form (unless the rows go `into` such a division)."""
+    verdict = dedup.verdict_of(m["verdict"] for m in matches)
+    if verdict == normalize.REVIEW and refusing(matches, into):
         return normalize.DUPLICATE
-    return normalize.REVIEW if verdicts else normalize.NEW
+    return verdict
 
 
-def checked_rows(session, reader, imported_ids=None, before_check=None, index=None):
+def refusing(matches, into=None):
+    """The matches that refuse a row (`opportunities.entry_rule`): duplicates, and resemblances to a
+    closed division's customers."""
+    return [m for m in matches if entry_rule(m["verdict"], m["location"], into or "library") != SIMILAR]
+
+
+def checked_rows(session, reader, imported_ids=None, into=None, before_check=None, index=None):
     """(row, data, keys, result dict, problems) for every row, checked against the database
-    and the earlier rows. `imported_ids`: ids this run wrote, reported as rows of the file.
+    and the earlier rows. `imported_ids`: ids this run wrote, reported as rows of the file;
+    `into`: where the rows go (a row's verdict follows `opportunities.entry_rule`).
 
     The database is asked for dedup.CHECK_BATCH rows at a time (`dedup.check_many`: the
     same answers as a check a row, in a few statements); the earlier rows of the file are
@@ -133,7 +134,7 @@ def checked_rows(session, reader, imported_ids=None, before_check=None, index=No
                 yield number, data, None, {"row": number, "verdict": "invalid", "matches": [], "errors": problems}, \
                     problems
                 continue
-            yield _checked_row(number, data, next(checked), index, imported_ids)
+            yield _checked_row(number, data, next(checked), index, imported_ids, into)
 
 
 def _check_query(data):
@@ -141,7 +142,7 @@ def _check_query(data):
             "fax": data.fax, "mobile": data.mobile}
 
 
-def _checked_row(number, data, checked, index, imported_ids):
+def _checked_row(number, data, checked, index, imported_ids, into=None):
     """A valid row's tuple for `checked_rows`: its database result with the earlier rows'
     matches added, and the row added to the file's index."""
     keys = row_keys(data)
@@ -150,7 +151,7 @@ def _checked_row(number, data, checked, index, imported_ids):
     file_row = FileRow(number, data.company, keys)
     matches += [file_match_json(earlier, match) for earlier, match in index.matches(keys)]
     index.add(file_row)
-    result = {"row": number, "verdict": verdict_of(matches), "matches": sort_matches(matches)}
+    result = {"row": number, "verdict": verdict_of(matches, into), "matches": sort_matches(matches)}
     if checked.truncated:
         result["truncated"] = True
     return number, data, file_row, result, None

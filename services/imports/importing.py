@@ -20,7 +20,7 @@ from ..access import LIBRARY_ROLES
 from ..errors import RuleViolation
 from ..locks import take_lock
 from . import bulk, staging
-from .checking import checked_rows
+from .checking import checked_rows, refusing
 from .mobiles import held_mobiles, held_reason, mobile_pairs
 from .reading import limits, open_reader
 from .report import REPORT_LINE, match_reason, report_path_for, report_row, report_xlsx, write_report
@@ -240,7 +240,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
     created_by_id = actor.id if actor is not None else None
     done = 0
     for number, data, file_row, result, problems in checked_rows(
-            session, reader, imported_ids, before_check=writer.release if writer is not None else None,
+            session, reader, imported_ids, target.location, before_check=writer.release if writer is not None else None,
             index=staged.index if staged is not None else None):
         summary.read += 1
         done += 1
@@ -253,8 +253,8 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
         verdict, matches = result["verdict"], result["matches"]
         if verdict == normalize.DUPLICATE:
             summary.duplicates += 1
-            summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict),
-                                                   data.company, [m for m in matches if m["verdict"] == verdict]))
+            refused = refusing(matches, target.location)
+            summary.report_rows.append(report_row(number, verdict, match_reason(refused), data.company, refused))
             continue
         if writer is not None:
             writer.ready()  # under the lock from here: what is held and the cap are as committed now
@@ -268,7 +268,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
         if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
             summary.review_skipped += 1
             summary.report_rows.append(report_row(
-                number, verdict, str(_l("not ticked for import")) + "; " + match_reason(matches, verdict),
+                number, verdict, [_l("not ticked for import"), *match_reason(matches)],
                 data.company, matches))
             continue
         place = target.place()
@@ -293,7 +293,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
             session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
                                            resembled=json.dumps(resembled, ensure_ascii=False),
                                            created_at=clock.now()))
-            summary.report_rows.append(report_row(number, verdict, match_reason(matches, verdict), data.company,
+            summary.report_rows.append(report_row(number, verdict, match_reason(matches), data.company,
                                                    matches, imported=True))
         if writer is not None:
             writer.wrote()

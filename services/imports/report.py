@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from .. import exports, normalize, opportunities
+from .. import exports, normalize, opportunities, reasons
 
 REPORT_COLUMNS = ("row", "verdict", "reason", "company", "matched", "imported")
 _REPORT_TEXT_MAX = 300
@@ -64,20 +64,27 @@ def _describe(match):
 
 
 def report_row(number, verdict, reason, company, matched=(), imported=False):
-    return {"row": report_line(number), "verdict": verdict, "reason": truncate(reason),
+    """`reason`: a text, or a list of reasons (`Reason`s, stored ones, texts) said when the table is written."""
+    return {"row": report_line(number), "verdict": verdict, "reason": [reason] if isinstance(reason, str) else reason,
             "company": truncate(company or ""), "matched": truncate("; ".join(_describe(m) for m in matched), 2000),
             "imported": "yes" if imported else "no"}
 
 
-def match_reason(matches, verdict):
-    chosen = [m for m in matches if m["verdict"] == verdict][:3]
-    return "; ".join("; ".join(m["reasons"]) for m in chosen)
+def match_reason(matches):
+    """The reasons of the first three matches given (each row's strongest first), unsaid yet."""
+    return [reason for m in matches[:3] for reason in m["reasons"]]
+
+
+def said_reason(reason):
+    """A report row's reason in the current language (the reasons from their codes)."""
+    return truncate(str(_l("; ")).join(reasons.said(reason)))
 
 
 def report_table(rows):
     """(headers, rows of cells) of the report in the current language."""
     headers = [str(REPORT_HEADERS[name]) for name in REPORT_COLUMNS]
-    cells = ([row["row"], str(REPORT_VERDICTS.get(row["verdict"], row["verdict"])), row["reason"], row["company"],
+    cells = ([row["row"], str(REPORT_VERDICTS.get(row["verdict"], row["verdict"])), said_reason(row["reason"]),
+              row["company"],
               row["matched"], str(REPORT_YES_NO.get(row["imported"], row["imported"]))] for row in rows)
     return headers, cells
 
@@ -98,7 +105,7 @@ def write_report(path, rows):
 def report_xlsx(rows):
     """The report as .xlsx bytes (openpyxl, write-only), text cells neutralised against formulas."""
     headers, cells = report_table(rows)
-    return exports.to_xlsx(headers, cells, sheet_title=str(_l("Import report")))
+    return exports.to_xlsx(headers, cells, sheet_title=str(_l("Import report")), fit_widths=True)
 
 
 def write_report_xlsx(path, rows):

@@ -1,0 +1,64 @@
+"""A person's duplicate check (撞单检测): the one front door of the page, the entry form's live check
+and the API.
+
+Raw fields in; out come the problems (the same limits as the save's, never a silent cut), the
+check's result (audited and counted, services/check_limit.py) and what the save would do with
+these details (`opportunities.decide`). The views only read the input, call `check_entry` and
+render what it says; the caller commits (the audit entry, and the first refusal's notices).
+"""
+from dataclasses import dataclass, field
+
+from flask_babel import lazy_gettext as _l
+
+from . import check_limit, opportunities
+
+QUERY_FIELDS = ("company", "phone", "fax", "mobile", "province", "city")
+KEY_FIELDS = ("company", "phone", "fax", "mobile")  # at least one of them: a place alone finds nothing
+NEEDS_A_KEY = _l("Give a company name, a landline, a mobile or a fax to check.")
+
+
+@dataclass
+class EntryCheck:
+    """What a person's check says. `problems` ({field: message}) and `refused` (past the daily limit,
+    a CheckLimitReached) leave `result` None; otherwise `decision` is `opportunities.decide`'s."""
+    fields: dict
+    problems: dict = field(default_factory=dict)
+    result: object = None
+    decision: object = None
+    refused: object = None
+
+    @property
+    def searched(self):
+        return any(self.fields[name] for name in KEY_FIELDS)
+
+
+def clean_fields(raw):
+    """The query's fields from raw input: text on one line, trimmed, never cut (a value too long is
+    a problem `check_entry` names)."""
+    data = opportunities.OpportunityInput.from_mapping({name: raw.get(name) for name in QUERY_FIELDS})
+    return {name: getattr(data, name).strip() for name in QUERY_FIELDS}
+
+
+def problems_of(fields):
+    """The save's own problems of the fields given (an empty field is not one: the check asks by any key)."""
+    data = opportunities.OpportunityInput(**fields)
+    return {name: message for name, message in opportunities.validate(data).items() if fields.get(name)}
+
+
+def check_entry(session, actor, raw):
+    """Validate, check (audited, counted), decide: the one way a person's check runs."""
+    fields = clean_fields(raw)
+    checked = EntryCheck(fields)
+    if not checked.searched:
+        checked.problems = {"company": NEEDS_A_KEY}
+        return checked
+    checked.problems = problems_of(fields)
+    if checked.problems:
+        return checked
+    try:
+        checked.result = check_limit.checked(session, actor, **fields)
+    except check_limit.CheckLimitReached as refused:
+        checked.refused = refused
+        return checked
+    checked.decision = opportunities.decide(session, actor, checked.result)
+    return checked
