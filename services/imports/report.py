@@ -76,8 +76,8 @@ def match_reason(matches):
 
 
 def said_reason(reason):
-    """A report row's reason in the current language (the reasons from their codes)."""
-    return truncate(str(_l("; ")).join(reasons.said(reason)))
+    """A report row's reason in the current language (the reasons from their codes); a text as it is."""
+    return truncate(str(_l("; ")).join(reasons.said([reason] if isinstance(reason, str) else reason)))
 
 
 def report_table(rows):

@@ -237,7 +237,7 @@ def _duplicated_by(staged, newcomers, gone):
             oid = earlier.opportunity_id
             if oid in staged.rows and oid not in lost and oid not in gone and match.verdict == normalize.DUPLICATE:
                 number, company, _verdict, _owner = staged.rows[oid]
-                reason = match_reason([{"verdict": match.verdict, "reasons": list(match.reasons)}], normalize.DUPLICATE)
+                reason = match_reason([{"verdict": match.verdict, "reasons": list(match.reasons)}])
                 lost[oid] = report_row(number, normalize.DUPLICATE, reason, company, [
                     {"opportunity_id": newcomer.id, "company": newcomer.company, "location": newcomer.location,
                      "owner": newcomer.login}])
