@@ -369,7 +369,9 @@ def _verdict(a, b):
     ("中山市西区街道永泰纺织有限公司", {}, "永泰纺织", "西区街道"),  # not the old district 西区
     ("小店街道飞马光电厂", {"province": "山西省", "city": "太原市"}, "飞马光电", "小店街道"),  # not 小店区
     ("菏泽曹县仵楼中天电子厂", {}, "中天电子", "曹县仵楼镇"),  # the data writes the county into the name
-    ("里水惠翔印刷厂", {"province": "广东省", "city": "佛山市"}, "惠翔印刷", "里水镇"),  # placed by the fields
+    ("里水镇惠翔印刷厂", {"province": "广东省", "city": "佛山市"}, "惠翔印刷", "里水镇"),  # placed by the fields
+    # issue 20: with no region before it, a town's short name is a trade name's start
+    ("里水惠翔印刷厂", {"province": "广东省", "city": "佛山市"}, "里水惠翔印刷", None),
     ("东莞长安", {}, "长安", None),  # a short town name needs a trade name after it
 ])
 def test_towns_are_places_not_trade_names(name, fields, core, town):
@@ -393,8 +395,9 @@ def test_town_lists_come_from_the_data_set():
     ("镇江德盛化工厂", "镇江市德盛化工有限公司"),  # 化工厂 is not 化 + 工厂
     ("苏州宏图包装有限公司", "苏州市宏图包装科技有限公司"),  # a generic word
     ("佛山金源五金实业发展有限公司", "佛山市金源五金有限公司"),
-    ("杭州明晖灯饰厂", "杭州明辉灯饰厂"),  # the same sound, the same city
-    ("济南金顶机械经营部", "济南金鼎机械经营部"),
+    ("南昌豪腾彩色印刷有限公司", "南昌豪腾印刷厂"),  # issue 20: the same 字号 and trade, the same city
+    ("上海瑞丽服饰有限公司", "上海瑞丽服装厂"),  # 服饰 and 服装 are one trade
+    ("海东安泰消防器材有限公司", "海东市安泰消防器材设计有限公司"),
 ])
 def test_the_same_company_written_another_way(a, b):
     assert _verdict({"company": a}, {"company": b}) == "duplicate"
@@ -407,12 +410,16 @@ def test_a_keyword_that_is_the_whole_trade_name():
 
 
 @pytest.mark.parametrize("a, b, verdict", [
-    ("上海瑞丰服装厂", "上海瑞丽服装厂", "review"),  # one character, another sound: a look-alike
+    ("上海瑞丰服装厂", "上海瑞丽服装厂", "new"),  # issue 20: in a 字号 of two, one other character is another name
+    ("杭州明晖灯饰厂", "杭州明辉灯饰厂", "review"),  # issue 20: the same sound is for a person to judge
+    ("济南金顶机械经营部", "济南金鼎机械经营部", "review"),
     ("上海瑞丽服装厂", "北京瑞丽服装厂", "review"),  # the same trade name in another city
     ("杭州明晖灯饰厂", "苏州明辉灯饰厂", "new"),  # the same sound in another city
     ("上海华美家具有限公司", "上海美嘉家具有限公司", "new"),  # industry and legal form shared: no resemblance
-    ("上海华达服装厂", "上海美达服装厂", "review"),  # one edit apart
-    ("上海金源五金实业有限公司", "上海金源塑料实业有限公司", "new"),  # same 字号, another trade
+    ("上海华达服装厂", "上海美达服装厂", "new"),  # one edit apart, in a 字号 of two
+    ("上海华达利服装厂", "上海美达利服装厂", "review"),  # one edit apart, from three characters of 字号
+    ("上海金源五金实业有限公司", "上海金源塑料实业有限公司", "review"),  # issue 20: same 字号, another trade
+    ("北京瑞丽服装厂", "上海瑞丽服饰有限公司", "new"),  # same 字号 and trade in another city, written otherwise
 ])
 def test_look_alikes_are_not_refused(a, b, verdict):
     assert _verdict({"company": a}, {"company": b}) == verdict
