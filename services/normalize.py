@@ -1422,14 +1422,16 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
                                        trade=ta.trade, other_trade=tb.trade)
         return 0.7, REVIEW, Reason("same_name_other_trade", f"same trade name {ta.zihao} in another trade "
                                    f"({tb.trade}, not {ta.trade})", name=ta.zihao, trade=ta.trade, other_trade=tb.trade)
-    if _sounds_alike(a, b) or (same_trade and _sounds_alike(ta.zihao, tb.zihao)):
+    if _sounds_alike(a, b):  # the whole stems: a typo of one or two characters, which the d: terms find
         return 0.85, REVIEW, Reason("homophone", f"{b} sounds the same as {a}", name=a, other=b)
     if _contains(tb, ta, b, a):
         return 0.5 + 0.4 * len(a) / len(b), REVIEW, Reason("contains", f"{b} contains {a}", name=b, other=a)
     if 2 * len(b) >= len(a) and _contains(ta, tb, a, b):
         return 0.5 + 0.4 * len(b) / len(a), REVIEW, Reason("contains", f"{a} contains {b}", name=a, other=b)
-    if same_trade and min(len(ta.zihao), len(tb.zihao)) >= MIN_CONTAIN and (ta.zihao in tb.zihao or tb.zihao in ta.zihao):
-        outer, inner = (b, a) if ta.zihao in tb.zihao else (a, b)
+    # one 字号 inside the other by a character, in one trade (安泰 / 新安泰): the d: terms find it
+    if same_trade and min(len(ta.zihao), len(tb.zihao)) >= MIN_CONTAIN and abs(len(ta.zihao) - len(tb.zihao)) == 1 \
+            and (ta.zihao in tb.zihao or tb.zihao in ta.zihao):
+        outer, inner = (tb.zihao, ta.zihao) if ta.zihao in tb.zihao else (ta.zihao, tb.zihao)
         return 0.5 + 0.4 * len(inner) / len(outer), REVIEW, Reason("contains", f"{outer} contains {inner}",
                                                                    name=outer, other=inner)
     if same_trade or not (ta.family and tb.family):
