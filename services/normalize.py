@@ -67,6 +67,8 @@ __all__ = [
     "towns",
     "trade_family",
     "trade_name",
+    "TradeName",
+    "TRADE_FAMILIES",
     "TOWN_SUFFIXES",
     "verdict",
 ]
@@ -538,11 +540,12 @@ class TradeName:
     family: str = ""
 
 
-@functools.lru_cache(maxsize=8192)
+@functools.lru_cache(maxsize=65536)
 def trade_name(stem_: str) -> TradeName:
     """The 字号 and trade of a stem: the trade is the longest end made only of trade words that leaves a 字号
-    of two characters at least (东八时区五金 → 东八时区 | 五金, 金源五金 → 金源 | 五金)."""
-    for start in range(2, len(stem_) - 1):
+    of two characters at least (东八时区五金 → 东八时区 | 五金, 金源五金 → 金源 | 五金), else of one (达五金 → 达 | 五金:
+    inside 亨达五金 it keeps one character of its own)."""
+    for start in (*range(2, len(stem_) - 1), 1):
         split = _trade_split(stem_[start:])
         if split:
             # the first word that names a trade gives the family (消防器材设计 → 消防); activities alone
@@ -1409,6 +1412,11 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
                                    name=a, place=_place_text(ck))
     if rel == OTHER:
         return None
+    if _sounds_alike(a, b):  # the whole stems: a typo of one or two characters, which the d: terms find
+        return 0.85, REVIEW, Reason("homophone", f"{b} sounds the same as {a}", name=a, other=b)
+    near = OSA.distance(a, b, score_cutoff=1) <= 1
+    if not (near or a[:2] == b[:2] or a in b or b in a):
+        return None  # nothing in common the rules below could see (and the index find): no need to cut them
     ta, tb = trade_name(a), trade_name(b)
     same_trade = bool(ta.family) and ta.family == tb.family
     if ta.zihao == tb.zihao and ta.family and tb.family:
@@ -1422,8 +1430,6 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
                                        trade=ta.trade, other_trade=tb.trade)
         return 0.7, REVIEW, Reason("same_name_other_trade", f"same trade name {ta.zihao} in another trade "
                                    f"({tb.trade}, not {ta.trade})", name=ta.zihao, trade=ta.trade, other_trade=tb.trade)
-    if _sounds_alike(a, b):  # the whole stems: a typo of one or two characters, which the d: terms find
-        return 0.85, REVIEW, Reason("homophone", f"{b} sounds the same as {a}", name=a, other=b)
     if _contains(tb, ta, b, a):
         return 0.5 + 0.4 * len(a) / len(b), REVIEW, Reason("contains", f"{b} contains {a}", name=b, other=a)
     if 2 * len(b) >= len(a) and _contains(ta, tb, a, b):
@@ -1434,7 +1440,7 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
         outer, inner = (tb.zihao, ta.zihao) if ta.zihao in tb.zihao else (ta.zihao, tb.zihao)
         return 0.5 + 0.4 * len(inner) / len(outer), REVIEW, Reason("contains", f"{outer} contains {inner}",
                                                                    name=outer, other=inner)
-    if same_trade or not (ta.family and tb.family):
+    if near and (same_trade or not (ta.family and tb.family)):
         if _one_char(ta.zihao, tb.zihao) if same_trade else _one_char(a, b):
             ratio = fuzz.ratio(a, b)
             return round(0.9 * ratio / 100, 3), REVIEW, Reason("one_char", f"{b} is one character from {a}", name=a,

@@ -58,7 +58,7 @@ def test_what_two_companies_could_not_both_be_is_refused(imported, name, provinc
 @pytest.mark.parametrize("name, province, city, found", [
     ("杭州明晖灯饰厂", "", "", "杭州明辉灯饰厂"),  # a sound-alike in the same place: a typo, or another company
     ("温州奇畅电器", "浙江", "温州", "温州奇昌电器有限公司"),  # the issue's real pair, no number
-    ("东莞市华达力服装厂", "", "", "东莞市华达利服装厂"),  # one character apart in a 字号 of three
+    ("东莞市华达丰服装厂", "", "", "东莞市华达利服装厂"),  # one character apart in a 字号 of three
     ("上海瑞丽达服装厂", "", "", "上海瑞丽服装厂"),  # one 字号 inside another, one trade
     ("亿达电器", "广东", "广州", "广州市亿达房地产经纪有限公司"),  # the same 字号 in another trade
     ("彩虹森林电子", "广东", "广州", "广州市森林电子有限公司"),  # 彩虹 is not 广州's 彩虹街道 here

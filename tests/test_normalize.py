@@ -436,3 +436,70 @@ def test_a_number_without_area_code_in_a_city_that_dials_a_neighbours_code(provi
         assert _verdict(query, existing) == "duplicate", (city, field)
     other = {"company": "另一家贸易公司", "province": "浙江省", "city": "杭州市", "phone": "6612345"}
     assert _verdict(other, existing) == "review"  # another province: the area code contradicts it
+
+
+# --- issue 20: 字号 | 行业, refuse only what two real companies could not both be, places never eat a 字号
+
+
+@pytest.mark.parametrize("stem, zihao, trade, family", [
+    ("豪腾印刷", "豪腾", "印刷", "印刷"),
+    ("豪腾彩色印刷", "豪腾", "彩色印刷", "印刷"),  # 彩色印刷 is a kind of 印刷
+    ("瑞丽服饰", "瑞丽", "服饰", "服装"),  # 服装 and 服饰 are one trade
+    ("安泰消防器材设计", "安泰", "消防器材设计", "消防"),  # the first word that names a trade
+    ("东八时区五金", "东八时区", "五金", "五金"),
+    ("长白山药业", "长白山", "药业", "医药"),
+    ("中天", "中天", "", ""),  # no trade word: all 字号
+    ("通达净水设备", "通达", "净水设备", "净水"),
+    ("达五金", "达", "五金", "五金"),  # a 字号 of one character only when nothing else is left
+])
+def test_a_stem_is_cut_into_its_zihao_and_trade(stem, zihao, trade, family):
+    assert N.trade_name(stem) == N.TradeName(zihao, trade, family)
+
+
+def test_the_trade_lexicon_is_read_from_companynameparsers_data_without_its_noise():
+    words = N._trade_words()
+    assert len(words) > 1000 and {"印刷", "服装", "五金", "彩色印刷", "汽配"} <= words
+    assert not {"杭州", "常熟", "明月", "第一", "企业"} & words  # places, brands, words of rank
+
+
+def test_places_never_eat_a_trade_name():
+    # at the start of a name with no region before it, only a town's or street's full name is taken off
+    assert company_key("彩虹街道森林电子", "广东", "广州").core == "森林电子"
+    assert company_key("彩虹森林电子", "广东", "广州").core == "彩虹森林电子"  # 广州 has a 彩虹街道
+    # districts since abolished only from the list: a trade name ending in 区 stays, after a city too
+    assert company_key("东八时区五金", "广东", "广州").core == "东八时区五金"
+    assert company_key("广州东八时区五金有限公司").core == "东八时区五金"
+    assert company_key("重庆市渝北区恒达机械厂").core == "恒达机械"
+    assert company_key("北京市崇文区恒达机械厂").core == "恒达机械"
+    assert company_key("中山市小榄镇华锐五金制品有限公司").core == "华锐五金制品"  # after a city, as before
+
+
+def _reason(a, b):
+    match = compare(record_keys(**a), record_keys(**b))
+    return (match.verdict, match.reasons[0].code) if match else None
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    # the same 字号 in the same place and trade: refused
+    ({"company": "豪腾印刷", "province": "江西", "city": "南昌"}, {"company": "南昌豪腾彩色印刷有限公司"},
+     ("duplicate", "same_name_same_trade")),
+    # without a place: shown, not refused
+    ({"company": "豪腾印刷"}, {"company": "南昌豪腾彩色印刷有限公司"}, ("review", "same_name_same_trade_no_place")),
+    ({"company": "杭州明晖灯饰厂"}, {"company": "杭州明辉灯饰厂"}, ("review", "homophone")),
+    ({"company": "东莞华达丰服装厂"}, {"company": "东莞华达利服装厂"}, ("review", "one_char")),
+    ({"company": "东莞华达力服装厂"}, {"company": "东莞华达利服装厂"}, ("review", "homophone")),
+    ({"company": "佛山索迪五金厂"}, {"company": "佛山亨迪五金厂"}, None),  # 字号 of two: another name
+    ({"company": "佛山达五金厂"}, {"company": "佛山亨达五金厂"}, None),  # the inner 字号 keeps one character
+    ({"company": "上海瑞丽达服装厂"}, {"company": "上海瑞丽服装厂"}, ("review", "contains")),
+    ({"company": "广州亿达电器"}, {"company": "广州市亿达房地产经纪有限公司"}, ("review", "same_name_other_trade")),
+    ({"company": "九江豪腾印刷厂"}, {"company": "南昌豪腾彩色印刷有限公司"}, None),  # another city
+])
+def test_refuse_only_what_two_real_companies_could_not_both_be(a, b, expected):
+    assert _reason(a, b) == expected
+
+
+def test_the_same_zihao_in_the_city_is_indexed_and_looked_up():
+    stored = record_keys("南昌豪腾彩色印刷有限公司")
+    assert "z:豪腾:南昌市" in N.index_terms(stored)
+    assert "z:豪腾:南昌市" in N.lookup_terms(record_keys("豪腾印刷", "江西", "南昌"))
+    assert not any(t.startswith("z:") for t in N.index_terms(record_keys("豪腾印刷")))  # no city: no term
