@@ -470,7 +470,7 @@ _ACTIVITIES = frozenset({
     "安装", "维修", "修理", "咨询", "管理", "贸易", "商贸", "工贸", "经贸", "科贸", "研发", "研究", "供应",
     "连锁", "专营", "专业", "配送", "策划", "项目", "外贸", "出口", "进口", "回收", "租赁", "出租", "检测",
     "技术", "科技", "实业", "发展", "投资", "控股", "国际", "进出口", "工业", "制品", "产品", "设备", "用品",
-    "材料", "器材", "配件", "系统", "信息", "商务", "综合", "定制", "创意", "创新", "营销", "生活", "网",
+    "材料", "器材", "配件", "系统", "商务", "综合", "定制", "创意", "创新", "营销", "生活", "网",
 })
 # Trades of one family (trade word → family): one trade for the rule that two companies of one place and
 # one trade cannot share a 字号. A word not here belongs to the family of its longest trade-word prefix
