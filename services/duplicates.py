@@ -8,7 +8,11 @@ today), but pairs come from the keys in bulk, never from one check per record:
 - the same trade name (name_core, read once in name order), or the same without generic words (stem);
 - one-edit neighbours (瑞丽服装 / 瑞丰服装) and a trade name inside another's of at least half
   its length (瑞丽服装 / 瑞丽服装制造): the `d:` and `n:` terms of the index, computed from the
-  cores read above and grouped in memory.
+  cores read above and grouped in memory;
+- the same 字号 in one city whatever the trade is called (豪腾印刷 / 豪腾彩色印刷): the `z:` terms.
+
+The engine refuses only what two real companies could not both be (issue 20): sound-alike names
+(杭州明晖灯饰 / 杭州明辉灯饰) are reviews, never in a duplicate group.
 
 A key held by more than KEY_LIMIT records (a switchboard typed for every branch, a bare
 industry word) pairs nothing: the check itself treats such terms as too common. Records joined
@@ -119,7 +123,22 @@ def _name_groups(names):
     groups.extend(_stem_groups(by_core))
     groups.extend(_neighbour_groups(by_core))
     groups.extend(_containment_groups(by_core))
+    groups.extend(_trade_name_groups(names))
     return groups
+
+
+def _trade_name_groups(names):
+    """Names of one 字号 in one city whatever their trade (the check's `z:` terms): 豪腾印刷 / 豪腾彩色印刷 is one
+    company, 亿达电器 / 亿达房地产 a resemblance (issue 20)."""
+    by_zihao = defaultdict(list)
+    for opportunity_id, (core, _province, city, *_rest) in names.items():
+        if core and city:
+            trade = normalize.trade_name(normalize.stem(core))
+            if trade.family:
+                by_zihao[(trade.zihao, city)].append(opportunity_id)
+    for ids in by_zihao.values():
+        if 1 < len(ids) <= KEY_LIMIT and len({names[i][0] for i in ids}) > 1:
+            yield ids
 
 
 def _stem_groups(by_core):

@@ -65,6 +65,10 @@ __all__ = [
     "provinces",
     "record_keys",
     "towns",
+    "trade_family",
+    "trade_name",
+    "TradeName",
+    "TRADE_FAMILIES",
     "TOWN_SUFFIXES",
     "verdict",
 ]
@@ -440,6 +444,117 @@ def stem(core: str) -> str:
     return core
 
 
+# ---------------------------------------------------------------------------
+# Trade names: 字号 | 行业 (the 组织形式, the legal form, is already off the core)
+
+# Words of companynameparser's trade.txt that name no trade: places, brands, and words of rank or order.
+_NOT_TRADES = frozenset({
+    "常熟", "杭州", "潍坊", "莱西", "广西南宁", "唐山百驰", "明月", "众安", "天骄", "阿达", "顶津", "雪花",
+    "顺然", "诺贝", "埃德尔", "埃航", "埃顿", "统众", "联汇", "宝军", "金桥", "蓝润", "研科", "起航", "大自然",
+    "无忧", "以色列", "南方电网", "北方工业", "奥体中心", "省级", "甲级", "第一", "第一国际", "第二", "第三",
+    "第四", "第五", "改为", "要求", "正规", "有限", "合伙", "股份", "企业", "小企业", "世界", "国家", "民族",
+    "品牌", "精品", "大型", "现代", "领域", "行业", "区域", "责任", "全套", "超细", "精确", "私人", "蛀虫",
+    "菠萝蜜", "煮粉", "阿胶",
+})
+# Our own trade words, missing from the lexicon.
+_OWN_TRADES = frozenset({
+    "彩色印刷", "包装印刷", "印刷包装", "针织服装", "印花", "五金交电", "灯饰照明", "家私", "水暖", "小五金",
+    "建材五金", "汽配", "汽修", "客车", "钢管", "调味品", "毛织", "净水", "幼教", "婚纱", "婚纱摄影", "拖拉机",
+    "面料", "布业", "丝绸", "肉类", "冷链", "瓷砖", "油漆", "橱柜", "衣柜", "钣金", "冲压", "注塑", "纸箱",
+    "袜业", "内衣", "男装", "美发", "药房", "大药房", "口腔", "电线",
+})
+# Words that say what a company does, not in which trade: they may follow a trade word (消防器材设计,
+# 服装销售) without making another trade, and give the trade only when nothing else does.
+_ACTIVITIES = frozenset({
+    "销售", "设计", "服务", "工程", "制造", "制作", "加工", "生产", "批发", "零售", "经营", "代理", "开发",
+    "安装", "维修", "修理", "咨询", "管理", "贸易", "商贸", "工贸", "经贸", "科贸", "研发", "研究", "供应",
+    "连锁", "专营", "专业", "配送", "策划", "项目", "外贸", "出口", "进口", "回收", "租赁", "出租", "检测",
+    "技术", "科技", "实业", "发展", "投资", "控股", "国际", "进出口", "工业", "制品", "产品", "设备", "用品",
+    "材料", "器材", "配件", "系统", "商务", "综合", "定制", "创意", "创新", "营销", "生活", "网",
+})
+# Trades of one family (trade word → family): one trade for the rule that two companies of one place and
+# one trade cannot share a 字号. A word not here belongs to the family of its longest trade-word prefix
+# (消防器材 → 消防, 服装辅料 → 服装), else to itself. docs/dedup.md lists them.
+TRADE_FAMILIES = {
+    "服饰": "服装", "时装": "服装", "制衣": "服装", "女装": "服装", "童装": "服装", "针织服装": "服装",
+    "彩色印刷": "印刷", "彩印": "印刷", "印务": "印刷", "包装印刷": "印刷", "包装彩印": "印刷",
+    "彩印包装": "印刷", "印刷包装": "印刷",
+    "家俱": "家具", "家私": "家具", "灯饰": "照明", "灯具": "照明", "灯饰照明": "照明",
+    "塑业": "塑料", "塑胶": "塑料", "塑料制品": "塑料", "塑胶制品": "塑料", "塑制品": "塑料", "橡塑": "塑料",
+    "通讯": "通信", "电脑": "计算机", "茶业": "茶叶", "药业": "医药", "制药": "医药", "纸业": "纸品",
+    "纸制品": "纸品", "五金制品": "五金", "小五金": "五金", "建材五金": "五金", "装饰五金": "五金",
+    "五金交电": "五金", "管业": "管材", "鞋业": "鞋", "皮鞋": "鞋", "汽贸": "汽车", "装潢": "装饰",
+    "装修": "装饰", "建筑装修": "装饰", "室内装饰": "装饰", "汽配": "汽车", "汽修": "汽车", "客车": "汽车",
+    "男装": "服装", "内衣": "服装", "婚纱摄影": "摄影", "药房": "医药", "大药房": "医药", "面料": "纺织",
+    "布业": "纺织", "瓷砖": "陶瓷", "油漆": "涂料",
+}
+
+
+@functools.cache
+def _trade_words() -> frozenset[str]:
+    """The trade lexicon: companynameparser's data/trade.txt (read from its package, which is never
+    imported: its parser loads jieba) without the words that name no trade, and ours."""
+    spec = importlib.util.find_spec("companynameparser")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "trade.txt"
+    words = {w for w in path.read_text(encoding="utf-8").split() if len(w) >= 2}
+    return frozenset((words | _OWN_TRADES | set(TRADE_FAMILIES) | set(GENERIC_WORDS)) - _NOT_TRADES)
+
+
+@functools.lru_cache(maxsize=4096)
+def trade_family(word: str) -> str:
+    """The family of a trade word: TRADE_FAMILIES, else its longest trade-word prefix's, else itself."""
+    if word in TRADE_FAMILIES:
+        return TRADE_FAMILIES[word]
+    words = _trade_words()
+    for end in range(len(word) - 1, 1, -1):
+        if word[:end] in words and word[:end] not in _ACTIVITIES:
+            return trade_family(word[:end])
+    return word
+
+
+def _trade_split(text: str) -> list[str] | None:
+    """``text`` as trade words, the longest first at each step, or None when it is not only trade words."""
+    words = _trade_words()
+    n = len(text)
+    # ok[i]: text[i:] splits into trade words (from the end, so the longest word at each step is safe)
+    ok = [False] * n + [True]
+    for i in range(n - 2, -1, -1):
+        ok[i] = any(ok[j] and text[i:j] in words for j in range(min(n, i + 8), i + 1, -1))
+    if not ok[0]:
+        return None
+    out, i = [], 0
+    while i < n:
+        j = next(j for j in range(min(n, i + 8), i + 1, -1) if ok[j] and text[i:j] in words)
+        out.append(text[i:j])
+        i = j
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class TradeName:
+    """A stem cut into its 字号 and its trade (行业): 豪腾彩色印刷 → 豪腾 | 彩色印刷, family 印刷.
+    A stem with no trade words at its end is all 字号 (trade and family empty)."""
+
+    zihao: str
+    trade: str = ""
+    family: str = ""
+
+
+@functools.lru_cache(maxsize=65536)
+def trade_name(stem_: str) -> TradeName:
+    """The 字号 and trade of a stem: the trade is the longest end made only of trade words that leaves a 字号
+    of two characters at least (东八时区五金 → 东八时区 | 五金, 金源五金 → 金源 | 五金), else of one (达五金 → 达 | 五金:
+    inside 亨达五金 it keeps one character of its own)."""
+    for start in (*range(2, len(stem_) - 1), 1):
+        split = _trade_split(stem_[start:])
+        if split:
+            # the first word that names a trade gives the family (消防器材设计 → 消防); activities alone
+            # (通达净水 | 设备 without 净水 in the lexicon) name none
+            heads = [w for w in split if w not in _ACTIVITIES]
+            return TradeName(stem_[:start], stem_[start:], trade_family(heads[0]) if heads else "")
+    return TradeName(stem_)
+
+
 def _choose(cands: list[_Division], hint_prov: str | None, hint_city: str | None
             ) -> _Division | None:
     """One division among same-level candidates, or None when the fields cannot settle it."""
@@ -456,8 +571,19 @@ def _choose(cands: list[_Division], hint_prov: str | None, hint_city: str | None
     return None
 
 
-_OLD_DISTRICT_RE = re.compile(r"[\u4e00-\u9fff]{1,3}?(?:新区|区|县)")
-_NOT_DISTRICT = set("社小景校营专分矿山园片城郊")
+# Districts the data no longer holds, taken off after their city (重庆市渝北区恒达机械): only these, so that
+# a trade name ending in 区 (东八时区五金) is never read as a district.
+FORMER_DISTRICTS = {
+    "北京市": ("崇文区", "宣武区"),
+    "上海市": ("卢湾区", "闸北区", "南汇区", "南市区"),
+    "天津市": ("塘沽区", "汉沽区", "大港区"),
+    "重庆市": ("渝北区", "万盛区", "双桥区"),
+    "广州市": ("东山区", "芳村区", "萝岗区"),
+    "南京市": ("白下区", "下关区"),
+    "苏州市": ("沧浪区", "平江区", "金阊区"),
+    "杭州市": ("江干区", "下城区"),
+    "武汉市": ("汉南区",),
+}
 
 
 def _allowed(div: _Division, full: bool, current: _Division | None, whole: bool,
@@ -537,12 +663,12 @@ def _parse_regions(s: str, hint_prov: str | None = None, hint_city: str | None =
         current = chosen
         if current.level == DISTRICT:
             return pos, current, False
-    if current is not None and current.city and not whole:
+    if current is not None and current.city and current.level != DISTRICT and not whole:
         # A district the data no longer holds (重庆市渝北区, 北京市崇文区) after its city.
-        m = _OLD_DISTRICT_RE.match(s, pos)
-        if m and len(s) - m.end() >= 2 and s[m.end() - 2] not in _NOT_DISTRICT \
-                and not _full_town_length(s, pos, current, hint_prov, hint_city):
-            pos = m.end()
+        for former in FORMER_DISTRICTS.get(current.city, ()):
+            if s.startswith(former, pos) and len(s) - pos - len(former) >= 2:
+                pos += len(former)
+                break
     return pos, current, False
 
 
@@ -699,8 +825,10 @@ def _parse_town(s: str, pos: int, div: _Division | None, hint_prov: str | None, 
         if not found:
             continue
         full = s[pos:pos + length] in _towns().full
-        if not full and len(stem(s[pos + length:])) < 3:
-            continue  # 新林包装贸易: 新林 is a town of 赤峰 too, but then only 包装 would be left
+        if not full and (div is None or len(stem(s[pos + length:])) < 3):
+            # 新林包装贸易: 新林 is a town of 赤峰 too, but then only 包装 would be left; and with no region
+            # before it a short name is a trade name (彩虹森林电子 in 广州, which has a 彩虹街道)
+            continue
         town = found[0] if len({t.district for t in found}) == 1 else _Town(found[0].name, prov, city, None)
         return pos + length, town
     return pos, None
@@ -758,6 +886,8 @@ def index_terms(keys: dict) -> list[str]:
                                  query's ``d:`` terms among the stored ``d:`` terms;
     ``g:<bigram>``               every bigram of the core: a keyword's candidates hold all
                                  of the keyword's bigrams (containment);
+    ``z:<字号>:<city>``           the 字号 of a name with a known trade, in its city (issue 20): the same 字号
+                                 in the same trade however written, or in another trade;
     ``p:<local>``                every phone and fax local number (no area code: the
                                  area codes are checked by ``compare``).
     The same function gives a query's terms; add ``n:`` + each of
@@ -781,6 +911,11 @@ def index_terms(keys: dict) -> list[str]:
             terms["d:" + v] = None
         for g in name_grams(ck.core):
             terms["g:" + g] = None
+        trade = trade_name(stem)
+        if trade.family and ck.city:
+            # the same 字号 in the same city, whatever its trade is called (豪腾印刷 / 豪腾彩色印刷, 亿达电器 /
+            # 亿达房地产): one company, or another trade to show (issue 20)
+            terms[f"z:{trade.zihao}:{ck.city}"] = None
     for k in (*(keys.get("phone_keys") or ()), *(keys.get("fax_keys") or ())):
         terms["p:" + k.local] = None
     return list(terms)
@@ -789,8 +924,9 @@ def index_terms(keys: dict) -> list[str]:
 def lookup_terms(keys: dict) -> list[str]:
     """The terms a check looks up exactly for a query (``record_keys`` output): its own trade-name,
     neighbour, short-stem and phone terms, and ``n:`` + the names inside its trade name."""
-    core = keys["company_key"].core
-    terms = [t for t in index_terms(keys) if t[:2] in ("n:", "d:", "p:", "s:")]
+    ck = keys["company_key"]
+    core = ck.core
+    terms = [t for t in index_terms(keys) if t[:2] in ("n:", "d:", "p:", "s:", "z:")]
     if core:
         terms += ["n:" + piece for piece in name_substrings(core)]
     return terms
@@ -1223,24 +1359,43 @@ def _their(query_role, candidate_role):
 
 
 def _town_before(longer: str, shorter: str, placed: CompanyKey) -> bool:
-    """里水惠翔印刷 against 惠翔印刷 of 佛山市: the name begins with a town of the other's city, which the
+    """里水镇惠翔印刷 against 惠翔印刷 of 佛山市: the name begins with a town of the other's city, which the
     parser could not take for one without a place (a name typed alone in the check)."""
     if not placed.city or len(longer) - len(shorter) < 2 or not longer.endswith(shorter):
         return False
-    towns = _towns().alias.get((placed.province, placed.city), {}).get(longer[: -len(shorter)], ())
+    head = longer[: -len(shorter)]
+    if head not in _towns().full and longer not in placed.folded:
+        # 彩虹森林电子 is not 森林电子 of 广州's 彩虹街道: only a town's full name is a place here, or a short one
+        # the other name writes too (里水惠翔印刷 / 佛山市南海区里水惠翔印刷厂: the same letters, read twice)
+        return False
+    towns = _towns().alias.get((placed.province, placed.city), {}).get(head, ())
     return any(not placed.district or t.district in (None, placed.district) for t in towns)
 
 
-def _neighbours(a: str, b: str) -> bool:
+def _one_char(a: str, b: str) -> bool:
+    """Two 字号 one edit apart (a character changed, added, dropped, two swapped), from three characters on:
+    in a 字号 of two, one other character makes another name (亨迪 / 索迪)."""
     return min(len(a), len(b)) >= MIN_NEIGHBOUR and OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+def _sounds_alike(a: str, b: str) -> bool:
+    return a != b and len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b)) <= 2 and sound(a) == sound(b)
+
+
+def _contains(outer: TradeName, inner: TradeName, outer_stem: str, inner_stem: str) -> bool:
+    """One name inside the other, counted only when the inner one keeps a 字号 of two characters (达五金 inside
+    亨达五金 is not: its 字号 is 达)."""
+    return len(inner.zihao) >= MIN_CONTAIN and len(inner_stem) >= MIN_CONTAIN and inner_stem in outer_stem
 
 
 def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None:
     """(score, verdict, reason) for two names, or None.
 
-    Names are compared without their generic business words (``stem``); industry words and legal forms
-    shared by unrelated companies are no resemblance, so only these resemble: one name inside the other,
-    two names one edit apart, and two names that sound the same.
+    Refused only what two real companies could not both be (issue 20): the same name in the same place or
+    where one side has no place, and the same 字号 in the same place and trade (豪腾印刷 / 豪腾彩色印刷). The rest
+    that only looks alike is a resemblance, measured against the 字号: a sound-alike (in any compatible
+    place), one character apart (from three characters of 字号), one name inside the other, the same 字号 in
+    another trade. Generic business words (``stem``) and legal forms make no other company.
     """
     a, b = qk.stem, ck.stem
     if not a or not b:
@@ -1257,19 +1412,39 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
                                    name=a, place=_place_text(ck))
     if rel == OTHER:
         return None
-    if len(a) == len(b) >= 2 and sum(x != y for x, y in zip(a, b)) <= 2 and sound(a) == sound(b):
-        if rel == SAME:
-            return 0.95, DUPLICATE, Reason("homophone_same_place", f"{b} sounds the same as {a}, same place {ck.place}",
-                                           name=a, other=b, place=ck.place)
+    if _sounds_alike(a, b):  # the whole stems: a typo of one or two characters, which the d: terms find
         return 0.85, REVIEW, Reason("homophone", f"{b} sounds the same as {a}", name=a, other=b)
-    if len(a) >= MIN_CONTAIN and a in b:
+    near = OSA.distance(a, b, score_cutoff=1) <= 1
+    if not (near or a[:2] == b[:2] or a in b or b in a):
+        return None  # nothing in common the rules below could see (and the index find): no need to cut them
+    ta, tb = trade_name(a), trade_name(b)
+    same_trade = bool(ta.family) and ta.family == tb.family
+    if ta.zihao == tb.zihao and ta.family and tb.family:
+        if same_trade and rel == SAME:
+            return 1.0, DUPLICATE, Reason("same_name_same_trade", f"same trade name {ta.zihao} and trade "
+                                          f"({tb.trade} / {ta.trade}), same place {ck.place}", name=ta.zihao,
+                                          trade=ta.trade, other_trade=tb.trade, place=ck.place)
+        if same_trade:
+            return 0.9, REVIEW, Reason("same_name_same_trade_no_place", f"same trade name {ta.zihao} and trade "
+                                       f"({tb.trade} / {ta.trade}), no place to tell them apart", name=ta.zihao,
+                                       trade=ta.trade, other_trade=tb.trade)
+        return 0.7, REVIEW, Reason("same_name_other_trade", f"same trade name {ta.zihao} in another trade "
+                                   f"({tb.trade}, not {ta.trade})", name=ta.zihao, trade=ta.trade, other_trade=tb.trade)
+    if _contains(tb, ta, b, a):
         return 0.5 + 0.4 * len(a) / len(b), REVIEW, Reason("contains", f"{b} contains {a}", name=b, other=a)
-    if len(b) >= MIN_CONTAIN and b in a and 2 * len(b) >= len(a):
+    if 2 * len(b) >= len(a) and _contains(ta, tb, a, b):
         return 0.5 + 0.4 * len(b) / len(a), REVIEW, Reason("contains", f"{a} contains {b}", name=a, other=b)
-    if _neighbours(qk.core, ck.core) or _neighbours(a, b):
-        ratio = fuzz.ratio(qk.core, ck.core)
-        return round(0.9 * ratio / 100, 3), REVIEW, Reason("similar_name", f"similar trade name {ck.core} ({ratio:.0f}%)",
-                                                          name=ck.core, ratio=round(ratio))
+    # one 字号 inside the other by a character, in one trade (安泰 / 新安泰): the d: terms find it
+    if same_trade and min(len(ta.zihao), len(tb.zihao)) >= MIN_CONTAIN and abs(len(ta.zihao) - len(tb.zihao)) == 1 \
+            and (ta.zihao in tb.zihao or tb.zihao in ta.zihao):
+        outer, inner = (tb.zihao, ta.zihao) if ta.zihao in tb.zihao else (ta.zihao, tb.zihao)
+        return 0.5 + 0.4 * len(inner) / len(outer), REVIEW, Reason("contains", f"{outer} contains {inner}",
+                                                                   name=outer, other=inner)
+    if near and (same_trade or not (ta.family and tb.family)):
+        if _one_char(ta.zihao, tb.zihao) if same_trade else _one_char(a, b):
+            ratio = fuzz.ratio(a, b)
+            return round(0.9 * ratio / 100, 3), REVIEW, Reason("one_char", f"{b} is one character from {a}", name=a,
+                                                              other=b)
     return None
 
 

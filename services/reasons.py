@@ -8,8 +8,13 @@ Codes:
 - numbers: `same_number` (what, number, their), `same_number_no_area` (what, number, their),
   `number_other_area` (what, number, their, area, area_place, place);
 - names: `same_name_same_place` (name, place), `same_name_no_place` (name), `same_name_other_place`
-  (name, place), `homophone_same_place` (name, other, place), `homophone` (name, other), `contains`
-  (name, other), `similar_name` (name, ratio), `confirmed_other` (name).
+  (name, place), `same_name_same_trade` (name, trade, other_trade, place: the same 字号 and trade in the
+  same place, a refusal), `same_name_same_trade_no_place` (name, trade, other_trade), `same_name_other_trade`
+  (name, trade, other_trade), `homophone` (name, other), `one_char` (name, other: one character apart, from
+  three characters of 字号), `contains` (name, other), `confirmed_other` (name). `name` is a 字号 in the
+  `same_name_*_trade` codes, and `trade` the query's trade word, `other_trade` the other record's.
+  No longer produced since issue 20 (kept for what was stored): `homophone_same_place` (name, other, place:
+  a sound-alike is a resemblance now) and `similar_name` (name, ratio: now `one_char`).
 `what` is landline, fax or mobile; `their` the other record's role of that number when it differs
 (their fax), else None.
 """
@@ -51,6 +56,12 @@ WORDS = {
     "homophone": _l("%(other)s sounds the same as %(name)s"),
     "contains": _l("%(name)s contains %(other)s"),
     "similar_name": _l("similar trade name %(name)s (%(ratio)s%%)"),
+    "one_char": _l("%(other)s is one character from %(name)s"),
+    "same_name_same_trade": _l("same trade name %(name)s and trade (%(other_trade)s / %(trade)s), same place "
+                               "%(place)s"),
+    "same_name_same_trade_no_place": _l("same trade name %(name)s and trade (%(other_trade)s / %(trade)s), no place "
+                                        "to tell them apart"),
+    "same_name_other_trade": _l("same trade name %(name)s in another trade (%(other_trade)s, not %(trade)s)"),
     "confirmed_other": _l("same trade name %(name)s, confirmed as another company of that name"),
 }
 NUMBER_WORDS = {"landline": _l("landline"), "fax": _l("fax"), "mobile": _l("mobile"), "phone": _l("landline")}

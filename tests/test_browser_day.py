@@ -128,7 +128,7 @@ def test_the_similar_customer_question_sits_with_the_matches(app, browser_user, 
     sales = browser_user("sales_a")
     page = sales.page
     page.goto("/opportunities/new/")
-    page.fill("#company", "上海瑞丰服装厂")
+    page.fill("#company", "上海睿丽服装厂")
     question = page.locator("#live-check #confirm-review-group")
     question.wait_for(state="visible")
     assert "上海瑞丽服装厂" in page.locator("#live-check-rows").inner_text()  # the matches, in the same card
@@ -147,7 +147,7 @@ def test_the_similar_customer_question_sits_with_the_matches(app, browser_user, 
     with page.expect_navigation():
         page.click("#company >> xpath=ancestor::form//*[@type='submit'][1]")
     # the success message names the customer (not 创建记录成功。)
-    assert zh(app, "Entered into your library: %(name)s", name="上海瑞丰服装厂") in page.locator(".alert-success").inner_text()
+    assert zh(app, "Entered into your library: %(name)s", name="上海睿丽服装厂") in page.locator(".alert-success").inner_text()
     assert _violations(sales) == []
 
 

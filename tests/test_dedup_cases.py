@@ -4,7 +4,9 @@ held-out set tests/data/dedup_holdout.jsonl (written before the rules of issue 1
 Pure: every case runs through services.normalize.compare / verdict, no database.
 Targets (issue 12): a duplicate is refused in at least 98% of the duplicate cases and shown
 (duplicate or review) in at least 99.5%; at most 1% of the new companies are refused, and at most
-5% of the unrelated new names (kind ``unrelated``) are sent to review.
+5% of the unrelated new names (kind ``unrelated``) are sent to review. Issue 20 relabelled the
+homophones with no shared number as reviews with the right customer ``first``, and the same 字号 in one
+trade and city (安泰消防器材 / 安泰消防器材设计, 上海瑞丽服饰 / 上海瑞丽服装厂) as duplicates.
 """
 import importlib.util
 import json
@@ -140,6 +142,25 @@ def test_manual_and_hand_written_cases(case):
         assert got != "duplicate", (case["note"], [m.reasons for m in matches])
     else:
         assert got == case["expected"], (case["note"], [m.reasons for m in matches])
+
+
+def _first(matches_of_existing):
+    """The company a check shows first: the worst verdict, then the highest score (services/dedup.py's order)."""
+    ranked = sorted((m.verdict != "duplicate", -m.score, i) for i, (m, _) in enumerate(matches_of_existing) if m)
+    return matches_of_existing[ranked[0][2]][1] if ranked else None
+
+
+@pytest.mark.parametrize("cases", [CASES, HOLDOUT], ids=["labelled", "holdout"])
+def test_a_sound_alike_is_reviewed_with_the_right_customer_first(cases):
+    """Issue 20: a homophone with no shared number may be a typo or another company: a resemblance, never a
+    refusal, shown with the right customer first (the relabelled cases carry it as ``first``)."""
+    firsts = [c for c in cases if c.get("first")]
+    assert len(firsts) >= (40 if cases is CASES else 20)
+    for case in firsts:
+        query = N.record_keys(**case["query"])
+        matches = [(N.compare(query, N.record_keys(**e)), e["company"]) for e in case["existing"]]
+        assert N.verdict(m for m, _ in matches) == "review", case["id"]
+        assert _first(matches) == case["first"], case["id"]
 
 
 def test_matches_explain_themselves(results):

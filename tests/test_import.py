@@ -81,8 +81,8 @@ MIXED = [
     ["", "021-55556666", "", "", "", "", "", "", "", ""],  # no name
     ["鑫", "", "", "", "", "", "", "", "", ""],  # one character
     ["北京宏发贸易有限公司", "0514-23985ab", "", "", "", "", "", "", "", ""],  # letters in the phone
-    ["北京瑞丽服饰有限公司", "", "", "", "北京", "", "", "", "", ""],  # like row 1, another city: review? no: new
-    ["上海瑞丽服饰有限公司", "", "", "", "上海", "", "", "", "", ""],  # similar to row 1: review
+    ["北京睿丽服装有限公司", "", "", "", "北京", "", "", "", "", ""],  # like row 1, another city: review? no: new
+    ["上海睿丽服装有限公司", "", "", "", "上海", "", "", "", "", ""],  # similar to row 1: review
     ["杭州新星电子科技有限公司", "0571-88776655", "", "", "浙江", "杭州", "", "", "电视广告", ""],  # unknown source
 ]
 
@@ -113,7 +113,7 @@ def test_import_writes_new_and_review_rows_and_reports_the_rest(runner, org, tmp
     assert result.exit_code == 0, result.output
     assert "read 9, imported 4, duplicates 1, invalid 4, review 1" in result.output
     assert "rows/s" in result.output
-    assert companies(app) == sorted(["上海市瑞丽服装有限公司", "扬州恒达机械厂", "北京瑞丽服饰有限公司", "上海瑞丽服饰有限公司"])
+    assert companies(app) == sorted(["上海市瑞丽服装有限公司", "扬州恒达机械厂", "北京睿丽服装有限公司", "上海睿丽服装有限公司"])
     report = read_report(path)
     # rows by their line in the spreadsheet: data row 3 is line 4, below the header
     assert [(r["row"], r["verdict"], r["imported"]) for r in report] == [
@@ -128,7 +128,7 @@ def test_import_writes_new_and_review_rows_and_reports_the_rest(runner, org, tmp
     assert not any(re.search(r"[A-Za-z]{3,}", r["reason"]) for r in report), [r["reason"] for r in report]
     assert "公司名称" in by_row["5"]["reason"]  # the CLI speaks Chinese by default
     assert by_row["6"]["company"] == "鑫" and by_row["6"]["reason"]
-    assert by_row["9"]["company"] == "上海瑞丽服饰有限公司" and "上海市瑞丽服装有限公司" in by_row["9"]["matched"]
+    assert by_row["9"]["company"] == "上海睿丽服装有限公司" and "上海市瑞丽服装有限公司" in by_row["9"]["matched"]
     with app.app_context():
         entered = db.session.scalar(select(Opportunity).where(Opportunity.company == "扬州恒达机械厂"))
         assert entered.location == "public_pool" and entered.owner_id is None
@@ -179,7 +179,7 @@ def test_a_duplicate_of_a_customer_in_a_library_names_its_owner(runner, org, tmp
 def test_review_of_a_database_row_is_imported_and_listed(runner, org, tmp_path, app):
     write_csv(tmp_path / "first.csv", [["上海市瑞丽服装有限公司", "", "", "", "上海", "", "", "", "", ""]])
     assert run_import(runner, tmp_path / "first.csv").exit_code == 0
-    path = write_csv(tmp_path / "second.csv", [["上海瑞丽服饰有限公司", "", "", "", "上海", "", "", "", "", ""]])
+    path = write_csv(tmp_path / "second.csv", [["上海睿丽服装有限公司", "", "", "", "上海", "", "", "", "", ""]])
     [result] = check_json(runner, path)
     assert result["verdict"] == "review" and result["matches"][0]["location"] == "public_pool"
     assert run_import(runner, path).exit_code == 0

@@ -346,7 +346,7 @@ def test_the_verdict_labels_are_the_catalogs(app):
 def test_an_import_writes_every_label_of_the_report(runner, org, tmp_path, app):
     """Through the command line: duplicate, review and invalid rows, the review one imported."""
     path = write_text(tmp_path / "e.csv", "公司名称,省份\n上海市瑞丽服装有限公司,上海\n上海市瑞丽服装有限公司,上海\n"
-                                          "上海瑞丽服饰有限公司,上海\n鑫,\n")
+                                          "上海睿丽服装有限公司,上海\n鑫,\n")
     assert run_import(runner, path).exit_code == 0
     assert [(r["row"], r["verdict"], r["imported"]) for r in read_report(path)] == [
         ("3", DUPLICATE, NO), ("4", REVIEW, YES), ("5", INVALID, NO)]

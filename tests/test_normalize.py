@@ -369,7 +369,9 @@ def _verdict(a, b):
     ("中山市西区街道永泰纺织有限公司", {}, "永泰纺织", "西区街道"),  # not the old district 西区
     ("小店街道飞马光电厂", {"province": "山西省", "city": "太原市"}, "飞马光电", "小店街道"),  # not 小店区
     ("菏泽曹县仵楼中天电子厂", {}, "中天电子", "曹县仵楼镇"),  # the data writes the county into the name
-    ("里水惠翔印刷厂", {"province": "广东省", "city": "佛山市"}, "惠翔印刷", "里水镇"),  # placed by the fields
+    ("里水镇惠翔印刷厂", {"province": "广东省", "city": "佛山市"}, "惠翔印刷", "里水镇"),  # placed by the fields
+    # issue 20: with no region before it, a town's short name is a trade name's start
+    ("里水惠翔印刷厂", {"province": "广东省", "city": "佛山市"}, "里水惠翔印刷", None),
     ("东莞长安", {}, "长安", None),  # a short town name needs a trade name after it
 ])
 def test_towns_are_places_not_trade_names(name, fields, core, town):
@@ -393,8 +395,9 @@ def test_town_lists_come_from_the_data_set():
     ("镇江德盛化工厂", "镇江市德盛化工有限公司"),  # 化工厂 is not 化 + 工厂
     ("苏州宏图包装有限公司", "苏州市宏图包装科技有限公司"),  # a generic word
     ("佛山金源五金实业发展有限公司", "佛山市金源五金有限公司"),
-    ("杭州明晖灯饰厂", "杭州明辉灯饰厂"),  # the same sound, the same city
-    ("济南金顶机械经营部", "济南金鼎机械经营部"),
+    ("南昌豪腾彩色印刷有限公司", "南昌豪腾印刷厂"),  # issue 20: the same 字号 and trade, the same city
+    ("上海瑞丽服饰有限公司", "上海瑞丽服装厂"),  # 服饰 and 服装 are one trade
+    ("海东安泰消防器材有限公司", "海东市安泰消防器材设计有限公司"),
 ])
 def test_the_same_company_written_another_way(a, b):
     assert _verdict({"company": a}, {"company": b}) == "duplicate"
@@ -407,12 +410,16 @@ def test_a_keyword_that_is_the_whole_trade_name():
 
 
 @pytest.mark.parametrize("a, b, verdict", [
-    ("上海瑞丰服装厂", "上海瑞丽服装厂", "review"),  # one character, another sound: a look-alike
+    ("上海瑞丰服装厂", "上海瑞丽服装厂", "new"),  # issue 20: in a 字号 of two, one other character is another name
+    ("杭州明晖灯饰厂", "杭州明辉灯饰厂", "review"),  # issue 20: the same sound is for a person to judge
+    ("济南金顶机械经营部", "济南金鼎机械经营部", "review"),
     ("上海瑞丽服装厂", "北京瑞丽服装厂", "review"),  # the same trade name in another city
     ("杭州明晖灯饰厂", "苏州明辉灯饰厂", "new"),  # the same sound in another city
     ("上海华美家具有限公司", "上海美嘉家具有限公司", "new"),  # industry and legal form shared: no resemblance
-    ("上海华达服装厂", "上海美达服装厂", "review"),  # one edit apart
-    ("上海金源五金实业有限公司", "上海金源塑料实业有限公司", "new"),  # same 字号, another trade
+    ("上海华达服装厂", "上海美达服装厂", "new"),  # one edit apart, in a 字号 of two
+    ("上海华达利服装厂", "上海美达利服装厂", "review"),  # one edit apart, from three characters of 字号
+    ("上海金源五金实业有限公司", "上海金源塑料实业有限公司", "review"),  # issue 20: same 字号, another trade
+    ("北京瑞丽服装厂", "上海瑞丽服饰有限公司", "new"),  # same 字号 and trade in another city, written otherwise
 ])
 def test_look_alikes_are_not_refused(a, b, verdict):
     assert _verdict({"company": a}, {"company": b}) == verdict
@@ -429,3 +436,70 @@ def test_a_number_without_area_code_in_a_city_that_dials_a_neighbours_code(provi
         assert _verdict(query, existing) == "duplicate", (city, field)
     other = {"company": "另一家贸易公司", "province": "浙江省", "city": "杭州市", "phone": "6612345"}
     assert _verdict(other, existing) == "review"  # another province: the area code contradicts it
+
+
+# --- issue 20: 字号 | 行业, refuse only what two real companies could not both be, places never eat a 字号
+
+
+@pytest.mark.parametrize("stem, zihao, trade, family", [
+    ("豪腾印刷", "豪腾", "印刷", "印刷"),
+    ("豪腾彩色印刷", "豪腾", "彩色印刷", "印刷"),  # 彩色印刷 is a kind of 印刷
+    ("瑞丽服饰", "瑞丽", "服饰", "服装"),  # 服装 and 服饰 are one trade
+    ("安泰消防器材设计", "安泰", "消防器材设计", "消防"),  # the first word that names a trade
+    ("东八时区五金", "东八时区", "五金", "五金"),
+    ("长白山药业", "长白山", "药业", "医药"),
+    ("中天", "中天", "", ""),  # no trade word: all 字号
+    ("通达净水设备", "通达", "净水设备", "净水"),
+    ("达五金", "达", "五金", "五金"),  # a 字号 of one character only when nothing else is left
+])
+def test_a_stem_is_cut_into_its_zihao_and_trade(stem, zihao, trade, family):
+    assert N.trade_name(stem) == N.TradeName(zihao, trade, family)
+
+
+def test_the_trade_lexicon_is_read_from_companynameparsers_data_without_its_noise():
+    words = N._trade_words()
+    assert len(words) > 1000 and {"印刷", "服装", "五金", "彩色印刷", "汽配"} <= words
+    assert not {"杭州", "常熟", "明月", "第一", "企业"} & words  # places, brands, words of rank
+
+
+def test_places_never_eat_a_trade_name():
+    # at the start of a name with no region before it, only a town's or street's full name is taken off
+    assert company_key("彩虹街道森林电子", "广东", "广州").core == "森林电子"
+    assert company_key("彩虹森林电子", "广东", "广州").core == "彩虹森林电子"  # 广州 has a 彩虹街道
+    # districts since abolished only from the list: a trade name ending in 区 stays, after a city too
+    assert company_key("东八时区五金", "广东", "广州").core == "东八时区五金"
+    assert company_key("广州东八时区五金有限公司").core == "东八时区五金"
+    assert company_key("重庆市渝北区恒达机械厂").core == "恒达机械"
+    assert company_key("北京市崇文区恒达机械厂").core == "恒达机械"
+    assert company_key("中山市小榄镇华锐五金制品有限公司").core == "华锐五金制品"  # after a city, as before
+
+
+def _reason(a, b):
+    match = compare(record_keys(**a), record_keys(**b))
+    return (match.verdict, match.reasons[0].code) if match else None
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    # the same 字号 in the same place and trade: refused
+    ({"company": "豪腾印刷", "province": "江西", "city": "南昌"}, {"company": "南昌豪腾彩色印刷有限公司"},
+     ("duplicate", "same_name_same_trade")),
+    # without a place: shown, not refused
+    ({"company": "豪腾印刷"}, {"company": "南昌豪腾彩色印刷有限公司"}, ("review", "same_name_same_trade_no_place")),
+    ({"company": "杭州明晖灯饰厂"}, {"company": "杭州明辉灯饰厂"}, ("review", "homophone")),
+    ({"company": "东莞华达丰服装厂"}, {"company": "东莞华达利服装厂"}, ("review", "one_char")),
+    ({"company": "东莞华达力服装厂"}, {"company": "东莞华达利服装厂"}, ("review", "homophone")),
+    ({"company": "佛山索迪五金厂"}, {"company": "佛山亨迪五金厂"}, None),  # 字号 of two: another name
+    ({"company": "佛山达五金厂"}, {"company": "佛山亨达五金厂"}, None),  # the inner 字号 keeps one character
+    ({"company": "上海瑞丽达服装厂"}, {"company": "上海瑞丽服装厂"}, ("review", "contains")),
+    ({"company": "广州亿达电器"}, {"company": "广州市亿达房地产经纪有限公司"}, ("review", "same_name_other_trade")),
+    ({"company": "九江豪腾印刷厂"}, {"company": "南昌豪腾彩色印刷有限公司"}, None),  # another city
+])
+def test_refuse_only_what_two_real_companies_could_not_both_be(a, b, expected):
+    assert _reason(a, b) == expected
+
+
+def test_the_same_zihao_in_the_city_is_indexed_and_looked_up():
+    stored = record_keys("南昌豪腾彩色印刷有限公司")
+    assert "z:豪腾:南昌市" in N.index_terms(stored)
+    assert "z:豪腾:南昌市" in N.lookup_terms(record_keys("豪腾印刷", "江西", "南昌"))
+    assert not any(t.startswith("z:") for t in N.index_terms(record_keys("豪腾印刷")))  # no city: no term

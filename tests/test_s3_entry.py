@@ -127,10 +127,10 @@ def test_a_similar_name_needs_an_explicit_logged_confirmation(client, auth, org,
     _place(app, "上海瑞丽服装厂", "library", owner="sales_b")
     auth.login("sales_a")
     token = csrf_token(client, "/opportunities/new/")
-    first = client.post("/opportunities/new/", data={"company": "上海瑞丰服装厂", "csrf_token": token})
+    first = client.post("/opportunities/new/", data={"company": "上海睿丽服装厂", "csrf_token": token})
     assert first.status_code == 200 and 'id="confirm_review"' in first.get_data(as_text=True)
     assert _count(app) == 1
-    confirmed = client.post("/opportunities/new/", data={"company": "上海瑞丰服装厂", "confirm_review": "y",
+    confirmed = client.post("/opportunities/new/", data={"company": "上海睿丽服装厂", "confirm_review": "y",
                                                          "csrf_token": token})
     assert confirmed.status_code == 302
     with app.app_context():

@@ -6,7 +6,8 @@ with other trade names and another seed, into the held-out set before the rules 
 - ``keyword_whole``: a keyword that is the whole trade name (金源五金) against a name with a generic
   business word (佛山市顺德区金源五金实业有限公司): the same;
 - ``generic_word``: a generic business word (实业, 科技, 商贸...) in one name only: the same;
-- ``homophone``: one character of the trade name swapped for one that sounds the same, same city: the same;
+- ``homophone``: one character of the trade name swapped for one that sounds the same, same city: the same
+  company or another, a person judges (issue 20: a review with that customer first; issue 12 said the same);
 - ``landline_same_city``: a landline or fax given without area code, in the same city, names differing:
   the same (the manual: a hit on the fax means do not enter);
 - look-alikes, another company: ``town_other_trade`` (same town, another trade name), ``generic_other_trade``
@@ -196,9 +197,11 @@ class Issue12:
             if other is None:
                 continue
             form = self.rng.choice(["有限公司", "厂", "经营部"])
-            self.add("homophone", [self.rec(f"{p[1]}{zihao}{industry}{form}", p)],
-                     {"company": f"{self.g.short(p[1])}{other}{industry}{form}", "province": p[0], "city": p[1]},
-                     "duplicate", f"{other} sounds as {zihao}: a typo of the same company")
+            right = self.rec(f"{p[1]}{zihao}{industry}{form}", p)
+            # issue 20: a typo of the same company or another company: a person judges, shown it first
+            self.g.add("homophone", [right],
+                       {"company": f"{self.g.short(p[1])}{other}{industry}{form}", "province": p[0], "city": p[1]},
+                       "review", f"{other} sounds as {zihao}: a typo, or another company", first=right["company"])
             made += 1
 
     def landline_same_city(self, n: int) -> None:

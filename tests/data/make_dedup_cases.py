@@ -187,7 +187,9 @@ class Gen:
         return out
 
     def add(self, kind: str, existing: list[dict], query: dict, expected: str, note: str,
-            distract: bool = True) -> None:
+            distract: bool = True, first: str | None = None) -> None:
+        """One case; ``first``: the company a review must show first (issue 20: a homophone with no shared
+        number is a resemblance, shown with the right customer first)."""
         self.counter += 1
         existing = list(existing)
         if distract:
@@ -198,7 +200,7 @@ class Gen:
         q = {"company": "", "province": "", "city": "", "phone": "", "fax": ""}
         q.update(query)
         self.cases.append({"id": f"{kind}-{self.counter:03d}", "kind": kind, "existing": existing,
-                           "query": q, "expected": expected, "note": note})
+                           "query": q, "expected": expected, "note": note, **({"first": first} if first else {})})
 
     def target(self, pool=TRADES):
         return self.rng.choice(pool), self.place()
@@ -500,11 +502,12 @@ class Gen:
             if i % 2:
                 existing, query = query, existing
             generic = extra in GENERIC_WORDS  # issue 12: a generic business word makes no other company
+            # issue 20: 设计, 制造, 销售 make no other trade: the same 字号 in the same trade and city
             self.add("contains_name", [self.record(existing, p, self.landline(p[2]))],
                      {"company": query, "province": p[0], "city": p[1],
-                      "phone": self.landline(p[2])}, "duplicate" if generic else "review",
+                      "phone": self.landline(p[2])}, "duplicate",
                      f"the generic word {extra} in one name only" if generic else
-                     "one trade name contains the other in the same city")
+                     f"the same 字号 and trade in the same city, {extra} in one name only")
 
     # --- new ---------------------------------------------------------------------------
     def totally_new(self, n: int) -> None:
@@ -523,13 +526,15 @@ class Gen:
             industry = dict(TRADES)[zihao]
             p = self.place()
             existing = self.record(self.name((zihao, industry), p, "city_full"), p, self.landline(p[2]))
-            same_sound = sound(other) == sound(zihao)  # issue 12: a homophone in the same place is a typo
+            # issue 20: a homophone may be a typo or another company: a person judges, shown it first
+            same_sound = sound(other) == sound(zihao)
             self.add("hard_one_char", [existing],
                      {"company": self.name((other, industry), p, self.rng.choice(["city_full", "city_short"])),
                       "province": p[0], "city": p[1], "phone": self.landline(p[2])},
-                     "duplicate" if same_sound else "new",
-                     f"{other} sounds as {zihao}, same city and trade: a typo" if same_sound else
-                     f"{other} is not {zihao}: same city and trade, another name")
+                     "review" if same_sound else "new",
+                     f"{other} sounds as {zihao}, same city and trade: a typo or another company" if same_sound else
+                     f"{other} is not {zihao}: same city and trade, another name",
+                     first=existing["company"] if same_sound else None)
 
     def same_industry_same_city(self, n: int) -> None:
         for _ in range(n):
@@ -637,7 +642,7 @@ class Gen:
             ("hard", [ruili_pool], {"company": "上海瑞丰服装厂", "province": "上海市", "city": "上海市"},
              "new", "瑞丰 is not 瑞丽 (the issue's hard negative)"),
             ("hard", [ruili_pool], {"company": "上海瑞丽服饰有限公司", "province": "上海市",
-                                    "city": "上海市"}, "review", "similar trade name, same city"),
+                                    "city": "上海市"}, "duplicate", "the same 字号 and trade (服饰 is 服装), same city"),
             ("hard", [ruili_pool], {"company": "北京瑞丽服装厂", "province": "北京市", "city": "北京市",
                                     "phone": "010-62345678"}, "review", "same trade name, another city"),
             ("hard", [ruili_pool], {"company": "瑞丽服装(上海)有限公司"}, "duplicate", "region in brackets"),
