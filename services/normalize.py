@@ -461,7 +461,7 @@ _OWN_TRADES = frozenset({
     "彩色印刷", "包装印刷", "印刷包装", "针织服装", "印花", "五金交电", "灯饰照明", "家私", "水暖", "小五金",
     "建材五金", "汽配", "汽修", "客车", "钢管", "调味品", "毛织", "净水", "幼教", "婚纱", "婚纱摄影", "拖拉机",
     "面料", "布业", "丝绸", "肉类", "冷链", "瓷砖", "油漆", "橱柜", "衣柜", "钣金", "冲压", "注塑", "纸箱",
-    "袜业", "内衣", "男装", "美发", "药房", "大药房", "口腔", "电线",
+    "袜业", "内衣", "男装", "美发", "药房", "大药房", "口腔", "电线", "精细化工", "实木家具",
 })
 # Words that say what a company does, not in which trade: they may follow a trade word (消防器材设计,
 # 服装销售) without making another trade, and give the trade only when nothing else does.
@@ -472,6 +472,9 @@ _ACTIVITIES = frozenset({
     "技术", "科技", "实业", "发展", "投资", "控股", "国际", "进出口", "工业", "制品", "产品", "设备", "用品",
     "材料", "器材", "配件", "系统", "商务", "综合", "定制", "创意", "创新", "营销", "生活", "网",
 })
+# What a trade is made of or sells as parts: after a trade word they name no trade of their own (化工原料 is
+# 化工, 电子元件 电子), as an activity does not.
+_PARTS = frozenset({"原料", "元件", "元器件", "器件", "零件", "零部件", "部件", "辅料", "材料", "配件", "器材"})
 # Trades of one family (trade word → family): one trade for the rule that two companies of one place and
 # one trade cannot share a 字号. A word not here belongs to the family of its longest trade-word prefix
 # (消防器材 → 消防, 服装辅料 → 服装), else to itself. docs/dedup.md lists them.
@@ -486,7 +489,7 @@ TRADE_FAMILIES = {
     "五金交电": "五金", "管业": "管材", "鞋业": "鞋", "皮鞋": "鞋", "汽贸": "汽车", "装潢": "装饰",
     "装修": "装饰", "建筑装修": "装饰", "室内装饰": "装饰", "汽配": "汽车", "汽修": "汽车", "客车": "汽车",
     "男装": "服装", "内衣": "服装", "婚纱摄影": "摄影", "药房": "医药", "大药房": "医药", "面料": "纺织",
-    "布业": "纺织", "瓷砖": "陶瓷", "油漆": "涂料",
+    "布业": "纺织", "瓷砖": "陶瓷", "油漆": "涂料", "建筑材料": "建材", "装饰材料": "建材",
 }
 
 
@@ -502,10 +505,16 @@ def _trade_words() -> frozenset[str]:
 
 @functools.lru_cache(maxsize=4096)
 def trade_family(word: str) -> str:
-    """The family of a trade word: TRADE_FAMILIES, else its longest trade-word prefix's, else itself."""
+    """The family of a trade word: TRADE_FAMILIES; else that of its head, the longest trade word it ends
+    with (a Chinese trade names its kind last: 精细化工 is 化工, 装饰建材 建材, 休闲食品 食品), unless
+    that head is an activity (消防器材 is not 器材); else its longest trade-word prefix's; else itself."""
     if word in TRADE_FAMILIES:
         return TRADE_FAMILIES[word]
     words = _trade_words()
+    for start in range(1, len(word) - 1):
+        head = word[start:]
+        if head in words and head not in _ACTIVITIES and head not in _PARTS:
+            return trade_family(head)
     for end in range(len(word) - 1, 1, -1):
         if word[:end] in words and word[:end] not in _ACTIVITIES:
             return trade_family(word[:end])
@@ -548,10 +557,14 @@ def trade_name(stem_: str) -> TradeName:
     for start in (*range(2, len(stem_) - 1), 1):
         split = _trade_split(stem_[start:])
         if split:
-            # the first word that names a trade gives the family (消防器材设计 → 消防); activities alone
-            # (通达净水 | 设备 without 净水 in the lexicon) name none
-            heads = [w for w in split if w not in _ACTIVITIES]
-            return TradeName(stem_[:start], stem_[start:], trade_family(heads[0]) if heads else "")
+            trade = stem_[start:]
+            if trade in TRADE_FAMILIES:
+                return TradeName(stem_[:start], trade, TRADE_FAMILIES[trade])
+            # the last word that names a trade gives the family: a trade names its kind last (装饰建材 →
+            # 建材, 休闲食品 → 食品), but not as an activity or a part (消防器材设计 → 消防, 电子元件 → 电子);
+            # activities alone (通达净水 | 设备 without 净水 in the lexicon) name none
+            heads = [w for w in split if w not in _ACTIVITIES and w not in _PARTS]
+            return TradeName(stem_[:start], trade, trade_family(heads[-1]) if heads else "")
     return TradeName(stem_)
 
 

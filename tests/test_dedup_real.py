@@ -12,9 +12,6 @@ benchmarks/real_names.py, which prints the same figures. The bars (benchmarks.re
 - an unrelated real company is held for confirmation (`review`) in at most 5%;
 - a true duplicate is refused in at least 99% (another spelling, the trade written otherwise, its phone);
 - an input-method slip of a customer's 字号 shows that customer first, always.
-
-Bars the engine does not meet yet are strict xfails (RULES_PENDING): the moment the rules make one
-pass, it fails, and its marker goes.
 """
 import importlib.util
 from collections import Counter
@@ -32,7 +29,6 @@ SET_CITIES = {"real": {"广州市", "杭州市"}, "holdout": {"东莞市", "成�
 # The bars the engine of today misses on both sets (docs/dedup.md, "before"): issue 20's rules change
 # (services/normalize.py: refuse only what two real companies could not both be, the 字号 | 行业 |
 # 组织形式 segmenter, likeness against the 字号) is to meet them.
-RULES_PENDING = {("sound_alike", "refused"), ("unrelated", "held"), ("family", "caught")}
 
 
 def _empty():
@@ -99,10 +95,7 @@ def test_the_sets_are_what_the_generator_writes():
 
 
 def _bar(set_name, kind, figure, op, bar):
-    marks = [pytest.mark.xfail(strict=True, reason="issue 20: the rules change lands with services/normalize.py's "
-                                                   "new rules (branch rules)")] \
-        if (kind, figure) in RULES_PENDING else []
-    return pytest.param(set_name, kind, figure, op, bar, marks=marks, id=f"{set_name}-{kind}-{figure}")
+    return pytest.param(set_name, kind, figure, op, bar, id=f"{set_name}-{kind}-{figure}")
 
 
 @pytest.mark.slow  # 20,000 customers loaded a set, in worker processes (the bulk path)
