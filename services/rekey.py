@@ -6,6 +6,8 @@ generic words dropped from the compared name), a migration calls `rekey` so that
 before are found as the new ones are. Plain SQL in batches, on the connection it is given
 (a migration's or the app's), so it runs inside the caller's transaction.
 """
+import sys
+
 from sqlalchemy import bindparam, text
 
 from . import dedup
@@ -44,3 +46,9 @@ def rekey(connection, progress=None) -> int:
         after = rows[-1].id
         if progress:
             progress(done)
+
+
+def print_progress(done):
+    """A migration's progress on standard error, every 100,000 records."""
+    if done % 100_000 == 0:
+        print(f"  keys rebuilt: {done:,}", file=sys.stderr)

@@ -25,16 +25,20 @@ EXISTING = [
 ]
 
 
-@pytest.fixture
-def imported(app, org, runner, tmp_path):
-    path = tmp_path / "customers.csv"
+def import_public(app, runner, path, rows):
+    """`rows` (FIELDS) imported into the public pool by the command line; an API client of sales_a."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIELDS)
-        writer.writerows(EXISTING)
+        writer.writerows(rows)
     result = runner.invoke(args=["opportunities", "import", str(path), "--pool", "public"])
     assert result.exit_code == 0, result.output
     return ApiClient(app, app.test_client(), _token(app, "sales_a"))
+
+
+@pytest.fixture
+def imported(app, org, runner, tmp_path):
+    return import_public(app, runner, tmp_path / "customers.csv", EXISTING)
 
 
 @pytest.mark.parametrize("query, found", [

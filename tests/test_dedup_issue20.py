@@ -9,9 +9,8 @@ import pytest
 
 from conftest import csrf_token, zh
 from models import Opportunity, db
-from test_api import ApiClient, _token
+from test_dedup_issue12 import import_public
 
-FIELDS = ["company", "province", "city", "phone", "fax"]
 EXISTING = [
     ("南昌豪腾彩色印刷有限公司", "江西省", "南昌市", "", ""),
     ("杭州明辉灯饰厂", "浙江省", "杭州市", "", ""),
@@ -28,14 +27,7 @@ EXISTING = [
 
 @pytest.fixture
 def imported(app, org, runner, tmp_path):
-    path = tmp_path / "customers.csv"
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(FIELDS)
-        writer.writerows(EXISTING)
-    result = runner.invoke(args=["opportunities", "import", str(path), "--pool", "public"])
-    assert result.exit_code == 0, result.output
-    return ApiClient(app, app.test_client(), _token(app, "sales_a"))
+    return import_public(app, runner, tmp_path / "customers.csv", EXISTING)
 
 
 def _check(api, name, province="", city="", **more):

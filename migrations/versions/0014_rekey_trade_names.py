@@ -11,11 +11,9 @@ Revises: 0013
 Create Date: 2026-12-07 04:30:00
 
 """
-import sys
-
 from alembic import op
 
-from services.rekey import rekey
+from services.rekey import print_progress, rekey
 
 # revision identifiers, used by Alembic.
 revision = '0014'
@@ -24,13 +22,8 @@ branch_labels = None
 depends_on = None
 
 
-def _progress(done):
-    if done % 100_000 == 0:
-        print(f"  keys rebuilt: {done:,}", file=sys.stderr)
-
-
 def upgrade():
-    rekey(op.get_bind(), _progress)
+    rekey(op.get_bind(), print_progress)
 
 
 def downgrade():
