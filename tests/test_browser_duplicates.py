@@ -65,6 +65,7 @@ def test_an_admin_merges_a_duplicate_and_undoes_it(app, org, worker, browser_use
     page.screenshot(path=str(shots / "s11-01-groups.png"), full_page=True)
 
     card.locator("[data-merge-link]").click()
+    page.wait_for_load_state("load")  # the form's script is attached (a busy machine may click before it)
     assert page.locator(f"#keep-{old}").is_checked()  # the oldest record, by default
     page.check(f"#keep-{mine}")  # keep the salesperson's record
     assert page.locator(f"#merge-{mine}").is_disabled() and page.locator(f"#merge-{old}").is_checked()
