@@ -54,6 +54,20 @@ def _maintenance(url):
     return create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
 
 
+@pytest.fixture
+def fresh_database(database_url, tmp_path, request):
+    """An empty database of the suite's kind for a test that builds its schema itself: a SQLite file, or a
+    PostgreSQL database beside the worker's, named after the test module, dropped afterwards."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
+        return
+    fresh = url.set(database=f"{url.database}_{request.module.__name__.removeprefix('test_')}")
+    _create_database(fresh)
+    yield fresh.render_as_string(hide_password=False)
+    _drop_database(fresh)
+
+
 def _create_database(url):
     engine = _maintenance(url)
     with engine.connect() as conn:

@@ -7,12 +7,11 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, make_url, select
 
 from app import create_app
-from conftest import _config, _create_database, _drop_database, post_form, zh
+from conftest import _config, post_form, zh
 from models import DataImport, DataImportFile, DataImportRow, User, db
 from services import clock
 from test_api import ApiClient, _token
@@ -188,18 +187,6 @@ def test_the_list_api_carries_no_columns_and_the_detail_a_bounded_number(app, ap
 
 
 # --- the migration: rows stored before the caps ------------------------------------------------
-
-@pytest.fixture
-def fresh_database(database_url, tmp_path):
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
-        return
-    fresh = url.set(database=f"{url.database}_previews")
-    _create_database(fresh)
-    yield fresh.render_as_string(hide_password=False)
-    _drop_database(fresh)
-
 
 def test_the_migration_cuts_and_deletes_the_rows_stored_before(fresh_database, tmp_path):
     from conftest import Org
