@@ -130,3 +130,11 @@ def options(level: str, province: str = "", city: str = "", district: str = "") 
     else:  # no district picked (yet): every town of the city, which `canonical` places
         names = list(_city_towns(prov, cty))
     return Place(prov, cty, dist), names[:MAX_OPTIONS]
+
+
+def text(record) -> str:
+    """A record's place as a Chinese address is written: the levels run together, with no space
+    (浙江省宁波市江北区), a municipality's name once (上海市, never 上海市上海市); '' when none is known.
+    Every page writes a place through this, so that one customer never reads two ways (issue 21)."""
+    parts = [getattr(record, level, None) for level in ("province", "city", "district", "town")]
+    return "".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))

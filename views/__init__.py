@@ -3,6 +3,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from models import AbandonReason, AuditEntry, ContactNote, Department, InfoSource, Opportunity, User, db
+from services import places
 from services.access import LIBRARY_ROLES
 
 from . import api, api_duplicates, api_imports, audit, auth, dashboard, errors, guard, ids, security  # noqa: F401 (api_duplicates and api_imports add their calls to api)
@@ -26,6 +27,7 @@ def register_views(app, admin):
     def _locale():
         return {"current_locale": str(get_locale())}
 
+    app.add_template_filter(places.text, "place")  # one way to write a place on every page (issue 21)
     ids.register(app)  # the `<id:...>` converter of the API's paths, before api.register
 
     @app.route("/favicon.ico")

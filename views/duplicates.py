@@ -13,7 +13,7 @@ from markupsafe import Markup
 from flask_wtf.csrf import generate_csrf
 
 from models import db
-from services import duplicates, jobs, merges, reasons
+from services import duplicates, jobs, merges, places, reasons
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
@@ -30,7 +30,7 @@ MERGE_LABELS = {**FIELD_LABELS, "key_customer": _l("Key customer"), "maturity": 
 
 
 def place(o):
-    return " ".join(dict.fromkeys(p for p in (o.province, o.city, o.district, o.town) if p)) or "—"  # 上海市 once
+    return places.text(o) or "—"
 
 
 def where(o):
