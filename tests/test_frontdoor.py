@@ -15,6 +15,7 @@ from services import opportunities as opps
 from test_api import API, ApiClient, _pool, _token
 from test_duplicates_pages import group_ids, page, pairs, scanned  # noqa: F401 (pairs: a fixture)
 from test_imports import upload, xlsx
+from test_typography import half_width
 
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
 LONG_NAME = "瑞" * 199 + "服装"  # 201 characters: the API always answered 422; the page cut it silently
@@ -117,6 +118,8 @@ def test_the_import_report_speaks_chinese_fits_its_columns_and_filters_its_heade
     assert sorted(by_line) == [2, 3, 5, 6]
     for line, row in by_line.items():
         assert row[2] and not ENGLISH.search(row[1] + row[2]), (line, row[1], row[2])
+        assert not half_width(row[2] + (row[4] or "")), (line, row[2], row[4])  # （…）and ；in Chinese text
+    assert "上海瑞丽服装厂（#" in by_line[2][4]
     assert zh(app, "same trade name %(name)s, same place %(place)s", name="瑞丽服装", place="上海市") in by_line[2][2]
     assert zh(app, "landline") in by_line[2][2] and "62345678" in by_line[2][2]
     assert zh(app, "same trade name %(name)s in another place (%(place)s)", name="恒达机械",

@@ -60,13 +60,13 @@ def _describe(match):
         where = f"#{match['opportunity_id']} {str(opportunities.LOCATION_LABELS[match['location']])}"
         if match["owner"]:
             where += f" {match['owner']}"
-    return f"{match['company']} ({where})"
+    return str(_l("%(company)s (%(where)s)", company=match["company"], where=where))
 
 
 def report_row(number, verdict, reason, company, matched=(), imported=False):
     """`reason`: a text, or a list of reasons (`Reason`s, stored ones, texts) said when the table is written."""
     return {"row": report_line(number), "verdict": verdict, "reason": [reason] if isinstance(reason, str) else reason,
-            "company": truncate(company or ""), "matched": truncate("; ".join(_describe(m) for m in matched), 2000),
+            "company": truncate(company or ""), "matched": truncate(str(_l("; ")).join(_describe(m) for m in matched), 2000),
             "imported": "yes" if imported else "no"}
 
 
