@@ -77,8 +77,13 @@ def _changes(details, labels, shown=code_text):
     """{key: {"old", "new"}} (or [old, new]) as (label, old, new); unknown keys under the generic label."""
     out = []
     for key, change in details.items():
-        old, new = (change.get("old"), change.get("new")) if isinstance(change, dict) else change
-        out.append((str(labels.get(key, OTHER)), shown(old), shown(new)))
+        if isinstance(change, dict):
+            old, new = change.get("old"), change.get("new")
+        elif isinstance(change, (list, tuple)) and len(change) == 2:
+            old, new = change
+        else:  # a value set, not changed
+            old, new = "", change
+        out.append((str(labels.get(key, OTHER)), shown(old) if old != "" else "", shown(new)))
     return out
 
 
@@ -342,10 +347,13 @@ def say(entry):
     if not isinstance(details, dict):
         details = {}
     renderer = SENTENCES.get(entry.action)
-    if renderer is None:
-        return Said(_("%(actor)s: an action not described yet", actor=_actor(entry)),
-                    [(str(OTHER), "", value_text(v)) for v in details.values()])
-    return renderer(entry, details)
+    if renderer is not None:
+        try:
+            return renderer(entry, details)
+        except (TypeError, ValueError, KeyError, AttributeError):
+            pass  # details of an older or unexpected shape: said generically below, never a 500
+    return Said(_("%(actor)s: an action not described yet", actor=_actor(entry)),
+                [(str(OTHER), "", value_text(v)) for v in details.values()])
 
 
 def text(entry):
