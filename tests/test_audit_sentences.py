@@ -65,6 +65,10 @@ def test_unknown_actions_and_keys_are_said_with_a_translated_label(app):
     assert text.startswith("张三") and not english_words(text) and "值" in text
     changed = said(app, "user_changed", {"mystery_key": {"old": "甲", "new": "乙"}})
     assert f'{zh(app, "Other detail")}：甲 → 乙' in changed
+    for action, odd in (("user_changed", {"company": "值"}), ("merge", {"merged": "值", "changed": "值"}),
+                        ("entry_refused", {"collided": 3})):  # details of a shape no renderer expects
+        text = said(app, action, odd)
+        assert text.startswith("张三") and not english_words(text), (action, text)
 
 
 def test_entries_read_as_sentences_with_the_forms_labels(app):
