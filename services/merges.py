@@ -378,6 +378,19 @@ def merged_companies(item):
     return [(i, data["before"].get(str(i), {}).get("company")) for i in data.get("merged", [])]
 
 
+def of_history(session, events):
+    """{event id: (the Merge, [(id, company)] merged)} for the merge and unmerge lines of a record's history,
+    whose `reason` names the merge ("#12"): the history says which companies and links to the merge."""
+    wanted = {}
+    for event in events:
+        if event.kind in ("merge", "unmerge") and (event.reason or "").startswith("#") and event.reason[1:].isdigit():
+            wanted[event.id] = int(event.reason[1:])
+    items = {m.id: m for m in session.scalars(select(Merge).where(Merge.id.in_(set(wanted.values()))))} \
+        if wanted else {}
+    return {event_id: (items[merge_id], merged_companies(items[merge_id]))
+            for event_id, merge_id in wanted.items() if merge_id in items}
+
+
 def undoable(item):
     """Whether the page offers 撤销合并: not undone and young enough (`undo` checks the rest)."""
     return item.undone_at is None and clock.now() - item.created_at <= timedelta(days=UNDO_DAYS)

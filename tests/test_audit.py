@@ -5,6 +5,7 @@ the database refuses to change an entry.
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -71,7 +72,8 @@ def test_logins_failed_logins_and_logouts_are_recorded_without_the_password(clie
     assert "secret-typed-by-mistake" not in stored and "a wrong password" not in stored
     auth.login("root")
     page = client.get("/audit/?search=nobody_here").get_data(as_text=True)
-    assert f'{zh(app, "Reason")}: {zh(app, "wrong login or password")}' in page  # details read in Chinese
+    assert zh(app, "Failed login as %(login)s (%(reason)s)", login="nobody_here",
+              reason=zh(app, "wrong login or password")) in page  # said in Chinese
 
 
 @pytest.mark.parametrize("proxies, recorded", [(0, "127.0.0.1"), (1, "203.0.113.7")])
@@ -272,7 +274,7 @@ def test_a_rules_change_keeps_the_old_and_new_values(client, auth, org, app):
     (changed,) = _entries(app, "rules_changed")
     assert changed["actor"] == "root" and changed["details"] == {"cap_salesperson": {"old": 130, "new": 100}}
     page = client.get("/audit/?search=cap_salesperson").get_data(as_text=True)
-    assert f'{zh(app, "Library cap of a salesperson")}: 130 → 100' in page  # the settings page's own label
+    assert f'{zh(app, "Library cap of a salesperson")}：130 → 100' in re.sub(r"<[^>]+>", "", page)  # the form's label
 
 
 # --- the log itself ---------------------------------------------------------------------------

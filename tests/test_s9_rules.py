@@ -232,7 +232,7 @@ def test_rules_run_returns_neglected_customers_with_history_and_notice(client, a
     details = client.get(f"/opportunities/details/?id={library['neglected']}").get_data(as_text=True)
     history = details.split('id="event-history"', 1)[1]
     assert zh(app, "Returned to the public pool by the resource rules") in history
-    assert reason in history and "sales_a" in history and zh(app, "Former owner") in history
+    assert reason in history and "sales_a" in history and zh(app, "Former owner: %(login)s", login="sales_a") in history
 
     again = runner.invoke(args=["rules", "run"])
     assert again.exit_code == 0 and "warned 0, returned 0" in again.output

@@ -119,9 +119,9 @@ def text_nodes(html):
 PAGES = {
     "sales_a": ["/", "/opportunities/", "/opportunities/?show=all", "/opportunities/new/", "/pool/", "/notes/",
                 "/dedup/?name=宁波海曙瑞丽服装有限公司", "/password"],
-    "admin_a": ["/", "/users/", "/departments/", "/agent-pool/", "/imports/", "/imports/new/",
+    "admin_a": ["/", "/users/", "/departments/", "/agent-pool/", "/audit/", "/imports/", "/imports/new/",
                 "/duplicates/"],
-    "root": ["/", "/rules/", "/info-sources/", "/abandon-reasons/", "/duplicates/", "/users/new/"],
+    "root": ["/", "/rules/", "/info-sources/", "/abandon-reasons/", "/audit/", "/duplicates/", "/users/new/"],
 }
 
 

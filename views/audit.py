@@ -19,10 +19,10 @@ from wtforms.fields.core import UnboundField
 from models import AuditEntry, Department, Opportunity, User, db
 from services import audit
 from services.access import company_path, opportunity_clause, user_clause
-from services.opportunities import LOCATION_LABELS
 
+from . import audit_sentences
+from .audit_sentences import COLUMN_LABELS, OTHER, code_text
 from .base import ScopedModelView
-from .dedup import VERDICT_LABELS
 from .exports import ExportMixin, may_export
 from .filters import ChoiceFilter
 from .forms import RulesForm
@@ -55,14 +55,16 @@ DETAIL_LABELS = {
     "duplicates": _l("Duplicates"), "invalid": _l("Invalid"), "returned": _l("Returned"),
     "opportunity_ids": _l("Opportunities"), "role": _l("Role"), "department": _l("Department"),
     "name": _l("Name"), "existing": _l("Existing customer"), "assigned_to": _l("Assigned to"),
-}
-# The codes that details carry as values (reasons, verdicts, places), in the viewer's language.
-VALUE_LABELS = {
-    "wrong_password": _l("wrong login or password"), "waiting": _l("waiting after too many failures"),
-    "too_many_failures": _l("too many failed logins"), "inactive": _l("not used for a long time"),
-    "admin": _l("locked by an admin"), "deactivated": _l("account deactivated"), "locked": _l("account locked"),
-    "temporary_password_expired": _l("temporary password expired"), "review_required": _l("needs confirmation"),
-    "library_full": _l("library full"),
+    # issue 21: every key the code writes has a label (an unknown one is said as OTHER, never in English)
+    "hits": _l("Matches"), "forced": _l("Required at the first login"), "kept": _l("Kept customer"),
+    "skip_check": _l("Without the duplicate check"), "library_full": _l("Library full"), "review": _l("Similar"),
+    "merged": _l("Merged into it"), "changed": _l("Changed"), "restored": _l("Restored"), "merge": _l("Merge"),
+    "companies": _l("Customers"), "opportunities": _l("Opportunities"), "limit": _l("Daily limit"),
+    "minutes": _l("Minutes"), "lead_id": _l("Web lead"), "owner": _l("Owner"), "location": _l("Location"),
+    "return_after_days": _l("Days without valid contact"), "ids_cut": _l("More not listed"),
+    "email": _l("Email"), "managed_departments": _l("Managed departments"), "login": _l("Login"),
+    "fields": _l("Fields"), "id": _l("ID"), "opportunity_id": _l("ID"), "score": _l("Similarity"),
+    **COLUMN_LABELS,
 }
 CODE_KEYS = {"reason", "code", "verdict", "location"}  # keys whose values are codes, not names
 TEXT_LIMIT = 2000  # characters of details shown in a list cell (the export has them all)
@@ -79,10 +81,11 @@ def audit_clause(actor):
 
 
 def _code_label(value):
-    if not isinstance(value, str):
-        return _value_text(value)
-    label = VALUE_LABELS.get(value) or VERDICT_LABELS.get(value) or LOCATION_LABELS.get(value)
-    return str(label) if label is not None else value
+    return code_text(value) if isinstance(value, str) else _value_text(value)
+
+
+def _label(key, labels=DETAIL_LABELS):
+    return str(labels.get(key, OTHER))
 
 
 def _value_text(value):
@@ -93,7 +96,8 @@ def _value_text(value):
     if isinstance(value, dict):
         if "opportunity_id" in value:  # a collision: "#12 上海瑞丽服装厂 (duplicate)"
             return f"#{value['opportunity_id']} {value.get('company', '')} ({_code_label(value.get('verdict', ''))})"
-        return ", ".join(f"{k}={_value_text(v)}" for k, v in value.items())
+        return ", ".join(f"{_label(k)}={_code_label(v) if k in CODE_KEYS else _value_text(v)}"
+                         for k, v in value.items())
     if value is True or value is False:
         return str(_l("Yes") if value else _l("No"))
     return "—" if value is None else str(value)
@@ -109,12 +113,24 @@ def details_text(entry):
         return entry.details
     if not isinstance(details, dict):
         return _value_text(details)
-    labels = _rules_labels() if entry.action == "rules_changed" else DETAIL_LABELS
-    return "; ".join(f"{labels.get(k, k)}: {_code_label(v) if k in CODE_KEYS else _value_text(v)}"
+    labels = rules_labels() if entry.action == "rules_changed" else DETAIL_LABELS
+    return "; ".join(f"{_label(k, labels)}: {_code_label(v) if k in CODE_KEYS else _value_text(v)}"
                      for k, v in details.items())
 
 
-def _rules_labels():
+def said_cell(entry):
+    """The 详情 cell: the entry's sentence, and below it the changed fields as 字段：旧值 → 新值."""
+    said = audit_sentences.say(entry)
+    changes = Markup("").join(
+        Markup('<li><span class="text-muted">{}：</span>{}</li>').format(
+            label, Markup("{} → {}").format(old, new) if old else new)
+        for label, old, new in said.changes)
+    if changes:
+        changes = Markup('<ul class="list-unstyled small mb-0 audit-changes">{}</ul>').format(changes)
+    return Markup('<div class="audit-sentence">{}</div>{}').format(said.sentence[:TEXT_LIMIT], changes)
+
+
+def rules_labels():
     """The settings page's own labels for the columns of ResourceRules (so a change reads "本人库容上限: 130 → 100")."""
     return {name: field.args[0] for name, field in vars(RulesForm).items()
             if isinstance(field, UnboundField) and field.args}
@@ -169,13 +185,14 @@ class AuditView(ExportMixin, ScopedModelView):
         (_l("Time"), lambda e: e.created_at), (_l("Actor"), lambda e: e.actor_login),
         (_l("Action"), lambda e: str(ACTION_LABELS.get(e.action, e.action))), (_l("Target"), _target_text),
         (_l("Details"), details_text), (_l("IP address"), lambda e: e.ip),
+        (_l("Description"), audit_sentences.text),  # issue 21: the page's sentence, added last
     ]
 
     column_formatters = {
         "created_at": lambda v, c, m, n: format_datetime(m.created_at, "yyyy-MM-dd HH:mm:ss"),
         "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
         "target": lambda v, c, m, n: v.target_cell(m),
-        "details": lambda v, c, m, n: details_text(m)[:TEXT_LIMIT],
+        "details": lambda v, c, m, n: said_cell(m),
         "actor_login": lambda v, c, m, n: m.actor_login or "—",
     }
 
@@ -186,7 +203,19 @@ class AuditView(ExportMixin, ScopedModelView):
         count, rows = super().get_list(*args, **kwargs)
         if kwargs.get("execute", True) and rows is not None:
             g.audit_visible = self._visible_targets(rows)
+            g.audit_named = self._load_named(rows)
         return count, rows
+
+    @staticmethod
+    def _load_named(rows):
+        """The users and departments this page's sentences name, loaded in two queries (the session's identity
+        map then answers the sentences' lookups; the list keeps them from being garbage-collected meanwhile)."""
+        loaded = []
+        for kind, model in (("user", User), ("department", Department)):
+            ids = {r.target_id for r in rows if r.target_type == kind and r.target_id}
+            if ids:
+                loaded += db.session.scalars(select(model).where(model.id.in_(ids))).all()
+        return loaded
 
     @staticmethod
     def _visible_targets(rows):

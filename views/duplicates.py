@@ -198,9 +198,18 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
 
     @expose("/merges/")
     def merges(self):
-        items = merges.merges_of(db.session, current_user)
+        """The latest merges, or with `?merge=ID` that one alone (the link of a record's history line)."""
+        one = parse_id(request.args.get("merge", ""))
+        if one is not None:
+            try:
+                items = [merges.find(db.session, current_user, one)]
+            except RuleViolation:
+                abort(404)
+        else:
+            items = merges.merges_of(db.session, current_user)
         rows = [(item, merges.merged_companies(item), merges.undoable(item)) for item in items]
-        return self.render("duplicates/merges.html", rows=rows, format_time=format_time, undo_days=merges.UNDO_DAYS)
+        return self.render("duplicates/merges.html", rows=rows, format_time=format_time, undo_days=merges.UNDO_DAYS,
+                           one=one)
 
     @expose("/merges/<merge_id>/undo", methods=("POST",))
     def undo(self, merge_id):

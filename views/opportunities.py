@@ -19,7 +19,7 @@ from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
 from services import audit, clock, events, leads, merges, normalize, notes, opportunities
 from services.errors import RuleViolation
-from services.access import LIBRARY_ROLES
+from services.access import LIBRARY_ROLES, is_admin
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
 from .base import LoginRequiredMixin, ScopedModelView, format_due_time, format_time, parse_id
@@ -107,7 +107,10 @@ def details_context(model):
     return {
         "is_owner": model.owner_id == current_user.id,
         "notes": notes.notes_of(db.session, model.id),
-        "events": events.history(db.session, model.id),
+        "events": (history := events.history(db.session, model.id)),
+        "merge_lines": merges.of_history(db.session, history),
+        "may_open_merges": is_admin(current_user),
+        "record_heading": record_heading(model),
         "note_methods": [(m, notes.METHOD_LABELS[m]) for m in NOTE_METHODS],
         "maturity_levels": notes.maturity_levels(),
         "abandon_reasons": opportunities.abandon_reasons(db.session),
@@ -118,6 +121,16 @@ def details_context(model):
         "leads": _lead_rows(model),
         "time_left": _time_left,
     }
+
+
+def record_heading(model):
+    """The details page's heading says where the record is (issue 21): a record of the public pool opened from a
+    merge or the audit log is not in 我的机会."""
+    if model.location != "library":
+        return LOCATION_LABELS.get(model.location, _l("Customer"))
+    if model.owner_id == current_user.id:
+        return _l("My opportunities")
+    return _l("Library of %(login)s", login=model.owner.login if model.owner else "—")
 
 
 def refusal_panel(refusal):
