@@ -387,15 +387,17 @@ def scope_of(session, actor):
 def start_scan(session, actor):
     """A new scan of the actor's scope, queued on the worker; the one waiting or running if there is one
     that still may end (`_live`)."""
-    department = scope_of(session, actor)
-    department_id = department.id if department is not None else None
+    return _start(session, scope_of(session, actor), actor.id if actor else None)
+
+
+def _start(session, department, requested_by_id):
     running = session.scalar(select(DuplicateScan).where(
-        DuplicateScan.department_id.is_(None) if department_id is None else DuplicateScan.department_id == department_id,
-        DuplicateScan.status.in_(("queued", "running"))).order_by(DuplicateScan.id.desc()).limit(1))
+        _scan_scope(department), DuplicateScan.status.in_(("queued", "running")))
+        .order_by(DuplicateScan.id.desc()).limit(1))
     if running is not None and _live(session, running):
         return running
-    scan = DuplicateScan(department_id=department_id, requested_by_id=actor.id if actor else None,
-                         status="queued", created_at=clock.now())
+    scan = DuplicateScan(department_id=department.id if department is not None else None,
+                         requested_by_id=requested_by_id, status="queued", created_at=clock.now())
     session.add(scan)
     session.flush()
     scan.job_id = jobs.start(session, "duplicate_scan", scan.id, undo=_forget).id
@@ -429,10 +431,17 @@ def _forget(session, job_id):
 
 
 def start_nightly(session):
-    """`rules run`: a scan of everything on the worker, when the resource rules say so; the scan or None."""
+    """`rules run`: a scan of everything on the worker, when the resource rules say so, and one of each agent
+    company that has scanned before (an agent admin reads his company's scans only); the scan of everything
+    or None."""
     if not session.scalar(select(ResourceRules.duplicate_scan_nightly).limit(1)):
         return None
-    return start_scan(session, None)
+    scan = _start(session, None, None)
+    companies = session.scalars(select(Department).where(Department.id.in_(
+        select(DuplicateScan.department_id).where(DuplicateScan.department_id.is_not(None)))).order_by(Department.id))
+    for department in companies:
+        _start(session, department, None)
+    return scan
 
 
 def _failed(session, scan_id, message, job_id=None):

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import post_form, zh
+from conftest import post_form, set_rules, zh
 from models import Opportunity, db
 from test_duplicates import WUHUAN, WUHUAN_AGAIN, _all_groups, _api, _ids, _import, _scan
 from test_duplicates_pages import group_ids, page, scanned
@@ -221,3 +221,14 @@ def test_nothing_of_another_company_nor_of_the_pool_s_own_pairs_reaches_an_agent
     pool_group = _group_with(south_groups, SOUTH_POOL["company"])
     assert client.get(f"/duplicates/group/{pool_group['id']}/").status_code == 404
     assert SOUTH_POOL["company"] not in page(client, "/duplicates/")
+
+
+def test_the_nightly_run_refreshes_each_company_that_scanned(app, runner, customers):
+    admin_a, admin_b = _api(app, "admin_a"), _api(app, "admin_b")
+    first = _scan(admin_a)["id"]
+    set_rules(app, duplicate_scan_nightly=True)
+    assert "duplicate scan: queued for the worker" in runner.invoke(args=["rules", "run"]).output
+    groups, body = _all_groups(admin_a)  # the tests' queue runs the jobs at once
+    assert body["scan"]["id"] > first and body["scan"]["records"] == 3 and len(groups) == 2
+    assert admin_b.get("/duplicates").get_json()["scan"] is None  # 华东代理 never scanned: no scan of its own
+    assert _all_groups(_api(app, "root"))[1]["scan"]["records"] == 8
