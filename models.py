@@ -631,9 +631,10 @@ class DataImportRow(db.Model):
 class DuplicateScan(db.Model):
     """A search for duplicates already inside (重复客户), run on the worker.
 
-    `department_id` is the agent company scanned (None: every opportunity, a subsystem
-    admin's or the nightly scan). The groups found are kept until the next scan of the
-    same scope; a list shows the newest finished scan that covers the reader's scope.
+    `department_id` is the agent company scanned, its records against each other and the
+    public pool's (None: every opportunity, a subsystem admin's or the nightly scan). The
+    groups found are kept until the next scan of the same scope; a list shows the newest
+    finished scan of the reader's own scope, and `records` counts that scope's own records.
     """
 
     __tablename__ = "duplicate_scan"

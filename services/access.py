@@ -111,6 +111,24 @@ def may_delete_opportunity_clause(actor):
     return _opportunity_scope(actor) if actor is None or is_admin(actor) else false()
 
 
+def public_pool_clause():
+    """SQL condition on Opportunity: live and in the public pool (公海), which every user may browse."""
+    return and_(Opportunity.location == "public_pool", Opportunity.deleted_at.is_(None))
+
+
+def may_merge_public_pool(actor):
+    """The public pool is shared by every company: only a subsystem admin (or the CLI) merges its records."""
+    return actor is None or actor.role == "subsystem_admin"
+
+
+def duplicate_reach_clause(actor):
+    """SQL condition on Opportunity: the records an admin's groups of duplicates show. Its own (live, in the
+    scope it may delete from), and for an agent admin the public pool's too, which it sees as anyone sees the
+    pool but may not merge (may_merge_public_pool)."""
+    own = and_(opportunity_clause(actor), may_delete_opportunity_clause(actor))
+    return own if may_merge_public_pool(actor) else or_(own, public_pool_clause())
+
+
 def _opportunity_scope(actor):
     if actor is None or actor.role == "subsystem_admin":
         return true()

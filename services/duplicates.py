@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, insert, or_, select, text
+from sqlalchemy import and_, case, delete, func, insert, select, text
 
 from models import (ContactNote, Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
                     Opportunity, ResourceRules)
@@ -58,11 +58,21 @@ class Found:
 # --- reading the records in bulk ----------------------------------------------------------
 
 def _scope_sql(department):
-    """(SQL condition on o, params): the records of an agent company, or all (None)."""
+    """(SQL condition on o, params): the records of an agent company and the public pool's (a company's
+    customers may duplicate the pool's, which every company shares), or all (None)."""
     if department is None:
         return "", {}
-    return (" AND o.department_id IN (SELECT id FROM department WHERE path LIKE :prefix)",
-            {"prefix": department.path + "%"})
+    return (" AND (o.department_id IN (SELECT id FROM department WHERE path LIKE :prefix)"
+            " OR o.location = 'public_pool')", {"prefix": department.path + "%"})
+
+
+def _read_pool(session, department):
+    """The ids of the public pool's records when scanning an agent company (else none): the scan pairs
+    them with the company's records only, the pool's duplicates among themselves are not the company's."""
+    if department is None:
+        return frozenset()
+    return frozenset(session.scalars(text("SELECT o.id FROM opportunity o WHERE o.deleted_at IS NULL"
+                                          " AND o.location = 'public_pool'")))
 
 
 class _Phone(NamedTuple):
@@ -200,8 +210,9 @@ def _containment_groups(by_core):
 _SHIFT = 32  # a pair (older, newer) is kept as one int: older << 32 | newer (ids are 32-bit)
 
 
-def _pairs(phone_groups, name_groups, names, dismissed):
-    """Every pair (older, newer) of the candidate groups once, as ints, without the dismissed ones.
+def _pairs(phone_groups, name_groups, names, dismissed, pool=frozenset()):
+    """Every pair (older, newer) of the candidate groups once, as ints, without the dismissed ones nor
+    those of two `pool` records.
 
     A pair found by name only is skipped when both records name other cities and other trade names:
     the engine reviews similar names only in a compatible place (a shared number is found by phone).
@@ -212,6 +223,9 @@ def _pairs(phone_groups, name_groups, names, dismissed):
     for ids in name_groups:
         _add_pairs(seen, ids, names)
     seen.difference_update((low << _SHIFT) | high for low, high in dismissed)
+    if pool:
+        mask = (1 << _SHIFT) - 1
+        seen = {pair for pair in seen if (pair >> _SHIFT) not in pool or (pair & mask) not in pool}
     return seen
 
 
@@ -346,16 +360,18 @@ def _dismissed(session, scope, params):
 
 
 def find(session, department=None, progress=None):
-    """(records scanned, pairs judged, [Found]) for the records of `department` (an agent company) or all."""
+    """(records scanned, pairs judged, [Found]) for the records of `department` (an agent company: its
+    records among themselves and against the public pool's; the records counted are its own) or all."""
     scope, params = _scope_sql(department)
     names = _read_names(session, scope, params)
     phones, shared = _read_phones(session, scope, params)
-    pairs = _pairs(shared, _name_groups(names), names, _dismissed(session, scope, params))
+    pool = _read_pool(session, department)
+    pairs = _pairs(shared, _name_groups(names), names, _dismissed(session, scope, params), pool)
     if progress is not None:
         progress(0, len(pairs))
     matches = judge(pairs, names, phones, progress=(lambda n: progress(n, len(pairs))) if progress else None)
     placed = {i for i, (_core, province, city, _district) in names.items() if province or city}
-    return len(names), len(pairs), group(matches, placed)
+    return len(names) - len(pool & names.keys()), len(pairs), group(matches, placed)
 
 
 def scope_of(session, actor):
@@ -371,15 +387,17 @@ def scope_of(session, actor):
 def start_scan(session, actor):
     """A new scan of the actor's scope, queued on the worker; the one waiting or running if there is one
     that still may end (`_live`)."""
-    department = scope_of(session, actor)
-    department_id = department.id if department is not None else None
+    return _start(session, scope_of(session, actor), actor.id if actor else None)
+
+
+def _start(session, department, requested_by_id):
     running = session.scalar(select(DuplicateScan).where(
-        DuplicateScan.department_id.is_(None) if department_id is None else DuplicateScan.department_id == department_id,
-        DuplicateScan.status.in_(("queued", "running"))).order_by(DuplicateScan.id.desc()).limit(1))
+        _scan_scope(department), DuplicateScan.status.in_(("queued", "running")))
+        .order_by(DuplicateScan.id.desc()).limit(1))
     if running is not None and _live(session, running):
         return running
-    scan = DuplicateScan(department_id=department_id, requested_by_id=actor.id if actor else None,
-                         status="queued", created_at=clock.now())
+    scan = DuplicateScan(department_id=department.id if department is not None else None,
+                         requested_by_id=requested_by_id, status="queued", created_at=clock.now())
     session.add(scan)
     session.flush()
     scan.job_id = jobs.start(session, "duplicate_scan", scan.id, undo=_forget).id
@@ -413,10 +431,17 @@ def _forget(session, job_id):
 
 
 def start_nightly(session):
-    """`rules run`: a scan of everything on the worker, when the resource rules say so; the scan or None."""
+    """`rules run`: a scan of everything on the worker, when the resource rules say so, and one of each agent
+    company that has scanned before (an agent admin reads his company's scans only); the scan of everything
+    or None."""
     if not session.scalar(select(ResourceRules.duplicate_scan_nightly).limit(1)):
         return None
-    return start_scan(session, None)
+    scan = _start(session, None, None)
+    companies = session.scalars(select(Department).where(Department.id.in_(
+        select(DuplicateScan.department_id).where(DuplicateScan.department_id.is_not(None)))).order_by(Department.id))
+    for department in companies:
+        _start(session, department, None)
+    return scan
 
 
 def _failed(session, scan_id, message, job_id=None):
@@ -471,24 +496,37 @@ def scan_now(session, actor=None):
 # --- reading the results -------------------------------------------------------------------
 
 def last_scan(session, actor, finished=False):
-    """The newest scan of the actor's scope (finished only: the one whose groups are shown); a
-    subsystem-wide scan also serves an agent company's admins, newer than their own."""
+    """The newest scan of the actor's scope (finished only: the one whose groups are shown). An agent
+    admin reads its company's scans only: a subsystem-wide scan's figures count every company, and its
+    groups join records through other companies' (whose reasons would name them)."""
     department = scope_of(session, actor)
-    scopes = [DuplicateScan.department_id.is_(None)]
-    if department is not None:
-        scopes.append(DuplicateScan.department_id == department.id)
-    query = select(DuplicateScan).where(or_(*scopes))
+    query = select(DuplicateScan).where(_scan_scope(department))
     if finished:
         query = query.where(DuplicateScan.status == "done")
     return session.scalar(query.order_by(DuplicateScan.id.desc()).limit(1))
 
 
+def _scan_scope(department):
+    """SQL condition on DuplicateScan: the scans of one scope (an agent company, or everything: None)."""
+    if department is None:
+        return DuplicateScan.department_id.is_(None)
+    return DuplicateScan.department_id == department.id
+
+
 def _visible_members(actor):
-    """Members of a group that the actor may merge: live, in its scope, not yet merged."""
-    return select(DuplicateGroupMember.group_id, DuplicateGroupMember.opportunity_id).join(
+    """Members of a group that the actor sees: live, in its reach (an agent admin's company, and the
+    public pool), not yet merged; `own` is 1 for the records it may merge."""
+    own = and_(access.opportunity_clause(actor), access.may_delete_opportunity_clause(actor))
+    return select(DuplicateGroupMember.group_id, DuplicateGroupMember.opportunity_id,
+                  case((own, 1), else_=0).label("own")).join(
         Opportunity, Opportunity.id == DuplicateGroupMember.opportunity_id).where(
-        access.opportunity_clause(actor) if actor is not None else Opportunity.deleted_at.is_(None),
-        access.may_delete_opportunity_clause(actor))
+        access.duplicate_reach_clause(actor))
+
+
+def _shown(members):
+    """HAVING of a group shown: two records or more, one at least of the actor's own (two of the public pool
+    left, when its record was merged or claimed away, are not an agent admin's group)."""
+    return and_(func.count() > 1, func.max(members.c.own) == 1)
 
 
 def groups(session, actor, verdict=None, page=1, per_page=20):
@@ -500,7 +538,7 @@ def groups(session, actor, verdict=None, page=1, per_page=20):
         return [], 0, None
     members = _visible_members(actor).subquery()
     query = (select(DuplicateGroup.id).join(members, members.c.group_id == DuplicateGroup.id)
-             .where(DuplicateGroup.scan_id == scan.id).group_by(DuplicateGroup.id).having(func.count() > 1))
+             .where(DuplicateGroup.scan_id == scan.id).group_by(DuplicateGroup.id).having(_shown(members)))
     if verdict in (normalize.DUPLICATE, normalize.REVIEW):
         query = query.where(DuplicateGroup.verdict == verdict)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -524,9 +562,14 @@ def _records_of(session, actor, group_ids):
 
 
 def group_of(session, actor, group_id):
-    """(DuplicateGroup, [Opportunity]) of the actor's reach, or raises not_found."""
+    """(DuplicateGroup, [Opportunity]) of the actor's reach, or raises not_found: of a scan of its scope
+    (a subsystem admin: any), with two records or more in its reach, one at least its own."""
     item = session.get(DuplicateGroup, group_id)
     records = _records_of(session, actor, [group_id]).get(group_id, []) if item is not None else []
+    if item is not None and not access.may_merge_public_pool(actor):
+        in_scope = session.scalar(select(DuplicateScan.id).where(
+            DuplicateScan.id == item.scan_id, _scan_scope(scope_of(session, actor))))
+        records = records if in_scope and any(not in_public_pool(o) for o in records) else []
     if item is None or len(records) < 2:
         raise RuleViolation(_l("This group of duplicates no longer exists or is out of your reach."),
                             code="not_found")
@@ -547,6 +590,16 @@ def dismiss(session, actor, group_id):
     session.delete(item)  # the group leaves the list now; the pairs keep it out of the next scans
     audit.record(session, actor, "duplicates_dismissed", target=records[0],
                  details={"opportunities": ids, "companies": [o.company for o in records]})
+
+
+def in_public_pool(opportunity):
+    return opportunity.location == "public_pool"
+
+
+def merge_refused(actor, records):
+    """Whether the actor may not merge these records: one is the public pool's, shared by every company,
+    and the actor is not a subsystem admin."""
+    return not access.may_merge_public_pool(actor) and any(in_public_pool(o) for o in records)
 
 
 def reasons(item):

@@ -36,6 +36,8 @@ _COLUMNS = {"source": ("source_id",), "owner": ("location", "owner_id", "departm
 MOVED = {"notes": ContactNote, "events": OpportunityEvent, "leads": WebLead, "confirmations": ReviewConfirmation,
          "notices": Notice}
 NOT_FOUND = _l("This customer does not exist or is out of your reach.")
+# The public pool is shared by every agent company: merging one of its records changes what all of them see.
+POOL_REFUSED = _l("This group includes a public pool customer: merging it needs a subsystem admin.")
 
 
 def _columns(field_name):
@@ -83,6 +85,9 @@ def _administered(session, actor, ids):
     found = {o.id: o for o in session.scalars(select(Opportunity).where(
         Opportunity.id.in_(ids), access.opportunity_clause(actor), access.may_delete_opportunity_clause(actor)))}
     missing = [i for i in ids if i not in found]
+    if missing and not access.may_merge_public_pool(actor) and session.scalar(select(Opportunity.id).where(
+            Opportunity.id.in_(missing), access.public_pool_clause()).limit(1)):
+        raise RuleViolation(POOL_REFUSED, code="public_pool_merge", field="merge")  # the pool is seen by all
     if missing:
         raise RuleViolation(NOT_FOUND, code="not_found", field="merge")
     return [found[i] for i in ids]
@@ -263,6 +268,9 @@ def undo(session, actor, merge_id):
     take_lock(session)
     item = find(session, actor, merge_id)
     data = json.loads(item.snapshot)
+    if not access.may_merge_public_pool(actor) and any(
+            before.get("location") == "public_pool" for before in data["before"].values()):
+        raise RuleViolation(POOL_REFUSED, code="public_pool_merge")  # it would put a record back in the pool
     kept = session.get(Opportunity, item.kept_id)
     merged = [session.get(Opportunity, i) for i in data["merged"]]
     _may_undo(session, item, kept, merged)

@@ -40,15 +40,19 @@ def record_json(opportunity):
 
 
 def group_json(item, records):
+    """A group; a public pool record shows only what the pool's list does (`record_json` holds no more)."""
     return {"id": item.id, "verdict": item.verdict, "score": round(item.score, 3),
             "reason": "; ".join(reasons.said(duplicates.reasons(item))),
-            "reason_codes": reasons.codes(duplicates.reasons(item)), "opportunities": [record_json(o) for o in records]}
+            "reason_codes": reasons.codes(duplicates.reasons(item)), "opportunities": [record_json(o) for o in records],
+            "public_pool": any(duplicates.in_public_pool(o) for o in records),
+            "may_merge": not duplicates.merge_refused(g.api_user, records)}
 
 
 @bp.post("/duplicates/scan")
 @operation("Scan for duplicates already inside, in the background", tags=["duplicates"],
-           description="Every opportunity the caller administers (an agent admin: its company's; a subsystem "
-                       "admin: all) is checked against the others by the duplicate check's engine. Poll "
+           description="Every opportunity the caller administers (an agent admin: its company's, against each "
+                       "other and against the public pool's; a subsystem admin: all) is checked by the duplicate "
+                       "check's engine. Poll "
                        "GET /duplicates. A scan of the same scope already waiting or running is answered instead.",
            responses={202: ("The scan, queued or running", "DuplicateScan"), 403: None, 503: None})
 def scan_duplicates():
@@ -107,7 +111,8 @@ def dismiss_duplicates(group_id):
                 "else the first non-empty. Notes, history, web leads, confirmations and notices of the merged "
                 "records move to it; the merged records disappear from every list, check and count, and their "
                 "owners are told. 404 when a record is out of reach; 409 `library_full`; 422 for a request or a "
-                "combination of values the entry form would refuse.",
+                "combination of values the entry form would refuse; 403 `public_pool_merge` when an agent admin "
+                "names a public pool record (the pool is every company's: a subsystem admin merges it).",
     responses={201: ("Merged", "Merge"), 400: None, 403: None, 404: None, 409: None, 422: None},
 )
 def create_merge():
@@ -142,7 +147,8 @@ def merge_json(item):
            description="The merged records come back with their own fields, notes, history and leads; the kept "
                        "record gets its own values back (a value changed since the merge stays). 409 `conflict` "
                        "with the reason when a later change makes it impossible (undone already, too old, a merged "
-                       "record's mobile now held by another customer), 409 `library_full`.",
+                       "record's mobile now held by another customer), 409 `library_full`; 403 `public_pool_merge` "
+                       "for an agent admin when a record was the public pool's.",
            responses={200: ("Undone", "Merge"), 403: None, 404: None, 409: None})
 def undo_merge(merge_id):
     refused = _admin()
@@ -172,13 +178,17 @@ SCHEMAS.update({
             "scan": {"oneOf": [{"$ref": "#/components/schemas/DuplicateScan"}, {"type": "null"}]},
             "total": _ID,
             "groups": {"type": "array", "items": {
-                "type": "object", "required": ["id", "verdict", "opportunities", "reason"],
+                "type": "object", "required": ["id", "verdict", "opportunities", "reason", "public_pool", "may_merge"],
                 "properties": {
                     "id": _ID, "verdict": {"type": "string", "enum": MATCH_VERDICTS},
                     "score": {"type": "number"},
                     "reason": {"type": "string", "description": "the group's reasons in the reader's language"},
                     "reason_codes": {"type": "array", "items": _ref("ReasonCode"),
                                      "description": "the same reasons as codes (null for a scan before codes)"},
+                    "public_pool": {"type": "boolean", "description": "a record of the group is in the public pool"},
+                    "may_merge": {"type": "boolean", "description": "false for an agent admin when a record is "
+                                  "the public pool's: merging it needs a subsystem admin (POST /merges answers "
+                                  "403 `public_pool_merge`); it may still be dismissed"},
                     "opportunities": {"type": "array", "items": {
                         "type": "object", "required": ["id", "company", "location", "owner"],
                         "properties": {"id": _ID, "company": {"type": "string"}, "province": _TEXT, "city": _TEXT,

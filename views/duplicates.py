@@ -13,7 +13,7 @@ from markupsafe import Markup
 from flask_wtf.csrf import generate_csrf
 
 from models import db
-from services import duplicates, jobs, merges, places, reasons
+from services import access, duplicates, jobs, merges, places, reasons
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
@@ -51,19 +51,39 @@ def shown(o, name):
     return "—" if value is None or value == "" else str(value)
 
 
-def card_rows(records, notes):
-    """The rows of a group's card: (label, [value per record], whether they differ)."""
+def pool_place(o):
+    """The place as the public pool's list shows it: province and city."""
+    return " ".join(dict.fromkeys(p for p in (o.province, o.city) if p)) or "—"
+
+
+def card_rows(records, notes, masked=frozenset()):
+    """The rows of a group's card: (label, [value per record], whether they differ). A record in `masked` (the
+    public pool's, for an agent admin) shows only what the pool's list shows: its contact details belong to
+    whoever claims it."""
+    hidden = str(_("Not shown for the public pool"))
+
+    def shown(o, value):
+        return hidden if o.id in masked else value()
+
     rows = [
         (_("Company name"), [o.company for o in records]),
-        (_("Place"), [place(o) for o in records]),
-        (_("Contact person"), [o.contact or "—" for o in records]),
-        (_("Phones"), [" / ".join(p for p in (o.phone, o.mobile, o.fax) if p) or "—" for o in records]),
+        (_("Place"), [pool_place(o) if o.id in masked else place(o) for o in records]),
+        (_("Contact person"), [shown(o, lambda o=o: o.contact or "—") for o in records]),
+        (_("Phones"), [shown(o, lambda o=o: " / ".join(p for p in (o.phone, o.mobile, o.fax) if p) or "—")
+                       for o in records]),
         (_("Owner and location"), [where(o) for o in records]),
-        (_("Maturity"), ["—" if o.maturity is None else str(o.maturity) for o in records]),
-        (_("Last contact"), [format_time(o.last_contact_at) for o in records]),
-        (_("Contact notes"), [str(notes.get(o.id, 0)) for o in records]),
+        (_("Maturity"), [shown(o, lambda o=o: "—" if o.maturity is None else str(o.maturity)) for o in records]),
+        (_("Last contact"), [shown(o, lambda o=o: format_time(o.last_contact_at)) for o in records]),
+        (_("Contact notes"), [shown(o, lambda o=o: str(notes.get(o.id, 0))) for o in records]),
     ]
     return [(label, values, len(set(values)) > 1) for label, values in rows]
+
+
+def masked_of(records):
+    """The ids of the records the viewer sees as the public pool's list shows them (an agent admin's view)."""
+    if access.may_merge_public_pool(current_user):
+        return frozenset()
+    return frozenset(o.id for o in records if duplicates.in_public_pool(o))
 
 
 def merge_rows(records):
@@ -97,12 +117,13 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
         newest = duplicates.last_scan(db.session, current_user)
         progress = duplicates.scan_progress(db.session, newest) if newest is not None else (0, None)
         notes = duplicates.note_counts(db.session, [o.id for _item, records in items for o in records])
-        cards = [(item, records, card_rows(records, notes), reasons.said(duplicates.reasons(item)))
-                 for item, records in items]
+        cards = [(item, records, card_rows(records, notes, masked_of(records)), reasons.said(duplicates.reasons(item)),
+                  duplicates.merge_refused(current_user, records)) for item, records in items]
         db.session.commit()  # a dead worker's scan, marked failed on the way
         return self.render("duplicates/index.html", cards=cards, total=total, page=page, per_page=PER_PAGE,
                            verdict=verdict, counts=counts, scan=scan, newest=newest, progress=progress,
-                           labels=STATUS_LABELS, verdicts=VERDICT_LABELS, format_time=format_time)
+                           labels=STATUS_LABELS, verdicts=VERDICT_LABELS, format_time=format_time,
+                           with_pool=not access.may_merge_public_pool(current_user))
 
     @expose("/scan", methods=("POST",))
     def scan(self):
@@ -145,6 +166,9 @@ class DuplicatesView(AdminRequiredMixin, BaseView):
     def group(self, group_id):
         """The merge page: the records side by side, the one to keep, and field by field whose value."""
         item, records = self._group(group_id)
+        if duplicates.merge_refused(current_user, records):  # the page would show the pool's contact details too
+            flash(str(merges.POOL_REFUSED), "error")
+            return redirect(self.get_url(".index", verdict=item.verdict))
         posted = request.form if request.method == "POST" else None
         if posted is not None:
             done = self._merge(records, posted)
