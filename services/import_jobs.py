@@ -31,7 +31,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from rapidfuzz import fuzz, process
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
@@ -575,11 +577,56 @@ def runnable(item):
         raise RuleViolation(CHECK_FAILED, code="not_ready")
 
 
-def start_run(session, actor, item):
-    """Run the import (again, after a failed run: nothing of that run was written)."""
+def start_run(session, actor, item, judged=True):
+    """Run the import (again, after a failed run: nothing of that run was written). `judged`: the preview
+    judges the rows as the run will (no mapping changed with this call), so a run that would import
+    nothing is refused, saying why (409 `nothing_to_import`)."""
     runnable(item)
     target_of(session, item)  # refused now if the target went away since the upload
+    why = nothing_to_import(session, item) if judged else None
+    if why:
+        raise RuleViolation(why, code="nothing_to_import")
     _start(session, item, "importing", "import_run")
+
+
+def ticked(session, item):
+    """The rows that need confirmation ticked to be imported."""
+    return session.scalar(select(func.count()).where(DataImportRow.import_id == item.id,
+                                                     DataImportRow.verdict == "review",
+                                                     DataImportRow.include.is_(True)))
+
+
+def nothing_to_import(session, item):
+    """Why a run would import no row, as the preview judged them (its new rows and ticked review rows), in
+    words; None when it would import some, or before a check ended (`runnable` says why then)."""
+    counts = loads(item.counts, {})
+    if item.rows_total is None or counts.get("new", 0) or ticked(session, item):
+        return None
+    left = {verdict: counts.get(verdict, 0) for verdict in ("duplicate", "invalid", "review")
+            if counts.get(verdict, 0)}
+    if not left:
+        why = _("the file has no data rows")
+    elif len(left) == 1:
+        (verdict, n), = left.items()
+        why = ALL_OF_ONE[verdict](n)
+    else:
+        why = _("; ").join(SOME_OF_EACH[verdict](n) for verdict, n in left.items())
+    return _("Nothing to import: %(why)s.", why=why)
+
+
+# each number said in words (a lambda: ngettext needs a request's language, and the number)
+ALL_OF_ONE = {
+    "duplicate": lambda n: ngettext("the %(num)d row is a duplicate", "all %(num)d rows are duplicates", n),
+    "invalid": lambda n: ngettext("the %(num)d row is invalid", "all %(num)d rows are invalid", n),
+    "review": lambda n: ngettext("the %(num)d row needs confirmation and is not ticked",
+                                 "all %(num)d rows need confirmation and none is ticked", n),
+}
+SOME_OF_EACH = {
+    "duplicate": lambda n: ngettext("%(num)d duplicate row", "%(num)d duplicate rows", n),
+    "invalid": lambda n: ngettext("%(num)d invalid row", "%(num)d invalid rows", n),
+    "review": lambda n: ngettext("%(num)d row that needs confirmation, not ticked",
+                                 "%(num)d rows that need confirmation, not ticked", n),
+}
 
 
 def cancel(session, item):
@@ -716,6 +763,24 @@ def rows(session, item, verdict=None, page=1, per_page=50):
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     items = session.scalars(query.order_by(DataImportRow.row).offset((page - 1) * per_page).limit(per_page)).all()
     return items, total
+
+
+def waiting_of(session, item):
+    """Where the import's job waits in the queue (`jobs.Waiting`), or None when no job of it waits."""
+    return jobs.waiting(session, item.job) if item.status in ("checking", "importing") else None
+
+
+def queued_words(waiting):
+    """What a page says of a waiting job (排队中, how many before it, whether the worker seems down), or None."""
+    if waiting is None:
+        return None
+    if waiting.ahead:
+        text = ngettext("Queued: %(num)d job before it", "Queued: %(num)d jobs before it", waiting.ahead)
+    else:
+        text = _("Queued: it is next")
+    if waiting.down:
+        text += _("; ") + _("the background worker does not seem to be running: tell your system administrator.")
+    return text
 
 
 def progress_of(session, item):

@@ -37,7 +37,7 @@ import huey
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from huey import crontab
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import and_, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import Job, db
@@ -230,6 +230,37 @@ def waited_too_long(job, now=None):
     """Whether a queued job has waited for a worker longer than CRM_JOB_WAIT_SECONDS."""
     seconds = current_app.config.get("CRM_JOB_WAIT_SECONDS", WAIT_SECONDS)
     return job.status == "queued" and job.created_at < (now or clock.now()) - timedelta(seconds=seconds)
+
+
+@dataclass
+class Waiting:
+    """Where a queued job stands: `ahead` jobs before it (running, or queued earlier), and whether no worker
+    seems to be there to take it (`down`)."""
+    ahead: int
+    down: bool
+
+
+def waiting(session, job, now=None):
+    """A queued job's place in the queue, from the job table (huey carries only ids, in the order they were
+    sent: the lower id first), or None once a worker took it."""
+    if job is None or job.status != "queued":
+        return None
+    ahead = session.scalar(select(func.count()).select_from(Job).where(
+        or_(Job.status == "running", and_(Job.status == "queued", Job.id < job.id))))
+    return Waiting(ahead, worker_down(session, job, now))
+
+
+def worker_down(session, job, now=None):
+    """Whether no worker seems to run: nothing is running, and the last worker of this host that took a job
+    has exited (`alive`), or the job waited longer than a live worker lets one wait (it takes a new job at
+    once, and the periodic resend sends a lost one again every minute)."""
+    if session.scalar(select(Job.id).where(Job.status == "running").limit(1)) is not None:
+        return False  # a worker is busy (one whose heartbeat stopped was failed by `reap`)
+    last = session.scalar(select(Job.worker).where(Job.worker.is_not(None)).order_by(Job.id.desc()).limit(1))
+    if _alive_here(last) is False:
+        return True
+    seconds = 2 * current_app.config.get("CRM_JOB_RESEND_SECONDS", RESEND_SECONDS)  # sent, and sent again
+    return job.created_at < (now or clock.now()) - timedelta(seconds=seconds)
 
 
 # --- running a job ------------------------------------------------------------------------

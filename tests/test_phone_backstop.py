@@ -264,7 +264,7 @@ def test_the_fast_path_reports_mobiles_held_in_the_database_or_by_an_earlier_row
     assert [(r["row"], r["verdict"], r["imported"]) for r in report] == [("2", DUPLICATE, NO),
                                                                          ("4", DUPLICATE, NO)]
     assert report[0]["reason"] == zh(app, HELD, number="13812345678")
-    assert report[0]["matched"].startswith("深圳华强电子有限公司 (#")
+    assert report[0]["matched"].startswith("深圳华强电子有限公司（#")
     assert report[1]["reason"] == zh(app, EARLIER_ROW, number="13900001111", row=3)  # its line, as the report's
     assert _mobile_keys(app) == {("深圳华强电子有限公司", "phone", "13812345678"),
                                  ("佛山市南海区里水惠翔印刷厂", "phone", "13900001111"),

@@ -43,7 +43,7 @@ MAX_JSON_DEPTH = 32  # the deepest body of any call is 3 levels (an import's `va
 # RuleViolation codes (services/) -> HTTP status
 _STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
            "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409,
-           "unavailable": 503, "public_pool_merge": 403}
+           "nothing_to_import": 409, "unavailable": 503, "public_pool_merge": 403}
 _PUBLIC_ENDPOINTS = {"api.openapi_json"}
 # The calls on one opportunity of the caller's own library: one out of reach answers as an unknown id would (the
 # plain 404, telling nothing of where it is), and a full library is the caller's, whose cap the answer names.

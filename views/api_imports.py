@@ -51,6 +51,7 @@ def import_json(item, detail=True):
     """An import as the API shows it; with `detail`, also its columns and list values (bounded), which the
     list leaves out: a header stored before its width was capped took megabytes on every call."""
     done, total = import_jobs.progress_of(db.session, item)
+    waiting = import_jobs.waiting_of(db.session, item)
     counts = import_jobs.loads(item.counts, {})
     answer = {
         "id": item.id, "file_name": item.file_name, "status": item.status,
@@ -62,6 +63,7 @@ def import_json(item, detail=True):
         "counts": {verdict: counts.get(verdict, 0) for verdict in import_jobs.VERDICTS},
         "imported": item.imported, "not_imported": item.not_imported,
         "report": url_for("api.import_report", import_id=item.id) if item.status == "done" else None,
+        "queue_position": waiting.ahead if waiting else None, "worker_down": bool(waiting and waiting.down),
     }
     if detail:
         columns, hidden = import_jobs.shown_columns(item)
@@ -171,7 +173,10 @@ def import_rows(item):
                 "to import (the others are not: each needs a person's yes). Rows are checked again as they are "
                 "written. 409 `not_ready` before the check has finished, after a failed check (check it again: "
                 "POST /imports/ID/check), while it runs or after the run: of several calls at once, one starts "
-                "it. 503 `unavailable` when the background queue cannot be reached (nothing started).",
+                "it. 409 `nothing_to_import` when the preview has no new row and no ticked `review` row (the "
+                "message says why: all duplicates, invalid...), unless `columns` or `values` changed the mapping "
+                "(the run then judges the rows itself). "
+                "503 `unavailable` when the background queue cannot be reached (nothing started).",
     responses={202: ("Started; poll GET /imports/ID", "Import"), 400: None, 403: None, 404: None, 409: None,
                422: None, 503: None},
 )
@@ -179,14 +184,16 @@ def import_rows(item):
 def run_import(item):
     body = json_object()
     import_jobs.runnable(item)
-    import_jobs.choose(db.session, item, columns=_mapping(body, "columns"), values=_mapping(body, "values"))
+    changed = import_jobs.choose(db.session, item, columns=_mapping(body, "columns"),
+                                 values=_mapping(body, "values"))
     if body.get("review_rows") is not None:
         rows = body["review_rows"]
         if rows != "all" and not (isinstance(rows, list) and all(isinstance(r, int) for r in rows)):
             return invalid_response({"review_rows": _l("A list of row numbers, or \"all\".")})
         import_jobs.include(db.session, item, "all", on=False)
         import_jobs.include(db.session, item, rows)
-    import_jobs.start_run(db.session, g.api_user, item)
+    # a mapping changed with this call makes the preview's verdicts stale: the run judges the rows itself
+    import_jobs.start_run(db.session, g.api_user, item, judged=not changed)
     jobs.commit(db.session)
     return _accepted(item)
 

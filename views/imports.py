@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from models import DataImport, DataImportRow, Department, User, db
+from models import DataImport, Department, User, db
 from services import access, import_jobs, imports, jobs, reasons, retention
 from services.errors import RuleViolation
 from services.exports import to_xlsx
@@ -77,11 +77,14 @@ class ImportView(AdminRequiredMixin, BaseView):
         total = db.session.scalar(select(func.count()).select_from(query.subquery()))
         items = db.session.scalars(query.options(*import_jobs.LIST_ONLY).order_by(DataImport.id.desc())
                                    .offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-        progress = {item.id: import_jobs.progress_of(db.session, item) for item in items
-                    if item.status in ("checking", "importing")}
+        running = [item for item in items if item.status in ("checking", "importing")]
+        progress = {item.id: import_jobs.progress_of(db.session, item) for item in running}
+        waiting = {item.id: import_jobs.waiting_of(db.session, item) for item in running}
         db.session.commit()  # a dead worker's job, marked failed on the way
         return self.render("imports/list.html", items=items, total=total, page=page, per_page=PER_PAGE,
-                           progress=progress, labels=import_jobs.STATUS_LABELS, targets=import_jobs.TARGET_LABELS,
+                           progress=progress, waiting=waiting, queued_words=import_jobs.queued_words,
+                           labels=import_jobs.STATUS_LABELS,
+                           targets=import_jobs.TARGET_LABELS,
                            format_time=format_datetime, counts=import_jobs.loads)
 
     @expose("/new/", methods=("GET", "POST"))
@@ -138,32 +141,32 @@ class ImportView(AdminRequiredMixin, BaseView):
         page = parse_id(request.args.get("page", "1")) or 1
         rows, total = import_jobs.rows(db.session, item, verdict, page, PER_PAGE)
         done, rows_total = import_jobs.progress_of(db.session, item)
+        waiting = import_jobs.waiting_of(db.session, item)
         db.session.commit()
         lists = import_jobs.list_values(db.session)
         columns, columns_hidden = import_jobs.shown_columns(item)
         return self.render(
             "imports/details.html", item=item, rows=rows, total=total, page=page, per_page=PER_PAGE,
-            verdict=verdict, done=done, rows_total=rows_total, why=why, loads=import_jobs.loads,
+            verdict=verdict, done=done, rows_total=rows_total, waiting=waiting,
+            queued_words=import_jobs.queued_words, why=why, loads=import_jobs.loads,
             labels=import_jobs.STATUS_LABELS, verdicts=import_jobs.VERDICT_LABELS, targets=import_jobs.TARGET_LABELS,
-            fields=FIELD_CHOICES, lists=lists, format_time=format_datetime, ticked=self._ticked(item),
+            fields=FIELD_CHOICES, lists=lists, format_time=format_datetime,
+            ticked=import_jobs.ticked(db.session, item), nothing=import_jobs.nothing_to_import(db.session, item),
             columns=columns, columns_hidden=columns_hidden, header_shown=import_jobs.HEADER_SHOWN,
             unknown=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("source", [])),
             rows_deleted=item.status not in ("checking", "importing") and not import_jobs.file_kept(db.session, item),
             retention_days=current_app.config["CRM_IMPORT_RETENTION_DAYS"])
 
-    @staticmethod
-    def _ticked(item):
-        return db.session.scalar(select(func.count()).where(DataImportRow.import_id == item.id,
-                                                          DataImportRow.verdict == "review",
-                                                          DataImportRow.include.is_(True)))
-
     @expose("/<import_id>/progress.json")
     def progress(self, import_id):
         item = self._item(import_id)
         done, total = import_jobs.progress_of(db.session, item)
+        waiting = import_jobs.waiting_of(db.session, item)
         db.session.commit()
         return jsonify({"status": item.status, "label": str(import_jobs.STATUS_LABELS[item.status]),
-                        "done": done, "total": total})
+                        "done": done, "total": total, "queue_position": waiting.ahead if waiting else None,
+                        "worker_down": bool(waiting and waiting.down),
+                        "queued": import_jobs.queued_words(waiting)})
 
     @expose("/<import_id>/mapping", methods=("POST",))
     def mapping(self, import_id):

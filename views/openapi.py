@@ -437,6 +437,10 @@ _IMPORT_SUMMARY = {
     "rows_total": _nullable("integer"), "rows_done": {"type": "integer"}, "counts": _COUNTS,
     "imported": _nullable("integer"), "not_imported": _nullable("integer"),
     "report": _nullable("string", description="where the report is, once done"),
+    "queue_position": _nullable("integer", description="while its check or run waits for a background worker: "
+                                "how many jobs are before it (running, or queued earlier); else null"),
+    "worker_down": {"type": "boolean", "description": "it waits, nothing runs, and no background worker seems "
+                    "to be running (its last one exited, or it waited over twice CRM_JOB_RESEND_SECONDS)"},
 }
 _MATCH = {"type": "object", "required": ["company", "location", "matched_on", "score"],
           "properties": {"opportunity_id": _nullable("integer"), "company": {"type": "string"},

@@ -21,7 +21,17 @@
         .then(function (state) {
           if (!state) { return; }
           if (state.status !== status) { window.location.reload(); return; }
-          if (state.total) {
+          if (state.queued) {  // still waiting for a worker: how many jobs before it, or that none seems to run
+            text.textContent = state.queued;
+            text.classList.toggle('text-danger', !!state.worker_down);
+            text.classList.toggle('text-muted', !state.worker_down);
+          } else if (text.hasAttribute('data-queued')) {  // a worker took it: no longer the queue's words
+            text.removeAttribute('data-queued');
+            text.classList.remove('text-danger');
+            text.classList.add('text-muted');
+            text.textContent = text.getAttribute('data-started');
+          }
+          if (state.total && !state.queued) {
             var percent = Math.min(100, Math.floor(state.done * 100 / state.total));
             inner.style.width = percent + '%';
             inner.textContent = percent + '%';
