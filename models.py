@@ -86,7 +86,18 @@ class Department(db.Model):
     @property
     def company_id(self):
         """The agent company this node belongs to (None for the head office)."""
-        ids = [int(part) for part in self.path.strip("/").split("/") if part]
+        return self.company_id_of(self.path)
+
+    @property
+    def scope_id(self):
+        """Whose records these are: the agent company's id, or the head office's own for its departments (the
+        audit log and the imports are kept per company, the head office being one)."""
+        return self.company_id or self.id
+
+    @staticmethod
+    def company_id_of(path):
+        """The agent company's id in a department path ("/1/7/12/" -> 7), None for the head office ("/1/")."""
+        ids = [int(part) for part in path.strip("/").split("/") if part]
         return ids[1] if len(ids) > 1 else None
 
     def __str__(self):

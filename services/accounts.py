@@ -8,12 +8,12 @@ from datetime import timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from models import ROLES, ApiToken, LoginThrottle, Opportunity, User
+from models import ROLES, ApiToken, LoginThrottle, User
 
-from . import audit, clock
+from . import audit, clock, library
 from .access import MANAGING_ROLES, assignable_roles, may_administer_department, may_administer_user
 from .errors import RuleViolation
 from .passwords import (
@@ -411,18 +411,13 @@ def find_user(session, login):
 # from the users list, pickers, stats and lead assignment and refuse its logins and tokens.
 
 
-def _owned_customers(session, user):
-    return session.scalar(select(func.count()).select_from(Opportunity).where(
-        Opportunity.owner_id == user.id, Opportunity.deleted_at.is_(None)))
-
-
 def delete_user(session, actor, user, now=None):
     """An admin deletes an account of its scope (not its own, not one that still owns customers)."""
     _require_reach(actor, user)
     _require_not_self(actor, user)
     if user.deleted_at is not None:
         raise RuleViolation(_l("This account has already been deleted."))
-    owned = _owned_customers(session, user)
+    owned = library.size(session, user)
     if owned:
         raise RuleViolation(_l("%(login)s still owns %(n)d customers: reassign them or have them abandoned "
                                "before deleting the account.", login=user.login, n=owned))

@@ -53,7 +53,7 @@ def _company_of(session, department_id):
     department = session.get(Department, department_id) if department_id else None
     if department is None:
         return department_id
-    return department.company_id or department.id
+    return department.scope_id
 
 
 

@@ -39,9 +39,9 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import defer
 
-from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, Opportunity, User
+from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, User
 
-from . import access, clock, departments, imports, jobs, leads, opportunities, previews, reasons
+from . import access, clock, departments, imports, jobs, leads, library, previews, reasons
 from .errors import RuleViolation
 from .sql import one_of
 from .text import clean_cell
@@ -89,11 +89,7 @@ def visible_clause(actor):
     """SQL condition on DataImport: the imports of the actor's scope (its company's; all for a subsystem admin)."""
     if actor.role == "subsystem_admin":
         return DataImport.id.is_not(None)
-    return DataImport.department_id == _company_id(actor.department)
-
-
-def _company_id(department):
-    return department.company_id or department.id
+    return DataImport.department_id == actor.department.scope_id
 
 
 def find(session, actor, import_id):
@@ -149,7 +145,7 @@ def _department(session, actor, path, target):
         return node
     if actor.role == "subsystem_admin" and target in ("agent_admin_pool", "round_robin"):
         raise RuleViolation(_l("Choose the department."), field="department")
-    return session.get(Department, _company_id(actor.department))
+    return session.get(Department, actor.department.scope_id)
 
 
 def target_of(session, item):
@@ -160,7 +156,7 @@ def target_of(session, item):
             raise RuleViolation(_l("The salesperson chosen for this import can no longer receive customers."),
                                 field="owner")
         return imports.Target("library", owner_id=user.id, owner_login=user.login, department_id=user.department_id,
-                              cap=opportunities.library_cap(session, user))
+                              cap=library.cap(session, user))
     if item.target == "round_robin":
         return RoundRobin.of(session, session.get(Department, item.target_department_id))
     if item.target == "agent_admin_pool":
@@ -184,15 +180,13 @@ class RoundRobin(imports.Target):
             User.role.in_(leads.ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),
             User.deleted_at.is_(None), User.department_id.in_(subtree)).order_by(User.id)).all()
         people = [SimpleNamespace(id=u.id, department_id=u.department_id,
-                                  cap=opportunities.library_cap(session, u), size=0) for u in users]
+                                  cap=library.cap(session, u), size=0) for u in users]
         robin = cls(department, people)
         robin.cap = sum(p.cap for p in people)
         return robin
 
     def recount(self, session):
-        sizes = dict(session.execute(select(Opportunity.owner_id, func.count()).where(
-            Opportunity.owner_id.in_([p.id for p in self.people]), Opportunity.deleted_at.is_(None))
-            .group_by(Opportunity.owner_id)).all()) if self.people else {}
+        sizes = library.sizes(session, [p.id for p in self.people])
         for person in self.people:
             person.size = sizes.get(person.id, 0)
 
@@ -232,7 +226,7 @@ def new_import(session, actor, file_name, data, placement_):
         except imports.ImportFileError as error:
             raise RuleViolation(_named(error.message, path.name, file_name), field="file") from None
     now = clock.now()
-    item = DataImport(created_by_id=actor.id, department_id=_company_id(actor.department), created_at=now,
+    item = DataImport(created_by_id=actor.id, department_id=actor.department.scope_id, created_at=now,
                       file_name=file_name, file_size=len(data), status="checking", target=placement_.target,
                       owner_id=placement_.owner_id, target_department_id=placement_.department_id)
     session.add(item)

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone, User, WebLead
 
-from . import audit, clock, dedup, normalize, rules
+from . import audit, clock, dedup, library, normalize, rules
 from . import opportunities as opps
 from .access import ADMIN_ROLES, MANAGING_ROLES, company_department, company_path, may_administer_department
 from .departments import resolve_path
@@ -185,11 +185,8 @@ def next_assignee(session, department):
         .order_by(last_lead.c.last_id.is_not(None), last_lead.c.last_id, User.id)).all()
     if not people:
         return None
-    sizes = dict(session.execute(select(Opportunity.owner_id, func.count())
-                                 .where(Opportunity.owner_id.in_([p.id for p in people]),
-                                        Opportunity.deleted_at.is_(None))
-                                 .group_by(Opportunity.owner_id)).all())
-    return next((p for p in people if sizes.get(p.id, 0) < rules.library_cap(session, p)), None)
+    sizes = library.sizes(session, [p.id for p in people])
+    return next((p for p in people if sizes.get(p.id, 0) < library.cap(session, p)), None)
 
 
 # --- the deadline ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from models import (ContactNote, Merge, Notice, Opportunity, OpportunityEvent, OpportunityPhone, OpportunityTerm,
                     ReviewConfirmation, User, UTCDateTime, WebLead)
 
-from . import access, audit, clock, dedup, opportunities, rules
+from . import access, audit, clock, dedup, library, opportunities
 from .errors import RuleViolation
 from .events import record_event
 from .locks import take_lock
@@ -194,10 +194,7 @@ def _check_cap(session, kept, before_owner_id):
         return
     owner = session.get(User, kept.owner_id)
     session.flush()
-    if opportunities.library_size(session, owner) > rules.library_cap(session, owner):
-        raise RuleViolation(_l("The library of %(user)s is full (%(n)d customers): the merged customer cannot go "
-                               "there. Keep it where it is, or make room first.",
-                               user=owner.login, n=rules.library_cap(session, owner)), code="library_full")
+    library.require_room(session, owner, "merge", adding=0)  # the merged record is in it already
 
 
 def merge(session, actor, keep_id, merge_ids, values=None):
@@ -333,9 +330,7 @@ def _check_caps(session, merged):
     session.flush()
     for owner_id in {o.owner_id for o in merged if o.location == "library" and o.owner_id}:
         owner = session.get(User, owner_id)
-        if opportunities.library_size(session, owner) > rules.library_cap(session, owner):
-            raise RuleViolation(_l("The merge cannot be undone: the library of %(user)s is full (%(n)d customers).",
-                                   user=owner.login, n=rules.library_cap(session, owner)), code="library_full")
+        library.require_room(session, owner, "undo_merge", adding=0)  # the records are back in it already
 
 
 def merged_into(session, actor, opportunity_id):

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete as delete_rows
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from models import AbandonReason, InfoSource, Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation
 
-from . import audit, clock, dedup, normalize, places, rules, text
+from . import audit, clock, dedup, library, normalize, places, text
 from .access import (LIBRARY_ROLES, company_department, company_path, deleted_opportunity_clause,
                      may_delete_opportunity_clause, opportunity_clause)
 from .errors import RuleViolation
@@ -73,15 +73,6 @@ class OpportunityInput:
                 value = value if isinstance(value, str) else ("" if value is None else str(value))
                 values[name] = text.one_line(value)  # a tab or a line break pasted in is a space
         return cls(**values)
-
-
-def library_cap(session, user):
-    return rules.library_cap(session, user)
-
-
-def library_size(session, user):
-    return session.scalar(select(func.count()).select_from(Opportunity).where(Opportunity.owner_id == user.id,
-                                                                              Opportunity.deleted_at.is_(None)))
 
 
 def validate(data):
@@ -179,9 +170,8 @@ def blocks_entry(hit, into="library"):
 
 def decide(session, actor, result, location="library"):
     """The one rule of an entry, given the duplicate check's `result` for its details."""
-    if location == "library" and library_size(session, actor) >= library_cap(session, actor):
-        return EntryDecision("library_full", _l("Your library is full (%(n)d customers). Abandon or close some "
-                                                "before entering new ones.", n=library_cap(session, actor)))
+    if location == "library" and not library.has_room(session, actor):
+        return EntryDecision("library_full", library.refusal_message("enter", session, actor))
     found = next((h.opportunity for h in result.hits if blocks_entry(h, location)), None)
     if found is not None:
         return _refusal(found, actor)
@@ -317,9 +307,7 @@ def claim(session, actor, opportunity_id):
     opportunity = _live(session, opportunity_id)
     if opportunity is None or opportunity.location != "public_pool":
         raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
-    if library_size(session, actor) >= library_cap(session, actor):
-        raise RuleViolation(_l("Your library is full (%(n)d customers). Abandon or close some before claiming.",
-                               n=library_cap(session, actor)), code="library_full")
+    library.require_room(session, actor, "claim")
     opportunity.location, opportunity.owner_id = "library", actor.id
     opportunity.department_id, opportunity.entered_at = actor.department_id, clock.now()
     opportunity.last_valid_contact_at = None  # a new library starts its own count
@@ -413,10 +401,7 @@ def reassign(session, actor, opportunity_id, salesperson):
             or salesperson.role not in LIBRARY_ROLES
             or company_path(salesperson.department) != opportunity.department.path):
         raise RuleViolation(_l("Choose a salesperson of this agent company."), field="salesperson")
-    cap = library_cap(session, salesperson)
-    if library_size(session, salesperson) >= cap:
-        raise RuleViolation(_l("The library of %(user)s is full (%(n)d customers).", user=salesperson.login, n=cap),
-                            code="library_full")
+    library.require_room(session, salesperson, "reassign")
     record_event(session, opportunity, "reassign", actor, to_owner_id=salesperson.id)
     opportunity.location, opportunity.owner_id = "library", salesperson.id
     opportunity.department_id, opportunity.entered_at = salesperson.department_id, clock.now()
@@ -450,7 +435,7 @@ def abandon_reasons(session):
 #
 # A deleted opportunity keeps its row, owner and history (deleted_at/deleted_by_id are set):
 # access.opportunity_clause hides it from every list, count, page, pool, export, stat and the
-# API; library_size does not count it; the duplicate check ignores it (so the same customer may
+# API; library.size does not count it; the duplicate check ignores it (so the same customer may
 # be entered again), and restoring it is refused while an active duplicate exists.
 # It holds no mobile key (opportunity_phone rows of kind 'mobile'): the unique index
 # uq_opportunity_phone_mobile would otherwise keep its mobile from a new live record, which the
@@ -498,9 +483,8 @@ def restore(session, actor, opportunity_id):
                                "%(place)s).", company=opportunity.company, other=first.company,
                                place=where_it_lives(first)), code="duplicate")
     owner = opportunity.owner if opportunity.location == "library" else None
-    if owner is not None and library_size(session, owner) >= library_cap(session, owner):
-        raise RuleViolation(_l("%(company)s cannot be restored: the library of %(user)s is full.",
-                               company=opportunity.company, user=owner.login), code="library_full")
+    if owner is not None:
+        library.require_room(session, owner, "restore", company=opportunity.company)
     _restore_mobile_keys(session, opportunity)
     opportunity.deleted_at, opportunity.deleted_by_id = None, None
     audit.record(session, actor, "opportunity_restored", target=opportunity, details={"company": opportunity.company})

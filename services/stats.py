@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from models import ContactNote, Department, Opportunity, User, WebLead
 
-from . import clock, rules
+from . import clock, library, rules
 from .access import LIBRARY_ROLES, MANAGING_ROLES, user_clause
 
 SERIES_DAYS = 30
@@ -109,7 +109,7 @@ def daily(session, actor, day, now=None, tz=None):
         .join(Department, User.department_id == Department.id)
         .where(User.id.in_(people)).order_by(Department.path, User.login)
     ).all()
-    sizes = _grouped(session, Opportunity.owner_id, Opportunity.owner_id.in_(people), Opportunity.deleted_at.is_(None))
+    sizes = library.sizes(session, people)
     keys = _grouped(session, Opportunity.created_by_id, Opportunity.created_by_id.in_(people), Opportunity.deleted_at.is_(None),
                     Opportunity.key_customer.is_(True), Opportunity.created_at >= start, Opportunity.created_at < end)
     contacts = _grouped(session, ContactNote.author_id, ContactNote.author_id.in_(people),
@@ -119,8 +119,8 @@ def daily(session, actor, day, now=None, tz=None):
     quota = rules.current(session)
     rows = []
     for user_id, login, role, dept_name, dept_id, dept_path in users:
-        row = DailyRow(user_id, login, role, dept_name, dept_id, _company_id(dept_path),
-                       library_size=sizes.get(user_id, 0), library_cap=rules.library_cap(session, _Role(role)),
+        row = DailyRow(user_id, login, role, dept_name, dept_id, Department.company_id_of(dept_path),
+                       library_size=sizes.get(user_id, 0), library_cap=library.cap(session, _Role(role)),
                        new_key_customers=keys.get(user_id, 0), valid_contacts=contacts.get(user_id, 0),
                        overdue_leads=overdue.get(user_id, 0))
         row.behind_key_customers = row.new_key_customers < quota.quota_key_customers
@@ -131,14 +131,9 @@ def daily(session, actor, day, now=None, tz=None):
 
 @dataclass
 class _Role:
-    """Just enough of a user for rules.library_cap (the cap depends on the role only)."""
+    """Just enough of a user for library.cap (the cap depends on the role only)."""
 
     role: str
-
-
-def _company_id(path):
-    ids = [int(part) for part in path.strip("/").split("/") if part]
-    return ids[1] if len(ids) > 1 else None
 
 
 @dataclass

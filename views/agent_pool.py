@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import Department, Opportunity, User, db
-from services import events, opportunities
+from services import events, library, opportunities
 from services.access import LIBRARY_ROLES, user_clause
 from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
@@ -128,7 +128,7 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
                 flash(_("%(n)d customers reassigned to %(user)s.", n=len(rows), user=login), "success")
                 return redirect(return_url)
         return self.render("agent_pool/reassign.html", rows=rows, salespeople=self._salespeople(rows),
-                           cap=opportunities.library_cap(db.session, None), return_url=return_url)
+                           cap=library.cap(db.session, None), return_url=return_url)
 
     @action("reassign", _l("Reassign"))
     def action_reassign(self, ids):

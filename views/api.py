@@ -26,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from extensions import csrf
 from models import Opportunity, db
-from services import access, accounts, audit, clock, dedup, entry_check, import_jobs, leads, merges, notes, stats, text
+from services import access, accounts, audit, clock, dedup, entry_check, import_jobs, leads, library, merges, notes, stats, text
 from services import opportunities as opps
 from services.errors import RuleViolation
 
@@ -188,7 +188,7 @@ def _refused(violation):
     if violation.code == "not_found" and request.endpoint in _OWN_OPPORTUNITY:
         return error_response(404, "not_found", HTTP_MESSAGES[404])
     if violation.code == "library_full" and request.endpoint in _INTO_OWN_LIBRARY:
-        return violation_response(violation, limit=opps.library_cap(db.session, g.api_user))
+        return violation_response(violation, limit=library.cap(db.session, g.api_user))
     if violation.code == "too_large":
         return too_large_response(violation.message)
     if isinstance(violation, opps.DuplicateFound):

@@ -17,7 +17,7 @@ from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
-from services import audit, clock, events, leads, merges, normalize, notes, opportunities
+from services import audit, clock, events, leads, library, merges, normalize, notes, opportunities
 from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES, is_admin
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
@@ -304,8 +304,8 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
         kwargs.setdefault("refusal_outcome", None)
         if refusal is not None:
             kwargs.update(refusal_panel(refusal))
-        kwargs.setdefault("library_size", opportunities.library_size(db.session, current_user))
-        kwargs.setdefault("library_cap", opportunities.library_cap(db.session, current_user))
+        kwargs.setdefault("library_size", library.size(db.session, current_user))
+        kwargs.setdefault("library_cap", library.cap(db.session, current_user))
         kwargs.setdefault("provinces", normalize.provinces())  # the place pickers' first list
         kwargs.setdefault("may_export", may_export(current_user))
         if template == self.details_template and kwargs.get("model") is not None:

@@ -11,12 +11,11 @@ import sys
 from itertools import repeat
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, insert, select, text
 
 from models import Opportunity, OpportunityPhone, OpportunityTerm
 
-from .. import clock, dedup, normalize, places
+from .. import clock, dedup, library, normalize, places
 from .mobiles import MobileKeys
 from .reading import active_sources, chunks, row_input, row_keys, row_problems
 from .report import report_row
@@ -292,7 +291,7 @@ def import_fast(session, reader, target, actor, summary, progress):
                 if target.full():
                     summary.library_full += 1
                     summary.report_rows.append(report_row(
-                        number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), company))
+                        number, "library_full", str(library.row_refusal(target.cap)), company))
                     continue
                 target.size += 1
                 batch.append((row, mobiles.take(number, phones), terms))

@@ -11,11 +11,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
 
-from models import Opportunity, ReviewConfirmation
+from models import ReviewConfirmation
 
-from .. import accounts, audit, clock, departments, normalize, opportunities
+from .. import accounts, audit, clock, departments, library, normalize, opportunities
 from ..access import LIBRARY_ROLES
 from ..errors import RuleViolation
 from ..locks import take_lock
@@ -48,8 +47,7 @@ class Target:
     def recount(self, session):
         """The owner's library size, counted again (under the lock, before the rows go in)."""
         if self.owner_id is not None:
-            self.size = session.scalar(select(func.count()).select_from(Opportunity)
-                                       .where(Opportunity.owner_id == self.owner_id, Opportunity.deleted_at.is_(None)))
+            self.size = library.sizes(session, [self.owner_id]).get(self.owner_id, 0)
 
     def place(self):
         """(owner, department) references for the next row's `insert_opportunity`, or None when the library is full."""
@@ -75,7 +73,7 @@ def resolve_target(session, pool=None, owner=None, department=None):
         if department:
             raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
         return Target("library", owner_id=user.id, owner_login=user.login, department_id=user.department_id,
-                      cap=opportunities.library_cap(session, user), size=opportunities.library_size(session, user))
+                      cap=library.cap(session, user), size=library.size(session, user))
     pool = pool or "public"
     if pool not in POOLS:
         raise RuleViolation(_l("Unknown pool: %(pool)s", pool=pool), field="pool")
@@ -275,7 +273,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
         if place is None:
             summary.library_full += 1
             summary.report_rows.append(report_row(
-                number, "library_full", str(_l("library full (%(n)d customers)", n=target.cap)), data.company))
+                number, "library_full", str(library.row_refusal(target.cap)), data.company))
             continue
         owner_ref, department_ref = place
         opportunity = opportunities.insert_opportunity(session, owner_ref, data, target.location, department_ref,

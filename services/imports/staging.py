@@ -28,13 +28,12 @@ import logging
 import time
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
 from models import DataImport, Opportunity, OpportunityPhone, User
 
-from .. import clock, dedup, normalize
+from .. import clock, dedup, library, normalize
 from ..locks import take_lock
 from .checking import FileIndex
 from .mobiles import held_reason
@@ -252,8 +251,7 @@ def _beyond_caps(session, staged, target, gone):
         {target.owner_id: target.cap} if target.owner_id is not None and target.cap is not None else {})
     if not caps:
         return {}
-    sizes = dict(session.execute(select(Opportunity.owner_id, func.count()).where(
-        Opportunity.owner_id.in_(list(caps)), Opportunity.deleted_at.is_(None)).group_by(Opportunity.owner_id)).all())
+    sizes = library.sizes(session, list(caps))
     lost = {}
     for owner_id, cap in caps.items():
         mine = sorted((oid for oid, row in staged.rows.items() if row[3] == owner_id and oid not in gone),
@@ -264,5 +262,5 @@ def _beyond_caps(session, staged, target, gone):
         latest = mine[:excess]
         for oid in latest:
             number, company, _verdict, _owner = staged.rows[oid]
-            lost[oid] = report_row(number, "library_full", str(_l("library full (%(n)d customers)", n=cap)), company)
+            lost[oid] = report_row(number, "library_full", str(library.row_refusal(cap)), company)
     return lost
