@@ -182,7 +182,7 @@ def opportunity_import(file, pool, owner, department, skip_check, as_json, colum
 
 @opportunity_cli.command("check")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="one JSON object per data row (CONTRACT.md)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per data row (docs/contract.md)")
 @_reader_options
 def opportunity_check(file, as_json, columns, max_rows):
     """Check every row of FILE for duplicates, importing nothing."""
@@ -208,7 +208,7 @@ def opportunity_rekey():
 
 
 @opportunity_cli.command("find-duplicates")
-@click.option("--json", "as_json", is_flag=True, help="one JSON object per group (CONTRACT.md)")
+@click.option("--json", "as_json", is_flag=True, help="one JSON object per group (docs/contract.md)")
 def find_duplicates(as_json):
     """Scan every opportunity for duplicates already inside; print the groups (kept for the /duplicates/ page)."""
     scan, found = duplicates.scan_now(db.session)

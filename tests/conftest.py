@@ -6,17 +6,13 @@ tests take the token from the pages, as a browser does.
 """
 import os
 import re
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from app import create_app  # noqa: E402
-from models import db  # noqa: E402
-from services import accounts, departments, passwords  # noqa: E402
+from app import create_app
+from models import db
+from services import accounts, departments, passwords
 
 PASSWORD = "渠道客户管理2026"  # a password the policy accepts
 _SEEDED_BY_MIGRATIONS = {"library_lock", "info_source", "abandon_reason", "resource_rules"}  # rows the migrations write; kept between tests

@@ -1,4 +1,4 @@
-"""The JSON API of CONTRACT.md (/api/v1), used as a client would: Bearer tokens, JSON in and out.
+"""The JSON API of docs/contract.md (/api/v1), used as a client would: Bearer tokens, JSON in and out.
 
 Every answer a test receives is also checked against the API's own OpenAPI document
 (`/api/v1/openapi.json`): the status must be documented for that call and the body must

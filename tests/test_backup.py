@@ -1,4 +1,4 @@
-"""`flask --app app backup PATH` (CONTRACT.md): a consistent copy while the app writes, that can be restored."""
+"""`flask --app app backup PATH` (docs/contract.md): a consistent copy while the app writes, that can be restored."""
 import os
 import sqlite3
 import threading

@@ -1,4 +1,4 @@
-"""The command line of CONTRACT.md: init-db, departments create, users create, users token."""
+"""The command line of docs/contract.md: init-db, departments create, users create, users token."""
 import hashlib
 
 from models import ApiToken, Department, User, db

@@ -1,4 +1,4 @@
-"""`flask opportunities import` and `opportunities check` (CONTRACT.md): files in, the
+"""`flask opportunities import` and `opportunities check` (docs/contract.md): files in, the
 duplicate check and validation per row, the report, one transaction."""
 import csv
 import io

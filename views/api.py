@@ -1,4 +1,4 @@
-"""The JSON API of CONTRACT.md (`/api/v1`): Bearer tokens, JSON errors, the duplicate check,
+"""The JSON API of docs/contract.md (`/api/v1`): Bearer tokens, JSON errors, the duplicate check,
 entering, listing, reading and claiming opportunities.
 
 Every call authenticates with `Authorization: Bearer TOKEN` (services.accounts.token_owner and may_use:
@@ -142,7 +142,7 @@ def json_time(value):
 
 
 def opportunity_json(opportunity):
-    """An opportunity as every answer shows it (CONTRACT.md); empty text is null."""
+    """An opportunity as every answer shows it (docs/contract.md); empty text is null."""
     return {
         "id": opportunity.id,
         "company": opportunity.company,

@@ -1,4 +1,4 @@
-"""The API's duplicates already inside and merges (CONTRACT.md): scan, groups, merge, undo.
+"""The API's duplicates already inside and merges (docs/contract.md): scan, groups, merge, undo.
 
 The calls of `views/api.py`'s blueprint, on `services/duplicates.py` and `services/merges.py`, the
 services of the /duplicates/ page. Agent admins within their company, subsystem admins anywhere;

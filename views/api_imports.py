@@ -1,4 +1,4 @@
-"""The API's imports (CONTRACT.md, "Imports from the browser"): upload, read, preview rows, run, report.
+"""The API's imports (docs/contract.md, "Imports from the browser"): upload, read, preview rows, run, report.
 
 The calls of `views/api.py`'s blueprint, on `services/import_jobs.py`, the same service as the
 pages. Agent admins within their company, subsystem admins anywhere; others 403; an import

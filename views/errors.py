@@ -29,7 +29,7 @@ MESSAGES = {
 UNAVAILABLE = _l("The database is busy or restarting. Nothing was saved; please try again in a moment.")
 RETRY_AFTER_SECONDS = 5
 
-# The machine-readable names of the JSON answers (CONTRACT.md's "error" field).
+# The machine-readable names of the JSON answers (docs/contract.md's "error" field).
 ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                405: "method_not_allowed", 413: "too_large", 422: "invalid", 500: "server_error",
                503: "unavailable"}

@@ -64,7 +64,7 @@ def upgrade():
         batch_op.create_index('ix_opportunity_event_opportunity_created', ['opportunity_id', 'created_at'], unique=False)
 
     # ### end Alembic commands ###
-    # The admins' list of abandon reasons starts with the usual ones (CONTRACT.md).
+    # The admins' list of abandon reasons starts with the usual ones (docs/contract.md).
     op.bulk_insert(sa.table("abandon_reason", sa.column("name", sa.String), sa.column("active", sa.Boolean)),
                    [{"name": name, "active": True} for name in
                     ("客户无需求", "无法联系", "已与其他平台合作", "公司已注销", "其他")])

@@ -1,4 +1,4 @@
-"""Importing customers from a spreadsheet (`flask opportunities import / check`, CONTRACT.md).
+"""Importing customers from a spreadsheet (`flask opportunities import / check`, docs/contract.md).
 
 A file is read by `tables.RowReader`: a .csv (UTF-8 with or without BOM, or GB18030 as
 Excel saves it in China), or the first sheet of an .xlsx, .xls or .ods workbook; the header

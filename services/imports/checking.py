@@ -160,7 +160,7 @@ def _checked_row(number, data, checked, index, imported_ids, into=None):
 def check_file(session, path, columns=None, max_rows=None):
     """The duplicate-check result of every data row of the file, in order; imports nothing.
 
-    Yields {"row", "verdict", "matches"} (as CONTRACT.md; a match of an earlier row of the
+    Yields {"row", "verdict", "matches"} (as docs/contract.md; a match of an earlier row of the
     file has location "file", "row" and opportunity_id null), or for a row that fails
     validation {"row", "verdict": "invalid", "matches": [], "errors": {field: message}}.
     Raises ImportFileError when the file cannot be read. `columns`, `max_rows`: as RowReader's.
