@@ -41,7 +41,7 @@ from sqlalchemy.orm import defer
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, User
 
-from . import access, clock, departments, imports, jobs, leads, library, previews, reasons
+from . import access, clock, departments, imports, jobs, library, previews, reasons
 from .errors import RuleViolation
 from .sql import one_of
 from .text import clean_cell
@@ -175,10 +175,7 @@ class RoundRobin(imports.Target):
 
     @classmethod
     def of(cls, session, department):
-        subtree = select(Department.id).where(Department.path.startswith(department.path))
-        users = session.scalars(select(User).where(
-            User.role.in_(leads.ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),
-            User.deleted_at.is_(None), User.department_id.in_(subtree)).order_by(User.id)).all()
+        users = library.assignees(session, department)  # the turn order of web leads
         people = [SimpleNamespace(id=u.id, department_id=u.department_id,
                                   cap=library.cap(session, u), size=0) for u in users]
         robin = cls(department, people)

@@ -31,8 +31,6 @@ from .locks import take_lock
 SOURCE_NAME = "网上注册会员"  # the information source the migration seeds for web leads
 LEAD_FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "email",
                "industry")
-# who receives new leads: salespeople only; supervisors and managers keep a library but lead the team
-ASSIGNEE_ROLES = ("salesperson",)
 
 FORBIDDEN = _l("Only an agent admin or a subsystem admin may post web leads.")
 
@@ -168,21 +166,8 @@ def _new_opportunity(session, actor, item, department, to_admins=False):
 
 
 def next_assignee(session, department):
-    """The salesperson whose turn it is: active, unlocked, in the department's subtree, with room under the cap.
-
-    The turn goes to whoever received a new lead longest ago (never first), ties by id. The
-    order is by the last lead's id, which grows in arrival order under the lock (a frozen
-    clock in tests, or two leads in one second, cannot tie it).
-    """
-    last_lead = (select(WebLead.assigned_to_id.label("user_id"), func.max(WebLead.id).label("last_id"))
-                 .where(WebLead.existing.is_(False), WebLead.assigned_to_id.is_not(None))
-                 .group_by(WebLead.assigned_to_id).subquery())
-    subtree = select(Department.id).where(Department.path.startswith(department.path))
-    people = session.scalars(
-        select(User).outerjoin(last_lead, last_lead.c.user_id == User.id)
-        .where(User.role.in_(ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),
-               User.deleted_at.is_(None), User.department_id.in_(subtree))
-        .order_by(last_lead.c.last_id.is_not(None), last_lead.c.last_id, User.id)).all()
+    """The salesperson whose turn it is (library.assignees' order) with room under the cap, or None."""
+    people = library.assignees(session, department)
     if not people:
         return None
     sizes = library.sizes(session, [p.id for p in people])

@@ -9,7 +9,7 @@ so that 录入 and 领取 keep saying what a person doing them needs to hear. Th
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from models import Opportunity
+from models import Department, Opportunity, User, WebLead
 
 from . import rules
 from .errors import RuleViolation
@@ -29,6 +29,27 @@ _REFUSALS = {
                                user=p["user"], n=p["n"]),
     "import": lambda p: _l("library full (%(n)d customers)", n=p["n"]),
 }
+
+
+# Who receives customers in turn (web leads, an import given round robin): salespeople only; supervisors and
+# managers keep a library but lead the team.
+ASSIGNEE_ROLES = ("salesperson",)
+
+
+def assignees(session, department):
+    """The people of `department`'s subtree who receive customers in turn (active, unlocked, not deleted), in the
+    one turn order of leads and imports: whoever was given a new lead longest ago first (never: first of all),
+    ties by id. The last lead's id, not its time, orders them: it grows in arrival order under the lock, so a
+    frozen clock or two leads in one second cannot tie it."""
+    last_lead = (select(WebLead.assigned_to_id.label("user_id"), func.max(WebLead.id).label("last_id"))
+                 .where(WebLead.existing.is_(False), WebLead.assigned_to_id.is_not(None))
+                 .group_by(WebLead.assigned_to_id).subquery())
+    subtree = select(Department.id).where(Department.path.startswith(department.path))
+    return session.scalars(
+        select(User).outerjoin(last_lead, last_lead.c.user_id == User.id)
+        .where(User.role.in_(ASSIGNEE_ROLES), User.active.is_(True), User.locked_at.is_(None),
+               User.deleted_at.is_(None), User.department_id.in_(subtree))
+        .order_by(last_lead.c.last_id.is_not(None), last_lead.c.last_id, User.id)).all()
 
 
 def cap(session, owner):
