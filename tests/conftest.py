@@ -247,6 +247,19 @@ class Org:
 
 
 @pytest.fixture
+def api(app, client, org):
+    """api("sales_a") is a client of the JSON API with sales_a's token; api(None) has none."""
+    from helpers import ApiClient, api_token  # helpers imports the app's modules, as the tests do
+    cache = {}
+
+    def make(login, headers=None):
+        token = None if login is None else cache.setdefault(login, api_token(app, login))
+        return ApiClient(app, client, token, headers)
+
+    return make
+
+
+@pytest.fixture
 def org(app):
     return Org(app)
 

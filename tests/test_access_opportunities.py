@@ -14,7 +14,7 @@ from crm_pages import logged_in_as
 from models import ContactNote, Opportunity, User, db
 from services import accounts, departments, notes, opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 SEES = {"sales_a", "super_a", "manager_a", "admin_a", "root"}
 BLIND = {"sales_b", "admin_b", "sales_c", "super_c"}
@@ -47,8 +47,8 @@ def _notes(app, opportunity_id):
 def test_the_details_page_and_the_api_answer_only_those_who_see_it(app, world, login):
     client = logged_in_as(app, login)
     details = client.get(f"/opportunities/details/?id={world}")
-    api = ApiClient(app, app.test_client(), _token(app, login)).get(f"/opportunities/{world}")
-    missing = ApiClient(app, app.test_client(), _token(app, login)).get("/opportunities/999999")
+    api = ApiClient(app, app.test_client(), api_token(app, login)).get(f"/opportunities/{world}")
+    missing = ApiClient(app, app.test_client(), api_token(app, login)).get("/opportunities/999999")
     if login in SEES:
         assert details.status_code == 200 and COMPANY in details.get_data(as_text=True)
         assert api.status_code == 200 and api.get_json()["notes"][0]["content"] == "约了下周拜访"
@@ -62,7 +62,7 @@ def test_the_lists_and_their_exports_hold_it_only_for_those_who_see_it(app, worl
     client = logged_in_as(app, login)
     listed = COMPANY in client.get("/opportunities/?show=all").get_data(as_text=True)
     noted = "约了下周拜访" in client.get("/notes/").get_data(as_text=True)
-    api_items = ApiClient(app, app.test_client(), _token(app, login)).get("/opportunities", q="五环").get_json()
+    api_items = ApiClient(app, app.test_client(), api_token(app, login)).get("/opportunities", q="五环").get_json()
     assert listed == noted == (api_items["total"] == 1) == (login in SEES)
     export = client.get("/opportunities/export/csv/?show=all")
     if export.status_code == 200:  # admins, managers and supervisors export; salespeople get 403
@@ -78,7 +78,7 @@ def test_only_the_owner_writes_notes_or_abandons(app, world, login):
     client.post("/opportunities/note/", data={"id": world, "method": "phone", "content": "冒名小记", "maturity": "3",
                                               "csrf_token": token})
     client.post("/opportunities/abandon/", data={"id": world, "reason": "客户无需求", "csrf_token": token})
-    api = ApiClient(app, app.test_client(), _token(app, login))
+    api = ApiClient(app, app.test_client(), api_token(app, login))
     refusal = 403 if login in ("admin_a", "admin_b", "root") else 404  # admins keep no library: their role may not
     for path, body in (("/opportunities/{}/notes", {"method": "phone", "content": "冒名小记", "maturity": 3}),
                        ("/opportunities/{}/abandon", {"reason": "客户无需求"}), ("/opportunities/{}/claim", None)):
@@ -94,7 +94,7 @@ def test_only_the_owner_writes_notes_or_abandons(app, world, login):
 
 def test_the_duplicate_check_names_only_name_place_and_owner_to_others(app, world):
     for login in BLIND:
-        body = ApiClient(app, app.test_client(), _token(app, login)).get("/dedup", phone="2398577").get_json()
+        body = ApiClient(app, app.test_client(), api_token(app, login)).get("/dedup", phone="2398577").get_json()
         match = body["matches"][0]
         assert match["company"] == COMPANY and match["owner"] == "sales_a"
         text = str(body)

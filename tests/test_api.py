@@ -8,96 +8,18 @@ import json
 from datetime import datetime
 
 import pytest
-from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_spec
-from werkzeug.exceptions import HTTPException
 
 from conftest import zh, set_rules
+from helpers import API, NOT_FOUND
 from models import Opportunity, ReviewConfirmation, User, db
 from services import accounts
 from services import opportunities as opps
 from views import openapi
 
-API = "/api/v1"
 YANGZHOU = {"company": "扬州五环印花厂", "phone": "0514——2398577", "fax": "0514——2345586",
             "province": "江苏", "city": "扬州", "contact": "王经理", "industry": "印染", "source": "电话开发",
             "key_customer": True}
-NOT_FOUND = "This page or record does not exist, or you may not see it."
-
-
-class ApiClient:
-    """The test client with a token; every answer is checked against the OpenAPI document."""
-
-    def __init__(self, app, client, token=None, headers=None):
-        self.app, self.client, self.token = app, client, token
-        self.headers = dict(headers or {})
-        self._doc = None
-
-    def doc(self):
-        if self._doc is None:
-            self._doc = self.client.get(f"{API}/openapi.json").get_json()
-        return self._doc
-
-    def _headers(self, extra):
-        headers = dict(self.headers)
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        headers.update(extra or {})
-        return headers
-
-    def get(self, path, headers=None, **params):
-        response = self.client.get(API + path, query_string=params, headers=self._headers(headers))
-        return self._checked("GET", path, response)
-
-    def post(self, path, body=None, data=None, headers=None):
-        if data is None:
-            response = self.client.post(API + path, json=body, headers=self._headers(headers))
-        else:
-            response = self.client.post(API + path, data=data, headers=self._headers(headers),
-                                        content_type="application/json")
-        return self._checked("POST", path, response)
-
-    def _checked(self, method, path, response):
-        assert response.is_json, (response.status_code, response.get_data(as_text=True)[:300])
-        assert "Set-Cookie" not in response.headers  # no session for token calls
-        body = response.get_json()
-        if response.status_code >= 400:
-            assert set(body) >= {"error", "message"} and body["message"], body
-        try:
-            rule, _args = self.app.url_map.bind("localhost").match(API + path.split("?")[0], method=method,
-                                                                  return_rule=True)
-        except HTTPException:
-            return response  # no such call: nothing documented to compare with
-        template, _params = openapi.path_of(rule.rule)
-        operation = self.doc()["paths"][template][method.lower()]
-        documented = operation["responses"].get(str(response.status_code))
-        assert documented is not None, f"{method} {template} answered {response.status_code}, undocumented"
-        schema = documented.get("content", {}).get("application/json", {}).get("schema")
-        if schema:
-            validator = Draft202012Validator({**schema, "components": self.doc()["components"]})
-            errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
-            assert not errors, f"{method} {template} {response.status_code}: {errors}"
-        return response
-
-
-def _token(app, login):
-    with app.app_context():
-        user = db.session.scalar(db.select(User).filter_by(login=login))
-        token = accounts.issue_token(db.session, user)
-        db.session.commit()
-    return token
-
-
-@pytest.fixture
-def api(app, client, org):
-    """api("sales_a") is a client with sales_a's token; api(None) has none."""
-    cache = {}
-
-    def make(login, headers=None):
-        token = None if login is None else cache.setdefault(login, _token(app, login))
-        return ApiClient(app, client, token, headers)
-
-    return make
 
 
 def _enter(api_client, **fields):

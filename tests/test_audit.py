@@ -17,7 +17,7 @@ from conftest import PASSWORD, _config, csrf_token, set_rules, zh
 from models import AuditEntry, Opportunity, User, db
 from services import clock, opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 YANGZHOU = {"company": "扬州五环印花厂", "province": "江苏省", "city": "扬州市", "phone": "0514-2398577"}
 
@@ -46,7 +46,7 @@ def _enter_page(client, **fields):
 
 
 def _api(app, client, login):
-    return ApiClient(app, client, _token(app, login))
+    return ApiClient(app, client, api_token(app, login))
 
 
 # --- logins -----------------------------------------------------------------------------

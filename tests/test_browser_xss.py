@@ -113,9 +113,9 @@ def test_reflected_payloads_in_urls_stay_text(app, org, browser_user, path):
 
 
 def test_payloads_arriving_through_the_lead_api_and_an_import_stay_text(app, org, browser_user, runner, tmp_path):
-    from test_api import ApiClient, _token
+    from helpers import ApiClient, api_token
 
-    lead = ApiClient(app, app.test_client(), _token(app, "admin_a")).post("/leads", {
+    lead = ApiClient(app, app.test_client(), api_token(app, "admin_a")).post("/leads", {
         "company": "<img src=x onerror=window.__xss=1>网上注册贸易有限公司", "contact": PAYLOADS[0],
         "phone": "020-87650001", "department": "华南代理/销售一部/电话组"})
     assert lead.status_code == 201, lead.get_json()

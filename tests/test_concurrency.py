@@ -4,16 +4,14 @@ Each thread is a client of its own (its own requests, app contexts and database 
 against the real database, a SQLite file or PostgreSQL; a barrier releases them together.
 Nothing here sleeps or measures time: the assertions are on what was written and answered.
 """
-import threading
 
 from conftest import set_rules, zh
 from models import Opportunity, User, db
 from services import opportunities as opps
 from services.errors import RuleViolation
 from services.opportunities import OpportunityInput
-from test_api import NOT_FOUND, ApiClient, _token
+from helpers import NOT_FOUND, ApiClient, api_token, at_once
 
-THREAD_TIMEOUT = 120  # seconds: only a hung thread (a deadlock) ever waits this long
 
 
 def _user(login):
@@ -43,31 +41,11 @@ def _library_size(app, login):
                                  .where(Opportunity.owner_id == _user(login).id, Opportunity.location == "library"))
 
 
-def at_once(calls):
-    """Run the calls in threads released together by a barrier; their results (or exceptions) in order."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
 
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except BaseException as error:  # noqa: BLE001 - reported to the test below, never lost in the thread
-            results[index] = error
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(THREAD_TIMEOUT)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    errors = [r for r in results if isinstance(r, BaseException)]
-    assert not errors, errors
-    return results
 
 
 def _api_client(app, login):
-    client = ApiClient(app, app.test_client(), _token(app, login))
+    client = ApiClient(app, app.test_client(), api_token(app, login))
     client.doc()  # read the OpenAPI document before the race, not during it
     return client
 

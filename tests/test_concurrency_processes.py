@@ -10,8 +10,8 @@ import pytest
 from conftest import set_rules, zh
 from models import Opportunity, OpportunityPhone, db
 from served import call, gunicorn_server, salespeople
-from test_api import NOT_FOUND
-from test_concurrency import _fill, _library_size, _public_pool, at_once
+from helpers import NOT_FOUND, at_once
+from test_concurrency import _fill, _library_size, _public_pool
 
 pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
 

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import csrf_token
 from models import Opportunity, db
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 FIELDS = ["company", "province", "city", "phone", "fax"]
 EXISTING = [
@@ -33,7 +33,7 @@ def import_public(app, runner, path, rows):
         writer.writerows(rows)
     result = runner.invoke(args=["opportunities", "import", str(path), "--pool", "public"])
     assert result.exit_code == 0, result.output
-    return ApiClient(app, app.test_client(), _token(app, "sales_a"))
+    return ApiClient(app, app.test_client(), api_token(app, "sales_a"))
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ from benchmarks import duplicate_set
 from conftest import AuthActions, set_rules, zh
 from models import AuditEntry, Merge, Notice, Opportunity, OpportunityEvent, OpportunityPhone, OpportunityTerm, db
 from services import normalize
-from test_api import ApiClient, _token
-from test_concurrency import at_once
+from helpers import ApiClient, api_token, at_once
 
 FIELDS = ["company", "province", "city", "phone", "fax", "mobile", "contact"]
 # One customer of 扬州, typed twice: a landline with and without its area code.
@@ -40,7 +39,7 @@ def _ids(app):
 
 
 def _api(app, login):
-    return ApiClient(app, app.test_client(), _token(app, login))
+    return ApiClient(app, app.test_client(), api_token(app, login))
 
 
 def _all_groups(api, verdict=None):

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from conftest import zh
 from models import AuditEntry, DuplicateGroup, db
 from services import opportunities as opps
-from test_api import API, ApiClient, _pool, _token
+from helpers import API, ApiClient, api_token
+from test_api import _pool
 from test_duplicates_pages import group_ids, page, pairs, scanned  # noqa: F401 (pairs: a fixture)
 from test_imports import upload, xlsx
 from test_typography import half_width
@@ -26,7 +27,7 @@ def api(app, client, org):
     tokens = {}
 
     def make(login, **headers):
-        return ApiClient(app, client, tokens.setdefault(login, _token(app, login)), headers=headers)
+        return ApiClient(app, client, tokens.setdefault(login, api_token(app, login)), headers=headers)
 
     return make
 

@@ -15,7 +15,7 @@ from conftest import csrf_token, set_rules, zh
 from models import AuditEntry, Notice, Opportunity, ResourceRules, User, db
 from services import clock, opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = {"contact": "秘密联系人", "address": "秘密路88号", "email": "secret@wuhuan.example",
@@ -57,7 +57,7 @@ def test_the_check_shows_only_name_place_and_owner_of_anothers_record(client, au
     auth.login("sales_a")
     page = client.get("/dedup/?name=五环印花&by=name").get_data(as_text=True)
     live = client.get("/dedup/check.json?name=五环印花").get_json()
-    api = ApiClient(app, client, _token(app, "sales_a")).get("/dedup", name="五环印花").get_json()
+    api = ApiClient(app, client, api_token(app, "sales_a")).get("/dedup", name="五环印花").get_json()
     assert "扬州五环印花厂" in page and "sales_b" in page
     assert [(h["company"], h["place"], h["owner"], h["url"]) for h in live["hits"]] == \
         [("扬州五环印花厂", "江苏省扬州市", "sales_b", None)]
@@ -73,7 +73,7 @@ def test_every_check_is_audited_with_its_query_and_hit_count(client, auth, org, 
     auth.login("sales_a")
     client.get("/dedup/?name=五环印花&by=name")
     client.get("/dedup/check.json?name=五环&phone=87654321")
-    ApiClient(app, client, _token(app, "sales_a")).get("/dedup", fax="0514-2345586")
+    ApiClient(app, client, api_token(app, "sales_a")).get("/dedup", fax="0514-2345586")
     assert _entries(app, "dedup_check") == [
         ("sales_a", {"company": "五环印花", "hits": 1}),
         ("sales_a", {"company": "五环", "phone": "87654321", "hits": 1}),
@@ -85,7 +85,7 @@ def test_past_the_daily_limit_checks_are_refused_admins_told_once_entries_still_
     set_rules(app, daily_check_limit=3)
     _own(app, "sales_b", "扬州五环印花厂")
     auth.login("sales_a")
-    api = ApiClient(app, client, _token(app, "sales_a"))
+    api = ApiClient(app, client, api_token(app, "sales_a"))
     assert "扬州五环印花厂" in client.get("/dedup/?name=五环印花&by=name").get_data(as_text=True)
     assert client.get("/dedup/check.json?name=五环印花").get_json()["total"] == 1
     assert api.get("/dedup", name="五环印花").status_code == 200

@@ -14,7 +14,7 @@ from conftest import AuthActions, _config, post_form
 from models import DataImport, Job, db
 from services import clock
 from services import opportunities as opps
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 from test_imports import upload, uploaded, xlsx
 
 POOL = [("上海瑞丽服装厂", "021-62345678", "上海"), ("杭州明辉灯饰厂", "0571-88776655", "杭州")]
@@ -28,7 +28,7 @@ def api(app, client, org):
     tokens = {}
 
     def make(login):
-        return ApiClient(app, client, tokens.setdefault(login, _token(app, login)))
+        return ApiClient(app, client, tokens.setdefault(login, api_token(app, login)))
 
     return make
 
@@ -124,7 +124,7 @@ def set_job(app, import_id, **values):
 
 
 def test_a_waiting_import_says_how_many_jobs_are_before_it(queued):
-    admin = ApiClient(queued, queued.test_client(), _token(queued, "admin_a"))
+    admin = ApiClient(queued, queued.test_client(), api_token(queued, "admin_a"))
     first, second = (upload(admin, xlsx(ALL_DUPLICATES)).get_json() for _ in range(2))
     assert first["status"] == second["status"] == "checking"
     assert admin.get(f"/imports/{first['id']}").get_json()["queue_position"] == 0
@@ -167,7 +167,7 @@ DOWN = "后台程序似乎没有运行，请告诉系统管理员。"
 
 @pytest.mark.parametrize("how", ["last worker exited", "waited too long"])
 def test_a_waiting_import_says_when_no_worker_seems_to_run(queued, how):
-    admin = ApiClient(queued, queued.test_client(), _token(queued, "admin_a"))
+    admin = ApiClient(queued, queued.test_client(), api_token(queued, "admin_a"))
     first = upload(admin, xlsx(ALL_DUPLICATES)).get_json()
     browser = signed_in(queued)
     assert browser.get(f"/imports/{first['id']}/progress.json").get_json()["worker_down"] is False

@@ -14,8 +14,8 @@ from app import create_app
 from conftest import _config, post_form, zh
 from models import DataImport, DataImportFile, DataImportRow, User, db
 from services import clock
-from test_api import ApiClient, _token
-from test_imports import api, upload, uploaded, xlsx  # noqa: F401  (api: a fixture)
+from helpers import ApiClient, api_token
+from test_imports import uploaded, xlsx
 
 LONG_HEADERS = ["公司名称", "电话", "城市", "地址", "联系人", "行业"]
 
@@ -55,7 +55,7 @@ def test_a_preview_keeps_at_most_the_row_cap_and_cuts_the_refused_value_first(ap
 def test_the_cap_is_chosen_in_the_configuration(app, org, tmp_path):
     small = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path), "CRM_QUEUE_URL": "immediate",
                         "CRM_IMPORT_PREVIEW_ROW_BYTES": 1024})
-    admin = ApiClient(small, small.test_client(), _token(small, "admin_a"))
+    admin = ApiClient(small, small.test_client(), api_token(small, "admin_a"))
     valid = ["杭州明辉灯饰厂", "0571-88776655", "杭州", "西湖区" + "文" * 290, "赵" * 60, "灯" * 60]  # ~1.6 KB
     item = uploaded(admin, xlsx([valid], headers=LONG_HEADERS))
     [row] = preview_rows(small, item["id"])

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from app import create_app
 from conftest import _config, csrf_token, post_form, set_rules, zh
 from models import AuditEntry, DataImport, InfoSource, Opportunity, User, db
-from test_api import API, ApiClient, _token
+from helpers import API, ApiClient, api_token
 
 HEADERS = ["公司名称", "电话", "城市", "信息来源"]
 ROWS = [["上海瑞丽服装厂", "021-62345678", "上海", "网络"],       # 1 new (网络 -> 网络搜索)
@@ -36,16 +36,6 @@ def xlsx(rows, headers=HEADERS):
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-@pytest.fixture
-def api(app, client, org):
-    tokens = {}
-
-    def make(login):
-        return ApiClient(app, client, tokens.setdefault(login, _token(app, login)))
-
-    return make
 
 
 def upload(api_client, data, name="客户名单.xlsx", **form):
@@ -229,7 +219,7 @@ def test_a_file_that_is_no_customer_list_is_refused_in_chinese(app, api, name, d
 def test_limits_of_size_and_rows(app, org, tmp_path):
     small = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path), "CRM_QUEUE_URL": "immediate",
                         "CRM_IMPORT_MAX_MB": 1, "CRM_IMPORT_MAX_ROWS": 3})
-    admin = ApiClient(small, small.test_client(), _token(small, "admin_a"))
+    admin = ApiClient(small, small.test_client(), api_token(small, "admin_a"))
     too_large = upload(admin, b"a" * (1536 * 1024), "大.csv")
     assert too_large.status_code == 413 and too_large.get_json()["error"] == "too_large"
     assert too_large.get_json()["message"] == zh(small, "The file is larger than %(n)d MB: split it, or keep only "
@@ -244,7 +234,7 @@ def test_the_run_waits_for_the_check(app, org, tmp_path):
     """With a queue and no worker, the check waits: the run is refused until it is done."""
     queued = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path),
                          "CRM_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"})
-    admin = ApiClient(queued, queued.test_client(), _token(queued, "admin_a"))
+    admin = ApiClient(queued, queued.test_client(), api_token(queued, "admin_a"))
     answer = upload(admin, xlsx(ROWS))
     assert answer.status_code == 202 and answer.get_json()["status"] == "checking"
     refused = admin.post(f"/imports/{answer.get_json()['id']}/run", {})

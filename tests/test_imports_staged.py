@@ -15,8 +15,8 @@ from models import DataImport, Opportunity, OpportunityPhone, OpportunityTerm, U
 from services import opportunities
 from services.errors import RuleViolation
 from services.imports import staging
-from test_api import API
-from test_imports import DISTINCT, api, uploaded, xlsx  # noqa: F401 (api: the fixture)
+from helpers import API
+from test_imports import DISTINCT, uploaded, xlsx
 
 MOBILE_ROW = ["广州顺达物流有限公司", "13912345678", "广州", ""]
 ROWS = [*DISTINCT, MOBILE_ROW]  # 9 different customers of Guangzhou

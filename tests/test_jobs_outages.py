@@ -25,7 +25,7 @@ from faults import environment, write_customers
 from models import AuditEntry, DataImport, DataImportRow, DuplicateScan, Job, Opportunity, User, db
 from served import ROOT, _free_port, call, gunicorn_server
 from services import clock, import_jobs, jobs
-from test_concurrency import at_once
+from helpers import at_once
 from test_imports_worker import WAIT_SECONDS, start_worker, stop, token_of, wait_for
 
 API = "/api/v1"

@@ -20,7 +20,7 @@ from conftest import zh
 from models import Opportunity, OpportunityPhone, OpportunityTerm, db
 from services import dedup, imports, opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 from test_import import DUPLICATE, NO, read_report, run_import, write_csv
 from test_soft_delete import _deleted_at, _post
 
@@ -53,8 +53,8 @@ def test_the_index_comes_from_the_migrations(app):
 
 
 def test_a_mobile_the_check_missed_is_refused_by_the_index_with_a_409(app, org, monkeypatch):
-    sales_a = ApiClient(app, app.test_client(), _token(app, "sales_a"))
-    sales_b = ApiClient(app, app.test_client(), _token(app, "sales_b"))
+    sales_a = ApiClient(app, app.test_client(), api_token(app, "sales_a"))
+    sales_b = ApiClient(app, app.test_client(), api_token(app, "sales_b"))
     first = sales_a.post("/opportunities", {"company": "深圳华强电子有限公司", "mobile": "138-1234-5678"})
     assert first.status_code == 201
     _check_that_misses(monkeypatch)
@@ -68,8 +68,8 @@ def test_a_mobile_the_check_missed_is_refused_by_the_index_with_a_409(app, org, 
 
 def test_with_the_check_the_index_changes_nothing(app, org):
     """The check refuses first, naming where the customer lives; the same mobile as phone and fax is allowed."""
-    sales_a = ApiClient(app, app.test_client(), _token(app, "sales_a"))
-    sales_b = ApiClient(app, app.test_client(), _token(app, "sales_b"))
+    sales_a = ApiClient(app, app.test_client(), api_token(app, "sales_a"))
+    sales_b = ApiClient(app, app.test_client(), api_token(app, "sales_b"))
     both = sales_a.post("/opportunities", {"company": "深圳华强电子有限公司", "mobile": "13812345678",
                                            "fax": "13812345678"})
     assert both.status_code == 201
@@ -80,7 +80,7 @@ def test_with_the_check_the_index_changes_nothing(app, org):
 
 def test_a_mobile_typed_twice_in_one_record_is_one_key(app, org):
     """Once with an extension, once without: one row, not a collision of the record with itself."""
-    sales_a = ApiClient(app, app.test_client(), _token(app, "sales_a"))
+    sales_a = ApiClient(app, app.test_client(), api_token(app, "sales_a"))
     entered = sales_a.post("/opportunities", {"company": "深圳华强电子有限公司", "phone": "13812345678转1",
                                               "mobile": "13812345678"})
     assert entered.status_code == 201
@@ -180,7 +180,7 @@ def test_the_migration_keeps_each_mobile_on_its_oldest_live_customer(empty_datab
 
 
 def _entered(app, login, **fields):
-    response = ApiClient(app, app.test_client(), _token(app, login)).post("/opportunities", fields)
+    response = ApiClient(app, app.test_client(), api_token(app, login)).post("/opportunities", fields)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["id"]
 
@@ -308,7 +308,7 @@ def test_the_checked_import_reports_a_held_mobile_the_check_missed(runner, org, 
 def test_a_lead_whose_mobile_the_check_missed_goes_to_the_customer_that_holds_it(app, org, monkeypatch):
     holder = _entered(app, "sales_a", company="深圳华强电子有限公司", mobile="13812345678")
     _check_that_misses(monkeypatch)
-    admin = ApiClient(app, app.test_client(), _token(app, "admin_a"))
+    admin = ApiClient(app, app.test_client(), api_token(app, "admin_a"))
     answer = admin.post("/leads", {"company": "东莞长安五金厂", "mobile": "138 1234 5678", "department": "华南代理"})
     assert answer.status_code == 200, answer.get_json()
     body = answer.get_json()

@@ -12,7 +12,8 @@ import pytest
 from conftest import csrf_token, zh
 from models import Opportunity, db
 from services import places
-from test_api import API, _enter, api  # noqa: F401 - the API client checked against the OpenAPI document
+from helpers import API
+from test_api import _enter
 
 
 # --- the rule (services/places.py) -------------------------------------------------------------

@@ -7,7 +7,7 @@ from conftest import csrf_token, zh
 from models import ContactNote, Opportunity, User, db
 from services import clock, notes, opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 VALID = "Note saved. It counts as a valid contact."
 NOT_VALID = "Note saved. It does not count as a valid contact (maturity 0, customer not reached, or customer busy)."
@@ -127,7 +127,7 @@ def test_the_note_form_needs_the_csrf_token(client, auth, org, app):
 
 def test_api_note_201_with_valid_flag_and_notes_in_the_opportunity(app, client, org):
     opportunity_id = _own(app, "sales_a")
-    api = ApiClient(app, client, _token(app, "sales_a"))
+    api = ApiClient(app, client, api_token(app, "sales_a"))
     later = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
     first = api.post(f"/opportunities/{opportunity_id}/notes",
                      {"method": "phone", "content": "电话没人接", "maturity": 2, "unreachable": True})
@@ -154,7 +154,7 @@ def test_api_note_201_with_valid_flag_and_notes_in_the_opportunity(app, client, 
 ])
 def test_api_bad_notes_422(app, client, org, body, field):
     opportunity_id = _own(app, "sales_a")
-    api = ApiClient(app, client, _token(app, "sales_a"))
+    api = ApiClient(app, client, api_token(app, "sales_a"))
     refused = api.post(f"/opportunities/{opportunity_id}/notes", body)
     assert refused.status_code == 422 and field in refused.get_json()["fields"]
     assert _notes(app, opportunity_id) == []
@@ -162,7 +162,7 @@ def test_api_bad_notes_422(app, client, org, body, field):
 
 def test_api_note_on_anothers_opportunity_404(app, client, org):
     opportunity_id = _own(app, "sales_b")
-    api = ApiClient(app, client, _token(app, "sales_a"))
+    api = ApiClient(app, client, api_token(app, "sales_a"))
     refused = api.post(f"/opportunities/{opportunity_id}/notes", {"method": "phone", "content": "x", "maturity": 3})
     assert refused.status_code == 404
     assert api.post("/opportunities/999999/notes", {"method": "phone", "content": "x", "maturity": 3}).status_code == 404

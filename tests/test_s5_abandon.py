@@ -5,7 +5,7 @@ from conftest import csrf_token, zh, set_rules
 from models import Opportunity, OpportunityEvent, User, db
 from services import opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 
 def _own(app, login, company):
@@ -87,7 +87,7 @@ def test_cannot_abandon_anothers(client, auth, org, app):
 
 def test_api_abandon_then_the_former_owner_gets_404(app, client, org):
     opportunity_id = _own(app, "sales_a", "扬州五环印花厂")
-    api = ApiClient(app, client, _token(app, "sales_a"))
+    api = ApiClient(app, client, api_token(app, "sales_a"))
     missing = api.post(f"/opportunities/{opportunity_id}/abandon", {})
     assert missing.status_code == 422 and "reason" in missing.get_json()["fields"]
     assert missing.get_json()["message"] == zh(app, "Choose why you abandon this customer.")
@@ -99,7 +99,7 @@ def test_api_abandon_then_the_former_owner_gets_404(app, client, org):
     assert done.get_json()["owner"] is None
     assert api.get(f"/opportunities/{opportunity_id}").status_code == 404
     assert api.post(f"/opportunities/{opportunity_id}/abandon", {"reason": "无法联系"}).status_code == 404
-    other = ApiClient(app, client, _token(app, "sales_b"))
+    other = ApiClient(app, client, api_token(app, "sales_b"))
     assert other.post(f"/opportunities/{opportunity_id}/abandon", {"reason": "其他"}).status_code == 404
     assert _events(app, opportunity_id) == [("abandon", "sales_a", "无法联系")]
 

@@ -14,7 +14,7 @@ from conftest import csrf_token, set_rules, zh
 from models import Notice, Opportunity, User, WebLead, db
 from services import clock, opportunities, stats
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 from test_s4_notes import _note
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -41,7 +41,7 @@ def _own(app, login, company, key_customer=False, next_contact_at=None):
 
 
 def _api(app, client, login):
-    return ApiClient(app, client, _token(app, login))
+    return ApiClient(app, client, api_token(app, login))
 
 
 def _daily(app, client, login, day=None):

@@ -7,7 +7,7 @@ from conftest import PASSWORD, csrf_token, set_rules, zh
 from models import Notice, Opportunity, User, WebLead, db
 from services import accounts, clock, departments, leads, opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 T0 = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
 YANGZHOU = {"company": "扬州五环印花厂", "phone": "0514-2398577", "contact": "王经理", "email": "wang@wuhuan.cn"}
@@ -28,7 +28,7 @@ def api(app, client, org):
     cache = {}
 
     def make(login):
-        return ApiClient(app, client, cache.setdefault(login, _token(app, login)))
+        return ApiClient(app, client, cache.setdefault(login, api_token(app, login)))
     return make
 
 
@@ -324,7 +324,7 @@ def _at_once(app, token, bodies):
 
 
 def test_the_same_lead_posted_at_the_same_moment_is_recorded_once(app, org, frozen):
-    answers = _at_once(app, _token(app, "admin_a"), [YANGZHOU] * 8)
+    answers = _at_once(app, api_token(app, "admin_a"), [YANGZHOU] * 8)
     assert sorted(status for status, _body in answers) == [200] * 7 + [201]
     assert len({body["lead"]["id"] for _status, body in answers}) == 1
     assert _count(app, WebLead) == 1 and _count(app, Opportunity) == 1
@@ -334,7 +334,7 @@ def test_leads_at_the_same_moment_never_exceed_the_cap(app, org, frozen):
     set_rules(app, cap=2)
     _add_salesperson(app, "sales_c", "华南代理/销售二部")
     names = COMPANIES + ["嘉兴飞跃纺织厂", "常州恒星电器厂", "无锡太湖渔具厂", "南通江海服装厂"]
-    answers = _at_once(app, _token(app, "admin_a"), [{"company": name} for name in names])
+    answers = _at_once(app, api_token(app, "admin_a"), [{"company": name} for name in names])
     assert [status for status, _body in answers] == [201] * len(names)
     assert _library_sizes(app) == {"sales_a": 2, "sales_c": 2}
     assert _count(app, Opportunity, location="agent_admin_pool") == len(names) - 4

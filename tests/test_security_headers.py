@@ -3,7 +3,7 @@ no framing, a same-origin referrer, and no caching of anything a signed-in user 
 import pytest
 
 from crm_pages import logged_in_as
-from test_api import _token
+from helpers import api_token
 
 SIGNED_IN = ["/", "/opportunities/", "/dedup/?name=瑞丽", "/pool/", "/notes/", "/users/", "/audit/",
              "/opportunities/export/csv/", "/stats/export/xlsx/"]
@@ -41,7 +41,7 @@ def test_each_page_gets_its_own_script_nonce(app, org):
 
 
 def test_api_answers_carry_the_headers_and_are_not_cached(app, client, org):
-    token = _token(app, "sales_a")
+    token = api_token(app, "sales_a")
     response = client.get("/api/v1/opportunities", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
     _assert_common(response, "/api/v1/opportunities")

@@ -12,8 +12,8 @@ from app import create_app
 from conftest import PASSWORD, AuthActions, _config, csrf_token, post_form, zh
 from models import DataImport, DataImportRow, User, db
 from services import accounts, clock
-from test_api import ApiClient, _token
-from test_imports import api, upload, uploaded, xlsx  # noqa: F401  (api: a fixture)
+from helpers import ApiClient, api_token
+from test_imports import upload, uploaded, xlsx
 
 TOO_DEEP = "The JSON body is nested too deeply: no call of this API takes more than a few levels."
 ACCOUNT_CLOSED = ("The account of this API token is deactivated or locked: its tokens work again when an "
@@ -70,7 +70,7 @@ def test_ticking_70000_review_rows_through_the_api(app, org, tmp_path):
     """Over the 65,535 parameters psycopg allows in one statement: the rows are one parameter."""
     queued = create_app({**_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path),
                          "CRM_QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite3'}"})  # no worker: the run waits
-    admin = ApiClient(queued, queued.test_client(), _token(queued, "admin_a"))
+    admin = ApiClient(queued, queued.test_client(), api_token(queued, "admin_a"))
     import_id = upload(admin, xlsx([["上海瑞丽服装厂", "021-62345678", "上海", ""]])).get_json()["id"]
     with queued.app_context():  # the check's preview, as a worker would have written it for a long file
         for start in range(1, ROWS_TICKED + 1, 10_000):
@@ -243,7 +243,7 @@ def test_an_upload_too_large_from_someone_who_may_not_import_gets_the_error_page
 
 
 def test_an_upload_too_large_for_the_api_names_the_limit(small):
-    admin = ApiClient(small, small.test_client(), _token(small, "admin_a"))
+    admin = ApiClient(small, small.test_client(), api_token(small, "admin_a"))
     for size in (1536 * 1024, 3 * 1024 * 1024):  # read and refused; refused before it is read
         answer = upload(admin, b"a" * size, "大.csv")
         assert answer.status_code == 413

@@ -11,7 +11,7 @@ from conftest import PASSWORD, csrf_token, zh
 from models import AuditEntry, Opportunity, User, db
 from services import opportunities
 from services.opportunities import OpportunityInput
-from test_api import ApiClient, _token
+from helpers import ApiClient, api_token
 
 
 def _own(app, login, company, phone="0514-2398577", location="library", department=None):
@@ -84,11 +84,11 @@ def test_a_deleted_opportunity_is_hidden_everywhere_and_restorable(client, auth,
     assert sales.get(f"/opportunities/details/?id={gone}").status_code == 404
     manager = _as(app, "manager_a")  # salespeople do not export; their manager does
     assert [row[0] for row in _csv(manager.get("/opportunities/export/csv/?show=all"))[1:]] == ["苏州新天地纺织厂"]
-    api = ApiClient(app, sales, _token(app, "sales_a"))
+    api = ApiClient(app, sales, api_token(app, "sales_a"))
     assert [o["id"] for o in api.get("/opportunities").get_json()["items"]] == [kept]
     assert api.get(f"/opportunities/{gone}").status_code == 404
     assert zh(app, "Library %(n)d / %(cap)d", n=1, cap=130) in listing  # the cap counts live ones only
-    admin_api = ApiClient(app, client, _token(app, "admin_a"))
+    admin_api = ApiClient(app, client, api_token(app, "admin_a"))
     sizes = {u["login"]: u["library_size"] for u in admin_api.get("/stats/daily").get_json()["users"]}
     assert sizes["sales_a"] == 1
     # the duplicate check ignores it: the same customer may be entered again
@@ -176,7 +176,7 @@ def test_a_deleted_user_cannot_log_in_is_hidden_and_restorable(client, auth, org
     assert _audit(app, "user_deleted") == [("admin_a", org.users["sales_a"], {"login": "sales_a"})]
     # its sessions end, its login is refused, it is gone from the list, the stats and the API
     assert captured.get("/opportunities/").status_code in (302, 401)
-    token = _token(app, "sales_a")
+    token = api_token(app, "sales_a")
     assert ApiClient(app, app.test_client(), token).get("/opportunities").status_code == 401
     other = app.test_client()
     login = other.post("/login", data={"username": "sales_a", "password": PASSWORD,
@@ -184,7 +184,7 @@ def test_a_deleted_user_cannot_log_in_is_hidden_and_restorable(client, auth, org
     assert zh(app, "This account has been deactivated. Ask your administrator.") in login.get_data(as_text=True)
     users = client.get("/users/").get_data(as_text=True)
     assert _listed("sales_a", users) is False and _listed("manager_a", users) is True
-    admin_api = ApiClient(app, client, _token(app, "admin_a"))
+    admin_api = ApiClient(app, client, api_token(app, "admin_a"))
     assert "sales_a" not in {u["login"] for u in admin_api.get("/stats/daily").get_json()["users"]}
     deleted_view = client.get("/users/?show=deleted").get_data(as_text=True)
     assert _listed("sales_a", deleted_view) is True and _listed("manager_a", deleted_view) is False
