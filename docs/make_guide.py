@@ -102,7 +102,7 @@ def sections(t, n):
                                "判定为撞单，不能录入。"),
           ("s3-06-form-filled", "第六步：填写公司名称、省份、城市、联系人、联系方式，选择正确的信息来源和行业。"),
           ("s3-07-saved", f"第七步：点击{q('Save')}，客户进入自己的库。"),
-          ("s3-08-in-my-opportunities", f"在{q('Opportunity management')} → {q('My opportunities')}中选择“全部”，可以看到刚录入的客户。"),
+          ("s3-08-in-my-opportunities", f"在{q('Opportunity management')} → {q('My opportunities')}（打开即是“全部”，今天应联系的客户排在最前），可以看到刚录入的客户。"),
           ("s3-09-found-after", f"再用电话查询撞单，结果为{q('%(n)d customers in all', n=1)}，并标明{q('Yours')}。"),
           ("s3-10-other-division", f"旧手册的常见问题1：客户在电销或行业库中。以佛山市南海区里水惠翔印刷厂为例，用电话 85601234 查询，即显示它在"
                                    f"{q('Industry division')}，判定{q('Cannot be entered')}，页面不再提供录入按钮。")],

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import ContactNote, Department, Opportunity, User, WebLead
@@ -218,19 +218,23 @@ def series(session, actor, days=SERIES_DAYS, today_=None, tz=None):
 # --- what one person has to do (the salesperson's dashboard) ----------------------------------
 
 
+def due_clause(user, now=None, tz=None):
+    """What "due for contact today" means on every page (the bar's count, the home page's card, 我的机会's
+    今日应联系 tab and its badge): a live customer of the user's own library whose next contact falls before
+    the end of today in CRM_TIMEZONE, overdue ones included. One clause, so that they always agree."""
+    end = day_bounds(today(now, tz), tz)[1]
+    return and_(Opportunity.owner_id == user.id, Opportunity.next_contact_at < end, Opportunity.deleted_at.is_(None))
+
+
 def due_today(session, user, now=None, tz=None, limit=50):
     """Opportunities of the user's library whose next contact is before the end of today, soonest first."""
-    end = day_bounds(today(now, tz), tz)[1]
-    return session.scalars(select(Opportunity).where(
-        Opportunity.owner_id == user.id, Opportunity.next_contact_at < end, Opportunity.deleted_at.is_(None))
-        .order_by(Opportunity.next_contact_at, Opportunity.id).limit(limit)).all()
+    return session.scalars(select(Opportunity).where(due_clause(user, now, tz))
+                           .order_by(Opportunity.next_contact_at, Opportunity.id).limit(limit)).all()
 
 
 def due_today_count(session, user, now=None, tz=None):
     """The navigation bar's count: one indexed count on (owner_id, next_contact_at)."""
-    end = day_bounds(today(now, tz), tz)[1]
-    return session.scalar(select(func.count()).select_from(Opportunity).where(
-        Opportunity.owner_id == user.id, Opportunity.next_contact_at < end, Opportunity.deleted_at.is_(None)))
+    return session.scalar(select(func.count()).select_from(Opportunity).where(due_clause(user, now, tz)))
 
 
 def open_leads(session, opportunity_where, limit=50):

@@ -72,8 +72,8 @@ def test_the_days_contacts_have_one_name(app, client, auth, org):
     label = zh(app, "Due for contact today")
     home = client.get("/").get_data(as_text=True)
     assert label in _text_of(home, "nav-due-today") and label in _text_of(home, "due-today")
-    mine = client.get("/opportunities/").get_data(as_text=True)
-    assert re.search(r'class="nav-link active" href="/opportunities/">' + label, mine)
+    mine = client.get("/opportunities/?show=due").get_data(as_text=True)
+    assert re.search(r'class="nav-link active" id="show-due" href="/opportunities/\?show=due"[^>]*>' + label, mine)
 
 
 def test_the_success_message_names_what_was_created(app, client, auth, org):

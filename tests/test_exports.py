@@ -109,10 +109,21 @@ def test_the_export_follows_the_current_search(client, auth, app, library):
 
 
 def test_the_export_follows_the_due_today_view(client, auth, app, library):
-    _note(app, "sales_a", library["yangzhou"], "约下月再谈", now=datetime.now(timezone.utc))  # no longer due
+    """The export of 今日应联系 (?show=due, issue 21) holds the customers of the exporter's own library due today."""
+    with app.app_context():
+        manager = db.session.scalar(db.select(User).filter_by(login="manager_a"))
+        rows = [opportunities.insert_opportunity(db.session, manager, OpportunityInput(company=name), "library", None)
+                for name in ("扬州五环印花厂分厂", "-广州美华陶瓷有限公司分厂")]
+        for row in rows:
+            row.next_contact_at = datetime.now(timezone.utc)
+        db.session.commit()
+        contacted = rows[0].id
+    _note(app, "manager_a", contacted, "约下月再谈", now=datetime.now(timezone.utc))  # no longer due
     auth.login("manager_a")
-    due = {row[0] for row in _csv(client.get("/opportunities/export/csv/"))[1:]}
-    assert "扬州五环印花厂" not in due and "'-广州美华陶瓷有限公司" in due
+    due = {row[0] for row in _csv(client.get("/opportunities/export/csv/?show=due"))[1:]}
+    assert due == {"'-广州美华陶瓷有限公司分厂"}  # not the one no longer due, nor sales_a's customers
+    everything = {row[0] for row in _csv(client.get("/opportunities/export/csv/"))[1:]}
+    assert "扬州五环印花厂" in everything and "扬州五环印花厂分厂" in everything  # 全部, the default
 
 
 def test_an_agent_admin_exports_only_the_own_company(client, auth, app, library):

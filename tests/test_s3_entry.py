@@ -185,22 +185,31 @@ def test_my_opportunities_is_scoped_and_searchable_by_any_detail(client, auth, o
     assert client.get(f"/opportunities/details/?id={theirs}").status_code == 404
 
 
-def test_the_main_display_shows_what_needs_work_today(client, auth, org, app):
+def test_the_main_display_shows_the_whole_library_with_todays_work_first(client, auth, org, app):
+    """Issue 21: 我的机会 opens on 全部, the customers due today first with a 今日应联系 badge; the tab
+    今日应联系 (?show=due) holds only those, as the bar counts them."""
     from datetime import timedelta
 
     from services import clock
 
-    fresh = _place(app, "扬州五环印花厂", "library", owner="sales_a")
+    fresh = _place(app, "扬州五环印花厂", "library", owner="sales_a")  # new, never contacted: not due
     later = _place(app, "杭州绿源茶业有限公司", "library", owner="sales_a")
+    due = _place(app, "苏州新天地纺织厂", "library", owner="sales_a")
     with app.app_context():
         opportunity = db.session.get(Opportunity, later)
         opportunity.last_contact_at = clock.now()
         opportunity.next_contact_at = clock.now() + timedelta(days=3)
+        db.session.get(Opportunity, due).next_contact_at = clock.now() - timedelta(hours=1)
         db.session.commit()
     auth.login("sales_a")
-    today = client.get("/opportunities/").get_data(as_text=True)
-    assert "扬州五环印花厂" in today and "杭州绿源茶业有限公司" not in today
-    assert "杭州绿源茶业有限公司" in client.get("/opportunities/?show=all").get_data(as_text=True)
+    everything = client.get("/opportunities/").get_data(as_text=True)
+    assert all(name in everything for name in ("扬州五环印花厂", "杭州绿源茶业有限公司", "苏州新天地纺织厂"))
+    assert everything.index("苏州新天地纺织厂") < everything.index("扬州五环印花厂")  # due first, then newest first
+    badge = f'<span class="badge badge-primary due-today">{zh(app, "Due for contact today")}</span>'
+    assert everything.count(badge) == 2  # the due one, in the table and in its card
+    today = client.get("/opportunities/?show=due").get_data(as_text=True)
+    assert "苏州新天地纺织厂" in today and "扬州五环印花厂" not in today and "杭州绿源茶业有限公司" not in today
+    assert "杭州绿源茶业有限公司" in client.get("/opportunities/?show=all").get_data(as_text=True)  # old links
     assert fresh != later
 
 

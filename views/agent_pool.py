@@ -21,7 +21,7 @@ from services.errors import RuleViolation
 from services.opportunities import FIELD_LABELS
 
 from .auth import safe_next
-from .base import ScopedModelView, format_time, parse_id
+from .base import EmptyList, ScopedModelView, format_time, parse_id
 from .soft_delete import OpportunityDeleteMixin
 from .opportunities import FollowMergeMixin, details_context, format_company, remember_lead_states
 
@@ -67,6 +67,13 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
         return query.filter(Opportunity.location == "agent_admin_pool", self.visible_clause())
 
     search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
+    live_tab_label = _l("Agent-admin pool")  # where an empty 已删除 view leads back to
+
+    def empty_list_help(self, searching, clear_search_url):
+        if searching or self.showing_deleted():
+            return super().empty_list_help(searching, clear_search_url)
+        return EmptyList(_l("No customer is waiting in the agent-admin pool."),
+                         hint=_l("Customers that salespeople abandon come here, to be reassigned or released."))
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)

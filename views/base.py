@@ -4,6 +4,8 @@ Rows are scoped in `get_query`, `get_count_query` and `get_one` alike (Flask-Adm
 `get_one` ignores `get_query`), bulk actions re-filter their ids through the scope, and
 writes go through the rules in `services/`, so a tampered form cannot reach past them.
 """
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 
 from flask import abort, flash, g, redirect, request, session, url_for
@@ -89,6 +91,15 @@ def record_name(model):
     return next((getattr(model, a) for a in ("company", "login", "name") if getattr(model, a, None)), None)
 
 
+@dataclass
+class EmptyList:
+    """An empty list's words: the reason, a hint of what to do, and (label, url) links to go on with."""
+
+    message: str
+    hint: str = ""
+    links: list = dataclass_field(default_factory=list)
+
+
 class RoleMenuLink(MenuLink):
     """A menu entry that is not a view of its own (录入机会 is the create page of 我的机会): shown
     only to the users `allowed(user)` names, as a view's is_accessible would decide."""
@@ -126,6 +137,14 @@ class ScopedModelView(AdminRequiredMixin, ModelView):
     column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, type(None): _empty_cell, datetime: _time_cell}
 
     search_clause = None  # a function(term) -> SQL condition that replaces Flask-Admin's ILIKE search
+
+    def empty_list_help(self, searching, clear_search_url):
+        """What an empty list says (templates/empty_list.html): why, what to do, and links; a view with more to
+        say about its own emptiness (我的机会, a 已删除 view) overrides it and calls this for the rest."""
+        if searching:
+            return EmptyList(_l("Nothing matches the search or the filters."),
+                             links=[(_l("Clear the search"), clear_search_url)])
+        return EmptyList(_l("There is nothing here yet."))
 
     def scope(self, query):
         raise NotImplementedError

@@ -21,9 +21,10 @@ def parse_id(value):
 
 
 def parse_ids(values, limit=500):
-    """The row ids posted by a bulk action (at most `limit`), unreadable ones dropped."""
+    """The row ids posted by a bulk action (at most `limit`), unreadable ones dropped, each once in its order."""
     values = list(values)
-    return [i for i in map(parse_id, values[:limit] if limit else values) if i is not None]
+    ids = (i for i in map(parse_id, values[:limit] if limit else values) if i is not None)
+    return list(dict.fromkeys(ids))  # each once: a list's card and its hidden table row may both be ticked
 
 
 class IdConverter(BaseConverter):

@@ -1,5 +1,4 @@
 """My opportunities (我的机会, manual §三 steps 4-6 and §四): the library, entry and details."""
-from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
@@ -10,19 +9,19 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import and_, or_
+from sqlalchemy import case
 from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
 from models import InfoSource, Opportunity, db
 from models import NOTE_METHODS
-from services import audit, clock, events, leads, library, merges, normalize, notes, opportunities
+from services import audit, clock, events, leads, library, merges, normalize, notes, opportunities, stats
 from services.errors import RuleViolation
 from services.access import LIBRARY_ROLES, is_admin
 from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 
-from .base import LoginRequiredMixin, ScopedModelView, format_due_time, format_time, parse_id
+from .base import EmptyList, LoginRequiredMixin, ScopedModelView, format_due_time, format_time, parse_id
 from .dedup import hit_view
 from .exports import ExportMixin, may_export
 from .forms import AdminForm
@@ -55,24 +54,32 @@ class OpportunityForm(AdminForm):
     confirm_review = BooleanField(_l("I checked the similar customers above: this is another company"))
 
 
-def _day_end():
-    zone = ZoneInfo(current_app.config["CRM_TIMEZONE"])
-    today = clock.now().astimezone(zone).date()
-    return datetime.combine(today + timedelta(days=1), time.min, tzinfo=zone)
-
-
 def format_company(view, context, model, name):
     if model.deleted_at is not None:  # the 已删除 view: no details page behind it
         return model.company
     url = view.get_url(".details_view", id=model.id)
     star = Markup(' <span class="badge badge-warning">{}</span>').format(_l("Key")) if model.key_customer else ""
-    return Markup('<a href="{}">{}</a>{}{}').format(url, model.company, star, lead_badge(model))
+    return Markup('<a href="{}">{}</a>{}{}{}').format(url, model.company, star, due_badge(model), lead_badge(model))
+
+
+def due_badge(model):
+    """今日应联系 on a customer of one's own library due today (services/stats.due_clause, as the bar counts)."""
+    if model.id in g.get("due_ids", ()):
+        return Markup(' <span class="badge badge-primary due-today">{}</span>').format(_l("Due for contact today"))
+    return ""
 
 
 def remember_lead_states(rows):
     """Before a list page renders: the web-lead state of each row, in one query (see lead_badge)."""
     if isinstance(rows, (list, tuple)):  # not when Flask-Admin asks for the query only (execute=False)
         g.lead_states = leads.states(db.session, [row.id for row in rows], clock.now())
+
+
+def remember_due(rows, keeps_library):
+    """Before a list page renders: which of its rows are due today for the viewer, in one query (see due_badge)."""
+    if keeps_library and isinstance(rows, (list, tuple)) and rows:
+        g.due_ids = set(db.session.scalars(db.select(Opportunity.id).where(
+            Opportunity.id.in_([row.id for row in rows]), stats.due_clause(current_user))))
 
 
 def lead_badge(model):
@@ -251,21 +258,56 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
         """Admins may reach a million rows: no count(*) over them on every page."""
         return current_user.is_authenticated and current_user.role in ("agent_admin", "subsystem_admin")
 
+    def keeps_library(self):
+        return current_user.is_authenticated and current_user.role in LIBRARY_ROLES
+
+    def showing(self):
+        """The list's tab (issue 21): "all" (the whole library, first), "due" (今日应联系, ?show=due, for those
+        who keep a library) or "deleted" (the admins' 已删除). `?show=all` still means all, for old links."""
+        if self.showing_deleted():
+            return "deleted"
+        if request.args.get("show") == "due" and self.keeps_library() and request.endpoint in LIST_ENDPOINTS:
+            return "due"
+        return "all"
+
     def scope(self, query):
         query = query.filter(self.visible_clause())  # never a deleted one, but on the admins' 已删除 view
-        if request.endpoint in LIST_ENDPOINTS and request.args.get("show") not in ("all", "deleted"):
-            # the main display: what needs work today (due, or new and never contacted)
-            query = query.filter(or_(Opportunity.next_contact_at < _day_end(),
-                                     and_(Opportunity.last_contact_at.is_(None),
-                                          Opportunity.next_contact_at.is_(None))))
+        if self.showing() == "due":  # exactly what the bar and the home page count
+            query = query.filter(stats.due_clause(current_user))
         return query
+
+    def _apply_sorting(self, query, joins, sort_column, sort_desc):
+        """Unless the viewer picked a column: today's due customers first (soonest first), then the rest newest
+        first, so that 全部 opening the list still puts the day's work at the top."""
+        if sort_column is None and self.showing() != "deleted" and self.keeps_library():
+            due = stats.due_clause(current_user)
+            query = query.order_by(case((due, 0), else_=1), case((due, Opportunity.next_contact_at), else_=None))
+        return super()._apply_sorting(query, joins, sort_column, sort_desc)
 
     search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
 
     def get_list(self, *args, **kwargs):
         count, rows = super().get_list(*args, **kwargs)
         remember_lead_states(rows)
+        remember_due(rows, self.keeps_library())
         return count, rows
+
+    def empty_list_help(self, searching, clear_search_url):
+        """Why 我的机会 is empty (issue 21): nothing due today (a link to 全部), or no customer at all yet."""
+        showing = self.showing()
+        if searching or showing == "deleted":
+            return super().empty_list_help(searching, clear_search_url)
+        if showing == "due":
+            return EmptyList(_l("Nobody is due for contact today."),
+                             hint=_l("A customer comes here on the day of the next contact set in a contact note."),
+                             links=[(_l("All customers"), self.get_url(".index_view"))])
+        if self.keeps_library():
+            return EmptyList(_l("Your library has no customers yet."),
+                             hint=_l("Run a duplicate check and enter a customer, or claim one from the public pool."),
+                             links=[(_l("Duplicate check"), url_for("dedup.index")),
+                                    (_l("Public pool"), url_for("pool.index_view"))])
+        return EmptyList(_l("No customers in your scope yet."),
+                         hint=_l("Customers appear here once salespeople enter them or an import brings them in."))
 
     def create_form(self, obj=None):
         form = super().create_form(obj)

@@ -18,7 +18,7 @@ from services import opportunities
 from services.access import deleted_opportunity_clause, is_admin, opportunity_clause
 from services.errors import RuleViolation
 
-from .base import parse_ids
+from .base import EmptyList, parse_ids
 
 
 class OpportunityDeleteMixin:
@@ -33,6 +33,13 @@ class OpportunityDeleteMixin:
     def visible_clause(self):
         """Live opportunities in scope, or on the 已删除 view the deleted ones in scope."""
         return deleted_opportunity_clause(current_user) if self.showing_deleted() else opportunity_clause(current_user)
+
+    live_tab_label = _l("All")  # the tab an empty 已删除 view leads back to
+
+    def empty_list_help(self, searching, clear_search_url):
+        if self.showing_deleted() and not searching:
+            return EmptyList(_l("No deleted customers."), links=[(self.live_tab_label, self.get_url(".index_view"))])
+        return super().empty_list_help(searching, clear_search_url)
 
     def is_action_allowed(self, name):
         if name in ("soft_delete", "restore"):

@@ -20,7 +20,7 @@ from services import accounts, clock
 from services.access import ROLE_LABELS, assignable_roles, department_clause, user_clause
 from services.departments import tree_label
 
-from .base import ScopedModelView, parse_ids
+from .base import EmptyList, ScopedModelView, parse_ids
 from .forms import AdminForm
 from .filters import ChoiceFilter, InSubtreeFilter
 
@@ -158,6 +158,11 @@ class UserView(ScopedModelView):
 
     def showing_deleted(self):
         return request.args.get("show") == "deleted" and request.endpoint == "users.index_view"
+
+    def empty_list_help(self, searching, clear_search_url):
+        if self.showing_deleted() and not searching:
+            return EmptyList(_l("No deleted users."), links=[(_l("Users"), self.get_url(".index_view"))])
+        return super().empty_list_help(searching, clear_search_url)
 
     def is_action_allowed(self, name):
         if request.endpoint == "users.index_view" and (name == "undelete") != self.showing_deleted():
