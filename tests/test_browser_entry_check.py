@@ -4,7 +4,7 @@ types. Its word sits right under the field checked (公司名称, 电话, 手机
 import pytest
 from sqlalchemy import select
 
-from conftest import zh
+from conftest import set_rules, zh
 from models import User, db
 from services import opportunities
 from services.opportunities import OpportunityInput
@@ -126,4 +126,22 @@ def test_the_mobiles_result_sits_under_the_mobile_field(app, org, entry_form, si
     page.locator("#mobile-check[data-state=none]").wait_for()
     assert page.inner_text("#mobile-check") == "✓ 无重复"
     assert not page.locator("#live-check").is_visible()
+    assert _violations(user) == []
+
+
+def test_the_daily_limit_is_said_under_the_field_typed(app, org, entry_form):
+    set_rules(app, daily_check_limit=1)
+    user = entry_form("sales_a", SIZES[1])
+    page = user.page
+    page.fill("#company", "宁波江北甬达五金厂")
+    page.locator("#company-check[data-state=none]").wait_for()  # the one check of the day
+    page.fill("#phone", "0574-87000000")
+    page.locator("#phone-check[data-state=limit]").wait_for()
+    line = page.locator("#phone-check")
+    assert "text-danger" in line.get_attribute("class")
+    assert line.inner_text() == zh(app, "You have reached today's limit of %(n)d duplicate checks. The limit keeps "
+                                   "the customer database from being copied out; it starts again tomorrow. Entering "
+                                   "customers still works.", n=1)
+    assert page.inner_text("#company-check") == ""  # no stale 无重复 for a check that did not run
+    _right_under(page, "phone", "label[for=fax]")
     assert _violations(user) == []
