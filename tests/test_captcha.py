@@ -117,3 +117,28 @@ def test_the_login_page_offers_a_new_image_and_says_the_code_in_place(captcha_cl
     assert 'aria-describedby="captcha-help captcha-feedback"' in page
     assert 'id="captcha-feedback"' in page and 'aria-live="polite"' in page
     assert 'data-check-url="/login/captcha-check"' in page
+
+
+def test_a_response_loaded_beside_the_image_does_not_lose_its_code(app, org, monkeypatch):
+    """The page's CSS and the image load at once; the CSS's answer settles the session cookie. When it came
+    back after the image's, the session lost the code and a right code was refused: the code has its own cookie."""
+    app.config["CRM_CAPTCHA"] = True
+    monkeypatch.setattr("views.auth._captcha_text", lambda: "KX7R")
+    client = app.test_client()
+    client.get("/login")
+    before = client.get_cookie("session").value  # what the CSS's request carries
+    client.get("/captcha.png")
+    client.set_cookie("session", before)  # the late answer writes the session as it was before the image
+    assert _check(client, "KX7R").get_json() == {"ok": True}
+    login = client.post("/login", data={"username": "sales_a", "password": PASSWORD, "captcha": "KX7R",
+                                        "csrf_token": csrf_token(client)})
+    assert login.status_code == 302
+
+
+def test_an_old_or_forged_image_cookie_is_refused(captcha_client, app, monkeypatch):
+    captcha_client.set_cookie("crm_captcha", "forged.value.sig")
+    assert _check(captcha_client, "KX7R").get_json()["error"] == "expired"
+    captcha_client.get("/captcha.png")
+    later = __import__("time").time() + 601
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: later)
+    assert _check(captcha_client, "KX7R").get_json()["error"] == "expired"

@@ -5,10 +5,11 @@ import io
 import secrets
 
 from captcha.image import ImageCaptcha
-from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import (Blueprint, abort, after_this_request, current_app, flash, jsonify, make_response, redirect,
+                   render_template, request, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from extensions import LOCALES, login_manager
 from models import User, db
@@ -61,21 +62,51 @@ def _captcha_text():
     return "".join(secrets.choice(CAPTCHA_CHARS) for _ in range(4))
 
 
+# The image's code travels in a cookie of its own, written only by /captcha.png: in the session cookie
+# it was lost whenever a response loaded in parallel with the image (the page's CSS, which settles the
+# session) came back after it and wrote the session as it was before (issue 21: right codes refused).
+CAPTCHA_COOKIE = "crm_captcha"
+_CAPTCHA_MAX_AGE = 600  # seconds an image may be answered; then a new one
+
+
+def _captcha_signer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="captcha")
+
+
 @bp.route("/captcha.png")
 def captcha():
-    """A new image; the session keeps only a keyed digest of its text (the cookie is readable)."""
+    """A new image; its cookie keeps only a keyed digest of its text (a cookie is readable), signed and dated."""
     text = _captcha_text()
-    session["captcha"] = _captcha_digest(text)
     image = ImageCaptcha(width=160, height=60).generate(text)
     response = make_response(image.getvalue() if isinstance(image, io.BytesIO) else image.read())
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(CAPTCHA_COOKIE, _captcha_signer().dumps(_captcha_digest(text)), max_age=_CAPTCHA_MAX_AGE,
+                        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 
+def _expected_captcha():
+    """The digest of the image shown, or None (none shown, used up, older than _CAPTCHA_MAX_AGE, forged)."""
+    raw = request.cookies.get(CAPTCHA_COOKIE)
+    if not raw:
+        return None
+    try:
+        return _captcha_signer().loads(raw, max_age=_CAPTCHA_MAX_AGE)
+    except BadSignature:  # also SignatureExpired
+        return None
+
+
 def _captcha_ok(answer):
-    expected = session.pop("captcha", None)  # one try per image
-    return expected is not None and hmac.compare_digest(expected, _captcha_digest(answer or ""))
+    expected = _expected_captcha()
+
+    @after_this_request
+    def _used_up(response):  # one try per image
+        response.delete_cookie(CAPTCHA_COOKIE, httponly=True, samesite="Lax",
+                               secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
+
+    return isinstance(expected, str) and hmac.compare_digest(expected, _captcha_digest(answer or ""))
 
 
 @bp.route("/login/captcha-check", methods=["POST"])
@@ -93,8 +124,8 @@ def captcha_check():
         response.status_code = 429
         return response
     answer = (request.form.get("captcha") or "").strip()
-    expected = session.get("captcha")
-    if expected is None:  # no image shown in this session (or it was used): a new one
+    expected = _expected_captcha()
+    if not isinstance(expected, str):  # no image shown in this session (or it was used): a new one
         return jsonify(ok=False, error="expired", message=_("The image has expired. Type the code in the new image."))
     if not answer:
         return jsonify(ok=False, error="empty", message=_("Type the code in the image."))
