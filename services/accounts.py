@@ -164,6 +164,43 @@ def authenticate(session, login, password, now=None):
     return user
 
 
+# --- the captcha's pre-check ---------------------------------------------------------------------
+# The login page asks whether a typed code is right before it sends the password (so a misread code
+# does not cost the typed password). That answer does not use up the image, so wrong answers are
+# counted per client address, in LoginThrottle like wrong passwords (every worker sees them), under
+# a key with a space, which no login has: after CRM_LOGIN_MAX_FAILURES the address waits
+# CRM_LOGIN_WAIT_MINUTES, and the page falls back to sending the form (the server's one-try check).
+
+
+def _captcha_key(address):
+    return f"captcha {address or '?'}"[:64]
+
+
+def captcha_wait(session, address, now=None):
+    """Minutes this address still waits before it may pre-check a code again; 0 when it may."""
+    now = now or clock.now()
+    throttle = session.get(LoginThrottle, _captcha_key(address))
+    if throttle and throttle.blocked_until and throttle.blocked_until > now:
+        return max(1, int((throttle.blocked_until - now).total_seconds() // 60) + 1)
+    return 0
+
+
+def captcha_checked(session, address, right, now=None):
+    """Count a wrong pre-checked code (a right one, read by a person, starts the count again)."""
+    now = now or clock.now()
+    key = _captcha_key(address)
+    if right:
+        throttle = session.get(LoginThrottle, key)
+        if throttle:
+            throttle.failures, throttle.blocked_until = 0, None
+        return
+    _, max_failures, wait = _settings()
+    throttle = session.get(LoginThrottle, key)
+    if throttle and throttle.blocked_until and throttle.blocked_until <= now:  # a wait over: a new count
+        throttle.failures, throttle.blocked_until = 0, None
+    _record_failure(session, key, now, max_failures, wait)
+
+
 def _audit_failure(session, user, typed_login, reason):
     """A refused login, under the login as typed (also for unknown names); never the password."""
     audit.record(session, None, "login_failed", target=user, login=normalize_login(typed_login)[:LOGIN_MAX],

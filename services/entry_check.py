@@ -62,3 +62,53 @@ def check_entry(session, actor, raw):
         return checked
     checked.decision = opportunities.decide(session, actor, checked.result)
     return checked
+
+
+# --- what each field says on its own (the entry form writes it right under the field) --------------
+NO_DUPLICATE = _l("No duplicate")
+
+
+def field_results(checked, actor):
+    """{field: {"state", "message", "count"}} for each key field typed: its problem ("problem"), the
+    matches found by it ("matches", the worst of them said) or 无重复 ("none"). A number's matches are
+    its field's: a landline's the 电话's, a mobile's the 手机's (the engine asks them as one)."""
+    typed = [name for name in KEY_FIELDS if checked.fields.get(name)]
+    out = {name: {"state": "problem", "message": str(checked.problems[name]), "count": 0}
+           for name in typed if name in checked.problems}
+    if checked.problems or checked.result is None:
+        return out
+    found = {name: [] for name in typed}
+    for hit in checked.result.hits:
+        for name in _fields_of(hit, checked.fields):
+            found[name].append(hit)
+    for name in typed:
+        out[name] = _said(found[name], actor)
+    return out
+
+
+def _said(hits, actor):
+    if not hits:
+        return {"state": "none", "message": str(NO_DUPLICATE), "count": 0}
+    n = len(hits)
+    if all(hit.opportunity.owner_id == actor.id for hit in hits):
+        message, tone = _l("Already in your library, listed below."), "own"
+    elif any(opportunities.blocks_entry(hit) for hit in hits):
+        message, tone = _l("Already a customer: %(n)d listed below. It cannot be entered.", n=n), "blocks"
+    else:
+        message, tone = _l("%(n)d similar customers listed below: check them.", n=n), "similar"
+    return {"state": "matches", "tone": tone, "message": str(message), "count": n}
+
+
+def _fields_of(hit, fields):
+    """The query's fields that found this hit (`Match.matched_on` names the name, phone and fax)."""
+    on = set(hit.match.matched_on)
+    out = {"company"} if "name" in on and fields.get("company") else set()
+    if "fax" in on and fields.get("fax"):
+        out.add("fax")
+    if "phone" in on:
+        numbers = [name for name in ("phone", "mobile") if fields.get(name)]
+        if len(numbers) == 2:  # both typed: the reason says which kind of number matched
+            kinds = {getattr(reason, "params", {}).get("what") for reason in hit.match.reasons}
+            numbers = [name for name, kind in (("phone", "landline"), ("mobile", "mobile")) if kind in kinds] or numbers
+        out.update(numbers)
+    return out

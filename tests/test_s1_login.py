@@ -73,7 +73,7 @@ def test_captcha_is_required_when_on(app, org, monkeypatch):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     assert 'name="captcha"' in page and "/captcha.png" in page
-    monkeypatch.setattr("views.auth._captcha_text", lambda: "K7MP")
+    monkeypatch.setattr("views.auth._captcha_text", lambda: "K7XP")
     image = client.get("/captcha.png")
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
     token = csrf_token(client)
@@ -81,12 +81,12 @@ def test_captcha_is_required_when_on(app, org, monkeypatch):
                                         "csrf_token": token})
     assert zh(app, "The verification code is wrong. Look at the new image and try again.") in wrong.get_data(as_text=True)
     # one answer per image: after a wrong try the same text no longer works without a new image
-    replay = client.post("/login", data={"username": "sales_a", "password": PASSWORD, "captcha": "K7MP",
+    replay = client.post("/login", data={"username": "sales_a", "password": PASSWORD, "captcha": "K7XP",
                                          "csrf_token": token})
     assert replay.status_code == 200  # the login page again, with its message: not logged in
     assert zh(app, "The verification code is wrong. Look at the new image and try again.") in replay.get_data(as_text=True)
     client.get("/captcha.png")
-    right = client.post("/login", data={"username": "sales_a", "password": PASSWORD, "captcha": "k7mp",
+    right = client.post("/login", data={"username": "sales_a", "password": PASSWORD, "captcha": "k7xp",
                                         "csrf_token": token})
     assert right.status_code == 302
 
@@ -94,17 +94,20 @@ def test_captcha_is_required_when_on(app, org, monkeypatch):
 def test_captcha_answer_is_not_readable_from_the_cookie(app, org, monkeypatch):
     app.config["CRM_CAPTCHA"] = True
     client = app.test_client()
-    monkeypatch.setattr("views.auth._captcha_text", lambda: "WXYZ")
+    monkeypatch.setattr("views.auth._captcha_text", lambda: "TXYR")
+    client.get("/login")
     client.get("/captcha.png")
-    cookie = client.get_cookie("session").value
     import base64
     import zlib
 
-    payload = cookie.split(".")[1] if not cookie.startswith(".") else cookie.split(".")[1]
-    data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-    if cookie.startswith("."):
-        data = zlib.decompress(data)
-    assert b"WXYZ" not in data.upper()
+    for name in ("session", "crm_captcha"):  # the image's code has a cookie of its own (issue 21)
+        cookie = client.get_cookie(name).value
+        payload = cookie.split(".")[1] if not cookie.startswith(".") else cookie.split(".")[1]
+        data = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+        if cookie.startswith("."):
+            data = zlib.decompress(data)
+        assert b"TXYR" not in data.upper()
+    assert client.get_cookie("crm_captcha").http_only
 
 
 @pytest.mark.parametrize("target, expected", [

@@ -300,3 +300,52 @@ def test_a_name_confirmed_as_another_company_is_not_a_duplicate_of_its_namesake(
         db.session.get(Opportunity, shanghai).deleted_at = db.func.now()
         db.session.commit()
     assert client.get("/dedup/check.json?name=瑞丽服装").get_json()["outcome"] == "confirm"
+
+
+# --- issue 21: the live check speaks where one types --------------------------------------------------
+
+def test_the_live_check_says_each_fields_own_word(client, auth, org, app):
+    """Each key field typed gets its own word (shown under it): 无重复, its matches, or its problem."""
+    _place(app, "扬州五环印花厂", "library", owner="sales_b", phone="0514-2398577", mobile="13905142398")
+    _place(app, "泰安艺动力彩色印刷厂", "library", owner="sales_a")
+    auth.login("sales_a")
+    fresh = client.get("/dedup/check.json?name=宁波江北甬达五金厂").get_json()
+    assert fresh["total"] == 0
+    assert fresh["fields"] == {"company": {"state": "none", "message": "无重复", "count": 0}}
+    by_number = client.get("/dedup/check.json?name=宁波江北甬达五金厂&phone=0514-2398577&fax=0574-87654321"
+                           "&mobile=13700000000").get_json()
+    fields = by_number["fields"]
+    assert {name: said["state"] for name, said in fields.items()} == {
+        "company": "none", "phone": "matches", "fax": "none", "mobile": "none"}
+    assert fields["phone"]["tone"] == "blocks" and fields["phone"]["message"] == zh(
+        app, "Already a customer: %(n)d listed below. It cannot be entered.", n=1)
+    by_mobile = client.get("/dedup/check.json?phone=0574-87000000&mobile=139 0514 2398").get_json()["fields"]
+    assert by_mobile["mobile"]["state"] == "matches" and by_mobile["phone"]["state"] == "none"
+    own = client.get("/dedup/check.json?name=泰安艺动力彩色印刷厂").get_json()["fields"]["company"]
+    assert own["tone"] == "own" and own["message"] == zh(app, "Already in your library, listed below.")
+    _place(app, "上海瑞丽服装厂", "library", owner="sales_b")
+    similar = client.get("/dedup/check.json?name=上海睿丽服装厂").get_json()  # a question, not a refusal
+    assert similar["outcome"] == "confirm" and similar["fields"]["company"] == {
+        "state": "matches", "tone": "similar", "count": 1,
+        "message": zh(app, "%(n)d similar customers listed below: check them.", n=1)}
+    bad = client.get("/dedup/check.json?name=宁波甬达&phone=12").get_json()["fields"]
+    assert bad["phone"]["state"] == "problem" and bad["phone"]["message"]
+
+
+def test_the_entry_form_puts_the_check_right_under_the_company_name(client, auth, org, app):
+    """Without JavaScript too: a refused save shows the matches right after 公司名称, before 电话, and each
+    checked field names its own line (aria-describedby) that screen readers hear (aria-live)."""
+    _place(app, "扬州五环印花厂", "library", owner="sales_b")
+    auth.login("sales_a")
+    page = client.get("/opportunities/new/").get_data(as_text=True)
+    for name in ("company", "phone", "fax", "mobile"):
+        assert re.search(rf'<input[^>]*aria-describedby="{name}-check"[^>]*id="{name}"|'
+                         rf'<input[^>]*id="{name}"[^>]*aria-describedby="{name}-check"', page), name
+        assert re.search(rf'<div id="{name}-check" class="crm-field-check small" role="status" aria-live="polite">',
+                         page), name
+    token = csrf_token(client, "/opportunities/new/")
+    refused = client.post("/opportunities/new/", data={"company": "扬州五环印花厂", "csrf_token": token})
+    html = refused.get_data(as_text=True)
+    company, panel, phone = html.index('id="company"'), html.index('id="live-check"'), html.index('id="phone"')
+    assert company < html.index('id="company-check"') < panel < phone
+    assert "扬州五环印花厂" in html[panel:phone] and "sales_b" in html[panel:phone]

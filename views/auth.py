@@ -5,10 +5,11 @@ import io
 import secrets
 
 from captcha.image import ImageCaptcha
-from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import (Blueprint, abort, after_this_request, current_app, flash, jsonify, make_response, redirect,
+                   render_template, request, session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from extensions import LOCALES, login_manager
 from models import User, db
@@ -20,10 +21,12 @@ from .security import safe_next  # noqa: F401 (the pools import it from here too
 
 bp = Blueprint("auth", __name__)
 
-# Letters and digits that cannot be mistaken for one another on a noisy image.
-_CAPTCHA_CHARS = "ACDEFHJKLMNPRTUVWXY34679"
+# Letters and digits that cannot be mistaken for one another on a noisy, warped image (issue 21): none
+# of 0/O/D/Q, 1/I/L/J, N/M, U/V/W, 2/Z, 5/S, 8/B, 6/G, C/G; a new user misread N/M and U/V.
+CAPTCHA_CHARS = "AEHKPRTXY3479"
 # Pages a user who must change the password may still reach.
-_OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password", "auth.captcha", "auth.language", "static", "admin.static",
+_OPEN_ENDPOINTS = {"auth.login", "auth.logout", "auth.password", "auth.captcha", "auth.captcha_check",
+                   "auth.language", "static", "admin.static",
                    "favicon"}
 
 
@@ -56,24 +59,83 @@ def _captcha_digest(text):
 
 
 def _captcha_text():
-    return "".join(secrets.choice(_CAPTCHA_CHARS) for _ in range(4))
+    return "".join(secrets.choice(CAPTCHA_CHARS) for _ in range(4))
+
+
+# The image's code travels in a cookie of its own, written only by /captcha.png: in the session cookie
+# it was lost whenever a response loaded in parallel with the image (the page's CSS, which settles the
+# session) came back after it and wrote the session as it was before (issue 21: right codes refused).
+CAPTCHA_COOKIE = "crm_captcha"
+_CAPTCHA_MAX_AGE = 600  # seconds an image may be answered; then a new one
+
+
+def _captcha_signer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="captcha")
 
 
 @bp.route("/captcha.png")
 def captcha():
-    """A new image; the session keeps only a keyed digest of its text (the cookie is readable)."""
+    """A new image; its cookie keeps only a keyed digest of its text (a cookie is readable), signed and dated."""
     text = _captcha_text()
-    session["captcha"] = _captcha_digest(text)
     image = ImageCaptcha(width=160, height=60).generate(text)
     response = make_response(image.getvalue() if isinstance(image, io.BytesIO) else image.read())
     response.headers["Content-Type"] = "image/png"
     response.headers["Cache-Control"] = "no-store"
+    response.set_cookie(CAPTCHA_COOKIE, _captcha_signer().dumps(_captcha_digest(text)), max_age=_CAPTCHA_MAX_AGE,
+                        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
     return response
 
 
+def _expected_captcha():
+    """The digest of the image shown, or None (none shown, used up, older than _CAPTCHA_MAX_AGE, forged)."""
+    raw = request.cookies.get(CAPTCHA_COOKIE)
+    if not raw:
+        return None
+    try:
+        return _captcha_signer().loads(raw, max_age=_CAPTCHA_MAX_AGE)
+    except BadSignature:  # also SignatureExpired
+        return None
+
+
 def _captcha_ok(answer):
-    expected = session.pop("captcha", None)  # one try per image
-    return expected is not None and hmac.compare_digest(expected, _captcha_digest(answer or ""))
+    expected = _expected_captcha()
+
+    @after_this_request
+    def _used_up(response):  # one try per image
+        response.delete_cookie(CAPTCHA_COOKIE, httponly=True, samesite="Lax",
+                               secure=current_app.config["SESSION_COOKIE_SECURE"])
+        return response
+
+    return isinstance(expected, str) and hmac.compare_digest(expected, _captcha_digest(answer or ""))
+
+
+@bp.route("/login/captcha-check", methods=["POST"])
+def captcha_check():
+    """Whether the typed code is the image's, asked by the login page before it sends the password
+    (static/js/login.js): the image stays valid (POST /login still checks it, once); wrong answers are
+    counted per address (accounts.captcha_checked), so this cannot be used to try codes cheaply."""
+    if not current_app.config["CRM_CAPTCHA"]:
+        return jsonify(ok=True)
+    address = request.remote_addr
+    wait = accounts.captcha_wait(db.session, address)
+    if wait:
+        response = jsonify(ok=False, error="waiting", message=_(
+            "Too many wrong codes. The code will be checked when you log in; try again in %(n)d minutes.", n=wait))
+        response.status_code = 429
+        return response
+    answer = (request.form.get("captcha") or "").strip()
+    expected = _expected_captcha()
+    if not isinstance(expected, str):  # no image shown in this session (or it was used): a new one
+        return jsonify(ok=False, error="expired", message=_("The image has expired. Type the code in the new image."))
+    if not answer:
+        return jsonify(ok=False, error="empty", message=_("Type the code in the image."))
+    right = hmac.compare_digest(expected, _captcha_digest(answer[:16]))
+    accounts.captcha_checked(db.session, address, right)
+    db.session.commit()
+    if right:
+        return jsonify(ok=True)
+    return jsonify(ok=False, error="wrong", message=_(
+        "The code is wrong. Look at the image again, or click New image for another one."))
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -95,17 +95,19 @@ class DedupView(CRMView):
             return jsonify(verdict="new", total=0, hits=[], problems={})
         checked = _checked(fields)
         if checked.problems:
-            return jsonify(verdict=None, total=0, hits=[], problems={k: str(v) for k, v in checked.problems.items()})
+            return jsonify(verdict=None, total=0, hits=[], problems={k: str(v) for k, v in checked.problems.items()},
+                           fields=entry_check.field_results(checked, current_user))
         if checked.refused is not None:
             return _limit_answer(checked.refused)
         result = checked.result
         hits = [hit_view(h, current_user) for h in result.hits[:50]]
         decision = _decision(checked.decision)
+        said = entry_check.field_results(checked, current_user)  # each field's own word, under it
         db.session.commit()  # the dedup_check entry, once the hits are read (a commit expires them)
         return jsonify(verdict=result.verdict, verdict_label=str(VERDICT_LABELS[result.verdict]),
                        total=result.total, truncated=result.truncated, hits=hits, problems={},
                        summary=_("%(n)d customers in all", n=result.total),
-                       outcome=decision["outcome"], message=decision["message"])
+                       outcome=decision["outcome"], message=decision["message"], fields=said)
 
     # The place pickers' lists (static/js/place_picker.js): the parents in canonical names ("" where
     # unknown) and the names of the level below; anything unknown is an empty list, never an error.

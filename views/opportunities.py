@@ -210,10 +210,13 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
     can_delete = False
     form = OpportunityForm
     created_message = _l("Entered into your library: %(name)s")
-    # the duplicate check's panel (templates/opportunities/entry_check.html) right after the fields it reads,
-    # with the confirmation tick of a resemblance inside it, next to the matches
-    form_create_rules = ["company", "phone", "fax", "mobile", "province", "city",
+    # the duplicate check speaks where one types (issue 21): each field it reads has its own line under
+    # it (entry_check.checked), and the panel of matches, with the confirmation tick of a resemblance,
+    # sits right under 公司名称 (the script moves it under the number whose matches it lists)
+    form_create_rules = [rules.Field("company", render_field="entry_check.checked"),
                          rules.Field("confirm_review", render_field="entry_check.panel"),
+                         *(rules.Field(name, render_field="entry_check.checked") for name in ("phone", "fax", "mobile")),
+                         "province", "city",
                          "district", "town", "address", "contact", "email", "industry", "source", "key_customer"]
     page_size = 50
     column_list = ["company", "contact", "phone", "city", "maturity", "location", "last_contact_at",

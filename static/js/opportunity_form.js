@@ -19,21 +19,48 @@
     return tr;
   }
   function cell(text, html) { var td = document.createElement("td"); if (html) td.appendChild(html); else td.textContent = text; return td; }
-  function render(data) {
+  // each field the check reads has its own line under it (entry_check.checked): what the check found by it
+  var KEYS = ["company", "phone", "fax", "mobile"];
+  var TONES = { none: "text-success", problem: "text-danger", blocks: "text-danger", similar: "text-warning-dark",
+                own: "text-info", limit: "text-danger" };
+  function say(id, state, text) {
+    var line = byId(id + "-check");
+    if (!line) return;
+    if (state === "none" && text) text = "✓ " + text;
+    if (line.textContent !== text) line.textContent = text;  // unchanged: not announced again
+    line.className = "crm-field-check small " + (TONES[state] || "");
+    line.setAttribute("data-state", text ? state : "");
+  }
+  // the panel goes right under the field whose matches it lists: the one being typed in if it found any,
+  // else the first that did (公司名称 first)
+  function place(fields, typed) {
+    var home = fields[typed] && fields[typed].state === "matches" ? typed
+      : KEYS.filter(function (id) { return fields[id] && fields[id].state === "matches"; })[0] || "company";
+    var line = byId(home + "-check");
+    var group = line ? line.closest(".form-group") : null;
+    if (group && group.nextElementSibling !== panel) group.parentNode.insertBefore(panel, group.nextElementSibling);
+  }
+
+  function render(data, typed) {
     rows.textContent = "";
-    if (data.error === "check_limit") {  // the daily limit: say so; the save still checks on the server
-      panel.classList.remove("d-none"); summary.textContent = data.message; summary.className = "card-header text-danger";
+    var fields = data.fields || {};
+    if (data.error === "check_limit") {  // the daily limit: said under the field typed in; the save still checks
+      KEYS.forEach(function (id) { say(id, "limit", id === (typed || "company") ? data.message : ""); });
+      panel.classList.add("d-none"); showConfirm(false);
       return;
     }
-    if (!data.total && !Object.keys(data.problems || {}).length) { panel.classList.add("d-none"); showConfirm(false); return; }
+    KEYS.forEach(function (id) {
+      var said = fields[id];
+      say(id, said ? (said.tone || said.state) : "", said ? said.message : "");
+    });
+    if (!data.total) { panel.classList.add("d-none"); showConfirm(false); return; }
+    place(fields, typed);
     panel.classList.remove("d-none");
-    var problems = Object.values(data.problems || {});
     // the save's own verdict (data.outcome, services.opportunities.decide), not only the engine's
     var refused = data.outcome && data.outcome !== "enter" && data.outcome !== "confirm";
     // a resemblance: the count above the matches, the question (with its tick) below them
     var asks = data.outcome === "confirm";
-    summary.textContent = problems.length ? problems.join(" ")
-      : (asks ? data.summary : data.summary + " · " + (data.message || data.verdict_label || ""));
+    summary.textContent = asks ? data.summary : data.summary + " · " + (data.message || data.verdict_label || "");
     summary.className = "card-header " + (data.outcome === "yours" ? "alert-info mb-0" : refused ? "text-danger" : "");
     (data.hits || []).forEach(function (hit) {
       var tr = document.createElement("tr");
@@ -56,7 +83,7 @@
     showConfirm(data.outcome === "confirm");
   }
 
-  var timer = null, last = "";
+  var timer = null, last = "", typed = null;
   function check() {
     var params = new URLSearchParams({ name: value("company"), phone: value("phone"), fax: value("fax"),
                                        mobile: value("mobile"), province: value("province"), city: value("city") });
@@ -65,12 +92,15 @@
     last = query;
     fetch(checkUrl + "?" + query, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (r) { return r.json(); })
-      .then(function (data) { if (query === last) render(data); })
+      .then(function (data) { if (query === last) render(data, typed); })
       .catch(function () {});
   }
   ["company", "phone", "fax", "mobile", "city"].forEach(function (id) {
     var el = byId(id);
-    if (el) el.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 350); });
+    if (el) el.addEventListener("input", function () {
+      if (KEYS.indexOf(id) >= 0) typed = id;
+      clearTimeout(timer); timer = setTimeout(check, 350);
+    });
   });
   // the place pickers (place_picker.js) announce a province or city chosen, typed or made canonical
   ["province", "city"].forEach(function (id) {
