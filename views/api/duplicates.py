@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from models import db
 from services import access, duplicates, jobs, merges, reasons
 
-from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
+from .opportunities import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
 from .openapi import MATCH_VERDICTS, SCHEMAS, _ref, operation, query
 
 PER_PAGE = 20

@@ -31,9 +31,9 @@ from services import opportunities as opps
 from services.errors import RuleViolation
 
 from . import openapi
-from .errors import ERROR_CODES as _HTTP_CODES
-from .errors import MESSAGES as HTTP_MESSAGES
-from .errors import too_large_message
+from ..errors import ERROR_CODES as _HTTP_CODES
+from ..errors import MESSAGES as HTTP_MESSAGES
+from ..errors import too_large_message
 from .openapi import operation, query
 
 bp = Blueprint("api", __name__, url_prefix=openapi.PREFIX)

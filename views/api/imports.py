@@ -15,7 +15,7 @@ from models import DataImport, db
 from services import access, import_jobs, jobs, reasons, retention
 from services.errors import RuleViolation
 
-from .api import (BAD_PAGE, HTTP_MESSAGES, bp, error_response, invalid_response, json_object, json_time,
+from .opportunities import (BAD_PAGE, HTTP_MESSAGES, bp, error_response, invalid_response, json_object, json_time,
                   whole_number)
 from .openapi import operation, query
 

@@ -16,7 +16,7 @@ from models import NOTE_METHODS as _NOTE_METHODS
 from services import import_jobs, leads, normalize, notes
 from services.opportunities import FIELD_LIMITS
 
-from .ids import MAX_ID
+from ..ids import MAX_ID
 
 OPENAPI_VERSION = "3.1.0"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
