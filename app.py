@@ -119,7 +119,7 @@ def select_locale():
     """The user's own choice, then the session's (before login), then the browser's; Chinese by default."""
     if not has_request_context():
         return None  # the CLI: Babel's default, Simplified Chinese
-    user = g.get("api_user") or current_user  # an API call's token user (views/api.py), else the session's
+    user = g.get("api_user") or current_user  # an API call's token user (views/api/auth.py), else the session's
     if user.is_authenticated and user.locale in LOCALES:
         return user.locale
     if session.get("locale") in LOCALES:

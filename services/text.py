@@ -7,7 +7,7 @@ JSON can spell) cannot be written as UTF-8 at all. The rules, the same on every 
 
 - refused (`refused_character`): C0 controls but tab, line feed and carriage return; DEL; lone
   surrogates. A person's or a client's input holding one is answered 422, naming the field
-  (views/guard.py for query strings and forms, views/api.py's JSON reader for bodies);
+  (views/guard.py for query strings and forms, views/api/inputs.py's JSON reader for bodies);
 - one-line text (a company name, a phone, an address, a search): tabs and line breaks become
   one space (`one_line`), as pasting a cell from a spreadsheet would have meant;
 - multi-line text (a contact note's content): tabs and line feeds kept, "\\r\\n" read as "\\n"

@@ -7,7 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from models import User, db
 from services import accounts
-from views import openapi
+from views.api import openapi
 
 API = "/api/v1"
 NOT_FOUND = "This page or record does not exist, or you may not see it."

@@ -15,7 +15,7 @@ from helpers import API, NOT_FOUND
 from models import Opportunity, ReviewConfirmation, User, db
 from services import accounts
 from services import opportunities as opps
-from views import openapi
+from views.api import openapi
 
 YANGZHOU = {"company": "扬州五环印花厂", "phone": "0514——2398577", "fax": "0514——2345586",
             "province": "江苏", "city": "扬州", "contact": "王经理", "industry": "印染", "source": "电话开发",

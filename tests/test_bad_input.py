@@ -16,7 +16,7 @@ from conftest import csrf_token, zh
 from models import ContactNote, Opportunity, User, db
 from services import accounts
 from services import opportunities as opps
-from views import openapi
+from views.api import openapi
 from views.ids import MAX_ID
 
 API = "/api/v1"

@@ -20,7 +20,7 @@ from app import create_app
 from models import User, db
 from services import accounts
 from services import opportunities as opps
-from views import openapi
+from views.api import openapi
 
 MAX_EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "20"))  # per operation and role; more to hunt
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

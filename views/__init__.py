@@ -6,7 +6,7 @@ from models import AbandonReason, AuditEntry, ContactNote, Department, InfoSourc
 from services import places
 from services.access import LIBRARY_ROLES
 
-from . import api, api_duplicates, api_imports, audit, auth, dashboard, errors, guard, ids, security  # noqa: F401 (api_duplicates and api_imports add their calls to api)
+from . import api, audit, auth, dashboard, errors, guard, ids, security  # noqa: F401
 from .agent_pool import AgentPoolView
 from .audit import AuditView
 from .base import OPPORTUNITY_MENU, SYSTEM_MENU, RoleMenuLink

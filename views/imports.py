@@ -20,7 +20,7 @@ from services.errors import RuleViolation
 from services.exports import to_xlsx
 from services.opportunities import FIELD_LABELS, LOCATION_LABELS
 
-from .api_imports import XLSX
+from .api.openapi import XLSX
 from .base import AdminRequiredMixin, parse_id
 from .security import safe_next
 

@@ -1,8 +1,9 @@
 """The API's duplicates already inside and merges (docs/contract.md): scan, groups, merge, undo.
 
-The calls of `views/api.py`'s blueprint, on `services/duplicates.py` and `services/merges.py`, the
-services of the /duplicates/ page. Agent admins within their company, subsystem admins anywhere;
-others 403; a record, group or merge out of reach is 404 like one that does not exist.
+The calls of the API's blueprint (views/api/) on `services/duplicates.py` and `services/merges.py`, the
+services of the /duplicates/ page, with the OpenAPI schemas only they use. Agent admins within their
+company, subsystem admins anywhere; others 403; a record, group or merge out of reach is 404 like one
+that does not exist.
 """
 import json
 
@@ -12,8 +13,10 @@ from flask_babel import lazy_gettext as _l
 from models import db
 from services import access, duplicates, jobs, merges, reasons
 
-from .api import BAD_PAGE, bp, error_response, invalid_response, json_object, json_time, whole_number
-from .openapi import MATCH_VERDICTS, SCHEMAS, _ref, operation, query
+from . import bp
+from .errors import error_response, invalid_response
+from .inputs import BAD_PAGE, json_object, json_time, whole_number
+from .openapi import MATCH_VERDICTS, add_schemas, operation, query, ref
 
 PER_PAGE = 20
 
@@ -159,9 +162,10 @@ def undo_merge(merge_id):
     return merge_json(item)
 
 
+# --- the schemas of these calls ------------------------------------------------------------
 _ID = {"type": "integer"}
 _TEXT = {"type": ["string", "null"]}
-SCHEMAS.update({
+add_schemas({
     "DuplicateScan": {
         "type": "object", "required": ["id", "status"],
         "properties": {
@@ -183,7 +187,7 @@ SCHEMAS.update({
                     "id": _ID, "verdict": {"type": "string", "enum": MATCH_VERDICTS},
                     "score": {"type": "number"},
                     "reason": {"type": "string", "description": "the group's reasons in the reader's language"},
-                    "reason_codes": {"type": "array", "items": _ref("ReasonCode"),
+                    "reason_codes": {"type": "array", "items": ref("ReasonCode"),
                                      "description": "the same reasons as codes (null for a scan before codes)"},
                     "public_pool": {"type": "boolean", "description": "a record of the group is in the public pool"},
                     "may_merge": {"type": "boolean", "description": "false for an agent admin when a record is "

@@ -1,8 +1,8 @@
 """The API's imports (docs/contract.md, "Imports from the browser"): upload, read, preview rows, run, report.
 
-The calls of `views/api.py`'s blueprint, on `services/import_jobs.py`, the same service as the
-pages. Agent admins within their company, subsystem admins anywhere; others 403; an import
-the caller may not see is 404 like one that does not exist.
+The calls of the API's blueprint (views/api/) on `services/import_jobs.py`, the same service as the
+pages, with the OpenAPI schemas only they use. Agent admins within their company, subsystem admins
+anywhere; others 403; an import the caller may not see is 404 like one that does not exist.
 """
 import functools
 import io
@@ -15,14 +15,15 @@ from models import DataImport, db
 from services import access, import_jobs, jobs, reasons, retention
 from services.errors import RuleViolation
 
-from .api import (BAD_PAGE, HTTP_MESSAGES, bp, error_response, invalid_response, json_object, json_time,
-                  whole_number)
-from .openapi import operation, query
+from ..errors import MESSAGES as HTTP_MESSAGES
+from . import bp
+from .errors import error_response, invalid_response
+from .inputs import BAD_PAGE, json_object, json_time, whole_number
+from .openapi import LOCATIONS, TIME, XLSX, add_schemas, nullable, operation, query, ref
 
 ADMINS_ONLY = _l("Only agent admins and subsystem admins import customers.")
 NO_FILE = _l("Choose a file to upload.")
 PER_PAGE = 50
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _admin():
@@ -260,3 +261,91 @@ def import_report(item):
 
 def send_xlsx(data, name):
     return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name=name)
+
+
+# --- the schemas of these calls ------------------------------------------------------------
+_VERDICTS = list(import_jobs.VERDICTS)
+_COUNTS = {"type": "object", "required": _VERDICTS, "properties": {v: {"type": "integer"} for v in _VERDICTS}}
+_IMPORT_SUMMARY = {
+    "id": {"type": "integer"}, "file_name": {"type": "string"},
+    "status": {"type": "string", "enum": list(import_jobs.STATUS_LABELS)},
+    "status_label": {"type": "string"}, "message": nullable("string", description="why it failed"),
+    "created_at": TIME, "created_by": {"type": "string"},
+    "target": {"type": "string"}, "owner": nullable("string"), "department": nullable("string"),
+    "rows_total": nullable("integer"), "rows_done": {"type": "integer"}, "counts": _COUNTS,
+    "imported": nullable("integer"), "not_imported": nullable("integer"),
+    "report": nullable("string", description="where the report is, once done"),
+    "queue_position": nullable("integer", description="while its check or run waits for a background worker: "
+                                "how many jobs are before it (running, or queued earlier); else null"),
+    "worker_down": {"type": "boolean", "description": "it waits, nothing runs, and no background worker seems "
+                    "to be running (its last one exited, or it waited over twice CRM_JOB_RESEND_SECONDS)"},
+}
+_MATCH = {"type": "object", "required": ["company", "location", "matched_on", "score"],
+          "properties": {"opportunity_id": nullable("integer"), "company": {"type": "string"},
+                         "location": {"type": "string", "enum": LOCATIONS + ["file"]},
+                         "owner": nullable("string"), "matched_on": {"type": "array", "items": {"type": "string"}},
+                         "score": {"type": "number"}, "row": {"type": "integer",
+                                                              "description": "the earlier row of the file"},
+                         "reasons": {"type": "array", "items": {"type": "string"},
+                                     "description": "why it matched, in the reader's language"},
+                         "reason_codes": {"type": "array", "items": ref("ReasonCode")}}}
+
+add_schemas({
+    "ImportUpload": {
+        "type": "object", "required": ["file"],
+        "properties": {
+            "file": {"type": "string", "contentMediaType": "application/octet-stream",
+                     "description": ".xlsx, .xls, .ods or .csv (UTF-8 with or without BOM, or GB18030)"},
+            "target": {"type": "string", "enum": list(import_jobs.TARGETS)},
+            "owner": {"type": "string", "description": "the login whose library receives the rows (target library)"},
+            "department": {"type": "string", "description": "PATH: the agent company (agent_admin_pool) or the "
+                           "department whose salespeople receive the rows in turn (round_robin)"},
+        },
+    },
+    "ImportSummary": {
+        "type": "object", "description": "an import as listed: without its columns and list values (see Import)",
+        "required": ["id", "file_name", "status", "rows_total", "rows_done", "counts", "imported"],
+        "properties": _IMPORT_SUMMARY,
+    },
+    "Import": {
+        "type": "object",
+        "required": ["id", "file_name", "status", "rows_total", "rows_done", "counts", "columns", "unknown_values",
+                     "imported"],
+        "properties": {
+            **_IMPORT_SUMMARY,
+            "columns": {"type": "object", "additionalProperties": nullable("string"),
+                        "description": "header of the file -> field it fills (null: ignored); the mapped ones and "
+                                       "the first others, 200 in all"},
+            "columns_not_shown": {"type": "integer", "description": "headers of the file left out of `columns`"},
+            "unknown_values": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                               "description": "field -> values of the file that are not in the admins' list "
+                                              "(the 200 most frequent)"},
+            "values": {"type": "object", "description": "field -> {value of the file: list value chosen for it}"},
+            "rows_deleted": {"type": "boolean", "description": "the file and its preview rows were deleted (a "
+                                                               "cancel, or the retention period)"},
+        },
+    },
+    "ImportList": {"type": "object", "required": ["items", "total"],
+                   "properties": {"items": {"type": "array", "items": ref("ImportSummary")},
+                                  "total": {"type": "integer"}}},
+    "ImportRows": {
+        "type": "object", "required": ["items", "total"],
+        "properties": {"total": {"type": "integer"}, "items": {"type": "array", "items": {
+            "type": "object", "required": ["row", "verdict", "values", "matches", "errors"],
+            "properties": {"row": {"type": "integer"}, "line": nullable("integer"),
+                           "verdict": {"type": "string", "enum": _VERDICTS}, "include": {"type": "boolean"},
+                           "values": {"type": "object", "additionalProperties": {"type": "string"}},
+                           "matches": {"type": "array", "items": _MATCH},
+                           "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+    },
+    "ImportRun": {
+        "type": "object",
+        "properties": {
+            "columns": {"type": "object", "additionalProperties": nullable("string")},
+            "values": {"type": "object", "additionalProperties": {"type": "object",
+                                                                  "additionalProperties": {"type": "string"}}},
+            "review_rows": {"oneOf": [{"type": "array", "items": {"type": "integer"}}, {"const": "all"}]},
+        },
+    },
+})
+
