@@ -101,8 +101,9 @@ class ImportView(AdminRequiredMixin, BaseView):
                     raise RuleViolation(_l("Choose a file to upload."), field="file")
                 item = import_jobs.new_import(db.session, current_user, upload.filename,
                                               upload.read(import_jobs.max_bytes() + 1), where)
+                import_id = item.id  # read before the commit: a fast worker may cancel and purge the import at once
                 jobs.commit(db.session)
-                return redirect(self.get_url(".details", import_id=item.id))
+                return redirect(self.get_url(".details", import_id=import_id))
             except RuleViolation as refused:
                 db.session.rollback()
                 errors[refused.field or "file"] = str(refused.message)
