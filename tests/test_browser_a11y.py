@@ -146,3 +146,73 @@ def test_every_page_of_a_role_has_no_serious_finding(app, browser, live_server, 
     assert problems == [], "\n".join(problems)
     assert len(audited) > {"sales_a": 8, "admin_a": 20, "root": 25}[login], audited
     assert errors_seen, "no error page was audited"
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_states_people_see_have_no_serious_finding(app, browser, live_server, records, width):
+    """A wrong captcha on the login page; on the entry form a live check's result, an open place picker and a
+    refused entry; the check page with its results."""
+    app.config["CRM_CAPTCHA"] = True
+    problems = []
+    visitor = BrowserUser(browser, live_server)
+    page = visitor.page
+    page.set_viewport_size(WIDTHS[width])
+    page.goto("/login")
+    page.fill("input[name=username]", "sales_a")
+    page.fill("input[name=password]", PASSWORD)
+    page.fill("input[name=captcha]", "ZZZZ")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.locator(".alert-danger").count() == 1, "the wrong captcha was not refused"
+    _audit(page, "/login (wrong captcha)", problems)
+    visitor.close()
+    app.config["CRM_CAPTCHA"] = False
+
+    sales = BrowserUser(browser, live_server)
+    page = sales.page
+    page.set_viewport_size(WIDTHS[width])
+    sales.login("sales_a")
+    page.goto("/dedup/?name=瑞丽服装&by=name")
+    _audit(page, "/dedup/ (results)", problems)
+
+    page.goto("/opportunities/new/")
+    page.type("#company", "上海睿丽服装厂")
+    page.wait_for_selector("#live-check:not(.d-none) #live-check-rows tr")
+    _audit(page, "/opportunities/new/ (a live check's result)", problems)
+
+    page.fill("#province", "广东")
+    page.press("#province", "Tab")
+    page.wait_for_selector('#city-list option[value="东莞市"]', state="attached")
+    page.focus("#city")
+    _audit(page, "/opportunities/new/ (the place picker open)", problems)
+
+    page.fill("#company", "杭州明辉灯饰厂")
+    page.fill("#phone", "0571-88776655")
+    with page.expect_navigation():
+        page.click("#company >> xpath=ancestor::form//*[@type='submit'][1]")
+    assert "杭州明辉灯饰厂" in page.content()
+    assert page.locator("main .alert-danger, main .alert-warning, main .text-danger").count(), "the entry was not refused"
+    _audit(page, "/opportunities/new/ (a refused entry)", problems)
+    sales.close()
+    assert problems == [], "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_the_list_filters_are_named(app, browser, live_server, records, width):
+    """The filters of 用户管理 (a filter in the link, as the dashboard's 已锁定账号 opens it) and of 部门管理 (one
+    added by a click) are built by Flask-Admin's script: each control has a name, as axe asks."""
+    admin = BrowserUser(browser, live_server)
+    page = admin.page
+    page.set_viewport_size(WIDTHS[width])
+    admin.login("admin_a")
+    problems = []
+    page.goto("/users/?flt0_2=locked")
+    page.wait_for_selector("table.filters tr")
+    _audit(page, "/users/?flt0_2=locked", problems)
+    page.goto("/departments/")
+    page.locator("a.dropdown-toggle", has_text="添加过滤器").click()
+    page.locator("a.filter").first.click()
+    page.wait_for_selector("table.filters tr")
+    _audit(page, "/departments/ (a filter added)", problems)
+    admin.close()
+    assert problems == [], "\n".join(problems)
