@@ -104,8 +104,8 @@ def every_page(app, records):
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if "GET" not in rule.methods or rule.rule.startswith(NOT_PAGES):
             continue
-        values = {name: records.get(name, "csv") for name in rule.arguments}
-        url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+        # an <id> from the records; any other argument (an export's format) is csv
+        url = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(records.get(m.group(1), "csv")), rule.rule)
         if rule.endpoint.endswith((".details_view", ".edit_view")):
             record = _model_id(app, rule.endpoint, records)
             if record is None:
