@@ -14,8 +14,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
 
-from conftest import PASSWORD, BrowserUser, post_form
-from models import AuditEntry, ContactNote, DataImport, Department, Opportunity, User, db
+from conftest import PASSWORD, AuthActions, BrowserUser, post_form
+from models import AbandonReason, AuditEntry, ContactNote, DataImport, Department, InfoSource, Opportunity, User, db
 from test_duplicates_pages import group_ids, pairs  # noqa: F401 (fixture: duplicate pairs in two companies)
 from test_import_details import in_pool
 from test_imports import uploaded, xlsx
@@ -57,13 +57,11 @@ def _audit(page, url, problems, structure=True):
 @pytest.fixture
 def records(app, org, pairs, client, tmp_path):  # noqa: F811
     """One record of each kind a page may show: sales_a's customer with a note, a public-pool and an agent-pool
-    customer (the duplicate pairs), a duplicate group, an import, the audit log's entries."""
+    customer (the duplicate pairs), a duplicate group, an import, the audit log's entries, the settings' lists."""
     in_pool(app, [("深圳市宏达精密五金厂", "0755-27651234", "深圳")])
     api = ApiClient(app, client, _token(app, "admin_a"))
     uploaded(api, xlsx([["广州市天河区远航电子厂", "020-87654321", "广州", "张经理"]]))
-    login = client.post("/login", data={"username": "admin_a", "password": PASSWORD,
-                                        "csrf_token": _token_of(client)})
-    assert login.status_code == 302
+    assert AuthActions(client).login("admin_a").status_code == 302
     post_form(client, "/duplicates/scan", {}, token_from="/duplicates/")
     groups = group_ids(client.get("/duplicates/").get_data(as_text=True))
     assert groups, "the scan found no duplicate group"
@@ -79,14 +77,11 @@ def records(app, org, pairs, client, tmp_path):  # noqa: F811
             "User": sales.id,
             "Department": s.scalar(select(Department.id).filter_by(name="销售一部")),
             "AuditEntry": s.scalar(select(AuditEntry.id)),
+            "InfoSource": s.scalar(select(InfoSource.id)),  # the rows the migrations seed
+            "AbandonReason": s.scalar(select(AbandonReason.id)),
             "import_id": s.scalar(select(DataImport.id)),
             "group_id": groups[0],
         }
-
-
-def _token_of(client):
-    from conftest import csrf_token
-    return csrf_token(client, "/login")
 
 
 def _model_id(app, endpoint, records):
