@@ -13,7 +13,7 @@ from test_duplicates_pages import entered, group_ids, page, pairs, scanned  # no
 
 
 def heading(html):
-    return re.search(r'id="record-location-heading">(.*?)</h4>', html, re.S).group(1).strip()
+    return re.search(r'id="record-location-heading">(.*?)</h1>', html, re.S).group(1).strip()
 
 
 def history(html):

@@ -173,9 +173,11 @@ def test_salesperson_dashboard(app, client, auth, day_of_work):
     assert _text_of(page, "valid-contacts") == "1 / 35"
     assert _text_of(page, "new-key-customers") == "1 / 3"
     assert _text_of(page, "library-size") == "1 / 130"
-    # the bars: 1 of 35 shows a sliver (5 %), 1 of 3 a third (rounded up to 35 %)
-    assert re.search(r'crm-w-5" role="progressbar"\s+aria-valuenow="1" aria-valuemin="0" aria-valuemax="35"', page)
-    assert re.search(r'crm-w-35" role="progressbar"\s+aria-valuenow="1" aria-valuemin="0" aria-valuemax="3"', page)
+    # the bars: 1 of 35 shows a sliver (5 %), 1 of 3 a third (rounded up to 35 %); each named as it reads (issue 22)
+    assert re.search(r'crm-w-5" role="progressbar"\s+aria-label="今日有效联系 1 / 35" aria-valuenow="1" aria-valuemin="0" '
+                     r'aria-valuemax="35"', page)
+    assert re.search(r'crm-w-35" role="progressbar"\s+aria-label="今日新增重点客户 1 / 3" aria-valuenow="1" '
+                     r'aria-valuemin="0" aria-valuemax="3"', page)
     due = page[page.index('id="due-today"'):page.index('id="my-leads"')]
     assert "扬州五环印花厂" in due and f"/opportunities/details/?id={day_of_work}" in due
     leads = page[page.index('id="my-leads"'):page.index('id="notices"')]
