@@ -17,7 +17,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import commands
 from extensions import LOCALES, babel, csrf, login_manager, migrate
 from models import db
-from services import catalogs, jobs
+from services import catalogs, jobs, nightly
+from services.duplicates import scan  # noqa: F401 - registers the scan's kind of job
+from services.imports import (
+    retention,
+    uploads,  # noqa: F401 - registers the import's check and run
+)
 from views import register_views
 from views.dashboard import DashboardView
 from views.security import csp_nonce
@@ -41,9 +46,18 @@ def create_app(test_config=None):
     login_manager.login_message = _l("Please log in to continue.")
     login_manager.login_message_category = "info"
     jobs.init_app(app)
+    _register_jobs(app)
     register_views(app, _make_admin(app))
     commands.register(app)
     return app
+
+
+def _register_jobs(app):
+    """The kinds of background job and the periodic ones, wired here so that services/jobs.py (which runs them)
+    imports none of its clients: the scan and the import register their kinds by `jobs.handler` as they load."""
+    queue = jobs.queue_of(app)
+    retention.schedule(app, queue)
+    nightly.schedule(app, queue)
 
 
 def _make_admin(app):
@@ -93,7 +107,7 @@ def _configure(app, test_config):
         CRM_IMPORT_MAX_UNZIPPED_MB=int(env.get("CRM_IMPORT_MAX_UNZIPPED_MB", "400")),
         CRM_IMPORT_PARSE_MEMORY_MB=int(env.get("CRM_IMPORT_PARSE_MEMORY_MB", "1536")),
         CRM_IMPORT_PARSE_SECONDS=int(env.get("CRM_IMPORT_PARSE_SECONDS", "30")),
-        # the bytes a preview keeps per row (services/previews.py): the run reads the file again
+        # the bytes a preview keeps per row (services/imports/previews.py): the run reads the file again
         CRM_IMPORT_PREVIEW_ROW_BYTES=int(env.get("CRM_IMPORT_PREVIEW_ROW_BYTES", "4096")),
     )
     if test_config:

@@ -11,9 +11,12 @@ from flask_migrate import upgrade
 from sqlalchemy import select
 
 from models import ROLES, User, db
-from services import accounts, backup, clock, departments, duplicates, imports, jobs, nightly, returns
+from services import backup, clock, imports, jobs, nightly
+from services.checking.rekey import rekey
+from services.duplicates import scan as duplicates
 from services.errors import RuleViolation
-from services.rekey import rekey
+from services.library import returns
+from services.people import accounts, departments
 
 
 def _fail(violation):

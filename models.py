@@ -359,7 +359,7 @@ NOTE_METHODS = ("phone", "visit", "email", "im", "other")
 class ContactNote(db.Model):
     """A logged contact with a customer (联系小记). Never edited: a correction is a new note.
 
-    `valid` (有效联系) is decided once, when the note is written (services.notes.is_valid_contact),
+    `valid` (有效联系) is decided once, when the note is written (services.library.notes.is_valid_contact),
     and stored, so that the daily count of valid contacts is one indexed query.
     """
 

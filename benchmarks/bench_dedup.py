@@ -86,7 +86,7 @@ def make_queries(generator, sample, count, seed, file=False):
     new:       a company that is not stored, with place and landline.
     """
     from benchmarks.synth import INDUSTRY_WORDS
-    from services import normalize
+    from services.checking import normalize
 
     rng = random.Random(seed)
     queries = []
@@ -172,7 +172,7 @@ def time_checks(session, queries, dedup):
 
 
 def time_scan(names, phones, queries, limit):
-    from services import normalize
+    from services.checking import normalize
 
     times = {k: [] for k in KINDS}
     for kind, q in queries[:limit]:
@@ -229,7 +229,8 @@ def main():
     from flask_migrate import upgrade
 
     from models import Opportunity, OpportunityPhone, OpportunityTerm, db
-    from services import dedup, imports
+    from services import imports
+    from services.checking import dedup
 
     with app.app_context():
         if args.skip_load:

@@ -4,7 +4,7 @@
 
 Loads about N customers of benchmarks/duplicate_set.py (each base customer followed by a planted
 duplicate or look-alike of one of ten kinds) through `flask opportunities import --skip-check`'s
-function, then times `services.duplicates.find` (what the worker's scan runs): reading the keys,
+function, then times `services.duplicates.scan.find` (what the worker's scan runs): reading the keys,
 building the candidate pairs, judging them with the entry check's engine, grouping. Reports the
 seconds of each step, the peak memory of the process (ru_maxrss), the pairs and groups, and the
 share of planted duplicates found in a `duplicate` group and of look-alikes wrongly put in one.
@@ -104,7 +104,8 @@ def main():
     from flask_migrate import upgrade
 
     from models import db
-    from services import duplicates, imports
+    from services import imports
+    from services.duplicates import scan as duplicates
 
     if not args.skip_load:  # load, then scan in a fresh process: the worker's memory, not the loader's
         rows = build(companies=args.n // 2)[0]

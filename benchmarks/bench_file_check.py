@@ -180,7 +180,8 @@ def main():
     from flask_migrate import upgrade
 
     from models import db
-    from services import dedup, imports
+    from services import imports
+    from services.checking import dedup
 
     with app.app_context():
         if not args.skip_load:

@@ -1,4 +1,4 @@
-"""Before/after of a change to services/dedup.py: the benchmark's queries, each run by both
+"""Before/after of a change to services/checking/dedup.py: the benchmark's queries, each run by both
 implementations in turn on the same loaded database (see bench_dedup.py --skip-load).
 
     python benchmarks/compare_dedup.py OTHER_DEDUP.py [--n 1000000] [--database-url URL]
@@ -17,7 +17,7 @@ from benchmarks.bench_dedup import KINDS, make_app, make_queries, percentile, wr
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("other", help="the other dedup.py (e.g. `git show HEAD:services/dedup.py > /tmp/old.py`)")
+    parser.add_argument("other", help="the other dedup.py (e.g. `git show HEAD:services/checking/dedup.py > /tmp/old.py`)")
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--database-url", default=None, help="default: bench_dedup.py's SQLite file for --n")
     parser.add_argument("--queries", type=int, default=500)
@@ -25,7 +25,7 @@ def main():
     args = parser.parse_args()
     app = make_app(args.database_url or f"sqlite:////tmp/bench_dedup-{args.n}.sqlite3")
     from models import db
-    from services import dedup, normalize
+    from services.checking import dedup, normalize
 
     spec = importlib.util.spec_from_file_location("services.dedup_other", args.other)
     other = importlib.util.module_from_spec(spec)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import random
 
-from benchmarks.synth import Generator, TRADE_WORDS, _short, respell
+from benchmarks.synth import TRADE_WORDS, Generator, _short, respell
 
 DUPLICATE_KINDS = ("respelled", "name_place", "name_only", "phone_only", "fax_phone", "fullwidth")
 LOOKALIKE_KINDS = ("neighbour", "other_city", "same_trade", "other_area")
@@ -57,7 +57,7 @@ def _local(phone):
 
 
 def _core(row):
-    from services import normalize
+    from services.checking import normalize
 
     return normalize.company_key(row["company"], row["province"], row["city"]).core
 

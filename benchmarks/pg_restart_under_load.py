@@ -36,10 +36,10 @@ def prepare(database_url):
     engine.dispose()
     os.environ["CRM_DATABASE_URL"] = database_url
     from flask_migrate import upgrade
+    from served import salespeople
 
     from app import create_app
-    from served import salespeople
-    from services import departments
+    from services.people import departments
 
     app = create_app({"SECRET_KEY": "restart-script"})
     with app.app_context():

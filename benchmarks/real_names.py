@@ -74,7 +74,7 @@ def load_customers(session, customers, workdir):
 
 def run(session, cases, one_by_one=False):
     """[(case, verdict, [company of each hit, worst first])]."""
-    from services import dedup
+    from services.checking import dedup
 
     queries = [{k: v for k, v in case["query"].items() if v} for case in cases]
     if one_by_one:

@@ -4,7 +4,7 @@ Names are built as a person would register them: a place (full or short city nam
 sometimes none), a trade name (字号) of one or two two-character words, an industry
 word and a legal form (上海市瑞丽服装有限公司, 扬州恒达机械厂, 鑫源电子科技有限公司...).
 Phones are landlines with a real area code of the company's city (libphonenumber's
-data, as services.normalize reads it), sometimes a mobile (never one given before) or a fax.
+data, as services.checking.normalize reads it), sometimes a mobile (never one given before) or a fax.
 
 Deterministic for a given seed, so runs compare.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import random
 
-from services import normalize
+from services.checking import normalize
 
 TRADE_WORDS = (
     "瑞丽 恒达 华鑫 鑫源 宏发 金泰 永盛 天成 锦华 隆兴 福瑞 嘉禾 盛世 新星 东方 顺达 正泰 中恒 海天 长城 "

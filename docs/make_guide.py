@@ -48,7 +48,7 @@ def catalog_and_figures():
 
     from app import create_app
     from models import ResourceRules
-    from services import merges
+    from services.duplicates import merges
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "guide-only"})
 

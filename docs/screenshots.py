@@ -21,7 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
 from models import db  # noqa: E402
-from services import accounts, departments, opportunities  # noqa: E402
+from services.library import opportunities  # noqa: E402
+from services.people import accounts, departments  # noqa: E402
 
 PASSWORD = "渠道客户管理2026"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -75,7 +76,8 @@ def _demo_history(s, zhangsan, lisi, placed):
     """Two weeks of contact notes, so that the dashboards' tables and charts have something to show."""
     from datetime import timedelta
 
-    from services import clock, notes
+    from services import clock
+    from services.library import notes
 
     now = clock.now()
     mine = {zhangsan.id: [o for o in placed if o.owner_id == zhangsan.id],

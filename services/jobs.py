@@ -108,11 +108,6 @@ def init_app(app):
     def resend():  # a message the queue lost (or a job whose enqueue failed unseen) is sent again
         resend_waiting(app, older_than=app.config.get("CRM_JOB_RESEND_SECONDS", RESEND_SECONDS))
 
-    # here, not at the top: they import this module to register their kinds of job (a circle)
-    from . import duplicates, import_jobs, nightly, retention  # noqa: F401
-
-    retention.schedule(app, queue)
-    nightly.schedule(app, queue)
 
 
 def _make_queue(app):

@@ -3,7 +3,7 @@
 A worker (`flask --app app worker`, which `make run` starts) runs `rules run` every day at
 CRM_RULES_AT (02:00 by default) in CRM_TIMEZONE, as huey's periodic task. Two workers each
 start it at that minute; that is harmless, since a run takes the library lock and a second
-run finds nothing left to do (services/returns.py). An empty CRM_RULES_AT turns it off (to
+run finds nothing left to do (services/library/returns.py). An empty CRM_RULES_AT turns it off (to
 run `rules run` from cron instead).
 """
 import logging
@@ -13,7 +13,10 @@ from zoneinfo import ZoneInfo
 
 from models import db
 
-from . import clock, duplicates, retention, returns
+from . import clock
+from .duplicates import scan as duplicates
+from .imports import retention
+from .library import returns
 
 log = logging.getLogger(__name__)
 _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

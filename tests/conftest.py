@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from app import create_app
 from models import db
-from services import accounts, departments, passwords
+from services.people import accounts, departments, passwords
 
 PASSWORD = "渠道客户管理2026"  # a password the policy accepts
 _SEEDED_BY_MIGRATIONS = {"library_lock", "info_source", "abandon_reason", "resource_rules"}  # rows the migrations write; kept between tests

@@ -6,7 +6,7 @@ from jsonschema import Draft202012Validator
 from werkzeug.exceptions import HTTPException
 
 from models import User, db
-from services import accounts
+from services.people import accounts
 from views.api import openapi
 
 API = "/api/v1"

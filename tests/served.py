@@ -21,7 +21,7 @@ import uuid
 from pathlib import Path
 
 from models import User, db
-from services import accounts, departments
+from services.people import accounts, departments
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")

@@ -8,8 +8,21 @@ database too: nothing was read into a page, nothing was written.
 import pytest
 
 from conftest import csrf_token
-from crm_pages import (all_departments, all_users, company_department_ids, company_user_ids, count, get_user,
-                       head_office_id, is_logged_in, logged_in_as, login, page, post_with_token, update_user)
+from crm_pages import (
+    all_departments,
+    all_users,
+    company_department_ids,
+    company_user_ids,
+    count,
+    get_user,
+    head_office_id,
+    is_logged_in,
+    logged_in_as,
+    login,
+    page,
+    post_with_token,
+    update_user,
+)
 from models import User
 from services import clock
 

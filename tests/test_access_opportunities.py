@@ -11,10 +11,11 @@ from sqlalchemy import func, select
 
 from conftest import PASSWORD, csrf_token
 from crm_pages import logged_in_as
-from models import ContactNote, Opportunity, User, db
-from services import accounts, departments, notes, opportunities
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
+from models import ContactNote, Opportunity, User, db
+from services.library import notes, opportunities
+from services.library.opportunities import OpportunityInput
+from services.people import accounts, departments
 
 SEES = {"sales_a", "super_a", "manager_a", "admin_a", "root"}
 BLIND = {"sales_b", "admin_b", "sales_c", "super_c"}

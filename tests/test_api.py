@@ -10,11 +10,11 @@ from datetime import datetime
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
-from conftest import zh, set_rules
+from conftest import set_rules, zh
 from helpers import API, NOT_FOUND
 from models import Opportunity, ReviewConfirmation, User, db
-from services import accounts
-from services import opportunities as opps
+from services.library import opportunities as opps
+from services.people import accounts
 from views.api import openapi
 
 YANGZHOU = {"company": "扬州五环印花厂", "phone": "0514——2398577", "fax": "0514——2345586",
@@ -139,7 +139,7 @@ def test_enter_the_manuals_company_and_read_it_back(app, api):
     opp = response.get_json()
     assert opp["company"] == "扬州五环印花厂" and opp["location"] == "library" and opp["owner"] == "sales_a"
     assert opp["phone"] == "0514——2398577" and opp["fax"] == "0514——2345586"
-    # the short names typed are kept in full (services/places.py)
+    # the short names typed are kept in full (services/checking/places.py)
     assert opp["province"] == "江苏省" and opp["city"] == "扬州市" and opp["source"] == "电话开发"
     assert opp["key_customer"] is True and opp["maturity"] is None and opp["mobile"] is None
     assert opp["last_contact_at"] is None and opp["next_contact_at"] is None
@@ -297,7 +297,7 @@ def test_dedup_shows_where_and_whose_never_contact_details(app, api):
     assert "李四" not in text and "62345678" not in text and "王经理" not in text
     other_city = check.get("/dedup", name="瑞丽服装厂", province="北京", city="北京").get_json()
     assert other_city["verdict"] == "review"
-    # what the save would do, as the page says it (the one front door, services/entry_check.py)
+    # what the save would do, as the page says it (the one front door, services/checking/entry_check.py)
     assert other_city["outcome"] == "confirm" and other_city["message"]
     assert check.get("/dedup", name="完全不同的名字公司").get_json() == {"verdict": "new", "matches": [],
                                                                  "truncated": False, "outcome": "enter",

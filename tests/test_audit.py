@@ -14,10 +14,11 @@ from sqlalchemy.exc import DatabaseError
 
 from app import create_app
 from conftest import PASSWORD, _config, csrf_token, set_rules, zh
-from models import AuditEntry, Opportunity, User, db
-from services import clock, opportunities
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
+from models import AuditEntry, Opportunity, User, db
+from services import clock
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 YANGZHOU = {"company": "扬州五环印花厂", "province": "江苏省", "city": "扬州市", "phone": "0514-2398577"}
 
@@ -362,7 +363,7 @@ def test_the_time_filter_takes_local_days(client, auth, org, app):
 def test_deleting_a_department_keeps_the_entries_filed_under_it(app, org):
     """The log holds plain ids (no foreign key would have to update an entry on delete)."""
     from models import Department
-    from services import departments
+    from services.people import departments
 
     with app.app_context():
         root = db.session.scalar(db.select(User).filter_by(login="root"))

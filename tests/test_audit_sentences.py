@@ -8,10 +8,11 @@ import json
 import re
 from pathlib import Path
 
+from test_duplicates_pages import group_ids, page, pairs, scanned  # noqa: F401 (pairs: a fixture)
+
 from conftest import csrf_token, post_form, zh
 from models import AuditEntry
 from services import audit
-from test_duplicates_pages import group_ids, page, pairs, scanned  # noqa: F401 (pairs: a fixture)
 from views import audit_sentences
 
 ROOT = Path(__file__).resolve().parent.parent

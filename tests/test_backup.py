@@ -4,14 +4,13 @@ import sqlite3
 import threading
 
 import pytest
-
 from sqlalchemy import func, select
 
 from app import create_app
 from conftest import _config
 from models import Opportunity, OpportunityTerm, User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 
 def _writer(app, stop, written):

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from conftest import csrf_token, zh
 from models import ContactNote, Opportunity, User, db
-from services import accounts
-from services import opportunities as opps
+from services.library import opportunities as opps
+from services.people import accounts
 from views.api import openapi
 from views.ids import MAX_ID
 

@@ -13,14 +13,14 @@ import re
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from sqlalchemy import select
-
-from conftest import PASSWORD, AuthActions, BrowserUser, post_form
-from models import AbandonReason, AuditEntry, ContactNote, DataImport, Department, InfoSource, Opportunity, User, db
 from test_duplicates_pages import group_ids, pairs  # noqa: F401 (fixture: duplicate pairs in two companies)
+from test_i18n import admin_text
 from test_import_details import in_pool
 from test_imports import uploaded, xlsx
+
+from conftest import PASSWORD, AuthActions, BrowserUser, post_form
 from helpers import ApiClient, api_token
-from test_i18n import admin_text
+from models import AbandonReason, AuditEntry, ContactNote, DataImport, Department, InfoSource, Opportunity, User, db
 
 AXE = Axe()
 WIDTHS = {1366: {"width": 1366, "height": 900}, 390: {"width": 390, "height": 844}}

@@ -4,13 +4,12 @@ pages at phone width (390 x 844) as cards, without a horizontal scroll bar.
 """
 import pytest
 from sqlalchemy import select
-
-from conftest import BrowserUser, zh
-from conftest import csrf_token
-from models import Department, Opportunity, User, db
-from services import notes, opportunities
-from services.opportunities import OpportunityInput
 from test_i18n import admin_text
+
+from conftest import BrowserUser, csrf_token, zh
+from models import Department, Opportunity, User, db
+from services.library import notes, opportunities
+from services.library.opportunities import OpportunityInput
 
 PHONE = {"width": 390, "height": 844}
 LONG_NAME = "上海市浦东新区张江高科技园区瑞丽服装有限公司"  # long enough to wrap per character in a squeezed column

@@ -9,10 +9,10 @@ import csv
 import io
 
 from sqlalchemy import select
+from test_browser_imports import WAIT_MS, app, shots, worker  # noqa: F401 (fixtures: a real queue and worker)
 
 from models import ContactNote, Opportunity, User, db
-from services import notes
-from test_browser_imports import WAIT_MS, app, shots, worker  # noqa: F401 (fixtures: a real queue and worker)
+from services.library import notes
 
 OLD_LIST = [["公司名称", "电话", "手机", "省份", "城市", "联系人"],
             ["上海市瑞丽服装有限公司", "62345678", "13902201234", "上海", "上海", "李经理"]]

@@ -3,7 +3,6 @@ public pool (公海) customer; the card says why he cannot merge it, offers no m
 and shows of the pool customer only what the pool's list shows, on a desktop (1366 px) and a phone (390 px).
 The search runs on the tests' immediate queue (the worker's walk is tests/test_browser_duplicates.py)."""
 import pytest
-
 from test_duplicates import _import
 from test_duplicates_scopes import SOUTH_OWN, SOUTH_POOL
 

@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from conftest import set_rules, zh
 from models import User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 SIZES = [{"width": 1366, "height": 900}, {"width": 390, "height": 844}]
 

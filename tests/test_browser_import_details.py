@@ -4,13 +4,13 @@ waiting for a background worker (none runs here) says 排队中 and how many job
 page's polling updates it; 行号 stays on one line; each page has one heading."""
 import pytest
 from playwright.sync_api import expect
+from test_import_details import ALL_DUPLICATES, in_pool
+from test_imports import xlsx
 
 from app import create_app
 from conftest import _config
 from models import DataImport, db
-from services import import_jobs
-from test_import_details import ALL_DUPLICATES, in_pool
-from test_imports import xlsx
+from services.imports import uploads as import_jobs
 
 WAIT_MS = 60_000
 HEADINGS = "h1, h2, h3, h4, h5, h6"

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from faults import environment
+from served import ROOT
 from sqlalchemy import select
 
 from app import create_app
 from conftest import _config
-from faults import environment
 from models import InfoSource, Opportunity, db
-from served import ROOT
-from services import opportunities as opps
+from services.library import opportunities as opps
 
 XLS = Path(__file__).parent / "data" / "customers-browser-libreoffice.xls"
 WAIT_MS = 120_000

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from conftest import zh
 from models import Opportunity, User, db
-from services import clock, notes, opportunities
-from services.opportunities import OpportunityInput
+from services import clock
+from services.library import notes, opportunities
+from services.library.opportunities import OpportunityInput
 
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}

@@ -21,9 +21,11 @@ from sqlalchemy import select
 from conftest import PASSWORD, BrowserUser, zh
 from crm_pages import update_user
 from models import ContactNote, Department, Opportunity, User, db
-from services import accounts, clock, opportunities
-from services.passwords import verify_password
-from services.opportunities import OpportunityInput
+from services import clock
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
+from services.people import accounts
+from services.people.passwords import verify_password
 
 EXAMPLE = {"company": "扬州五环印花厂", "phone": "0514——2398577", "fax": "0514——2345586"}  # the manual's own example
 NEW_PASSWORD = "一起把客户做好吧"
@@ -402,7 +404,7 @@ def test_s8_a_new_department(app, org, person):
 def test_s9_the_dashboard_after_the_notes_and_the_rules(app, org, person):
     _own(app, "sales_a", phone=EXAMPLE["phone"])
     with app.app_context():
-        from services import rules
+        from services.library import rules
 
         quota = rules.current(db.session)
         target, cap = quota.quota_valid_contacts, quota.cap_salesperson

@@ -4,12 +4,12 @@ no policy violation, no script error, and the things Flask-Admin did with inline
 """
 import pytest
 from sqlalchemy import select
+from test_i18n import admin_text
 
 from conftest import BrowserUser, zh
 from models import User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
-from test_i18n import admin_text
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 EVERYONE = ["/", "/opportunities/", "/opportunities/?show=all", "/opportunities/new/", "/dedup/?name=瑞丽服装&by=name",
             "/pool/", "/notes/", "/password"]

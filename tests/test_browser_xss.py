@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from models import AbandonReason, InfoSource, Opportunity, User, db
-from services import departments, notes, opportunities
-from services.opportunities import OpportunityInput
+from services.library import notes, opportunities
+from services.library.opportunities import OpportunityInput
+from services.people import departments
 
 PAYLOADS = [
     "<script>window.__xss=1</script>脚本",

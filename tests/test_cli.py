@@ -2,7 +2,7 @@
 import hashlib
 
 from models import ApiToken, Department, User, db
-from services import accounts
+from services.people import accounts
 
 
 def test_init_db_is_safe_to_run_again(runner, app):

@@ -6,12 +6,11 @@ Nothing here sleeps or measures time: the assertions are on what was written and
 """
 
 from conftest import set_rules, zh
-from models import Opportunity, User, db
-from services import opportunities as opps
-from services.errors import RuleViolation
-from services.opportunities import OpportunityInput
 from helpers import NOT_FOUND, ApiClient, api_token, at_once
-
+from models import Opportunity, User, db
+from services.errors import RuleViolation
+from services.library import opportunities as opps
+from services.library.opportunities import OpportunityInput
 
 
 def _user(login):

@@ -6,12 +6,12 @@ PostgreSQL. What holds them is in the database: the LibraryLock row that every e
 claim updates first, where fuzzy matching decides. No answer may be a 500.
 """
 import pytest
+from served import call, gunicorn_server, salespeople
+from test_concurrency import _fill, _library_size, _public_pool
 
 from conftest import set_rules, zh
-from models import Opportunity, OpportunityPhone, db
-from served import call, gunicorn_server, salespeople
 from helpers import NOT_FOUND, at_once
-from test_concurrency import _fill, _library_size, _public_pool
+from models import Opportunity, OpportunityPhone, db
 
 pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
 

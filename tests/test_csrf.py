@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from conftest import csrf_token, zh
 from models import Opportunity, User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 
 def _post_routes(app):

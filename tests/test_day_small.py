@@ -2,12 +2,12 @@
 import re
 
 from sqlalchemy import select
+from test_i18n import admin_text
 
 from conftest import csrf_token, zh
 from models import Department, User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
-from test_i18n import admin_text
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 
 def _place(app, company, location, owner=None, department=None, **fields):

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import Opportunity, OpportunityTerm, db
-from services import clock, dedup, imports, opportunities
-from services.opportunities import OpportunityInput
+from services import clock, imports
+from services.checking import dedup
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 # The "unrelated" cases hold twenty customers each (4,000 in all) and only ever answer "new": the
 # batches are compared with single checks on every other kind (tests/test_dedup_cases.py judges them all).

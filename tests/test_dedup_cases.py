@@ -1,7 +1,7 @@
 """The duplicate check (撞单检测) against the labelled set tests/data/dedup_cases.jsonl, and the
 held-out set tests/data/dedup_holdout.jsonl (written before the rules of issue 12, never tuned on).
 
-Pure: every case runs through services.normalize.compare / verdict, no database.
+Pure: every case runs through services.checking.normalize.compare / verdict, no database.
 Targets (issue 12): a duplicate is refused in at least 98% of the duplicate cases and shown
 (duplicate or review) in at least 99.5%; at most 1% of the new companies are refused, and at most
 5% of the unrelated new names (kind ``unrelated``) are sent to review. Issue 20 relabelled the
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from services import normalize as N
+from services.checking import normalize as N
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -145,7 +145,7 @@ def test_manual_and_hand_written_cases(case):
 
 
 def _first(matches_of_existing):
-    """The company a check shows first: the worst verdict, then the highest score (services/dedup.py's order)."""
+    """The company a check shows first: the worst verdict, then the highest score (services/checking/dedup.py's order)."""
     ranked = sorted((m.verdict != "duplicate", -m.score, i) for i, (m, _) in enumerate(matches_of_existing) if m)
     return matches_of_existing[ranked[0][2]][1] if ranked else None
 

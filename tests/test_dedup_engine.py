@@ -2,15 +2,16 @@
 
 tests/test_dedup_cases.py judges the pairs with the pure comparison; here each case's
 existing customers are written to the database with their index terms, and the query goes
-through services.dedup.check: the candidates must come out of the index, not a scan.
+through services.checking.dedup.check: the candidates must come out of the index, not a scan.
 """
 import json
 from collections import Counter
 from pathlib import Path
 
 from models import db
-from services import dedup, opportunities
-from services.opportunities import OpportunityInput
+from services.checking import dedup
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 CASES = [json.loads(line) for line in
          (Path(__file__).resolve().parent / "data" / "dedup_cases.jsonl").read_text(encoding="utf-8").splitlines()

@@ -6,8 +6,8 @@ import re
 import pytest
 
 from conftest import csrf_token
-from models import Opportunity, db
 from helpers import ApiClient, api_token
+from models import Opportunity, db
 
 FIELDS = ["company", "province", "city", "phone", "fax"]
 EXISTING = [

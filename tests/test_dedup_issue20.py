@@ -6,10 +6,10 @@ import csv
 import json
 
 import pytest
+from test_dedup_issue12 import import_public
 
 from conftest import csrf_token, zh
 from models import Opportunity, db
-from test_dedup_issue12 import import_public
 
 EXISTING = [
     ("南昌豪腾彩色印刷有限公司", "江西省", "南昌市", "", ""),

@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parent / "data"
 SET_CITIES = {"real": {"广州市", "杭州市"}, "holdout": {"东莞市", "成都市"}}
 
 # The bars the engine of today misses on both sets (docs/dedup.md, "before"): issue 20's rules change
-# (services/normalize.py: refuse only what two real companies could not both be, the 字号 | 行业 |
+# (services/checking/normalize.py: refuse only what two real companies could not both be, the 字号 | 行业 |
 # 组织形式 segmenter, likeness against the 字号) is to meet them.
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from benchmarks import duplicate_set
 from conftest import AuthActions, set_rules, zh
-from models import AuditEntry, Merge, Notice, Opportunity, OpportunityEvent, OpportunityPhone, OpportunityTerm, db
-from services import normalize
 from helpers import ApiClient, api_token, at_once
+from models import AuditEntry, Merge, Notice, Opportunity, OpportunityEvent, OpportunityPhone, OpportunityTerm, db
+from services.checking import normalize
 
 FIELDS = ["company", "province", "city", "phone", "fax", "mobile", "contact"]
 # One customer of 扬州, typed twice: a landline with and without its area code.

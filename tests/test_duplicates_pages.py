@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from conftest import csrf_token, post_form, zh
 from models import ContactNote, DuplicateScan, Opportunity, User, db
-from services import jobs, notes
-from services import opportunities as opps
+from services import jobs
+from services.library import notes
+from services.library import opportunities as opps
 
 # Two records of one company in 华南代理 (a salesperson's, with a note, and an old list's in the
 # agent-admin pool, loaded with --skip-check), and a pair of another company in 华东代理.

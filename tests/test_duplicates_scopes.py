@@ -6,11 +6,11 @@ Through the pages (Chinese, CSRF on) and the API, as the admins of two companies
 import re
 
 import pytest
+from test_duplicates import WUHUAN, WUHUAN_AGAIN, _all_groups, _api, _ids, _import, _scan
+from test_duplicates_pages import group_ids, page, scanned
 
 from conftest import post_form, set_rules, zh
 from models import Opportunity, db
-from test_duplicates import WUHUAN, WUHUAN_AGAIN, _all_groups, _api, _ids, _import, _scan
-from test_duplicates_pages import group_ids, page, scanned
 
 # The rows carry their label in the contact column (test_duplicates._ids).
 SOUTH_OWN = {"company": "上海瑞丽服装厂", "province": "上海市", "city": "上海市", "phone": "021-62345678",

@@ -13,8 +13,9 @@ from openpyxl import load_workbook
 
 from conftest import zh
 from models import User, db
-from services import exports, notes, opportunities
-from services.opportunities import OpportunityInput
+from services import exports
+from services.library import notes, opportunities
+from services.library.opportunities import OpportunityInput
 
 FORMULA = '=HYPERLINK("http://evil.example","点我")'
 OPPORTUNITY_HEADERS = ["Company name", "Contact person", "Landline", "Mobile", "Province", "City", "District",

@@ -22,16 +22,16 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from sqlalchemy import create_engine, text
-
-from app import create_app
-from conftest import PASSWORD, _config, zh
 from faults import counts as _counts
 from faults import environment as _environment
 from faults import write_customers
 from faults import writing as _writing
-from models import Opportunity, db
 from served import ROOT, call, gunicorn_server, salespeople
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from conftest import PASSWORD, _config, zh
+from models import Opportunity, db
 
 pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
 

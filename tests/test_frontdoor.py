@@ -8,15 +8,15 @@ import re
 import openpyxl
 import pytest
 from sqlalchemy import func, select
-
-from conftest import zh
-from models import AuditEntry, DuplicateGroup, db
-from services import opportunities as opps
-from helpers import API, ApiClient, api_token
 from test_api import _pool
 from test_duplicates_pages import group_ids, page, pairs, scanned  # noqa: F401 (pairs: a fixture)
 from test_imports import upload, xlsx
 from test_typography import half_width
+
+from conftest import zh
+from helpers import API, ApiClient, api_token
+from models import AuditEntry, DuplicateGroup, db
+from services.library import opportunities as opps
 
 ENGLISH = re.compile(r"[A-Za-z]{3,}")
 LONG_NAME = "瑞" * 199 + "服装"  # 201 characters: the API always answered 422; the page cut it silently

@@ -13,13 +13,17 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
-                                 status_code_conformance)
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from app import create_app
 from models import User, db
-from services import accounts
-from services import opportunities as opps
+from services.library import opportunities as opps
+from services.people import accounts
 from views.api import openapi
 
 MAX_EXAMPLES = int(os.environ.get("CRM_FUZZ_EXAMPLES", "20"))  # per operation and role; more to hunt

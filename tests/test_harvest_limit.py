@@ -12,10 +12,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from conftest import csrf_token, set_rules, zh
-from models import AuditEntry, Notice, Opportunity, ResourceRules, User, db
-from services import clock, opportunities
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
+from models import AuditEntry, Notice, Opportunity, ResourceRules, User, db
+from services import clock
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 SECRET = {"contact": "秘密联系人", "address": "秘密路88号", "email": "secret@wuhuan.example",

@@ -6,17 +6,16 @@ import os
 import subprocess
 import sys
 
-import pytest
-from sqlalchemy import func, select
-
 import hostile
-from conftest import zh
+import pytest
 from faults import environment
-from models import DataImport, DataImportRow, Job, db
 from served import ROOT, call, gunicorn_server, limited, upload
-from services import table_sandbox, table_sizes
-from services.imports import ImportFileError
+from sqlalchemy import func, select
 from test_imports_worker import stop, token_of, wait_for
+
+from conftest import zh
+from models import DataImport, DataImportRow, Job, db
+from services.imports import ImportFileError, table_sandbox, table_sizes
 
 pytestmark = pytest.mark.slow  # a gunicorn and a worker process
 

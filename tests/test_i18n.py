@@ -10,6 +10,7 @@ import os
 from functools import cache
 from pathlib import Path
 
+import flask_admin
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
@@ -17,7 +18,6 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 from babel.util import pathmatch
 
-import flask_admin
 from conftest import PASSWORD, csrf_token
 from models import User, db
 

@@ -11,9 +11,11 @@ import pytest
 from flask_babel import lazy_gettext
 from sqlalchemy import func, select, text
 
-from models import Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation, db
-from services import dedup, imports, opportunities
 from conftest import set_rules
+from models import Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation, db
+from services import imports
+from services.checking import dedup
+from services.library import opportunities
 
 ZH_HEADER = ["公司名称", "电话", "传真", "手机", "省份", "城市", "联系人", "行业", "信息来源", "备注"]
 EN_HEADER = ["company", "phone", "fax", "mobile", "province", "city", "contact", "industry", "source"]

@@ -8,14 +8,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from test_imports import upload, uploaded, xlsx
 
 from app import create_app
 from conftest import AuthActions, _config, post_form
+from helpers import ApiClient, api_token
 from models import DataImport, Job, db
 from services import clock
-from services import opportunities as opps
-from helpers import ApiClient, api_token
-from test_imports import upload, uploaded, xlsx
+from services.library import opportunities as opps
 
 POOL = [("上海瑞丽服装厂", "021-62345678", "上海"), ("杭州明辉灯饰厂", "0571-88776655", "杭州")]
 ALL_DUPLICATES = [[company, phone, city, ""] for company, phone, city in POOL]

@@ -17,12 +17,25 @@ import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
+from test_import import (
+    DUPLICATE,
+    INVALID,
+    LIBRARY_FULL,
+    NO,
+    REPORT_HEADERS,
+    REVIEW,
+    YES,
+    check_json,
+    companies,
+    count,
+    read_report,
+    run_import,
+)
 
 from conftest import zh
 from models import Opportunity, db
-from services import imports, opportunities
-from test_import import (DUPLICATE, INVALID, LIBRARY_FULL, NO, REPORT_HEADERS, REVIEW, YES, check_json, companies,
-                         count, read_report, run_import)
+from services import imports
+from services.library import opportunities
 
 DATA = Path(__file__).resolve().parent / "data"
 OFFICE_FILES = ["customers-libreoffice.xlsx", "customers-libreoffice.xls", "customers-libreoffice.ods"]

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import func, make_url, select
+from test_imports import uploaded, xlsx
 
 from app import create_app
 from conftest import _config, post_form, zh
+from helpers import ApiClient, api_token
 from models import DataImport, DataImportFile, DataImportRow, User, db
 from services import clock
-from helpers import ApiClient, api_token
-from test_imports import uploaded, xlsx
 
 LONG_HEADERS = ["公司名称", "电话", "城市", "地址", "联系人", "行业"]
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from app import create_app
 from conftest import _config, csrf_token, post_form, set_rules, zh
-from models import AuditEntry, DataImport, InfoSource, Opportunity, User, db
 from helpers import API, ApiClient, api_token
+from models import AuditEntry, DataImport, InfoSource, Opportunity, User, db
 
 HEADERS = ["公司名称", "电话", "城市", "信息来源"]
 ROWS = [["上海瑞丽服装厂", "021-62345678", "上海", "网络"],       # 1 new (网络 -> 网络搜索)
@@ -154,7 +154,7 @@ def test_every_target(app, api, target):
 
 
 def test_round_robin_takes_turns_and_a_library_stops_at_its_cap(app, api, org):
-    from services import accounts, departments
+    from services.people import accounts, departments
 
     with app.app_context():
         team = departments.resolve_path(db.session, "华南代理/销售一部/电话组")

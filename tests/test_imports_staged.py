@@ -9,14 +9,14 @@ import io
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from test_imports import DISTINCT, uploaded, xlsx
 
 from conftest import set_rules, zh
+from helpers import API
 from models import DataImport, Opportunity, OpportunityPhone, OpportunityTerm, User, db
-from services import opportunities
 from services.errors import RuleViolation
 from services.imports import staging
-from helpers import API
-from test_imports import DISTINCT, uploaded, xlsx
+from services.library import opportunities
 
 MOBILE_ROW = ["广州顺达物流有限公司", "13912345678", "广州", ""]
 ROWS = [*DISTINCT, MOBILE_ROW]  # 9 different customers of Guangzhou
@@ -141,7 +141,7 @@ def test_a_killed_runs_hidden_rows_are_deleted_by_the_next_run_or_the_purge(app,
         with pytest.raises(RuleViolation):  # not in the deleted customers an admin may restore
             opportunities.restore(db.session, admin_user, hidden_id)
         db.session.rollback()
-        from services import retention
+        from services.imports import retention
         db.session.execute(DataImport.__table__.update().values(status="failed"))
         db.session.commit()
         retention.purge(db.session)

@@ -13,14 +13,14 @@ import time
 import urllib.parse
 
 import pytest
+from faults import counts, environment, write_customers, writing
+from served import ROOT, call, gunicorn_server, salespeople
 from sqlalchemy import select
 
 from app import create_app
 from conftest import _config, zh
-from faults import counts, environment, write_customers, writing
 from models import DataImport, Opportunity, User, db
-from served import ROOT, call, gunicorn_server, salespeople
-from services import accounts
+from services.people import accounts
 
 pytestmark = pytest.mark.slow  # processes: gunicorn, workers killed and restarted
 

@@ -45,8 +45,8 @@ def test_other_roles_cannot_reach_the_list(client, auth, org):
 
 def test_a_new_abandon_reason_is_offered_on_the_details_page(client, auth, org, app):
     from models import Opportunity
-    from services import opportunities
-    from services.opportunities import OpportunityInput
+    from services.library import opportunities
+    from services.library.opportunities import OpportunityInput
 
     auth.login("root")
     assert post_form(client, "/abandon-reasons/new/", {"name": "客户已搬迁", "active": "y"},

@@ -17,16 +17,17 @@ from datetime import timedelta
 
 import pytest
 import redis
+from faults import environment, write_customers
+from served import ROOT, _free_port, call, gunicorn_server
 from sqlalchemy import func, select
+from test_imports_worker import WAIT_SECONDS, start_worker, stop, token_of, wait_for
 
 from app import create_app
 from conftest import AuthActions, _config, csrf_token, post_form, zh
-from faults import environment, write_customers
-from models import AuditEntry, DataImport, DataImportRow, DuplicateScan, Job, Opportunity, User, db
-from served import ROOT, _free_port, call, gunicorn_server
-from services import clock, import_jobs, jobs
 from helpers import at_once
-from test_imports_worker import WAIT_SECONDS, start_worker, stop, token_of, wait_for
+from models import AuditEntry, DataImport, DataImportRow, DuplicateScan, Job, Opportunity, User, db
+from services import clock, jobs
+from services.imports import uploads as import_jobs
 
 API = "/api/v1"
 QUEUE_DOWN = ("The background queue cannot be reached right now, so nothing was started. Please try again in a "
@@ -235,7 +236,7 @@ def test_an_import_whose_job_the_queue_lost_can_be_cancelled(app, org, tmp_path,
 def _scan_with_job(app, scan_status, job_status, **job):
     with app.app_context():
         admin = db.session.scalar(select(User).filter_by(login="admin_a"))
-        from services import duplicates
+        from services.duplicates import scan as duplicates
         department = duplicates.scope_of(db.session, admin)
         row = Job(kind="duplicate_scan", status=job_status, done=0, created_at=clock.now(), **job)
         db.session.add(row)

@@ -9,8 +9,9 @@ from datetime import timedelta
 
 from conftest import csrf_token, zh
 from models import Opportunity, User, db
-from services import clock, notes, opportunities
-from services.opportunities import OpportunityInput
+from services import clock
+from services.library import notes, opportunities
+from services.library.opportunities import OpportunityInput
 
 FLASK_ADMIN_EMPTY = "表中没有任何记录"
 

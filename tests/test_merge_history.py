@@ -6,10 +6,10 @@ import io
 import re
 
 from sqlalchemy import select
+from test_duplicates_pages import entered, group_ids, page, pairs, scanned  # noqa: F401 (pairs: a fixture)
 
 from conftest import post_form, zh
 from models import Opportunity, db
-from test_duplicates_pages import entered, group_ids, page, pairs, scanned  # noqa: F401 (pairs: a fixture)
 
 
 def heading(html):

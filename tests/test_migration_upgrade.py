@@ -9,7 +9,7 @@ import sqlite3
 from flask_migrate import upgrade
 
 from app import create_app
-from services import dedup, normalize
+from services.checking import dedup, normalize
 
 T = "2026-01-01 00:00:00.000000"
 
@@ -57,7 +57,7 @@ def test_an_upgrade_from_0004_keeps_every_note_and_index_row(tmp_path):
         upgrade(directory=app.extensions["migrate"].directory, revision="0010")
     assert _counts(path) == before == {"department": 1, "user": 1, "api_token": 1, "opportunity": 1,
                                        "contact_note": 1, "opportunity_term": 1}
-    with app.app_context():  # 0011 rebuilds the duplicate check's keys (services/rekey.py)
+    with app.app_context():  # 0011 rebuilds the duplicate check's keys (services/checking/rekey.py)
         upgrade(directory=app.extensions["migrate"].directory)
     db = sqlite3.connect(path)
     assert db.execute("SELECT content FROM contact_note").fetchone() == ("王经理说下周来",)

@@ -1,12 +1,12 @@
-"""Unit tests of services.normalize: folding, company keys, phone keys, comparison."""
+"""Unit tests of services.checking.normalize: folding, company keys, phone keys, comparison."""
 import dataclasses
 import time
 
 import phonenumbers
 import pytest
 
-from services import normalize as N
-from services.normalize import CompanyKey, Match, PhoneKey, company_key, compare, fold, phone_keys, record_keys
+from services.checking import normalize as N
+from services.checking.normalize import CompanyKey, Match, PhoneKey, company_key, compare, fold, phone_keys, record_keys
 
 # --- fold --------------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ def test_index_terms_find_every_candidate_compare_can_return():
         q = record_keys(**case["query"])
         q_terms = set(N.index_terms(q))
         q_grams = {t for t in q_terms if t.startswith("g:")}
-        exact = set(N.lookup_terms(q))  # what services.dedup looks up exactly
+        exact = set(N.lookup_terms(q))  # what services.checking.dedup looks up exactly
         for e in case["existing"]:
             c = record_keys(**e)
             if compare(q, c) is None:
@@ -380,7 +380,7 @@ def test_towns_are_places_not_trade_names(name, fields, core, town):
 
 
 def test_town_lists_come_from_the_data_set():
-    from services.normalize import towns
+    from services.checking.normalize import towns
     assert {"常平镇", "大朗镇", "虎门镇", "东城街道"} <= set(towns("广东", "东莞"))
     assert "里水镇" in towns("广东省", "佛山市", "南海区")
     assert towns("广东省", "佛山市", "禅城区") and "里水镇" not in towns("广东省", "佛山市", "禅城区")

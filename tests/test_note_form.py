@@ -1,8 +1,9 @@
 """Manual §四, the note form: a refused note comes back with what the salesperson typed."""
 import re
 
-from conftest import zh
 from test_s4_notes import _note, _notes, _own
+
+from conftest import zh
 
 TYPED = "王经理说<下周>再打，要报价单 & 样品"
 

@@ -14,15 +14,17 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import create_engine, func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
+from test_import import DUPLICATE, NO, read_report, run_import, write_csv
+from test_soft_delete import _deleted_at, _post
 
 from app import create_app
 from conftest import zh
-from models import Opportunity, OpportunityPhone, OpportunityTerm, db
-from services import dedup, imports, opportunities
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
-from test_import import DUPLICATE, NO, read_report, run_import, write_csv
-from test_soft_delete import _deleted_at, _post
+from models import Opportunity, OpportunityPhone, OpportunityTerm, db
+from services import imports
+from services.checking import dedup
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 INDEX = "uq_opportunity_phone_mobile"
 MISSED = "A customer with this phone number exists already and cannot be entered."

@@ -8,15 +8,14 @@ import io
 import re
 
 import pytest
-
-from conftest import csrf_token, zh
-from models import Opportunity, db
-from services import places
-from helpers import API
 from test_api import _enter
 
+from conftest import csrf_token, zh
+from helpers import API
+from models import Opportunity, db
+from services.checking import places
 
-# --- the rule (services/places.py) -------------------------------------------------------------
+# --- the rule (services/checking/places.py) -------------------------------------------------------------
 
 @pytest.mark.parametrize("typed, kept", [
     (("广东", "东莞", "", "常平"), ("广东省", "东莞市", "", "常平镇")),  # a city without districts
@@ -216,7 +215,7 @@ def test_an_import_reads_the_town_column(runner, org, app, tmp_path, options):
 
 @pytest.mark.parametrize("header", ["乡镇", "镇", "乡", "街道", "乡镇街道", "乡镇/街道", "town"])
 def test_the_town_column_goes_by_many_names(header):
-    from services import tables
+    from services.imports import tables
 
     assert tables._header_name(header) == "town"
 

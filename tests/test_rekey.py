@@ -3,8 +3,9 @@
 from sqlalchemy import text
 
 from models import Opportunity, db
-from services import dedup, normalize, opportunities
-from services.opportunities import OpportunityInput
+from services.checking import dedup, normalize
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 
 def _enter_with_old_keys(app, company, old_core):

@@ -7,7 +7,7 @@ import pytest
 from conftest import PASSWORD, csrf_token, zh
 from models import LoginThrottle, User, db
 from services import clock
-from services.passwords import verify_password
+from services.people.passwords import verify_password
 
 
 def _user(app, login):

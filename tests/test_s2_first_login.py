@@ -1,7 +1,7 @@
 """Manual §二: the first login, and the first login after a reset, change the password first."""
 from conftest import PASSWORD, csrf_token, zh
 from models import User, db
-from services import accounts, departments
+from services.people import accounts, departments
 
 
 def _new_user(app, login="wangwu"):

@@ -3,10 +3,10 @@ import re
 
 import pytest
 
-from conftest import csrf_token, zh, set_rules
+from conftest import csrf_token, set_rules, zh
 from models import Opportunity, ReviewConfirmation, User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 
 def _place(app, company, location, owner=None, **fields):

@@ -4,10 +4,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import csrf_token, zh
-from models import ContactNote, Opportunity, User, db
-from services import clock, notes, opportunities
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
+from models import ContactNote, Opportunity, User, db
+from services import clock
+from services.library import notes, opportunities
+from services.library.opportunities import OpportunityInput
 
 VALID = "Note saved. It counts as a valid contact."
 NOT_VALID = "Note saved. It does not count as a valid contact (maturity 0, customer not reached, or customer busy)."

@@ -1,11 +1,11 @@
 """Manual §五: abandon with a reason into the agent-admin pool; the agent admin reassigns or releases."""
 import re
 
-from conftest import csrf_token, zh, set_rules
-from models import Opportunity, OpportunityEvent, User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
+from conftest import csrf_token, set_rules, zh
 from helpers import ApiClient, api_token
+from models import Opportunity, OpportunityEvent, User, db
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 
 def _own(app, login, company):

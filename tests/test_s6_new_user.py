@@ -12,7 +12,7 @@ from conftest import csrf_token
 from crm_pages import all_users, count, get_user, head_office_id, logged_in_as, login, page, redirects_to
 from models import User
 from services import clock
-from services.passwords import verify_password
+from services.people.passwords import verify_password
 
 
 @pytest.fixture

@@ -10,11 +10,21 @@ from datetime import timedelta
 import pytest
 
 from conftest import csrf_token, zh
-from crm_pages import (all_users, count, get_user, is_logged_in, logged_in_as, login, page,
-                       post_with_token, redirects_to, update_user)
+from crm_pages import (
+    all_users,
+    count,
+    get_user,
+    is_logged_in,
+    logged_in_as,
+    login,
+    page,
+    post_with_token,
+    redirects_to,
+    update_user,
+)
 from models import User
 from services import clock
-from services.passwords import verify_password
+from services.people.passwords import verify_password
 
 # Positions in UserView.column_filters: Flask-Admin's URL argument is flt<n>_<position>.
 DEPARTMENT, ROLE, STATUS = 0, 1, 2

@@ -332,8 +332,8 @@ def test_an_agent_admin_cannot_rename_or_delete_its_own_company(org, app):
 
     from conftest import zh
     from models import Department, User, db
-    from services import departments
     from services.errors import RuleViolation
+    from services.people import departments
 
     with app.app_context():
         admin_a = db.session.get(User, org.users["admin_a"])

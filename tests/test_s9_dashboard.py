@@ -9,13 +9,14 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from test_s4_notes import _note
 
 from conftest import csrf_token, set_rules, zh
-from models import Notice, Opportunity, User, WebLead, db
-from services import clock, opportunities, stats
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
-from test_s4_notes import _note
+from models import Notice, Opportunity, User, WebLead, db
+from services import clock
+from services.library import opportunities, stats
+from services.library.opportunities import OpportunityInput
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # a day safely after the users were created (their accounts are never "unused for 90 days")

@@ -4,10 +4,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import PASSWORD, csrf_token, set_rules, zh
-from models import Notice, Opportunity, User, WebLead, db
-from services import accounts, clock, departments, leads, opportunities
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
+from models import Notice, Opportunity, User, WebLead, db
+from services import clock
+from services.library import leads, opportunities
+from services.library.opportunities import OpportunityInput
+from services.people import accounts, departments
 
 T0 = datetime(2026, 11, 27, 1, 0, tzinfo=timezone.utc)  # 09:00 in Asia/Shanghai
 YANGZHOU = {"company": "扬州五环印花厂", "phone": "0514-2398577", "contact": "王经理", "email": "wang@wuhuan.cn"}

@@ -10,8 +10,9 @@ import pytest
 from app import create_app
 from conftest import _config, csrf_token, set_rules, zh
 from models import ContactNote, Notice, Opportunity, OpportunityEvent, ResourceRules, User, db
-from services import clock, jobs, opportunities, returns
-from services.opportunities import OpportunityInput
+from services import clock, jobs
+from services.library import opportunities, returns
+from services.library.opportunities import OpportunityInput
 
 NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)  # 22:00 in Asia/Shanghai: the nightly run
 DEFAULTS = {"cap_salesperson": 130, "cap_supervisor": 130, "cap_manager": 130, "quota_key_customers": 3,

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from conftest import zh
 from faults import environment, write_customers
 from served import ROOT, _free_port, _wait_until_ready, call, upload
 from test_imports_worker import token_of, wait_for
+
+from conftest import zh
 
 pytestmark = pytest.mark.slow  # a gunicorn and a worker process
 

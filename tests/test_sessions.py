@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from conftest import PASSWORD, AuthActions, csrf_token
 from models import User, db
-from services import accounts, clock
-from services.passwords import verify_password
+from services import clock
+from services.people import accounts
+from services.people.passwords import verify_password
 
 
 def _device(app):

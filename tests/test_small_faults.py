@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, insert, select, update
+from test_imports import upload, uploaded, xlsx
 
 from app import create_app
 from conftest import PASSWORD, AuthActions, _config, csrf_token, post_form, zh
-from models import DataImport, DataImportRow, User, db
-from services import accounts, clock
 from helpers import ApiClient, api_token
-from test_imports import upload, uploaded, xlsx
+from models import DataImport, DataImportRow, User, db
+from services import clock
+from services.people import accounts
 
 TOO_DEEP = "The JSON body is nested too deeply: no call of this API takes more than a few levels."
 ACCOUNT_CLOSED = ("The account of this API token is deactivated or locked: its tokens work again when an "

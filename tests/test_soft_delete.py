@@ -8,10 +8,10 @@ import json
 import re
 
 from conftest import PASSWORD, csrf_token, zh
-from models import AuditEntry, Opportunity, User, db
-from services import opportunities
-from services.opportunities import OpportunityInput
 from helpers import ApiClient, api_token
+from models import AuditEntry, Opportunity, User, db
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 
 def _own(app, login, company, phone="0514-2398577", location="library", department=None):
@@ -24,7 +24,7 @@ def _own(app, login, company, phone="0514-2398577", location="library", departme
 
 
 def _pooled(app, company, company_path):
-    from services import departments
+    from services.people import departments
 
     with app.app_context():
         department = departments.resolve_path(db.session, company_path)

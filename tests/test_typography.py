@@ -15,8 +15,9 @@ from babel.messages.pofile import read_po
 
 from crm_pages import logged_in_as
 from models import Opportunity, User, db
-from services import opportunities, places
-from services.opportunities import OpportunityInput
+from services.checking import places
+from services.library import opportunities
+from services.library.opportunities import OpportunityInput
 
 ROOT = Path(__file__).resolve().parent.parent
 HAN = "\u3400-\u9fff"

@@ -3,8 +3,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from models import AbandonReason, AuditEntry, ContactNote, Department, InfoSource, Opportunity, User, db
-from services import places
-from services.access import LIBRARY_ROLES
+from services.checking import places
+from services.people.access import LIBRARY_ROLES
 
 from . import api, audit, auth, dashboard, errors, guard, ids, security  # noqa: F401
 from .agent_pool import AgentPoolView

@@ -15,15 +15,16 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import Department, Opportunity, User, db
-from services import events, library, opportunities
-from services.access import LIBRARY_ROLES, user_clause
 from services.errors import RuleViolation
-from services.opportunities import FIELD_LABELS
+from services.library import capacity as library
+from services.library import events, opportunities
+from services.library.opportunities import FIELD_LABELS
+from services.people.access import LIBRARY_ROLES, user_clause
 
 from .auth import safe_next
 from .base import EmptyList, ScopedModelView, format_time, parse_id
-from .soft_delete import OpportunityDeleteMixin
 from .opportunities import FollowMergeMixin, details_context, format_company, remember_lead_states
+from .soft_delete import OpportunityDeleteMixin
 
 
 def _abandon_info(attribute):

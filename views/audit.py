@@ -18,7 +18,7 @@ from wtforms.fields.core import UnboundField
 
 from models import AuditEntry, Department, Opportunity, User, db
 from services import audit
-from services.access import company_path, opportunity_clause, user_clause
+from services.people.access import company_path, opportunity_clause, user_clause
 
 from . import audit_sentences
 from .audit_sentences import COLUMN_LABELS, OTHER, code_text

@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from models import Department, InfoSource, User, db
-from services.access import ROLE_LABELS
-from services.opportunities import FIELD_LABELS, LOCATION_LABELS
+from services.library.opportunities import FIELD_LABELS, LOCATION_LABELS
+from services.people.access import ROLE_LABELS
 
 from .dedup import VERDICT_LABELS
 

@@ -5,16 +5,28 @@ import io
 import secrets
 
 from captcha.image import ImageCaptcha
-from flask import (Blueprint, abort, after_this_request, current_app, flash, jsonify, make_response, redirect,
-                   render_template, request, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    after_this_request,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from extensions import LOCALES, login_manager
 from models import User, db
-from services import accounts
 from services.errors import RuleViolation
+from services.people import accounts
 
 from .forms import LoginForm, PasswordForm
 from .security import safe_next  # noqa: F401 (the pools import it from here too)

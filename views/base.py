@@ -10,8 +10,8 @@ from datetime import datetime
 
 from flask import abort, flash, g, redirect, request, session, url_for
 from flask_admin import AdminIndexView, BaseView, expose
-from flask_admin.babel import gettext as admin_gettext
 from flask_admin.actions import action
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.babel import lazy_gettext as admin_lazy_gettext
 from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView
@@ -25,9 +25,10 @@ from markupsafe import Markup
 from sqlalchemy import inspect
 
 from models import UTCDateTime, db
-from services import clock, opportunities
-from services.access import is_admin
+from services import clock
 from services.errors import RuleViolation
+from services.library import opportunities
+from services.people.access import is_admin
 from services.sql import one_of
 
 from .ids import MAX_ID, parse_id, parse_ids  # noqa: F401 (the views import them from here too)

@@ -6,7 +6,7 @@
   departments (who is behind today) and the last 30 days as a chart;
 - admins: the same per department and per agent company, the agent-admin pool, overdue leads.
 
-Figures come from services/stats.py; the chart data goes into the page as JSON and
+Figures come from services/library/stats.py; the chart data goes into the page as JSON and
 static/js/dashboard.js draws it with the vendored Chart.js (no inline script, no CDN).
 """
 from flask import abort, flash, redirect, request, url_for
@@ -17,8 +17,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import Notice, Opportunity, User, db
-from services import check_limit, clock, rules, stats
-from services.access import LIBRARY_ROLES, MANAGING_ROLES, ROLE_LABELS, is_admin, opportunity_clause
+from services import clock
+from services.checking import check_limit
+from services.library import rules, stats
+from services.people.access import LIBRARY_ROLES, MANAGING_ROLES, ROLE_LABELS, is_admin, opportunity_clause
 
 from .base import CRMIndexView, format_time, parse_id
 from .exports import may_export, send_table
@@ -28,13 +30,13 @@ NOTICE_LABELS = {
     "lead_overdue": _l("A web lead is overdue"),
     "return_warning": _l("This customer will soon return to the public pool"),
     "returned": _l("This customer returned to the public pool"),
-    "check_limit": _l("A user passed the daily limit of duplicate checks"),  # services/check_limit.py
-    "merged": _l("A customer of yours was merged into this one"),  # services/merges.py
+    "check_limit": _l("A user passed the daily limit of duplicate checks"),  # services/checking/check_limit.py
+    "merged": _l("A customer of yours was merged into this one"),  # services/duplicates/merges.py
 }
 
 
 def _notice_subject(notice):
-    """The login a check_limit notice is about (services/check_limit.py keeps its id in the key)."""
+    """The login a check_limit notice is about (services/checking/check_limit.py keeps its id in the key)."""
     user_id = check_limit.subject_of(notice)
     user = db.session.get(User, user_id) if user_id else None
     return user.login if user else None

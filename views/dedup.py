@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db
-from services import entry_check, normalize, opportunities, places
-from services.dedup import hit_json
-from services.opportunities import LOCATION_LABELS
+from services.checking import entry_check, normalize, places
+from services.checking.dedup import hit_json
+from services.library import opportunities
+from services.library.opportunities import LOCATION_LABELS
 
 from .base import CRMView
 
@@ -50,7 +51,7 @@ def _limit_answer(refused):
 
 
 def _decision(decision):
-    """What the save would do with these details (services.opportunities.decide, the rule `enter`
+    """What the save would do with these details (services.library.opportunities.decide, the rule `enter`
     applies): the page offers 录入 only when it accepts."""
     return {"outcome": decision.outcome, "accepts": decision.accepts,
             "message": str(decision.message) if decision.message else "",

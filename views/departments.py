@@ -9,8 +9,8 @@ from wtforms import StringField
 from wtforms.validators import InputRequired, Length
 
 from models import Department, db
-from services import departments
-from services.access import department_clause
+from services.people import departments
+from services.people.access import department_clause
 
 from .base import ScopedModelView, parse_id
 from .forms import AdminForm
@@ -68,7 +68,7 @@ class DepartmentView(ScopedModelView):
 
     @staticmethod
     def row_deletable(department):
-        """No delete button on the head office (services.departments refuses it too)."""
+        """No delete button on the head office (services.people.departments refuses it too)."""
         return not department.is_head_office
 
     def create_form(self, obj=None):

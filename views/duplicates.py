@@ -1,6 +1,6 @@
 """The duplicates page (重复客户, admins): the scan, the groups it found, the merge page and the merges.
 
-Each route reads the form, calls `services/duplicates.py` or `services/merges.py` (the API's
+Each route reads the form, calls `services/duplicates/scan.py` or `services/duplicates/merges.py` (the API's
 services too), commits and redirects; the scan runs on the worker, and the page follows its
 progress (static/js/duplicates.js polls `progress.json` and reloads when the status changes).
 """
@@ -9,17 +9,21 @@ from flask_admin import BaseView, expose
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from markupsafe import Markup
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from models import db
-from services import access, duplicates, jobs, merges, places, reasons
+from services import jobs
+from services.checking import places, reasons
+from services.duplicates import merges
+from services.duplicates import scan as duplicates
 from services.errors import RuleViolation
-from services.opportunities import FIELD_LABELS, LOCATION_LABELS
+from services.library.opportunities import FIELD_LABELS, LOCATION_LABELS
+from services.people import access
 
 from .base import AdminRequiredMixin, format_time, parse_id, parse_ids
-from .security import safe_next
 from .dedup import VERDICT_LABELS
+from .security import safe_next
 
 PER_PAGE = 20
 VERDICTS = ("duplicate", "review")

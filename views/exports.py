@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from models import db
 from services import audit, clock, exports
-from services.access import ADMIN_ROLES, MANAGING_ROLES
+from services.people.access import ADMIN_ROLES, MANAGING_ROLES
 
 FORMATS = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

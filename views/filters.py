@@ -10,8 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import Department, db
-from services.departments import tree_label
-from services.access import scoped_departments
+from services.people.access import scoped_departments
+from services.people.departments import tree_label
 
 from .base import parse_id
 

@@ -87,8 +87,8 @@ class RulesForm(FlaskForm):
     return_warn_days = _whole(_l("Warn the owner this many days before"), 0, 3650)
     return_exempt_key_customers = BooleanField(_l("Key customers never return"))
     return_exempt_note_days = _whole(_l("Exempt customers with any note in the last N days (0: off)"), 0, 3650)
-    daily_check_limit = _whole(_l("Duplicate checks per user and day"), 1, 100000)  # services/check_limit.py
-    duplicate_scan_nightly = BooleanField(_l("Look for duplicates already inside every night"))  # services/duplicates.py
+    daily_check_limit = _whole(_l("Duplicate checks per user and day"), 1, 100000)  # services/checking/check_limit.py
+    duplicate_scan_nightly = BooleanField(_l("Look for duplicates already inside every night"))  # services/duplicates/scan.py
 
     def validate_return_warn_days(self, field):
         after = self.return_after_days.data

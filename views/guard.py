@@ -5,12 +5,12 @@ the CRM may hold (services/text.py: NUL and the other control characters but tab
 breaks, lone surrogates) is answered 422 naming the field, in the user's language: JSON under
 /api/, the error page elsewhere. Before this, NUL in a search or a form reached PostgreSQL,
 which refuses it (a 500), while SQLite stored it. JSON bodies are checked by the API's one JSON
-reader (views/api/inputs.py `json_object`), imported files by their reader (services/tables.py).
+reader (views/api/inputs.py `json_object`), imported files by their reader (services/imports/tables.py).
 """
 from flask import request
 
 from services import text
-from services.opportunities import FIELD_LABELS
+from services.library.opportunities import FIELD_LABELS
 
 from .errors import render_error
 

@@ -1,6 +1,6 @@
 """The imports pages (导入, admins): the list, a new upload, an import's preview, run and report.
 
-Each route reads the form, calls `services/import_jobs.py` (the API's service too), commits and
+Each route reads the form, calls `services/imports/uploads.py` (the API's service too), commits and
 redirects; the check and the run happen on the worker, and the page follows their progress
 (static/js/imports.js polls `progress.json` and reloads when the status changes).
 """
@@ -15,10 +15,14 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from models import DataImport, Department, User, db
-from services import access, import_jobs, imports, jobs, reasons, retention
+from services import imports, jobs
+from services.checking import reasons
 from services.errors import RuleViolation
 from services.exports import to_xlsx
-from services.opportunities import FIELD_LABELS, LOCATION_LABELS
+from services.imports import retention
+from services.imports import uploads as import_jobs
+from services.library.opportunities import FIELD_LABELS, LOCATION_LABELS
+from services.people import access
 
 from .api.openapi import XLSX
 from .base import AdminRequiredMixin, parse_id

@@ -5,7 +5,7 @@ from wtforms import BooleanField, StringField
 from wtforms.validators import InputRequired, Length
 
 from models import db
-from services import opportunities
+from services.library import opportunities
 
 from .base import ScopedModelView
 from .forms import AdminForm

@@ -1,6 +1,6 @@
 """The contact-note list (联系小记): every note a viewer may see, to read and export; never edited here.
 
-A note is visible with its opportunity (services.access.opportunity_clause), and its author
+A note is visible with its opportunity (services.people.access.opportunity_clause), and its author
 always sees it, also after the opportunity left the author's library.
 """
 from datetime import datetime, time, timedelta
@@ -14,8 +14,9 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from models import ContactNote, Opportunity, User
-from services import clock, notes
-from services.access import opportunity_clause
+from services import clock
+from services.library import notes
+from services.people.access import opportunity_clause
 
 from .base import LoginRequiredMixin, ScopedModelView, format_due_time
 from .exports import ExportMixin, may_export

@@ -14,12 +14,15 @@ from sqlalchemy.orm import joinedload
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Optional
 
-from models import InfoSource, Opportunity, db
-from models import NOTE_METHODS
-from services import audit, clock, events, leads, library, merges, normalize, notes, opportunities, stats
+from models import NOTE_METHODS, InfoSource, Opportunity, db
+from services import audit, clock
+from services.checking import normalize
+from services.duplicates import merges
 from services.errors import RuleViolation
-from services.access import LIBRARY_ROLES, is_admin
-from services.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
+from services.library import capacity as library
+from services.library import events, leads, notes, opportunities, stats
+from services.library.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
+from services.people.access import LIBRARY_ROLES, is_admin
 
 from .base import EmptyList, LoginRequiredMixin, ScopedModelView, format_due_time, format_time, parse_id
 from .dedup import hit_view
@@ -40,7 +43,7 @@ class OpportunityForm(AdminForm):
     phone = _text("phone", inputmode="tel")
     fax = _text("fax", inputmode="tel")
     mobile = _text("mobile", inputmode="tel")
-    # typed or picked (templates/place_picker.html), made canonical on save (services/places.py)
+    # typed or picked (templates/place_picker.html), made canonical on save (services/checking/places.py)
     province = _text("province", list="province-list", autocomplete="off")
     city = _text("city", list="city-list", autocomplete="off")
     district = _text("district", list="district-list", autocomplete="off")

@@ -9,11 +9,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import Opportunity, db
-from services import opportunities
-from services.access import LIBRARY_ROLES
-from services.opportunities import FIELD_LABELS
+from services.library import opportunities
+from services.library.opportunities import FIELD_LABELS
+from services.people.access import LIBRARY_ROLES
 
 from .base import LoginRequiredMixin, ScopedModelView
+
 
 class PoolView(ScopedModelView):
     list_template = "pool/list.html"

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from models import User, db
-from services import audit, clock, returns, rules
+from services import audit, clock
+from services.library import returns, rules
 
 from .base import CRMView, format_time
 from .forms import RulesForm

@@ -2,7 +2,7 @@
 "已删除" view (`?show=deleted`) of the deleted ones with "restore".
 
 Used by the opportunities list and the agent-admin pool. Every id goes through
-services.opportunities.delete/restore, which re-check the admin's scope; the POSTs carry the
+services.library.opportunities.delete/restore, which re-check the admin's scope; the POSTs carry the
 CSRF token (row forms) or go through Flask-Admin's action form (bulk).
 """
 from flask import flash, redirect, request
@@ -14,9 +14,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from models import db
-from services import opportunities
-from services.access import deleted_opportunity_clause, is_admin, opportunity_clause
 from services.errors import RuleViolation
+from services.library import opportunities
+from services.people.access import deleted_opportunity_clause, is_admin, opportunity_clause
 
 from .base import EmptyList, parse_ids
 

@@ -16,13 +16,14 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from models import ROLES, Department, User, db
-from services import accounts, clock
-from services.access import ROLE_LABELS, assignable_roles, department_clause, user_clause
-from services.departments import tree_label
+from services import clock
+from services.people import accounts
+from services.people.access import ROLE_LABELS, assignable_roles, department_clause, user_clause
+from services.people.departments import tree_label
 
 from .base import EmptyList, ScopedModelView, parse_ids
-from .forms import AdminForm
 from .filters import ChoiceFilter, InSubtreeFilter
+from .forms import AdminForm
 
 
 class ScopedMultipleField(QuerySelectMultipleField):

@@ -30,7 +30,8 @@ def build(url, n, users, library, reset):
     from sqlalchemy import text
 
     from models import User, db
-    from services import accounts, departments, imports
+    from services import imports
+    from services.people import accounts, departments
 
     WORK.mkdir(exist_ok=True)
     fresh_database(url, reset)

@@ -5,9 +5,8 @@ Revises: 0002
 Create Date: 2026-11-26 22:08:28.502768
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003'

@@ -9,14 +9,13 @@ with `--skip-check` may have stored the same mobile on several records: before t
 each mobile keeps the phone row of its oldest live record (earliest created_at, then
 lowest id) and loses the others. The customers and the numbers as typed stay; only the
 later records' search key goes, and the oldest still makes the check refuse new entries.
-A soft-deleted record holds no mobile key (services.opportunities.delete drops it and
+A soft-deleted record holds no mobile key (services.library.opportunities.delete drops it and
 restore writes it again), so its keys go first: a deleted record does not block a live one.
 """
 import logging
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006'

@@ -10,9 +10,8 @@ Revises: 0006
 Create Date: 2026-12-02 06:27:18.781192
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'

@@ -5,11 +5,10 @@ Revises: 0007
 Create Date: 2026-12-02 07:40:00.000000
 
 The duplicate check asks, for a hit on a name given without a place, whether that record was
-confirmed as another company than its namesake (services/dedup.py): one lookup by opportunity
+confirmed as another company than its namesake (services/checking/dedup.py): one lookup by opportunity
 per such hit, which without this index scanned every confirmation.
 """
 from alembic import op
-
 
 # revision identifiers, used by Alembic.
 revision = '0008'

@@ -9,11 +9,10 @@ Revises: 0008
 Create Date: 2026-12-02 10:56:10.505860
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models
-
 
 # revision identifiers, used by Alembic.
 revision = '0009'

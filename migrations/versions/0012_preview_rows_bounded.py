@@ -1,7 +1,7 @@
 """preview rows bounded, and deleted with their file (issue 19)
 
 A preview row now keeps at most CRM_IMPORT_PREVIEW_ROW_BYTES (4096) of values, matches and errors
-(services/previews.py), and a cancelled import, or one whose file the retention deleted, keeps no
+(services/imports/previews.py), and a cancelled import, or one whose file the retention deleted, keeps no
 preview rows. The rows stored before: those of cancelled imports (and their files) and of imports whose
 file is gone are deleted; the others beyond the cap are cut as a new check would cut them, one row at a
 time (a row could hold hundreds of megabytes). No schema change. On SQLite the WAL is written back when
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from flask import current_app, has_app_context
 
-from services import previews
+from services.imports import previews
 
 # revision identifiers, used by Alembic.
 revision = '0012'

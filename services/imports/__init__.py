@@ -41,15 +41,33 @@ The package, by job: reading.py (a row as an entry's input, its problems and key
 (the duplicate check of every row, `check_file`), importing.py (`import_file`, where the rows go,
 the checked path), bulk.py (the fast path), mobiles.py (the unique mobiles), report.py (the report),
 staging.py (a browser import in short batches, its rows hidden until its end, so that entries go on).
-The names below are what views, commands and services/import_jobs.py use.
+The names below are what views, commands and services/imports/uploads.py use.
 """
 from .bulk import fast_keys, term_hashes
 from .checking import FileIndex, FileRow, check_file, checked_rows, file_match_json
 from .importing import POOLS, ImportSummary, Target, import_file, resolve_target
-from .reading import (FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding, limits, open_reader, row_input,
-                      row_keys, row_problems)
-from .report import (REPORT_COLUMNS, REPORT_HEADERS, REPORT_VERDICTS, report_lines, report_path_for, report_xlsx,
-                     write_report, write_report_xlsx)
+from .reading import (
+    FIELDS,
+    HEADERS,
+    ImportFileError,
+    RowReader,
+    detect_encoding,
+    limits,
+    open_reader,
+    row_input,
+    row_keys,
+    row_problems,
+)
+from .report import (
+    REPORT_COLUMNS,
+    REPORT_HEADERS,
+    REPORT_VERDICTS,
+    report_lines,
+    report_path_for,
+    report_xlsx,
+    write_report,
+    write_report_xlsx,
+)
 
 __all__ = [
     "FIELDS", "HEADERS", "POOLS", "REPORT_COLUMNS", "REPORT_HEADERS", "REPORT_VERDICTS", "FileIndex", "FileRow",

@@ -15,7 +15,9 @@ from sqlalchemy import func, insert, select, text
 
 from models import Opportunity, OpportunityPhone, OpportunityTerm
 
-from .. import clock, dedup, library, normalize, places
+from .. import clock
+from ..checking import dedup, normalize, places
+from ..library import capacity as library
 from .mobiles import MobileKeys
 from .reading import active_sources, chunks, row_input, row_keys, row_problems
 from .report import report_row

@@ -1,14 +1,15 @@
 """Checking a customer list: every row against the database (the one duplicate-check engine,
 `dedup.check_many`) and against the earlier rows of the file (`FileIndex`, the same terms and
 judgement in memory). `check_file` imports nothing; `checked_rows` is what an import and the
-browser imports' preview (services/import_jobs.py) walk."""
+browser imports' preview (services/imports/uploads.py) walk."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import dedup, normalize
-from ..opportunities import SIMILAR, entry_rule
+from ..checking import dedup, normalize
+from ..library.opportunities import SIMILAR, entry_rule
 from .reading import active_sources, chunks, limits, open_reader, row_input, row_keys, row_problems
+
 
 @dataclass
 class FileRow:

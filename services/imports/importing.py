@@ -14,10 +14,14 @@ from flask_babel import lazy_gettext as _l
 
 from models import ReviewConfirmation
 
-from .. import accounts, audit, clock, departments, library, normalize, opportunities
-from ..access import LIBRARY_ROLES
+from .. import audit, clock
+from ..checking import normalize
 from ..errors import RuleViolation
-from ..locks import take_lock
+from ..library import capacity as library
+from ..library import opportunities
+from ..library.locks import take_lock
+from ..people import accounts, departments
+from ..people.access import LIBRARY_ROLES
 from . import bulk, staging
 from .checking import checked_rows, refusing
 from .mobiles import held_mobiles, held_reason, mobile_pairs
@@ -141,7 +145,7 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     written; any other exception rolls everything back and propagates. `columns`,
     `max_rows`: as RowReader's. The report rows name the spreadsheet's lines (`report_lines`).
 
-    Browser imports (services/import_jobs.py) pass their own `reader` (mapped columns and
+    Browser imports (services/imports/uploads.py) pass their own `reader` (mapped columns and
     values) and `target` (a round robin too), the `review_rows` the admin ticked (other
     review rows are not imported), and `before_commit(summary)`, which records the import's
     outcome in the same transaction, and `stage`, their import's id: the rows are then committed in

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from models import Opportunity, OpportunityPhone, User
 
-from .. import normalize
+from ..checking import normalize
 from .report import report_line, report_row
 
 

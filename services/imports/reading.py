@@ -6,10 +6,11 @@ from sqlalchemy import select
 
 from models import InfoSource
 
-from .. import dedup, opportunities
-from ..table_sandbox import SandboxedReader
-from ..table_sizes import Limits
-from ..tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
+from ..checking import dedup
+from ..library import opportunities
+from .table_sandbox import SandboxedReader
+from .table_sizes import Limits
+from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
 
 
 def limits(command_line=False, max_rows=None):
@@ -20,7 +21,7 @@ def limits(command_line=False, max_rows=None):
 
 
 def open_reader(path, columns=None, caps=None):
-    """The rows of a customer list, parsed in a child process under the caps (services/table_sandbox.py):
+    """The rows of a customer list, parsed in a child process under the caps (services/imports/table_sandbox.py):
     every path that reads an outside file (uploads, the worker, the command line) reads it so."""
     return SandboxedReader(path, columns=columns, limits=caps or limits(command_line=True))
 

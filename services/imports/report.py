@@ -8,7 +8,9 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from .. import exports, normalize, opportunities, reasons
+from .. import exports
+from ..checking import normalize, reasons
+from ..library import opportunities
 
 REPORT_COLUMNS = ("row", "verdict", "reason", "company", "matched", "imported")
 _REPORT_TEXT_MAX = 300

@@ -33,8 +33,10 @@ from sqlalchemy.orm import aliased
 
 from models import DataImport, Opportunity, OpportunityPhone, User
 
-from .. import clock, dedup, library, normalize
-from ..locks import take_lock
+from .. import clock
+from ..checking import dedup, normalize
+from ..library import capacity as library
+from ..library.locks import take_lock
 from .checking import FileIndex
 from .mobiles import held_reason
 from .report import match_reason, report_row

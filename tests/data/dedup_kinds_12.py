@@ -24,7 +24,7 @@ from collections import defaultdict
 from pypinyin import lazy_pinyin
 from rapidfuzz.distance import OSA
 
-from services import normalize as N
+from services.checking import normalize as N
 
 GENERIC_WORDS = ["实业", "贸易", "商贸", "工贸", "经贸", "科技", "发展", "实业发展", "科技发展", "投资",
                  "国际贸易", "进出口", "控股"]

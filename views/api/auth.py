@@ -1,4 +1,4 @@
-"""Every call of the API authenticates with `Authorization: Bearer TOKEN` (services.accounts.token_owner and
+"""Every call of the API authenticates with `Authorization: Bearer TOKEN` (services.people.accounts.token_owner and
 may_use: a closed account's token is refused with why; the wait after wrong passwords does not stop tokens).
 `g.api_user` is the caller: app.select_locale reads its saved language from there. No answer is cached.
 """
@@ -6,7 +6,7 @@ from flask import g, request
 from flask_babel import lazy_gettext as _l
 
 from models import db
-from services import accounts
+from services.people import accounts
 
 from . import bp
 from .errors import error_response

@@ -1,9 +1,9 @@
 """GET /dedup: the duplicate check (撞单检测), through the one front door of a person's check
-(services/entry_check.py), as the page."""
+(services/checking/entry_check.py), as the page."""
 from flask import g, request
 
 from models import db
-from services import dedup, entry_check, normalize
+from services.checking import dedup, entry_check, normalize
 
 from . import bp
 from .errors import error_response, invalid_response
@@ -25,7 +25,7 @@ from .openapi import MATCH_VERDICTS, add_schemas, operation, query, ref
     responses={200: ("The duplicate-check result", "DedupResult"), 422: None, 429: None},
 )
 def dedup_check():
-    """Through the one front door of a person's check (services/entry_check.py), as the page."""
+    """Through the one front door of a person's check (services/checking/entry_check.py), as the page."""
     raw = {name: request.args.get(name) for name in ("phone", "mobile", "fax", "province", "city")}
     checked = entry_check.check_entry(db.session, g.api_user, {"company": request.args.get("name"), **raw})
     if checked.problems:

@@ -1,6 +1,6 @@
 """The API's duplicates already inside and merges (docs/contract.md): scan, groups, merge, undo.
 
-The calls of the API's blueprint (views/api/) on `services/duplicates.py` and `services/merges.py`, the
+The calls of the API's blueprint (views/api/) on `services/duplicates/scan.py` and `services/duplicates/merges.py`, the
 services of the /duplicates/ page, with the OpenAPI schemas only they use. Agent admins within their
 company, subsystem admins anywhere; others 403; a record, group or merge out of reach is 404 like one
 that does not exist.
@@ -11,7 +11,11 @@ from flask import g, jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from models import db
-from services import access, duplicates, jobs, merges, reasons
+from services import jobs
+from services.checking import reasons
+from services.duplicates import merges
+from services.duplicates import scan as duplicates
+from services.people import access
 
 from . import bp
 from .errors import error_response, invalid_response

@@ -6,9 +6,11 @@ from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from models import db
-from services import dedup, import_jobs, library
-from services import opportunities as opps
+from services.checking import dedup
 from services.errors import RuleViolation
+from services.imports import uploads as import_jobs
+from services.library import capacity as library
+from services.library import opportunities as opps
 
 from ..errors import ERROR_CODES as _HTTP_CODES
 from ..errors import MESSAGES as HTTP_MESSAGES

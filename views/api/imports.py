@@ -1,6 +1,6 @@
 """The API's imports (docs/contract.md, "Imports from the browser"): upload, read, preview rows, run, report.
 
-The calls of the API's blueprint (views/api/) on `services/import_jobs.py`, the same service as the
+The calls of the API's blueprint (views/api/) on `services/imports/uploads.py`, the same service as the
 pages, with the OpenAPI schemas only they use. Agent admins within their company, subsystem admins
 anywhere; others 403; an import the caller may not see is 404 like one that does not exist.
 """
@@ -12,8 +12,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from models import DataImport, db
-from services import access, import_jobs, jobs, reasons, retention
+from services import jobs
+from services.checking import reasons
 from services.errors import RuleViolation
+from services.imports import retention
+from services.imports import uploads as import_jobs
+from services.people import access
 
 from ..errors import MESSAGES as HTTP_MESSAGES
 from . import bp

@@ -10,7 +10,7 @@ from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 
 from services import text
-from services import opportunities as opps
+from services.library import opportunities as opps
 
 from ..errors import MESSAGES as HTTP_MESSAGES
 from .errors import BadInput, error_response, invalid_response

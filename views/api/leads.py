@@ -1,6 +1,6 @@
 """POST /leads: a web lead (网上注册会员, manual §九 rule 4) from the website, with the schemas only it uses.
 
-services/leads.py decides: the duplicate check first, then assignment in turn; this module reads the
+services/library/leads.py decides: the duplicate check first, then assignment in turn; this module reads the
 body and the Idempotency-Key header, and answers a repeat with the first answer.
 """
 from flask import g, jsonify, request
@@ -8,8 +8,10 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from models import Opportunity, db
-from services import access, clock, leads
-from services.opportunities import FIELD_LIMITS
+from services import clock
+from services.library import leads
+from services.library.opportunities import FIELD_LIMITS
+from services.people import access
 
 from . import bp
 from .errors import error_response, invalid_response

@@ -14,8 +14,8 @@ where the rules keep them (models.py, services/), not from copies here.
 import re
 
 from models import LOCATIONS as _LOCATIONS
-from services import normalize
-from services.opportunities import FIELD_LIMITS
+from services.checking import normalize
+from services.library.opportunities import FIELD_LIMITS
 
 from ..ids import MAX_ID
 

@@ -1,7 +1,7 @@
 """The opportunities of docs/contract.md: entering (录入), listing, reading with contact notes, claiming from the
 public pool, contact notes and abandoning; with the OpenAPI schemas only these calls use.
 
-A call on one opportunity sees only what the caller may see (services/access.py); one out of reach answers
+A call on one opportunity sees only what the caller may see (services/people/access.py); one out of reach answers
 as an unknown id would.
 """
 from datetime import datetime
@@ -14,10 +14,13 @@ from sqlalchemy.orm import selectinload
 
 from models import NOTE_METHODS as _NOTE_METHODS
 from models import Opportunity, db
-from services import access, audit, merges, notes
-from services import opportunities as opps
+from services import audit
+from services.duplicates import merges
 from services.errors import RuleViolation
-from services.opportunities import FIELD_LIMITS
+from services.library import notes
+from services.library import opportunities as opps
+from services.library.opportunities import FIELD_LIMITS
+from services.people import access
 
 from ..errors import MESSAGES as HTTP_MESSAGES
 from . import bp

@@ -1,8 +1,8 @@
-"""GET /stats/daily: the daily statistics of manual §九 (services/stats.py), with their schema."""
+"""GET /stats/daily: the daily statistics of manual §九 (services/library/stats.py), with their schema."""
 from flask import g, request
 
 from models import db
-from services import stats
+from services.library import stats
 
 from . import bp
 from .errors import invalid_response

@@ -2,7 +2,7 @@
 and the API.
 
 Raw fields in; out come the problems (the same limits as the save's, never a silent cut), the
-check's result (audited and counted, services/check_limit.py) and what the save would do with
+check's result (audited and counted, services/checking/check_limit.py) and what the save would do with
 these details (`opportunities.decide`). The views only read the input, call `check_entry` and
 render what it says; the caller commits (the audit entry, and the first refusal's notices).
 """
@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from . import check_limit, opportunities
+from ..library import opportunities
+from . import check_limit
 
 QUERY_FIELDS = ("company", "phone", "fax", "mobile", "province", "city")
 KEY_FIELDS = ("company", "phone", "fax", "mobile")  # at least one of them: a place alone finds nothing

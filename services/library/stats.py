@@ -15,8 +15,10 @@ from sqlalchemy.orm import selectinload
 
 from models import ContactNote, Department, Opportunity, User, WebLead
 
-from . import clock, library, rules
-from .access import LIBRARY_ROLES, MANAGING_ROLES, user_clause
+from .. import clock
+from ..people.access import LIBRARY_ROLES, MANAGING_ROLES, user_clause
+from . import capacity as library
+from . import rules
 
 SERIES_DAYS = 30
 

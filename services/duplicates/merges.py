@@ -17,13 +17,28 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select, update
 
-from models import (ContactNote, Merge, Notice, Opportunity, OpportunityEvent, OpportunityPhone, OpportunityTerm,
-                    ReviewConfirmation, User, UTCDateTime, WebLead)
+from models import (
+    ContactNote,
+    Merge,
+    Notice,
+    Opportunity,
+    OpportunityEvent,
+    OpportunityPhone,
+    OpportunityTerm,
+    ReviewConfirmation,
+    User,
+    UTCDateTime,
+    WebLead,
+)
 
-from . import access, audit, clock, dedup, library, opportunities
-from .errors import RuleViolation
-from .events import record_event
-from .locks import take_lock
+from .. import audit, clock
+from ..checking import dedup
+from ..errors import RuleViolation
+from ..library import capacity as library
+from ..library import opportunities
+from ..library.events import record_event
+from ..library.locks import take_lock
+from ..people import access
 
 UNDO_DAYS = 30
 MAX_MERGED = 20  # records merged into one at a time

@@ -7,8 +7,8 @@ ix_audit_entry_actor_created). The live check fires as the salesperson types (de
 each request counts; the limit (ResourceRules.daily_check_limit, 500 by default) is generous
 for real work. A refused check is not a check: it is not counted again.
 
-The save's own re-check inside services.opportunities.enter, imports and the CLI call
-services.dedup.check directly: they are never limited (never stop real work) and not counted.
+The save's own re-check inside services.library.opportunities.enter, imports and the CLI call
+services.checking.dedup.check directly: they are never limited (never stop real work) and not counted.
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -16,8 +16,11 @@ from sqlalchemy.exc import IntegrityError
 
 from models import AuditEntry, Department, Notice, User
 
-from . import access, audit, clock, dedup, rules, stats
-from .errors import RuleViolation
+from .. import audit, clock
+from ..errors import RuleViolation
+from ..library import rules, stats
+from ..people import access
+from . import dedup
 
 QUERY_FIELDS = ("company", "province", "city", "phone", "fax", "mobile")
 

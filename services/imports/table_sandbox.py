@@ -1,7 +1,7 @@
 """A customer list is parsed in a child process, never in a web or worker process.
 
-The sizes are checked first (services/table_sizes.py), but a parser is native code reading a
-file someone else wrote: whatever it does, it does in a child (`python -m services.table_sandbox`)
+The sizes are checked first (services/imports/table_sizes.py), but a parser is native code reading a
+file someone else wrote: whatever it does, it does in a child (`python -m services.imports.table_sandbox`)
 that limits its own address space (`CRM_IMPORT_PARSE_MEMORY_MB`, 1.5 GB) and CPU time before it
 opens the file. A child that dies (a failed allocation aborts it) or runs out of time is a file
 refused with a message in the user's language; the process that asked goes on.
@@ -27,7 +27,7 @@ from .tables import ImportFileError, Limits, RowReader
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 _ROWS_CPU_FACTOR = 20  # reading the rows may take this many times the header's time, in CPU seconds
 
 
@@ -80,7 +80,7 @@ class _child:
     def __enter__(self):
         self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "services.table_sandbox", self.mode], cwd=ROOT, stdin=subprocess.PIPE,
+            [sys.executable, "-m", "services.imports.table_sandbox", self.mode], cwd=ROOT, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.errors, env={**os.environ, "MALLOC_ARENA_MAX": "2"})
         self.process.stdin.write(json.dumps(self.request).encode())
         self.process.stdin.close()

@@ -1,13 +1,13 @@
 """An opportunity's history (OpportunityEvent): abandoned, reassigned, released, a lead, merged, returned.
 
-Written by the rules that move a customer (services/opportunities.py, leads.py, merges.py; the
-nightly return writes its rows in bulk, services/returns.py) and read by its details page.
+Written by the rules that move a customer (services/library/opportunities.py, leads.py, merges.py; the
+nightly return writes its rows in bulk, services/library/returns.py) and read by its details page.
 """
 from sqlalchemy import select
 
 from models import OpportunityEvent
 
-from . import clock
+from .. import clock
 
 
 def record_event(session, opportunity, kind, actor, from_owner_id=None, to_owner_id=None, reason=None):

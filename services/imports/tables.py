@@ -22,9 +22,9 @@ from pathlib import Path
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
+from ..text import clean_cell
 from . import table_sizes
 from .table_sizes import HEADER_SEARCH_ROWS, FileTooLarge, Limits
-from .text import clean_cell
 
 FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "town", "address", "contact",
           "industry", "source", "email", "key_customer")
@@ -60,7 +60,7 @@ class ImportFileError(Exception):
 
     def as_json(self):
         """The message untranslated, {"error": msgid, "params": {...}}, for another process to translate
-        (services/table_sandbox.py): a lazy string keeps its msgid and parameters."""
+        (services/imports/table_sandbox.py): a lazy string keeps its msgid and parameters."""
         msgid = getattr(self.message, "_args", (str(self.message),))[0]
         return {"error": msgid, "params": dict(getattr(self.message, "_kwargs", {}))}
 
@@ -234,7 +234,7 @@ class RowReader:
             self._check_size(self.limits.max_rows)
 
     def _open_workbook(self):
-        """The first sheet, sized first (services/table_sizes.py): read whole by calamine when its extent
+        """The first sheet, sized first (services/imports/table_sizes.py): read whole by calamine when its extent
         is within the caps, else (a stray cell far away in an .xlsx) row by row by openpyxl, up to the
         header's width; its lines."""
         try:

@@ -3,7 +3,7 @@ the return to the public pool.
 
 One row (`ResourceRules`, id 1) that a subsystem admin changes on the settings page;
 every rule reads it here, so that pages, API, imports and `rules run` agree. Applying the
-return rule each night is services/returns.py's: this module imports no other rule, so that
+return rule each night is services/library/returns.py's: this module imports no other rule, so that
 any rule may read the cap here.
 """
 from models import ResourceRules

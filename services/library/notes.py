@@ -14,8 +14,9 @@ from sqlalchemy.orm import selectinload
 
 from models import NOTE_METHODS, ContactNote, Opportunity
 
-from . import clock, leads, text
-from .errors import RuleViolation
+from .. import clock, text
+from ..errors import RuleViolation
+from . import leads
 
 METHOD_LABELS = {
     "phone": _l("Phone"),

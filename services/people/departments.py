@@ -4,9 +4,9 @@ from sqlalchemy import func, or_, select
 
 from models import Department, User
 
-from . import audit
+from .. import audit
+from ..errors import RuleViolation
 from .access import may_administer_department
-from .errors import RuleViolation
 
 HEAD_OFFICE_NAME = "总部"
 MAX_NAME = 64
