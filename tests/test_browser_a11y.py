@@ -239,3 +239,24 @@ def test_everyday_pages_reflow_at_200_percent_and_show_the_keyboard_focus(browse
             tag, style, width = page.evaluate(FOCUS_RING)
             assert style != "none" and width >= 2, f"{url}: the focused {tag} shows no focus ring ({style} {width}px)"
     user.close()
+
+
+def test_the_home_tables_sort_from_the_keyboard(browser, live_server, records):
+    """The figures' column headers are buttons inside column headers: Tab reaches one, Enter sorts, and
+    aria-sort says the order to a screen reader (a clickable header alone could not be reached by keyboard)."""
+    admin = BrowserUser(browser, live_server)
+    page = admin.page
+    admin.login("admin_a")
+    page.goto("/")
+    button = page.locator("table.crm-sortable th[data-sort] button.crm-sort-button").nth(1)  # 有效联系
+    header = page.locator("table.crm-sortable th[data-sort]").nth(1)
+    assert header.get_attribute("aria-sort") == "none"
+    button.focus()
+    page.keyboard.press("Enter")
+    assert header.get_attribute("aria-sort") == "ascending"
+    page.keyboard.press("Space")
+    assert header.get_attribute("aria-sort") == "descending"
+    values = page.locator("table.crm-sortable").first.locator("tbody tr").evaluate_all(
+        "rows => rows.map(r => parseInt(r.cells[1].textContent, 10))")
+    assert values == sorted(values, reverse=True)
+    admin.close()

@@ -20,12 +20,23 @@
     var headers = table.tHead ? table.tHead.rows[0].cells : [];
     Array.prototype.forEach.call(headers, function (th, index) {
       if (!th.hasAttribute("data-sort")) { return; }
-      th.setAttribute("role", "button");
-      th.addEventListener("click", function () {
+      // The header stays a column header (aria-sort says its order); a real button inside it takes the click,
+      // Tab and Enter or Space, so the table sorts from the keyboard too (issue 22).
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "crm-sort-button";
+      while (th.firstChild) { button.appendChild(th.firstChild); }
+      th.appendChild(button);
+      th.setAttribute("aria-sort", "none");
+      button.addEventListener("click", function () {
         var numeric = th.getAttribute("data-sort") === "number";
         var ascending = !th.classList.contains("crm-sorted-asc");
-        Array.prototype.forEach.call(headers, function (h) { h.classList.remove("crm-sorted-asc", "crm-sorted-desc"); });
+        Array.prototype.forEach.call(headers, function (h) {
+          h.classList.remove("crm-sorted-asc", "crm-sorted-desc");
+          if (h.hasAttribute("aria-sort")) { h.setAttribute("aria-sort", "none"); }
+        });
         th.classList.add(ascending ? "crm-sorted-asc" : "crm-sorted-desc");
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
         var body = table.tBodies[0];
         var rows = Array.prototype.slice.call(body.rows);
         rows.sort(function (a, b) {
