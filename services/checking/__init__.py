@@ -1,11 +1,11 @@
-"""The duplicate check (撞单检测): names, phones and places folded to keys, the one engine that compares them, why two records matched, a person's check at the one front door, its daily limit, and the keys rebuilt when the rules change.
+"""The duplicate check (撞单检测): one engine, reached through these modules.
 
-Modules:
-- `normalize`
-- `dedup`
-- `places`
-- `rekey`
-- `check_limit`
-- `entry_check`
-- `reasons`
+- `normalize`    names, phones and places folded to match keys (pure: no database, no Flask):
+                 `company_key`, `phone_keys`, `canonical_place`, `index_terms`, `lookup_terms`
+- `places`       places as people type them, written one way: `canonical`, `text` (the |place filter), `options`
+- `dedup`        keys -> candidates -> verdict: `check`, `check_many`, and the one serialiser `result_json`
+- `entry_check`  a person's check, the one front door of the page and the API: `check_entry`, `field_results`
+- `reasons`      why two records matched, said in the reader's words: `say`, `said`, `codes`
+- `check_limit`  the daily number of checks per person (no harvesting): `checked`, `checks_today`
+- `rekey`        the keys rebuilt when the rules that derive them change (migrations): `rekey`
 """
