@@ -1,4 +1,12 @@
-"""Importing customers from a spreadsheet (`flask opportunities import / check`, docs/contract.md).
+"""Customer lists in: read safely, checked like entries, imported whole (docs/imports.md).
+
+The wing's modules: `tables` (reading a list, its header mapped: `map_columns`), `table_sizes` (a list sized
+before it is parsed: `measure`), `table_sandbox` (the parse in a capped child process), the command line's
+engine below (`check_file`, `import_file`), `staging` (a browser import's rows in short hidden batches),
+`uploads` (browser imports as background jobs: `new_import`, `choose`, `start_run`), `previews` (a preview row
+bounded: `bound`) and `retention` (uploaded files purged: `purge`).
+
+Importing customers from a spreadsheet (`flask opportunities import / check`, docs/contract.md).
 
 A file is read by `tables.RowReader`: a .csv (UTF-8 with or without BOM, or GB18030 as
 Excel saves it in China), or the first sheet of an .xlsx, .xls or .ods workbook; the header
