@@ -282,7 +282,7 @@ import sys
 from app import create_app
 from flask_migrate import upgrade
 from models import db
-from services import accounts, departments
+from services.people import accounts, departments
 
 app = create_app({"SQLALCHEMY_DATABASE_URI": sys.argv[1], "SECRET_KEY": "fresh", "CRM_CAPTCHA": False,
                   "WTF_CSRF_ENABLED": False, "CRM_QUEUE_URL": "immediate"})
