@@ -107,66 +107,94 @@ def company_key(name: str | None, province: str | None = None,
         return CompanyKey("", "", field_prov, field_city, field_dist, None)
     text = prefold(name)
     folded = NON_WORD_RE.sub("", text)
+    text, bracket_place, bracket_forms = _read_brackets(text, field_prov, field_city)
+    rest, forms, branch_place = _strip_forms(NON_WORD_RE.sub("", text))
+    rest, lead_place, town = _strip_leading_place(rest, field_prov, field_city)
+    # a branch's place is where the branch is; a region in brackets comes before the one the name begins with
+    place = branch_place or bracket_place or lead_place
+    prov, cty, dist = _key_place(place, field_prov, field_city, field_dist)
+    if town is not None:
+        dist = dist or (town.district if town.city == cty else None)
+    return CompanyKey(folded, rest, prov, cty, dist, "".join(bracket_forms + forms) or None,
+                      town.name if town else None)
 
-    place: _Division | None = None
-    bracket_forms: list[str] = []
+
+def _read_brackets(text: str, field_prov: str | None, field_city: str | None
+                   ) -> tuple[str, _Division | None, list[str]]:
+    """``text`` without the brackets' contents that carry no name: (text, the first region named in brackets,
+    the legal forms written in brackets). What else a bracket holds stays, without the bracket."""
+    if not _BRACKET_OPEN_RE.search(text):
+        return text, None, []
+    places: list[_Division] = []
+    forms: list[str] = []
 
     def bracket(m: re.Match) -> str:
-        nonlocal place
-        inner = NON_WORD_RE.sub("", m.group(1))
-        if not inner:
-            return ""
-        if inner in _BRACKET_DROP:
-            if inner in _LEGAL_FORMS:
-                bracket_forms.append(inner)
-            return ""
-        if _PINYIN_RE.match(inner) and _TONE_RE.search(inner):
-            return ""
-        used, div, _amb = _parse_regions(inner, field_prov, field_city, whole=True)
-        if used == len(inner):
-            if div is not None and place is None:
-                place = div
-            return ""
-        return inner
+        kept, form, div = _bracket_part(NON_WORD_RE.sub("", m.group(1)), field_prov, field_city)
+        if form:
+            forms.append(form)
+        if div is not None:
+            places.append(div)
+        return kept
 
-    if _BRACKET_OPEN_RE.search(text):
-        text = _BRACKET_RE.sub(bracket, text)
-    s = NON_WORD_RE.sub("", text)
+    text = _BRACKET_RE.sub(bracket, text)
+    return text, (places[0] if places else None), forms
 
+
+def _bracket_part(inner: str, field_prov: str | None, field_city: str | None
+                  ) -> tuple[str, str | None, _Division | None]:
+    """What a bracket's folded contents leave in the name: (kept text, a legal form, a region)."""
+    if not inner:
+        return "", None, None
+    if inner in _BRACKET_DROP:  # a legal form (kept as one), or the country
+        return "", (inner if inner in _LEGAL_FORMS else None), None
+    if _PINYIN_RE.match(inner) and _TONE_RE.search(inner):
+        return "", None, None
+    used, div, _amb = _parse_regions(inner, field_prov, field_city, whole=True)
+    if used == len(inner):
+        return "", None, div
+    return inner, None, None
+
+
+def _strip_forms(s: str) -> tuple[str, list[str], _Division | None]:
+    """Legal forms off the end of a folded name, a branch's with its region: (rest, the forms in text order,
+    the branch's place)."""
     rest, forms, branch_at = _strip_legal(s)
-    if branch_at >= 0:
-        # 上海瑞丽服装有限公司杭州分公司: the branch's region, then the parent's forms.
-        head, branch_place = _strip_trailing_region(rest)
-        if branch_place is not None:
-            place = branch_place
-        elif "公司" in rest[:-1]:
-            head = rest[: rest.rindex("公司") + 2]  # 瑞丽服装有限公司第一分公司
-        if head != rest:
-            rest, more, _ = _strip_legal(head)
-            forms = more + forms
-    forms = bracket_forms + forms
+    if branch_at < 0:
+        return rest, forms, None
+    # 上海瑞丽服装有限公司杭州分公司: the branch's region, then the parent's forms.
+    head, branch_place = _strip_trailing_region(rest)
+    if branch_place is None and "公司" in rest[:-1]:
+        head = rest[: rest.rindex("公司") + 2]  # 瑞丽服装有限公司第一分公司
+    if head != rest:
+        rest, more, _ = _strip_legal(head)
+        forms = more + forms
+    return rest, forms, branch_place
 
+
+def _strip_leading_place(rest: str, field_prov: str | None, field_city: str | None
+                         ) -> tuple[str, _Division | None, _Town | None]:
+    """The regions and the town a name begins with, off its core: (core, the region read, the town)."""
     used, div, _amb = _parse_regions(rest, field_prov, field_city)
     town = None
     if div is not None or not used:
         used, town = _parse_town(rest, used, div, field_prov, field_city)
-    if used and used < len(rest):
-        if place is None and div is not None:
-            place = div
-        rest = rest[used:]
-    elif used and place is None and div is not None:
-        place = div  # the name is only a region (a keyword such as 上海): keep it as the core
+    if not used:
+        return rest, None, town
+    if used < len(rest):
+        return rest[used:], div, town
+    return rest, div, town  # the name is only a region (a keyword such as 上海): keep it as the core
 
-    if place is not None:
-        prov, cty, dist = place.province, place.city, place.district
-        if cty is None and field_city and field_prov == prov:
-            cty = field_city
-            dist = field_dist
-    else:
-        prov, cty, dist = field_prov, field_city, field_dist
-    if town is not None:
-        dist = dist or (town.district if town.city == cty else None)
-    return CompanyKey(folded, rest, prov, cty, dist, "".join(forms) or None, town.name if town else None)
+
+def _key_place(place: _Division | None, field_prov: str | None, field_city: str | None, field_dist: str | None
+               ) -> tuple[str | None, str | None, str | None]:
+    """(province, city, district) of a key: the name's own place, its city from the fields when the name gives
+    only their province; else the fields'."""
+    if place is None:
+        return field_prov, field_city, field_dist
+    prov, cty, dist = place.province, place.city, place.district
+    if cty is None and field_city and field_prov == prov:
+        return prov, field_city, field_dist
+    return prov, cty, dist
 
 
 def _parse_town(s: str, pos: int, div: _Division | None, hint_prov: str | None, hint_city: str | None

@@ -331,42 +331,23 @@ def _parse_regions(s: str, hint_prov: str | None = None, hint_city: str | None =
     Among same-length aliases the higher level wins (海南 is the province); an alias of
     several divisions at one level (朝阳区) is settled by the fields, else ambiguous.
     """
-    starts, aliases = _DIV.starts, _DIV.alias
-    if s[:2] not in starts:
+    if s[:2] not in _DIV.starts:
         return 0, None, False
     pos = 0
     current: _Division | None = None
     n = len(s)
     while pos < n:
-        allowed: list[tuple[_Division, bool]] = []
-        length = 0
-        for length in starts.get(s[pos:pos + 2], ()):
-            if pos + length > n:
-                continue
-            entries = aliases.get(s[pos:pos + length])
-            if entries:
-                allowed = [e for e in entries
-                           if _allowed(e[0], e[1], current, whole, hint_prov, hint_city)]
-                if current is None and hint_prov and len(allowed) > 1:
-                    # 海南 is a province and 青海's 海南藏族自治州: the fields say which
-                    allowed = [e for e in allowed if e[0].province == hint_prov] or allowed
-                if allowed:
-                    break
+        allowed, length = _aliases_at(s, pos, current, whole, hint_prov, hint_city)
         if not allowed:
             break
         if _full_town_length(s, pos, current, hint_prov, hint_city) > length:
             break  # 小店街道: the street, not the district 小店区
-        if len(allowed) == 1:
-            chosen, full = allowed[0]
-            top, short = chosen.level, not full
-        else:
-            top = min(d.level for d, _ in allowed)
-            short = not any(full for d, full in allowed if d.level == top)
-            chosen = _choose([d for d, _ in allowed if d.level == top], hint_prov, hint_city)
-        if short and top == DISTRICT and not whole and n - pos - length < 3:
+        chosen, top, short = _pick(allowed, hint_prov, hint_city)
+        short_district = short and top == DISTRICT
+        if short_district and not whole and n - pos - length < 3:
             break  # 湘西凤凰网络: 凤凰 is a county of 湘西, but then only 网络 would be left
         pos += length
-        if short and top == DISTRICT and s[pos:pos + 1] in ("县", "区"):
+        if short_district and s[pos:pos + 1] in ("县", "区"):
             pos += 1  # 江都县: an old county, now 江都区
         if chosen is None:
             return pos, current, True
@@ -374,12 +355,50 @@ def _parse_regions(s: str, hint_prov: str | None = None, hint_city: str | None =
         if current.level == DISTRICT:
             return pos, current, False
     if current is not None and current.city and current.level != DISTRICT and not whole:
-        # A district the data no longer holds (重庆市渝北区, 北京市崇文区) after its city.
-        for former in FORMER_DISTRICTS.get(current.city, ()):
-            if s.startswith(former, pos) and len(s) - pos - len(former) >= 2:
-                pos += len(former)
-                break
+        pos += _former_district_length(s, pos, current)
     return pos, current, False
+
+
+def _aliases_at(s: str, pos: int, current: _Division | None, whole: bool, hint_prov: str | None,
+                hint_city: str | None) -> tuple[list[tuple[_Division, bool]], int]:
+    """The longest alias at ``pos`` naming divisions allowed after ``current``: ([(division, full name?)], the
+    alias's length); no divisions when none is."""
+    allowed: list[tuple[_Division, bool]] = []
+    length = 0
+    for length in _DIV.starts.get(s[pos:pos + 2], ()):
+        if pos + length > len(s):
+            continue
+        entries = _DIV.alias.get(s[pos:pos + length])
+        if entries:
+            allowed = [e for e in entries
+                       if _allowed(e[0], e[1], current, whole, hint_prov, hint_city)]
+            if current is None and hint_prov and len(allowed) > 1:
+                # 海南 is a province and 青海's 海南藏族自治州: the fields say which
+                allowed = [e for e in allowed if e[0].province == hint_prov] or allowed
+            if allowed:
+                break
+    return allowed, length
+
+
+def _pick(allowed: list[tuple[_Division, bool]], hint_prov: str | None, hint_city: str | None
+          ) -> tuple[_Division | None, int, bool]:
+    """The division an alias names: (it, or None when the fields cannot settle it; its level; read by its short
+    name?). Among an alias's divisions the higher level wins (海南 is the province)."""
+    if len(allowed) == 1:
+        chosen, full = allowed[0]
+        return chosen, chosen.level, not full
+    top = min(d.level for d, _ in allowed)
+    short = not any(full for d, full in allowed if d.level == top)
+    return _choose([d for d, _ in allowed if d.level == top], hint_prov, hint_city), top, short
+
+
+def _former_district_length(s: str, pos: int, city: _Division) -> int:
+    """The length of a district the data no longer holds (重庆市渝北区, 北京市崇文区) at ``pos``, after its city;
+    0 when none is there."""
+    for former in FORMER_DISTRICTS.get(city.city, ()):
+        if s.startswith(former, pos) and len(s) - pos - len(former) >= 2:
+            return len(former)
+    return 0
 
 
 def _full_town_length(s: str, pos: int, div: _Division | None, hint_prov: str | None,
