@@ -215,14 +215,7 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
         return None
     rel = _place_relation(qk, ck)
     if a == b or _town_before(a, b, ck) or _town_before(b, a, qk):
-        if rel == SAME:
-            return 1.0, DUPLICATE, Reason("same_name_same_place", f"same trade name {a}, same place {ck.place}", name=a,
-                                          place=ck.place)
-        if rel == UNKNOWN:
-            return PLACELESS_SCORE, DUPLICATE, Reason("same_name_no_place", f"same trade name {a}, no place to tell them "
-                                                      "apart", name=a)
-        return 0.8, REVIEW, Reason("same_name_other_place", f"same trade name {a} in another place ({_place_text(ck)})",
-                                   name=a, place=_place_text(ck))
+        return _same_name(a, ck, rel)
     if rel == OTHER:
         return None
     if _sounds_alike(a, b):  # the whole stems: a typo of one or two characters, which the d: terms find
@@ -231,34 +224,70 @@ def _name_match(qk: CompanyKey, ck: CompanyKey) -> tuple[float, str, str] | None
     if not (near or a[:2] == b[:2] or a in b or b in a):
         return None  # nothing in common the rules below could see (and the index find): no need to cut them
     ta, tb = trade_name(a), trade_name(b)
-    same_trade = bool(ta.family) and ta.family == tb.family
-    if ta.zihao == tb.zihao and ta.family and tb.family:
-        if same_trade and rel == SAME:
-            return 1.0, DUPLICATE, Reason("same_name_same_trade", f"same trade name {ta.zihao} and trade "
-                                          f"({tb.trade} / {ta.trade}), same place {ck.place}", name=ta.zihao,
-                                          trade=ta.trade, other_trade=tb.trade, place=ck.place)
-        if same_trade:
-            return 0.9, REVIEW, Reason("same_name_same_trade_no_place", f"same trade name {ta.zihao} and trade "
-                                       f"({tb.trade} / {ta.trade}), no place to tell them apart", name=ta.zihao,
-                                       trade=ta.trade, other_trade=tb.trade)
-        return 0.7, REVIEW, Reason("same_name_other_trade", f"same trade name {ta.zihao} in another trade "
-                                   f"({tb.trade}, not {ta.trade})", name=ta.zihao, trade=ta.trade, other_trade=tb.trade)
+    # in this order: the same 字号, one name inside the other, one character apart
+    return _same_zihao(ta, tb, ck, rel) or _contained(a, b, ta, tb) or _one_char_apart(a, b, ta, tb, near)
+
+
+def _same_name(a: str, ck: CompanyKey, rel: str) -> tuple[float, str, str]:
+    """The same trade name: one company where the places agree or cannot tell them apart, else a resemblance."""
+    if rel == SAME:
+        return 1.0, DUPLICATE, Reason("same_name_same_place", f"same trade name {a}, same place {ck.place}", name=a,
+                                      place=ck.place)
+    if rel == UNKNOWN:
+        return PLACELESS_SCORE, DUPLICATE, Reason("same_name_no_place", f"same trade name {a}, no place to tell them "
+                                                  "apart", name=a)
+    return 0.8, REVIEW, Reason("same_name_other_place", f"same trade name {a} in another place ({_place_text(ck)})",
+                               name=a, place=_place_text(ck))
+
+
+def _same_trade(ta: TradeName, tb: TradeName) -> bool:
+    return bool(ta.family) and ta.family == tb.family
+
+
+def _same_zihao(ta: TradeName, tb: TradeName, ck: CompanyKey, rel: str) -> tuple[float, str, str] | None:
+    """The same 字号, both with a trade (豪腾印刷 / 豪腾彩色印刷): one company in one trade and place, else a
+    resemblance; None when the 字号 differ or a side has no trade."""
+    if ta.zihao != tb.zihao or not (ta.family and tb.family):
+        return None
+    if _same_trade(ta, tb) and rel == SAME:
+        return 1.0, DUPLICATE, Reason("same_name_same_trade", f"same trade name {ta.zihao} and trade "
+                                      f"({tb.trade} / {ta.trade}), same place {ck.place}", name=ta.zihao,
+                                      trade=ta.trade, other_trade=tb.trade, place=ck.place)
+    if _same_trade(ta, tb):
+        return 0.9, REVIEW, Reason("same_name_same_trade_no_place", f"same trade name {ta.zihao} and trade "
+                                   f"({tb.trade} / {ta.trade}), no place to tell them apart", name=ta.zihao,
+                                   trade=ta.trade, other_trade=tb.trade)
+    return 0.7, REVIEW, Reason("same_name_other_trade", f"same trade name {ta.zihao} in another trade "
+                               f"({tb.trade}, not {ta.trade})", name=ta.zihao, trade=ta.trade, other_trade=tb.trade)
+
+
+def _contained(a: str, b: str, ta: TradeName, tb: TradeName) -> tuple[float, str, str] | None:
+    """One name inside the other (a keyword search, 瑞丽 in 瑞丽服装), scored by how much of it the inner one
+    covers; None when neither is."""
     if _contains(tb, ta, b, a):
         return 0.5 + 0.4 * len(a) / len(b), REVIEW, Reason("contains", f"{b} contains {a}", name=b, other=a)
     if 2 * len(b) >= len(a) and _contains(ta, tb, a, b):
         return 0.5 + 0.4 * len(b) / len(a), REVIEW, Reason("contains", f"{a} contains {b}", name=a, other=b)
     # one 字号 inside the other by a character, in one trade (安泰 / 新安泰): the d: terms find it
-    if same_trade and min(len(ta.zihao), len(tb.zihao)) >= MIN_CONTAIN and abs(len(ta.zihao) - len(tb.zihao)) == 1 \
-            and (ta.zihao in tb.zihao or tb.zihao in ta.zihao):
-        outer, inner = (tb.zihao, ta.zihao) if ta.zihao in tb.zihao else (ta.zihao, tb.zihao)
+    za, zb = ta.zihao, tb.zihao
+    if _same_trade(ta, tb) and min(len(za), len(zb)) >= MIN_CONTAIN and abs(len(za) - len(zb)) == 1 \
+            and (za in zb or zb in za):
+        outer, inner = (zb, za) if za in zb else (za, zb)
         return 0.5 + 0.4 * len(inner) / len(outer), REVIEW, Reason("contains", f"{outer} contains {inner}",
                                                                    name=outer, other=inner)
-    if near and (same_trade or not (ta.family and tb.family)):
-        if _one_char(ta.zihao, tb.zihao) if same_trade else _one_char(a, b):
-            ratio = fuzz.ratio(a, b)
-            return round(0.9 * ratio / 100, 3), REVIEW, Reason("one_char", f"{b} is one character from {a}", name=a,
-                                                              other=b)
     return None
+
+
+def _one_char_apart(a: str, b: str, ta: TradeName, tb: TradeName, near: bool) -> tuple[float, str, str] | None:
+    """Two names one edit apart: their 字号 in one trade, else the whole stems where a side has no trade (two
+    trades make two companies); None otherwise."""
+    same_trade = _same_trade(ta, tb)
+    if not near or not (same_trade or not (ta.family and tb.family)):
+        return None
+    if not (_one_char(ta.zihao, tb.zihao) if same_trade else _one_char(a, b)):
+        return None
+    ratio = fuzz.ratio(a, b)
+    return round(0.9 * ratio / 100, 3), REVIEW, Reason("one_char", f"{b} is one character from {a}", name=a, other=b)
 
 
 def compare(query: dict, candidate: dict) -> Match | None:
