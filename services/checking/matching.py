@@ -16,7 +16,7 @@ from rapidfuzz.distance import OSA
 
 from .area_codes import _area_code_table, area_code_places
 from .names import CompanyKey, company_key
-from .phones import phone_keys
+from .phones import PhoneKey, phone_keys
 from .reasons import Reason
 from .regions import _towns
 from .trades import TradeName, trade_name
@@ -128,35 +128,39 @@ def _phone_matches(q: dict, c: dict) -> list[tuple[str, str, str]]:
     for qrole, keys in (("phone", q.get("phone_keys") or ()), ("fax", q.get("fax_keys") or ())):
         for a in keys:
             for crole, b in cand:
-                if a.local != b.local or a.kind != b.kind:
-                    continue
-                what = a.kind if a.kind == "mobile" else ("fax" if qrole == "fax" else "landline")
-                cross = "" if qrole == crole else f" (their {crole})"
-                if a.area_code and b.area_code:
-                    if a.area_code != b.area_code:
-                        continue
-                    v, reason = DUPLICATE, Reason("same_number", f"{what} {a.area_code}-{a.local}{cross}", what=what,
-                                                   number=f"{a.area_code}-{a.local}", their=_their(qrole, crole))
-                elif a.area_code or b.area_code:
-                    area = a.area_code or b.area_code
-                    missing = ck if a.area_code else qk
-                    conflict = _phone_conflict(missing, area)
-                    if conflict:
-                        v = REVIEW
-                        reason = Reason("number_other_area", f"{what} {a.local}{cross} matches without area code, but "
-                                        f"{area} is {conflict}, not {_place_text(missing)}", what=what, number=a.local,
-                                        their=_their(qrole, crole), area=area, area_place=conflict,
-                                        place=_place_text(missing))
-                    else:
-                        v, reason = DUPLICATE, Reason("same_number_no_area", f"{what} {a.local}{cross}, area code ignored",
-                                                   what=what, number=a.local, their=_their(qrole, crole))
-                else:
-                    v, reason = DUPLICATE, Reason("same_number", f"{what} {a.local}{cross}", what=what, number=a.local,
-                                                   their=_their(qrole, crole))
-                if (qrole, reason) not in seen:
-                    seen.add((qrole, reason))
-                    out.append((qrole, v, reason))
+                found = _number_match(qrole, a, crole, b, qk, ck)
+                if found is not None and (qrole, found[1]) not in seen:
+                    seen.add((qrole, found[1]))
+                    out.append((qrole, *found))
     return out
+
+
+def _number_match(qrole: str, a: PhoneKey, crole: str, b: PhoneKey, qk: CompanyKey, ck: CompanyKey
+                  ) -> tuple[str, str] | None:
+    """(verdict, reason) when the query's number ``a`` (in its ``qrole``) is the candidate's ``b``, else None.
+    Area codes must agree when both sides give one; one side's missing code is ignored unless the other's
+    contradicts that side's place."""
+    if a.local != b.local or a.kind != b.kind:
+        return None
+    what = a.kind if a.kind == "mobile" else ("fax" if qrole == "fax" else "landline")
+    cross = "" if qrole == crole else f" (their {crole})"
+    their = _their(qrole, crole)
+    if a.area_code and b.area_code:
+        if a.area_code != b.area_code:
+            return None
+        return DUPLICATE, Reason("same_number", f"{what} {a.area_code}-{a.local}{cross}", what=what,
+                                 number=f"{a.area_code}-{a.local}", their=their)
+    if not (a.area_code or b.area_code):
+        return DUPLICATE, Reason("same_number", f"{what} {a.local}{cross}", what=what, number=a.local, their=their)
+    area = a.area_code or b.area_code
+    missing = ck if a.area_code else qk
+    conflict = _phone_conflict(missing, area)
+    if conflict:
+        return REVIEW, Reason("number_other_area", f"{what} {a.local}{cross} matches without area code, but "
+                              f"{area} is {conflict}, not {_place_text(missing)}", what=what, number=a.local,
+                              their=their, area=area, area_place=conflict, place=_place_text(missing))
+    return DUPLICATE, Reason("same_number_no_area", f"{what} {a.local}{cross}, area code ignored", what=what,
+                             number=a.local, their=their)
 
 
 @functools.lru_cache(maxsize=8192)
