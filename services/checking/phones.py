@@ -115,37 +115,63 @@ def _classify_foreign(text: str) -> PhoneKey | None:
 
 def _parse_piece(piece: str, previous: PhoneKey | None) -> tuple[list[PhoneKey], str | None]:
     """One separated piece of a phone field: its numbers and a problem, if any."""
-    ext = None
-    m = _EXT_RE.search(piece)
-    if m and _TOKEN_RE.search(piece[: m.start()]):
-        ext = m.group(1)
-        piece = piece[: m.start()]
+    piece, ext = _split_extension(piece)
     tokens = [(t.group(), t.start()) for t in _TOKEN_RE.finditer(piece)]
     if not tokens:
         return [], ("no digits" if piece.strip() else None)
     plus = tokens[0][0].startswith("+")
     words = [t.lstrip("+") for t, _ in tokens]
-    digits = "".join(words)
-    # 0514-2398577/78: a short piece after a number replaces the end of its local part.
-    if (previous is not None and previous.kind == "landline" and len(words) == 1 and not plus
-            and not ext and len(digits) <= 4 and len(digits) < len(previous.local)):
-        local = previous.local[: -len(digits)] + digits
-        key = _classify_national((previous.area_code or "") + local)
-        if key is not None:
-            return [key], None
-    key = _classify(digits, plus)
+    # the readings in turn, the first that gives a number wins
+    key = _continued(words, plus, ext, previous) or _one_number(words, plus, ext, previous) \
+        or _with_trailing_extension(words, plus, ext)
     if key is not None:
-        if (previous is not None and previous.area_code and key.kind == "landline"
-                and key.area_code is None and len(key.local) == len(previous.local)):
-            # 0514-2398577/2398578: the second number shares the first one's area code
-            key = _classify_national(previous.area_code + key.local) or key
-        return [_with_ext(key, ext)], None
-    # 0514-2398577-801: a trailing group of 1-5 digits is an extension.
-    if len(words) >= 2 and len(words[-1]) <= 5 and ext is None:
-        key = _classify("".join(words[:-1]), plus)
-        if key is not None and key.kind == "landline" and key.area_code:
-            return [_with_ext(key, words[-1])], None
-    # several numbers separated by spaces: group greedily, longest valid first
+        return [key], None
+    return _several_numbers(words, plus, ext)
+
+
+def _split_extension(piece: str) -> tuple[str, str | None]:
+    """(the piece without its extension, the extension): 转801, ext. 801, x801 after a number."""
+    m = _EXT_RE.search(piece)
+    if m and _TOKEN_RE.search(piece[: m.start()]):
+        return piece[: m.start()], m.group(1)
+    return piece, None
+
+
+def _continued(words: list[str], plus: bool, ext: str | None, previous: PhoneKey | None) -> PhoneKey | None:
+    """0514-2398577/78: a short piece after a landline replaces the end of its local part."""
+    digits = "".join(words)
+    if (previous is None or previous.kind != "landline" or len(words) != 1 or plus or ext
+            or len(digits) > 4 or len(digits) >= len(previous.local)):
+        return None
+    local = previous.local[: -len(digits)] + digits
+    return _classify_national((previous.area_code or "") + local)
+
+
+def _one_number(words: list[str], plus: bool, ext: str | None, previous: PhoneKey | None) -> PhoneKey | None:
+    """The piece's digits as one number, with the previous number's area code when it has none."""
+    key = _classify("".join(words), plus)
+    if key is None:
+        return None
+    if (previous is not None and previous.area_code and key.kind == "landline"
+            and key.area_code is None and len(key.local) == len(previous.local)):
+        # 0514-2398577/2398578: the second number shares the first one's area code
+        key = _classify_national(previous.area_code + key.local) or key
+    return _with_ext(key, ext)
+
+
+def _with_trailing_extension(words: list[str], plus: bool, ext: str | None) -> PhoneKey | None:
+    """0514-2398577-801: a trailing group of 1-5 digits after a landline with its area code is an extension."""
+    if len(words) < 2 or len(words[-1]) > 5 or ext is not None:
+        return None
+    key = _classify("".join(words[:-1]), plus)
+    if key is not None and key.kind == "landline" and key.area_code:
+        return _with_ext(key, words[-1])
+    return None
+
+
+def _several_numbers(words: list[str], plus: bool, ext: str | None) -> tuple[list[PhoneKey], str | None]:
+    """Several numbers separated by spaces: grouped greedily, the longest valid first; a problem for the
+    groups that are no number."""
     found: list[PhoneKey] = []
     problem = None
     i, n = 0, len(words)
@@ -162,7 +188,7 @@ def _parse_piece(piece: str, previous: PhoneKey | None) -> tuple[list[PhoneKey],
     if found and ext:
         found[-1] = _with_ext(found[-1], ext)
     if not found:
-        return [], _digits_problem(digits)
+        return [], _digits_problem("".join(words))
     return found, problem
 
 
