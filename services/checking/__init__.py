@@ -1,7 +1,9 @@
 """The duplicate check (撞单检测): one engine, reached through these modules.
 
 - `normalize`    names, phones and places folded to match keys (pure: no database, no Flask):
-                 `company_key`, `phone_keys`, `canonical_place`, `index_terms`, `lookup_terms`
+                 `company_key`, `phone_keys`, `canonical_place`, `index_terms`, `lookup_terms`; the public face of
+                 `folding`, `regions`, `names`, `trades`, `terms`, `phones`, `area_codes` and `matching`
+                 (callers import `normalize`, not these)
 - `places`       places as people type them, written one way: `canonical`, `text` (the |place filter), `options`
 - `dedup`        keys -> candidates -> verdict: `check`, `check_many`, and the one serialiser `result_json`
 - `entry_check`  a person's check, the one front door of the page and the API: `check_entry`, `field_results`

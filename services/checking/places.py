@@ -1,6 +1,6 @@
 """A customer's place as the entry form's pickers give it: province, city, district, town (乡镇/街道).
 
-Pure (no database, no Flask); the division data is services/checking/normalize.py's, through its public
+Pure (no database, no Flask); the division data is services/checking/regions.py's, through normalize's public
 functions only. Province and city are made canonical by `normalize.canonical_place` (上海 → 上海市,
 义乌 → 金华市 and its district 义乌市). A district or a town is matched against the list of its
 parent, by its full or short name (江都 → 江都区, 小榄 → 小榄镇); one that is not on the list is
