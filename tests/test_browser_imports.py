@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from faults import environment
+from playwright.sync_api import expect
 from served import ROOT
 from sqlalchemy import select
 
@@ -97,7 +98,7 @@ def test_an_admin_imports_an_xls_from_the_browser(app, org, worker, browser_user
 
     page.click("[data-verdict=duplicate]")
     rows = page.locator("#import-rows tbody tr")
-    assert rows.count() == 2
+    expect(rows).to_have_count(2)  # the page of duplicates loaded (a click that navigates is not awaited)
     why = page.locator("#import-rows").inner_text()
     assert "上海瑞丽服装厂（公海）" in why  # what it matched, and where that record lives
     assert "广州恒达机械有限公司（本文件第4行）" in why  # 广州恒达机械厂 repeats an earlier row, by its line
@@ -105,7 +106,7 @@ def test_an_admin_imports_an_xls_from_the_browser(app, org, worker, browser_user
     page.check("#import-rows input[name=row]")
     page.screenshot(path=str(shots / "s10-03-review.png"), full_page=True)
     page.click("#import-include button[value=save]")
-    assert "将导入 2 个新客户和 1 行已勾选的需确认客户" in page.content()
+    expect(page.locator("body")).to_contain_text("将导入 2 个新客户和 1 行已勾选的需确认客户")  # after the save's page
 
     page.click("#import-run")
     page.wait_for_selector("#import-done", timeout=WAIT_MS)
