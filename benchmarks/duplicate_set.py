@@ -64,7 +64,17 @@ def _core(row):
 
 def _planted(kind, base, generator, rng):
     place = {"province": base["province"], "city": base["city"]}
+    # drawn for every kind, used by some: each kind takes the same turns of the generator as before
     fresh = generator.customer()  # another company of some city: its name, its numbers
+    if kind in DUPLICATE_KINDS:
+        return _duplicate(kind, base, fresh, place, rng)
+    if kind in LOOKALIKE_KINDS:
+        return _lookalike(kind, base, fresh, place, generator, rng)
+    raise ValueError(kind)
+
+
+def _duplicate(kind, base, fresh, place, rng):
+    """The same company as `base`, written as the module's docstring says for `kind`."""
     if kind == "respelled":
         return {**respell(base, rng), "fax": ""}
     if kind == "name_place":
@@ -81,6 +91,12 @@ def _planted(kind, base, generator, rng):
         code, local = base["phone"].split("-", 1)
         company = (_core(base) + " 有限公司（" + _short(base["city"]) + "）").translate(_FULLWIDTH)
         return {"company": company, **place, "phone": f"+86 ({code}) {local}".translate(_FULLWIDTH), "fax": ""}
+    raise ValueError(kind)
+
+
+def _lookalike(kind, base, fresh, place, generator, rng):
+    """Another company that resembles `base`, as the module's docstring says for `kind`; None when
+    the draw cannot make one (other_area with the base's own area code)."""
     if kind == "neighbour":
         core = _core(base)
         return {"company": base["city"] + _one_changed(core, rng) + "厂", **place,

@@ -60,42 +60,50 @@ def register(app):
         if code == 500:
             db.session.rollback()
         if code == 413:
-            answer = too_large_answers[request.endpoint]() if request.endpoint in too_large_answers else None
-            if answer is not None:
-                return answer
-            limit = (request.max_content_length or app.config["MAX_CONTENT_LENGTH"]) // (1024 * 1024)
-            return render_error(413, str(too_large_message(limit)), limit_mb=limit)
+            return _too_large(app, too_large_answers)
         return render_error(code, str(MESSAGES.get(code, MESSAGES[400])))
 
     for code in MESSAGES:
         app.register_error_handler(code, handler)
+    app.register_error_handler(CSRFError, _csrf)
+    app.register_error_handler(DisconnectionError, _database_unavailable)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.teardown_appcontext(_release_session)  # runs before Flask-SQLAlchemy's own (registered earlier, called later)
 
-    @app.errorhandler(CSRFError)
-    def _csrf(_error):
-        return render_error(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
 
-    @app.errorhandler(OperationalError)
-    @app.errorhandler(DisconnectionError)
-    def _database_unavailable(error):
-        if not _database_away(error):
-            raise error  # a bug in the SQL: the usual 500
-        _locale_without_the_database()
-        # close, not rollback: a rollback expires the user loaded for this request, and reading it again
-        # (its language, is_authenticated in after_request) would ask the unreachable database; closing
-        # detaches it as it was, and hands the broken connection back to the pool to be discarded
-        with contextlib.suppress(Exception):
-            db.session.close()
-        response = make_response(render_error(503, str(UNAVAILABLE)))
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        return response
+def _too_large(app, too_large_answers):
+    """The page's own answer to an upload too large for it, else the error naming the limit."""
+    answer = too_large_answers[request.endpoint]() if request.endpoint in too_large_answers else None
+    if answer is not None:
+        return answer
+    limit = (request.max_content_length or app.config["MAX_CONTENT_LENGTH"]) // (1024 * 1024)
+    return render_error(413, str(too_large_message(limit)), limit_mb=limit)
 
-    @app.teardown_appcontext  # runs before Flask-SQLAlchemy's own (registered earlier, called later)
-    def _release_session(_exc):
-        """A connection cut after the answer was made must not turn that answer into a 500."""
-        try:
-            db.session.remove()
-        except (OperationalError, DisconnectionError):  # its ROLLBACK failed: the pool has discarded it
-            db.session.registry.clear()
+
+def _csrf(_error):
+    return render_error(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
+
+
+def _database_unavailable(error):
+    if not _database_away(error):
+        raise error  # a bug in the SQL: the usual 500
+    _locale_without_the_database()
+    # close, not rollback: a rollback expires the user loaded for this request, and reading it again
+    # (its language, is_authenticated in after_request) would ask the unreachable database; closing
+    # detaches it as it was, and hands the broken connection back to the pool to be discarded
+    with contextlib.suppress(Exception):
+        db.session.close()
+    response = make_response(render_error(503, str(UNAVAILABLE)))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _release_session(_exc):
+    """A connection cut after the answer was made must not turn that answer into a 500."""
+    try:
+        db.session.remove()
+    except (OperationalError, DisconnectionError):  # its ROLLBACK failed: the pool has discarded it
+        db.session.registry.clear()
 
 
 def _database_away(error):

@@ -251,15 +251,8 @@ def import_fast(session, reader, target, actor, summary, progress):
     global _SOURCES
     _SOURCES = active_sources(session)
     writer = BulkWriter(session)
-    sqlite = writer.name == "sqlite"
-    cache_before = None
-    if sqlite:
-        cache_before = writer.connection.exec_driver_sql("PRAGMA cache_size").scalar()
-        writer.connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
-    deferred = []
-    if reader.estimate >= PARALLEL_FROM and session.scalar(select(Opportunity.id).limit(1)) is None:
-        deferred = writer.deferred_structures()
-        writer.drop(deferred)
+    cache_before = _widen_sqlite_cache(writer)
+    deferred = _drop_for_migration(session, reader, writer)
     now = clock.now()
     common = writer.bound(Opportunity, COMMON_COLUMNS, (target.location, target.owner_id, target.department_id,
                                                           now, now, actor.id if actor is not None else None))
@@ -267,45 +260,13 @@ def import_fast(session, reader, target, actor, summary, progress):
     mobiles = MobileKeys(session)
     pool = None
     try:
-        if reader.estimate >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and sys.platform != "win32":
-            context = multiprocessing.get_context("fork")
-            # the writer keeps one core busy: the other cores normalise
-            pool = context.Pool(WORKERS or max(1, (os.cpu_count() or 2) - 1), initializer=_worker_init,
-                                initargs=(current_app._get_current_object(), _SOURCES))
+        pool = _normalising_pool(reader)
+        if pool is not None:
             prepared = pool.imap(prepare_chunk, chunks(reader, CHUNK), chunksize=1)
         else:
             prepared = map(prepare_chunk, chunks(reader, CHUNK))
-        batch = []
-        for results in prepared:
-            mobiles.look_up(results)
-            for item in results:
-                summary.read += 1
-                number, problems, company, row, phones, terms = item
-                if problems:
-                    summary.invalid += 1
-                    summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), company))
-                    continue
-                refusal = mobiles.refusal(number, company, phones)
-                if refusal:
-                    summary.duplicates += 1
-                    summary.report_rows.append(refusal)
-                    continue
-                if target.full():
-                    summary.library_full += 1
-                    summary.report_rows.append(report_row(
-                        number, "library_full", str(library.row_refusal(target.cap)), company))
-                    continue
-                target.size += 1
-                batch.append((row, mobiles.take(number, phones), terms))
-                if len(batch) >= BATCH:
-                    write_batch(writer, batch, common, ids)
-                    summary.imported += len(batch)
-                    batch = []
-            if progress:
-                progress(len(results), reader.estimate)
-        if batch:
-            write_batch(writer, batch, common, ids)
-            summary.imported += len(batch)
+        _load(prepared, reader.estimate, target, mobiles, summary, progress,
+              lambda batch: write_batch(writer, batch, common, ids))
         if deferred:
             writer.create(deferred)
         return bool(deferred)  # a migration load: the tables are new
@@ -313,11 +274,87 @@ def import_fast(session, reader, target, actor, summary, progress):
         if pool is not None:
             pool.terminate()
             pool.join()
-        if sqlite and cache_before is not None:
-            try:
-                writer.connection.exec_driver_sql(f"PRAGMA cache_size={int(cache_before)}")
-            except Exception:  # the connection is going away with the error that got us here
-                pass
+        _restore_sqlite_cache(writer, cache_before)
+
+
+def _widen_sqlite_cache(writer):
+    """On SQLite, a page cache the term index fits in, for the load; the size it had, to put back."""
+    if writer.name != "sqlite":
+        return None
+    cache_before = writer.connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    writer.connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_IMPORT_CACHE_KIB}")
+    return cache_before
+
+
+def _restore_sqlite_cache(writer, cache_before):
+    if cache_before is None:
+        return
+    try:
+        writer.connection.exec_driver_sql(f"PRAGMA cache_size={int(cache_before)}")
+    except Exception:  # the connection is going away with the error that got us here
+        pass
+
+
+def _drop_for_migration(session, reader, writer):
+    """The secondary indexes dropped for a large file into an empty table (built again once, at the end)."""
+    if reader.estimate >= PARALLEL_FROM and session.scalar(select(Opportunity.id).limit(1)) is None:
+        deferred = writer.deferred_structures()
+        writer.drop(deferred)
+        return deferred
+    return []
+
+
+def _normalising_pool(reader):
+    """Worker processes to normalise a large file in, where there are cores to spare and fork; else None."""
+    if reader.estimate >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 and sys.platform != "win32":
+        context = multiprocessing.get_context("fork")
+        # the writer keeps one core busy: the other cores normalise
+        return context.Pool(WORKERS or max(1, (os.cpu_count() or 2) - 1), initializer=_worker_init,
+                            initargs=(current_app._get_current_object(), _SOURCES))
+    return None
+
+
+def _load(prepared, estimate, target, mobiles, summary, progress, write):
+    """The prepared rows that may go in, written `BATCH` at a time by `write`."""
+    batch = []
+    for results in prepared:
+        mobiles.look_up(results)
+        for item in results:
+            entry = _admitted(item, target, mobiles, summary)
+            if entry is None:
+                continue
+            batch.append(entry)
+            if len(batch) >= BATCH:
+                write(batch)
+                summary.imported += len(batch)
+                batch = []
+        if progress:
+            progress(len(results), estimate)
+    if batch:
+        write(batch)
+        summary.imported += len(batch)
+
+
+def _admitted(item, target, mobiles, summary):
+    """A prepared row's (row, phones, terms) to write; None when it is invalid, its mobile is held,
+    or the library is full (then it is counted and reported)."""
+    summary.read += 1
+    number, problems, company, row, phones, terms = item
+    if problems:
+        summary.invalid += 1
+        summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), company))
+        return None
+    refusal = mobiles.refusal(number, company, phones)
+    if refusal:
+        summary.duplicates += 1
+        summary.report_rows.append(refusal)
+        return None
+    if target.full():
+        summary.library_full += 1
+        summary.report_rows.append(report_row(number, "library_full", str(library.row_refusal(target.cap)), company))
+        return None
+    target.size += 1
+    return row, mobiles.take(number, phones), terms
 
 
 def write_batch(writer, batch, common, ids):

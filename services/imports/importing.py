@@ -68,17 +68,26 @@ def resolve_target(session, pool=None, owner=None, department=None):
     if owner and pool:
         raise RuleViolation(_l("Give either an owner or a pool, not both."), field="pool")
     if owner:
-        user = accounts.find_user(session, owner)
-        if user is None:
-            raise RuleViolation(_l("No such user: %(login)s", login=owner), field="owner")
-        if user.role not in LIBRARY_ROLES or not user.active:
-            raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
-                                   "own customers.", login=user.login), field="owner")
-        if department:
-            raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
-        return Target("library", owner_id=user.id, owner_login=user.login, department_id=user.department_id,
-                      cap=library.cap(session, user), size=library.size(session, user))
-    pool = pool or "public"
+        return _owner_target(session, owner, department)
+    return _pool_target(session, pool or "public", department)
+
+
+def _owner_target(session, owner, department):
+    """A salesperson's library: the owner must be one who may own customers; no department is given."""
+    user = accounts.find_user(session, owner)
+    if user is None:
+        raise RuleViolation(_l("No such user: %(login)s", login=owner), field="owner")
+    if user.role not in LIBRARY_ROLES or not user.active:
+        raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
+                               "own customers.", login=user.login), field="owner")
+    if department:
+        raise RuleViolation(_l("A department is given only with the agent-admin pool."), field="department")
+    return Target("library", owner_id=user.id, owner_login=user.login, department_id=user.department_id,
+                  cap=library.cap(session, user), size=library.size(session, user))
+
+
+def _pool_target(session, pool, department):
+    """A pool: the agent-admin pool is an agent company's, named by `department`; the others take none."""
     if pool not in POOLS:
         raise RuleViolation(_l("Unknown pool: %(pool)s", pool=pool), field="pool")
     if pool == "agent_admin":
@@ -241,37 +250,15 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
     imported_ids = set()
     created_by_id = actor.id if actor is not None else None
     done = 0
-    for number, data, file_row, result, problems in checked_rows(
+    for row in checked_rows(
             session, reader, imported_ids, target.location, before_check=writer.release if writer is not None else None,
             index=staged.index if staged is not None else None):
+        number, data, file_row, result, _problems = row
         summary.read += 1
         done += 1
         if progress and done % 100 == 0:
             progress(100, reader.estimate)
-        if problems:
-            summary.invalid += 1
-            summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), data.company))
-            continue
-        verdict, matches = result["verdict"], result["matches"]
-        if verdict == normalize.DUPLICATE:
-            summary.duplicates += 1
-            refused = refusing(matches, target.location)
-            summary.report_rows.append(report_row(number, verdict, match_reason(refused), data.company, refused))
-            continue
-        if writer is not None:
-            writer.ready()  # under the lock from here: what is held and the cap are as committed now
-        held = held_mobiles(session, mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"]))
-        if held:  # a holder the check did not reach (too many candidates): the index would refuse it
-            (field_name, local), holder = next(iter(held.items()))
-            summary.duplicates += 1
-            summary.report_rows.append(report_row(number, normalize.DUPLICATE, held_reason(local), data.company,
-                                                   [holder]))
-            continue
-        if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
-            summary.review_skipped += 1
-            summary.report_rows.append(report_row(
-                number, verdict, [_l("not ticked for import"), *match_reason(matches)],
-                data.company, matches))
+        if _turned_away(session, summary, row, target.location, review_rows, writer):
             continue
         place = target.place()
         if place is None:
@@ -279,24 +266,12 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
             summary.report_rows.append(report_row(
                 number, "library_full", str(library.row_refusal(target.cap)), data.company))
             continue
-        owner_ref, department_ref = place
-        opportunity = opportunities.insert_opportunity(session, owner_ref, data, target.location, department_ref,
-                                                       pending=staged.import_id if staged is not None else None)
-        opportunity.created_by_id = created_by_id
-        if staged is not None:
-            staged.add(opportunity.id, number, data.company, verdict, owner_ref.id if owner_ref else None)
+        opportunity = _insert(session, place, data, target.location, created_by_id, staged, number, result["verdict"])
         imported_ids.add(opportunity.id)
         file_row.opportunity_id = opportunity.id
         summary.imported += 1
-        if verdict == normalize.REVIEW:
-            summary.review += 1
-            resembled = [{"opportunity_id": m["opportunity_id"], "company": m["company"], "score": m["score"],
-                          **({"row": m["row"]} if m["location"] == "file" else {})} for m in matches]
-            session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
-                                           resembled=json.dumps(resembled, ensure_ascii=False),
-                                           created_at=clock.now()))
-            summary.report_rows.append(report_row(number, verdict, match_reason(matches), data.company,
-                                                   matches, imported=True))
+        if result["verdict"] == normalize.REVIEW:
+            _confirm_review(session, summary, opportunity, created_by_id, number, data, result["matches"])
         if writer is not None:
             writer.wrote()
         elif done % 500 == 0:  # keep the identity map small on long files
@@ -304,3 +279,58 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
             session.expunge_all()
     if progress:
         progress(done % 100, reader.estimate)
+
+
+def _turned_away(session, summary, row, location, review_rows, writer):
+    """Whether the row may not be imported (it is then counted and reported): a problem in its fields,
+    a duplicate, a mobile or landline held already, a review row not ticked for import."""
+    number, data, file_row, result, problems = row
+    if problems:
+        summary.invalid += 1
+        summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), data.company))
+        return True
+    verdict, matches = result["verdict"], result["matches"]
+    if verdict == normalize.DUPLICATE:
+        summary.duplicates += 1
+        refused = refusing(matches, location)
+        summary.report_rows.append(report_row(number, verdict, match_reason(refused), data.company, refused))
+        return True
+    if writer is not None:
+        writer.ready()  # under the lock from here: what is held and the cap are as committed now
+    held = held_mobiles(session, mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"]))
+    if held:  # a holder the check did not reach (too many candidates): the index would refuse it
+        (field_name, local), holder = next(iter(held.items()))
+        summary.duplicates += 1
+        summary.report_rows.append(report_row(number, normalize.DUPLICATE, held_reason(local), data.company,
+                                               [holder]))
+        return True
+    if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
+        summary.review_skipped += 1
+        summary.report_rows.append(report_row(
+            number, verdict, [_l("not ticked for import"), *match_reason(matches)],
+            data.company, matches))
+        return True
+    return False
+
+
+def _insert(session, place, data, location, created_by_id, staged, number, verdict):
+    """The row as an opportunity where the target places it; in a staged import, hidden and noted."""
+    owner_ref, department_ref = place
+    opportunity = opportunities.insert_opportunity(session, owner_ref, data, location, department_ref,
+                                                   pending=staged.import_id if staged is not None else None)
+    opportunity.created_by_id = created_by_id
+    if staged is not None:
+        staged.add(opportunity.id, number, data.company, verdict, owner_ref.id if owner_ref else None)
+    return opportunity
+
+
+def _confirm_review(session, summary, opportunity, created_by_id, number, data, matches):
+    """A review row imported: the importer's confirmation kept, with what the row resembled, and reported."""
+    summary.review += 1
+    resembled = [{"opportunity_id": m["opportunity_id"], "company": m["company"], "score": m["score"],
+                  **({"row": m["row"]} if m["location"] == "file" else {})} for m in matches]
+    session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
+                                   resembled=json.dumps(resembled, ensure_ascii=False),
+                                   created_at=clock.now()))
+    summary.report_rows.append(report_row(number, normalize.REVIEW, match_reason(matches), data.company,
+                                           matches, imported=True))

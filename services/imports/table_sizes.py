@@ -191,37 +191,44 @@ def _column_number(letters):
 
 def _ods_extent(archive, name, limits):
     """The extent of an .ods first table's non-empty cells, their repeat attributes counted."""
-    extent, row, tables = Extent(), 0, 0
+    extent, row = Extent(), 0
     row_repeat = f"{{{_ODS}}}number-rows-repeated"
     column_repeat = f"{{{_ODS}}}number-columns-repeated"
     cell_tags = (f"{{{_ODS}}}table-cell", f"{{{_ODS}}}covered-table-cell")
-    parser = ElementTree.XMLPullParser(("start", "end"))
     column, last = 0, 0
+    for event, element in _first_table_events(archive, name, limits):
+        tag = element.tag
+        if event == "start" and tag == f"{{{_ODS}}}table-row":
+            column, last = 0, 0
+        elif event == "end" and tag in cell_tags:
+            repeat = _count(element.get(column_repeat))
+            column += repeat
+            if _has_value(element):
+                last = column
+            element.clear()
+        elif event == "end" and tag == f"{{{_ODS}}}table-row":
+            repeat = _count(element.get(row_repeat))
+            if last:
+                extent.add(row + repeat, last)
+            row += repeat
+            element.clear()
+    return extent
+
+
+def _first_table_events(archive, name, limits):
+    """The (event, element) pairs of content.xml's first table, read as it streams: calamine reads
+    the first table only, so the reading stops where the second begins."""
+    tables = 0
+    parser = ElementTree.XMLPullParser(("start", "end"))
     for chunk in _stream(archive, "content.xml", name, limits):
         parser.feed(chunk)
         for event, element in parser.read_events():
-            tag = element.tag
-            if event == "start" and tag == f"{{{_ODS}}}table":
+            if event == "start" and element.tag == f"{{{_ODS}}}table":
                 tables += 1
-            if tables != 1:
-                if tables > 1:
-                    return extent  # calamine reads the first table only
-                continue
-            if event == "start" and tag == f"{{{_ODS}}}table-row":
-                column, last = 0, 0
-            elif event == "end" and tag in cell_tags:
-                repeat = _count(element.get(column_repeat))
-                column += repeat
-                if _has_value(element):
-                    last = column
-                element.clear()
-            elif event == "end" and tag == f"{{{_ODS}}}table-row":
-                repeat = _count(element.get(row_repeat))
-                if last:
-                    extent.add(row + repeat, last)
-                row += repeat
-                element.clear()
-    return extent
+            if tables > 1:
+                return
+            if tables == 1:
+                yield event, element
 
 
 def _count(value):

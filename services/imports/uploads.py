@@ -487,31 +487,44 @@ def choose(session, item, columns=None, values=None):
         raise RuleViolation(_l("This import cannot be changed now."), code="not_ready")
     recheck = False
     if columns is not None:
-        fields = set(imports.FIELDS)
-        headers = set(loads(item.headers, []))
-        clean = dict(loads(item.columns, {}))  # the headers not named keep their field
-        for header, name in columns.items():
-            if header not in headers or (name and name not in fields):
-                raise RuleViolation(_l("Unknown column or field: %(name)s", name=f"{header} → {name}"),
-                                    field="columns")
-            clean[header] = name or None
-        if "company" not in clean.values():
-            raise RuleViolation(_l("One column must be the company name."), field="columns")
-        recheck = clean != loads(item.columns, {})
-        item.columns = _json(clean)
+        recheck = _choose_columns(item, columns)
     if values is not None:
-        current = loads(item.value_map, {})
-        for name, chosen in values.items():
-            if name not in LIST_FIELDS or not isinstance(chosen, dict):
-                raise RuleViolation(_l("Unknown field: %(name)s", name=name), field="values")
-            allowed = set(list_values(session)[name]) | {""}
-            for value in chosen.values():
-                if not isinstance(value, str) or value not in allowed:
-                    raise RuleViolation(_l("%(value)s is not in the list.", value=value), field="values")
-            current.setdefault(name, {}).update(chosen)
-            recheck = True
-        item.value_map = _json(current)
+        recheck = _choose_values(session, item, values) or recheck
     return recheck
+
+
+def _choose_columns(item, columns):
+    """Keep the mapping {header: field or ""}; whether it changed. Every header must be the file's,
+    every field one we import, and one column must still be the company name."""
+    fields = set(imports.FIELDS)
+    headers = set(loads(item.headers, []))
+    clean = dict(loads(item.columns, {}))  # the headers not named keep their field
+    for header, name in columns.items():
+        if header not in headers or (name and name not in fields):
+            raise RuleViolation(_l("Unknown column or field: %(name)s", name=f"{header} → {name}"),
+                                field="columns")
+        clean[header] = name or None
+    if "company" not in clean.values():
+        raise RuleViolation(_l("One column must be the company name."), field="columns")
+    changed = clean != loads(item.columns, {})
+    item.columns = _json(clean)
+    return changed
+
+
+def _choose_values(session, item, values):
+    """Keep the choices {list field: {value in the file: value in the list, or ""}}; whether any was
+    given (a choice changes the rows' values, so the file is checked again)."""
+    current = loads(item.value_map, {})
+    for name, chosen in values.items():
+        if name not in LIST_FIELDS or not isinstance(chosen, dict):
+            raise RuleViolation(_l("Unknown field: %(name)s", name=name), field="values")
+        allowed = set(list_values(session)[name]) | {""}
+        for value in chosen.values():
+            if not isinstance(value, str) or value not in allowed:
+                raise RuleViolation(_l("%(value)s is not in the list.", value=value), field="values")
+        current.setdefault(name, {}).update(chosen)
+    item.value_map = _json(current)
+    return bool(values)
 
 
 def recheck(session, item):

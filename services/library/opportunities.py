@@ -89,29 +89,56 @@ def validate(data):
     for name, limit in FIELD_LIMITS.items():
         if len(getattr(data, name)) > limit:
             problems[name] = _l("%(field)s may have at most %(n)d characters.", field=FIELD_LABELS[name], n=limit)
+    # a field too long is named for its length only (but for the place: an unknown one is named as such)
     if "company" not in problems:
-        if not data.company:
-            problems["company"] = _l("Enter the company name.")
-        # placed as `dedup.query_keys` places it: the same cached key, computed once per row
-        elif len(normalize.company_key(data.company, data.province or None, data.city or None).core
-                 or normalize.fold(data.company)) < 2:
-            problems["company"] = _l("The company name is too short to tell companies apart.")
+        problems.update(_company_problem(data))
     for name in ("phone", "mobile", "fax"):
-        if name not in problems and getattr(data, name):
-            if normalize.phone_problem(getattr(data, name)):
-                problems[name] = _l("%(field)s is not a phone number we can read.", field=FIELD_LABELS[name])
-    if data.province or data.city:
-        province, city, _district = normalize.canonical_place(data.province or None, data.city or None)
-        if data.province and province is None:
-            problems["province"] = _l("Unknown province.")
-        elif data.city and city is None:
-            problems["city"] = _l("Unknown city.")
-    if data.email and "email" not in problems:
-        try:
-            validate_email(data.email, check_deliverability=False)
-        except EmailNotValidError:
-            problems["email"] = _l("This is not a valid email address.")
+        if name not in problems:
+            problems.update(_number_problem(data, name))
+    problems.update(_place_problem(data))
+    if "email" not in problems:
+        problems.update(_email_problem(data))
     return problems
+
+
+def _company_problem(data):
+    if not data.company:
+        return {"company": _l("Enter the company name.")}
+    # placed as `dedup.query_keys` places it: the same cached key, computed once per row
+    if len(normalize.company_key(data.company, data.province or None, data.city or None).core
+           or normalize.fold(data.company)) < 2:
+        return {"company": _l("The company name is too short to tell companies apart.")}
+    return {}
+
+
+def _number_problem(data, name):
+    """The phone, mobile or fax field, if it holds something that is not a number we can read."""
+    value = getattr(data, name)
+    if value and normalize.phone_problem(value):
+        return {name: _l("%(field)s is not a phone number we can read.", field=FIELD_LABELS[name])}
+    return {}
+
+
+def _place_problem(data):
+    """The province, or else the city, if it names no place we know."""
+    if not (data.province or data.city):
+        return {}
+    province, city, _district = normalize.canonical_place(data.province or None, data.city or None)
+    if data.province and province is None:
+        return {"province": _l("Unknown province.")}
+    if data.city and city is None:
+        return {"city": _l("Unknown city.")}
+    return {}
+
+
+def _email_problem(data):
+    if not data.email:
+        return {}
+    try:
+        validate_email(data.email, check_deliverability=False)
+    except EmailNotValidError:
+        return {"email": _l("This is not a valid email address.")}
+    return {}
 
 
 def _source(session, name):

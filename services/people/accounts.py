@@ -126,25 +126,47 @@ def authenticate(session, login, password, now=None):
     so the answer never tells whether an account exists.
     """
     now = now or clock.now()
-    _, max_failures, wait = _settings()
     key = login_key(login)[:64]
     throttle = session.get(LoginThrottle, key)
+    _refuse_while_waiting(session, throttle, login, now)
+    user = _password_owner(session, key, login, password, now)
+    if throttle:
+        throttle.failures, throttle.blocked_until = 0, None
+    _refuse_unusable(session, user, login, now)
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_seen_at = now
+    audit.record(session, user, "login", target=user)
+    return user
+
+
+def _refuse_while_waiting(session, throttle, login, now):
+    """Refuse, before the password is even read, a login that waits after too many wrong passwords."""
     if throttle and throttle.blocked_until and throttle.blocked_until > now:
         minutes = max(1, int((throttle.blocked_until - now).total_seconds() // 60) + 1)
         _audit_failure(session, None, login, "waiting")
         raise LoginRefused(_l("Too many failed attempts. Try again in %(n)d minutes, or ask your administrator "
                               "to restore the account.", n=minutes))
+
+
+def _password_owner(session, key, login, password, now):
+    """The user whose login key and password these are; else the failure counted and LoginRefused."""
+    _, max_failures, wait = _settings()
     user = session.scalar(select(User).where(User.login_key == key)) if key else None
     if user is None:
-        dummy_verify()
+        dummy_verify()  # as long as a real verification: the time taken does not tell the account is unknown
     if user is None or not verify_password(user.password_hash, password):
         _audit_failure(session, user, login, "wrong_password")
         if _record_failure(session, key, now, max_failures, wait):
             audit.record(session, None, "account_locked", target=user, login=normalize_login(login),
                          details={"reason": "too_many_failures", "minutes": int(wait.total_seconds() // 60)})
         raise LoginRefused(_l("Wrong login or password."))
-    if throttle:
-        throttle.failures, throttle.blocked_until = 0, None
+    return user
+
+
+def _refuse_unusable(session, user, login, now):
+    """Refuse the right password of an account that may not be used: deactivated, locked, or whose
+    temporary password has expired."""
     if not user.active:
         _audit_failure(session, user, login, "deactivated")
         raise LoginRefused(_l("This account has been deactivated. Ask your administrator."))
@@ -158,11 +180,6 @@ def authenticate(session, login, password, now=None):
     if user.temp_password_expires_at and user.temp_password_expires_at < now:
         _audit_failure(session, user, login, "temporary_password_expired")
         raise LoginRefused(_l("This temporary password has expired. Ask your administrator for a new one."))
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    user.last_seen_at = now
-    audit.record(session, user, "login", target=user)
-    return user
 
 
 # --- the captcha's pre-check ---------------------------------------------------------------------

@@ -399,20 +399,8 @@ def build(cities=SET_CITIES, seed=SEED, part=0):
     rng = random.Random(seed)
     corpus = [b for b in brands() if zlib.crc32(b.encode()) % 2 == part]
     sounds = Sounds()
-    by_key, by_gap = defaultdict(list), defaultdict(list)
-    for b in corpus:
-        by_key[sounds.key(b)].append(b)
-        for i in range(len(b)):
-            by_gap[gap(b, i)].append(b)
-    # Characters a pinyin input method offers for a sound: the corpus's common ones, by their own reading.
-    uses = defaultdict(int)
-    for b in corpus:
-        for c in b:
-            uses[c] += 1
-    homophones = defaultdict(list)
-    for c in sorted(sounds.chars):
-        if uses[c] >= 50:
-            homophones[sounds.chars[c]].append(c)
+    by_key, by_gap = _lookups(corpus, sounds)
+    homophones = _homophones(corpus, sounds)
     free = list(corpus)
     rng.shuffle(free)
     numbers = set()
@@ -423,6 +411,35 @@ def build(cities=SET_CITIES, seed=SEED, part=0):
         builder.homophones = homophones
         builder.add_customers(CUSTOMERS_PER_CITY)
         builders.append(builder)
+    _add_queries(builders)
+    return _lines(builders)
+
+
+def _lookups(corpus, sounds):
+    """The corpus's 字号 by their sound key, and by each one-character gap (瑞*, *丰)."""
+    by_key, by_gap = defaultdict(list), defaultdict(list)
+    for b in corpus:
+        by_key[sounds.key(b)].append(b)
+        for i in range(len(b)):
+            by_gap[gap(b, i)].append(b)
+    return by_key, by_gap
+
+
+def _homophones(corpus, sounds):
+    """Characters a pinyin input method offers for a sound: the corpus's common ones, by their own reading."""
+    uses = defaultdict(int)
+    for b in corpus:
+        for c in b:
+            uses[c] += 1
+    homophones = defaultdict(list)
+    for c in sorted(sounds.chars):
+        if uses[c] >= 50:
+            homophones[sounds.chars[c]].append(c)
+    return homophones
+
+
+def _add_queries(builders):
+    """Every city's queries, once all the customers are drawn: a query's 字号 must be no customer's anywhere."""
     taken = set()  # the 字号 of every query: none twice, none a customer's anywhere
     for builder in builders:
         builder.taken = taken | {b for other in builders for b in other.brands}
@@ -435,6 +452,10 @@ def build(cities=SET_CITIES, seed=SEED, part=0):
         builder.add_typos(QUERIES["typo"])
         builder.add_phone(QUERIES["phone"])
         taken |= builder.taken
+
+
+def _lines(builders):
+    """The set's lines: every city's customers first, then every city's cases."""
     lines = []
     for builder in builders:
         for i, (brand, trade, word, form, record) in enumerate(builder.customers, 1):
