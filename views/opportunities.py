@@ -157,7 +157,8 @@ def refusal_panel(refusal):
 
 EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool"),
                 "lead": _l("Web lead"), "merge": _l("Duplicates merged into it"), "unmerge": _l("Merge undone"),
-                "return": _l("Returned to the public pool by the resource rules")}  # `rules run`
+                "return": _l("Returned to the public pool by the resource rules"),  # `rules run`
+                "claim": _l("Claimed from the public pool")}
 
 
 def _owner_text(model):

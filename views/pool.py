@@ -46,7 +46,7 @@ class PoolView(ScopedModelView):
             return
         # each on its own; a full library ends the run (the rest would be refused the same way)
         self.run_each(ids, lambda opportunity_id: opportunities.claim(db.session, current_user, opportunity_id),
-                      _("%(n)d customers are now in your library."), stop_on=("library_full",))
+                      _("%(n)d customers are now in your library."), stop_on=("library_full", "daily_claim_limit"))
 
     @expose("/claim/", methods=("POST",))
     def claim_view(self):

@@ -181,9 +181,14 @@ def get_opportunity(opportunity_id):
 @bp.post("/opportunities/<id:opportunity_id>/claim")
 @operation(
     "Claim an opportunity from the public pool (公海) into the caller's library", tags=["opportunities"],
-    description="404 when it is not (or no longer) in the public pool; 409 `library_full` at the cap; admins 403.",
+    description="404 when it is not (or no longer) in the public pool; 409 `library_full` at the cap; admins 403. "
+                "The pool rules of the caller's company (`GET /rules`) may refuse it too, 409 with `available_at`, "
+                "when it becomes possible: `daily_claim_limit` (the caller's claims today), `reclaim_cooldown` "
+                "(the caller let it leave their library less than `reclaim_cooldown_days` ago), "
+                "`new_arrival_embargo` (it came into the pool less than `new_arrival_embargo_hours` ago).",
     responses={200: ("The opportunity, now in the caller's library", "Opportunity"), 403: None, 404: None,
-               409: ("`library_full` (with `limit`)", "LibraryFull")},
+               409: ("`library_full` (with `limit`), or a pool rule's refusal (with `available_at`)",
+                     "ClaimRefused")},
 )
 def claim_opportunity(opportunity_id):
     _require_library(g.api_user)
@@ -273,6 +278,16 @@ add_schemas({
             "properties": {"error": {"const": "library_full"}, "limit": {"type": "integer"}},
         }],
     },
+    "PoolRuleRefusal": {
+        "allOf": [ref("Error"), {
+            "type": "object",
+            "required": ["available_at"],
+            "properties": {"error": {"enum": ["daily_claim_limit", "reclaim_cooldown", "new_arrival_embargo"]},
+                           "available_at": {**TIME, "description": "when the claim becomes possible"}},
+        }],
+        "description": "A pool rule of the caller's company refuses the claim now; `message` names when it may.",
+    },
+    "ClaimRefused": {"oneOf": [ref("LibraryFull"), ref("PoolRuleRefusal")]},
     "EntryRefused": {
         "oneOf": [ref("DuplicateError"), ref("LibraryFull")],
         "description": "Why an entry was refused: a duplicate or a resemblance (with `matches`), or a full "
