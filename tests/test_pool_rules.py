@@ -288,3 +288,90 @@ def test_new_arrivals_wait_for_salespeople_not_for_admins(app, org, client, auth
     assert _claim(_api_client(app, "super_a"), mine)[1]["error"] == "new_arrival_embargo"
     frozen.move(minutes=1)
     assert _claim(_api_client(app, "super_a"), mine)[0] == 200
+
+
+# --- locks (锁定) and 距回收 N 天 ------------------------------------------------------------------
+
+
+def _set_entered(app, opportunity_id, when):
+    with app.app_context():
+        db.session.get(Opportunity, opportunity_id).entered_at = when
+        db.session.commit()
+
+
+def test_locks_within_the_limit_exempt_from_the_return_rule(app, org, client, auth, frozen):
+    from services.library import returns
+
+    _pool_rules(app, "华南代理", lock_limit=2)
+    set_rules(app, return_enabled=True, return_after_days=30, return_warn_days=3)
+    ids = [_own(app, "sales_a", f"台州{n}号模具有限公司") for n in ("一", "二", "三", "四")]
+    key = _own(app, "sales_a", "台州重点模具有限公司", key_customer=True)
+    auth.login("sales_a")
+    page = client.get(f"/opportunities/details/?id={ids[0]}").get_data(as_text=True)
+    assert 'id="lock-form"' in page and zh(app, "%(n)d days before return", n=30) in page
+    done = post_form(client, "/opportunities/lock/", {"id": ids[0]}, token_from=f"/opportunities/details/?id={ids[0]}")
+    page = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert zh(app, "%(n)d customers locked.", n=1) in page and 'id="record-locked"' in page
+    assert 'id="record-recycle-days"' not in page  # a locked customer is never returned
+    # the batch action on 我的机会: the second fits, the third is refused by the limit
+    listing = client.post("/opportunities/action/", data={"action": "lock", "rowid": ids[1:3],
+                                                          "csrf_token": csrf_token(client, "/opportunities/")},
+                          follow_redirects=True).get_data(as_text=True)
+    assert zh(app, "You may lock at most %(n)d customers. Unlock one first.", n=2) in listing
+    refused = post_form(client, "/opportunities/lock/", {"id": key}, token_from="/opportunities/")
+    assert zh(app, "%(company)s is a key customer: the return rule never takes it, no lock is needed.",
+              company="台州重点模具有限公司") in client.get(refused.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        locked = set(db.session.scalars(db.select(Opportunity.id).where(Opportunity.locked_by_id.is_not(None))))
+    assert len(locked) == 2 and ids[0] in locked and ids[3] not in locked
+    listing = client.get("/opportunities/").get_data(as_text=True)
+    badge = '</a> <span class="badge badge-info locked">'
+    assert "台州一号模具有限公司" + badge in listing and "台州二号模具有限公司" + badge in listing
+    assert "台州三号模具有限公司" + badge not in listing and "台州四号模具有限公司" + badge not in listing
+    assert zh(app, "%(n)d days before return", n=30) in listing
+    auth.logout()
+    frozen.move(days=28)  # the warning comes for the unlocked ones only, then the return
+    with app.app_context():
+        summary = returns.run(db.session, clock.now())
+        db.session.commit()
+    assert summary.warned == 2
+    frozen.move(days=3)
+    with app.app_context():
+        assert returns.run(db.session, clock.now()).returned == 2
+        db.session.commit()
+    kept = {i: _location(app, i) for i in ids + [key]}
+    assert [i for i, (where, _owner) in kept.items() if where == "library"] == sorted(locked) + [key]
+
+
+def test_a_lock_ends_when_the_customer_leaves_and_can_be_undone(app, org, client, auth):
+    _pool_rules(app, "华南代理", lock_limit=1)
+    first, second = _own(app, "sales_a", "丽水青瓷有限公司"), _own(app, "sales_a", "丽水宝剑有限公司")
+    auth.login("sales_a")
+    post_form(client, "/opportunities/lock/", {"id": first}, token_from="/opportunities/")
+    post_form(client, "/opportunities/unlock/", {"id": first}, token_from="/opportunities/")
+    post_form(client, "/opportunities/lock/", {"id": second}, token_from="/opportunities/")  # the one lock is free
+    client.post("/opportunities/abandon/", data={"id": second, "reason": "客户无需求",
+                                                  "csrf_token": csrf_token(client, "/opportunities/")})
+    done = post_form(client, "/opportunities/lock/", {"id": first}, token_from="/opportunities/")
+    assert zh(app, "%(n)d customers locked.", n=1) in client.get(done.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Opportunity, second).locked_by_id is None
+    assert post_form(client, "/opportunities/lock/", {"id": second}, token_from="/opportunities/").status_code == 404
+    auth.logout()
+    auth.login("sales_b")  # someone else's customer: no such page
+    assert post_form(client, "/opportunities/lock/", {"id": first}, token_from="/opportunities/").status_code == 404
+
+
+def test_days_before_return_counts_from_the_last_valid_contact(app, org, client, auth, frozen):
+    set_rules(app, return_enabled=True, return_after_days=30, return_warn_days=3)
+    own = _own(app, "sales_a", "衢州柑橘有限公司")
+    _set_entered(app, own, MONDAY - timedelta(days=25, hours=1))
+    auth.login("sales_a")
+    assert zh(app, "%(n)d days before return", n=5) in client.get("/opportunities/").get_data(as_text=True)
+    auth.logout()
+    auth.login("manager_a")  # shown to its owner only
+    assert 'recycle-days' not in client.get("/opportunities/").get_data(as_text=True)
+    auth.logout()
+    set_rules(app, return_enabled=False)
+    auth.login("sales_a")
+    assert 'recycle-days' not in client.get(f"/opportunities/details/?id={own}").get_data(as_text=True)

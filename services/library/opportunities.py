@@ -414,6 +414,7 @@ def abandon(session, actor, opportunity_id, reason):
         raise RuleViolation(_l("Only the staff of an agent company can abandon customers to its pool."))
     record_event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
     opportunity.location, opportunity.owner_id, opportunity.department_id = "agent_admin_pool", None, company.id
+    opportunity.locked_by_id = opportunity.locked_at = None  # a lock ends when the customer leaves the library
     audit.record(session, actor, "abandon", target=opportunity,
                  details={"company": opportunity.company, "reason": chosen.name})
     session.flush()

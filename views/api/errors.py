@@ -23,7 +23,7 @@ from . import bp
 STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
           "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409,
           "nothing_to_import": 409, "unavailable": 503, "public_pool_merge": 403,
-          "daily_claim_limit": 409, "reclaim_cooldown": 409, "new_arrival_embargo": 409}
+          "daily_claim_limit": 409, "reclaim_cooldown": 409, "new_arrival_embargo": 409, "lock_limit": 409}
 # The calls on one opportunity of the caller's own library: one out of reach answers as an unknown id would (the
 # plain 404, telling nothing of where it is), and a full library is the caller's, whose cap the answer names.
 _OWN_OPPORTUNITY = {"api.claim_opportunity", "api.add_note", "api.abandon_opportunity"}
