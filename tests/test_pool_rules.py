@@ -375,3 +375,44 @@ def test_days_before_return_counts_from_the_last_valid_contact(app, org, client,
     set_rules(app, return_enabled=False)
     auth.login("sales_a")
     assert 'recycle-days' not in client.get(f"/opportunities/details/?id={own}").get_data(as_text=True)
+
+
+# --- contacts hidden in the pool ------------------------------------------------------------
+
+
+def test_masked_contacts_in_the_api_pages_and_exports_found_by_a_full_number(app, org, client, auth):
+    _pool_rules(app, "华南代理", mask_pool_contacts=True)
+    (pooled,) = _pool(app, "杭州西湖龙井茶业有限公司", phone="0571-87654321", mobile="13812345678",
+                      fax="0571-87654322", email="wang.li@example.com")
+    sales = ApiClient(app, app.test_client(), api_token(app, "sales_a"))
+    page = sales.get("/opportunities", location="public_pool").get_json()
+    (item,) = page["items"]
+    assert (item["phone"], item["mobile"], item["fax"], item["email"]) == \
+        ("0571-8***4321", "138****5678", "0571-8***4322", "w***@example.com")
+    assert sales.get(f"/opportunities/{pooled}").get_json()["phone"] == "0571-8***4321"
+    found = sales.get("/opportunities", location="public_pool", q="0571-87654321").get_json()
+    assert [i["id"] for i in found["items"]] == [pooled] and found["items"][0]["phone"] == "0571-8***4321"
+    assert sales.get("/opportunities", location="elsewhere").status_code == 422
+    # another company that does not hide them, and admins, see them whole
+    assert ApiClient(app, app.test_client(), api_token(app, "sales_b")).get(f"/opportunities/{pooled}").get_json()["mobile"] \
+        == "13812345678"
+    assert ApiClient(app, app.test_client(), api_token(app, "admin_a")).get(
+        "/opportunities", location="public_pool").get_json()["items"][0]["phone"] == "0571-87654321"
+    auth.login("super_a")
+    listing = client.get("/pool/").get_data(as_text=True)
+    assert "0571-8***4321" in listing and "138****5678" in listing and "87654321" not in listing
+    searched = client.get("/pool/?search=13812345678").get_data(as_text=True)
+    # the number typed is in the search box and the page's links; the cell shows it masked, said to match
+    assert "杭州西湖龙井茶业有限公司" in searched and '138****5678 <span class="badge' in searched
+    assert ">13812345678<" not in searched and "87654321" not in searched
+    assert zh(app, "Matches the number searched") in searched
+    exported = client.get("/opportunities/export/csv/?show=all&search=13812345678").get_data(as_text=True)
+    assert "杭州西湖龙井茶业有限公司" not in exported  # the pool is not in anyone's export
+    post_form(client, "/pool/claim/", {"id": pooled}, token_from="/pool/")
+    exported = client.get("/opportunities/export/csv/?show=all&search=13812345678").get_data(as_text=True)
+    assert "杭州西湖龙井茶业有限公司" in exported and "13812345678" in exported  # claimed: whole
+    details = client.get(f"/opportunities/details/?id={pooled}").get_data(as_text=True)
+    assert "0571-87654321" in details
+    auth.logout()
+    answer = sales.get(f"/opportunities/{pooled}")
+    assert answer.status_code == 404, answer.get_json()  # now in super_a's library
