@@ -13,6 +13,7 @@ from models import AuditEntry, Opportunity, OpportunityEvent, PoolRules, User, d
 from services import clock
 from services.duplicates import merges
 from services.library import opportunities as opps
+from services.library import stats
 from services.library.opportunities import OpportunityInput
 
 # 2026-03-02 10:00 in Asia/Shanghai: a Monday morning
@@ -416,3 +417,43 @@ def test_masked_contacts_in_the_api_pages_and_exports_found_by_a_full_number(app
     auth.logout()
     answer = sales.get(f"/opportunities/{pooled}")
     assert answer.status_code == 404, answer.get_json()  # now in super_a's library
+
+
+# --- in a browser, at 1366 and 390 px ----------------------------------------------------------
+
+DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
+def test_browser_pool_rules_set_masked_claim_refused_and_lock(app, org, browser_user, viewport):
+    _pool(app, "湖州南浔木业有限公司", "湖州德清竹业有限公司", phone="0572-22334455")
+    admin = browser_user("admin_a")
+    admin.page.set_viewport_size(viewport)
+    admin.page.goto("/rules/")
+    admin.page.fill("#daily_claim_limit", "1")
+    admin.page.fill("#lock_limit", "1")
+    admin.page.check("#mask_pool_contacts")
+    with admin.page.expect_navigation():
+        admin.page.click("#pool-rules-form button[type=submit]")
+    assert zh(app, "The pool rules of %(company)s have been saved.", company="华南代理") in admin.page.inner_text(".alert")
+    sales = browser_user("sales_a")
+    page = sales.page
+    page.set_viewport_size(viewport)
+    page.goto("/pool/")
+    assert "22334455" not in page.inner_text("main")  # a phone's cards leave the numbers out; a desktop masks them
+    assert ("0572-2***4455" in page.inner_text("main")) == (viewport == DESKTOP)
+    for _ in range(2):  # the first claim passes, the second is refused by the daily limit, said on the page
+        with page.expect_navigation():
+            page.locator("form[action$='/pool/claim/'] button:visible").first.click()
+    with app.app_context():
+        tomorrow = stats.day_bounds(stats.today())[1].astimezone(stats.zone()).strftime("%Y-%m-%d %H:%M")
+    assert zh(app, "You have claimed %(n)d customers today, the most a day allows. You may claim again from "
+                   "%(time)s.", n=1, time=tomorrow) in page.inner_text(".alert-danger")
+    page.goto("/opportunities/")
+    with page.expect_navigation():
+        page.locator("a:visible", has_text="湖州").first.click()
+    assert page.locator("#lock-form").is_visible()
+    with page.expect_navigation():
+        page.click("#lock-form button")
+    assert page.locator("#record-locked").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -4,10 +4,10 @@ admins see them whole. The pool's search still finds a record by its full number
 opportunities.search_clause): the number is then shown as matched, never in clear.
 
 Masked like 0571-8***4321: the area code and the first digit of the local number stay (a landline's town, a
-mobile's network: 138****5678), and the last four; libphonenumber tells the area code's length.
+mobile's network: 138****5678), and the last four; the duplicate check's reading of numbers (libphonenumber)
+tells the area code.
 """
-import phonenumbers
-
+from ..checking import normalize
 from ..people.access import is_admin
 from . import pool_rules
 
@@ -24,23 +24,24 @@ def applies(opportunity, masking):
 
 
 def mask_number(value):
-    """0571-87654321 -> 0571-8***4321, 13812345678 -> 138****5678; what no parser reads keeps its first 3 and last
-    4 characters (or only stars when it is that short). Several numbers in one field are masked as one."""
+    """0571-87654321 -> 0571-8***4321, 13812345678 -> 138****5678, read as the duplicate check reads numbers
+    (normalize.phone_keys, libphonenumber); several numbers in one field are masked each, an extension dropped.
+    What it cannot read keeps its first 3 and last 4 characters (only stars when it is that short)."""
     text = (value or "").strip()
-    if not text:
-        return value
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        number = None
-    national = phonenumbers.national_significant_number(number) if number is not None else ""
-    if number is None or len(national) < 7 or not phonenumbers.is_possible_number(number):
+    keys = normalize.phone_keys(text) if text else []
+    if not keys:
         return text[:3] + "*" * max(len(text) - 7, 4) + text[-4:] if len(text) > 8 else "*" * len(text)
-    area = phonenumbers.length_of_geographical_area_code(number)
-    if area:
-        local = national[area:]
-        return f"0{national[:area]}-{local[0]}{'*' * (len(local) - 5)}{local[-4:]}"
-    return national[:3] + "*" * (len(national) - 7) + national[-4:]
+    return " / ".join(_masked_key(key) for key in keys)
+
+
+def _masked_key(key):
+    local = key.local
+    if len(local) < 7:
+        return "*" * len(local)
+    if key.kind == "mobile":
+        return local[:3] + "*" * (len(local) - 7) + local[-4:]
+    masked = f"{local[0]}{'*' * (len(local) - 5)}{local[-4:]}"
+    return f"{key.area_code}-{masked}" if key.area_code else masked
 
 
 def mask_email(value):
