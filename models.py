@@ -265,6 +265,10 @@ class Opportunity(db.Model):
     # a row of a browser import still running (DataImport.id; soft-deleted meanwhile, so hidden everywhere):
     # the import commits in short batches and shows its rows all at once at its end (services/imports/staging.py)
     pending_import_id = db.Column(db.Integer, index=True)
+    # 锁定: the owner who locked it (no foreign key, so that SQLite adds the column in place). A lock is in force
+    # only while that person still owns it, so every way out of the library ends it without touching it here.
+    locked_by_id = db.Column(db.Integer)
+    locked_at = db.Column(UTCDateTime)
     # normalised keys of the duplicate check
     name_folded = db.Column(db.String(200), nullable=False, index=True)
     name_core = db.Column(db.String(200), nullable=False, index=True)
@@ -438,6 +442,26 @@ class ResourceRules(db.Model):
     duplicate_scan_nightly = db.Column(db.Boolean, nullable=False, default=False)  # `rules run` scans for duplicates
     updated_at = db.Column(UTCDateTime)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+
+class PoolRules(db.Model):
+    """The public pool's rules of one agent company (公海规则); the head office's row is the default of every
+    company without its own, and code defaults (all off) stand in while the head office has none."""
+
+    __tablename__ = "pool_rules"
+
+    id = db.Column(db.Integer, primary_key=True)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id", ondelete="CASCADE"), nullable=False,
+                              unique=True)
+    daily_claim_limit = db.Column(db.Integer, nullable=False, default=0)  # claims per person and day; 0 = none
+    reclaim_cooldown_days = db.Column(db.Integer, nullable=False, default=0)  # former owners wait this long
+    new_arrival_embargo_hours = db.Column(db.Integer, nullable=False, default=0)  # new arrivals wait this long
+    lock_limit = db.Column(db.Integer, nullable=False, default=0)  # customers each library may lock
+    mask_pool_contacts = db.Column(db.Boolean, nullable=False, default=False)
+    updated_at = db.Column(UTCDateTime)
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+
+    department = db.relationship("Department")
 
 
 class WebLead(db.Model):

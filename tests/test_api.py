@@ -402,7 +402,9 @@ def test_pagination(api):
 
 def test_claim_from_the_public_pool(app, api):
     pool_id = _pool(app, "上海瑞丽服装厂", province="上海", city="上海", contact="李四")
-    assert api("sales_b").get(f"/opportunities/{pool_id}").status_code == 404  # not theirs yet
+    # everyone browses the public pool (its contacts masked where the company says so: tests/test_pool_rules.py)
+    pooled = api("sales_b").get(f"/opportunities/{pool_id}")
+    assert pooled.status_code == 200 and pooled.get_json()["location"] == "public_pool"
     claimed = api("sales_b").post(f"/opportunities/{pool_id}/claim")
     assert claimed.status_code == 200
     body = claimed.get_json()

@@ -431,3 +431,25 @@ def test_s9_the_dashboard_after_the_notes_and_the_rules(app, org, person):
     root.page.goto("/rules/")
     assert root.page.input_value("#cap_salesperson") == str(cap)
     root.shot("04-rules")
+
+    # the public pool's rules (issue 25): the agent admin sets his company's; a fresh pool customer then waits
+    agent_admin = person("s9", "admin_a")
+    agent_admin.page.goto("/rules/")
+    agent_admin.page.fill("#daily_claim_limit", "10")
+    agent_admin.page.fill("#reclaim_cooldown_days", "30")
+    agent_admin.page.fill("#new_arrival_embargo_hours", "24")
+    agent_admin.page.fill("#lock_limit", "5")
+    agent_admin.page.check("#mask_pool_contacts")
+    agent_admin.submit("#pool-rules-form button[type=submit]")
+    assert zh(app, "These are the company's own rules.") in agent_admin.page.inner_text("#pool-rules-source")
+    agent_admin.shot("05-pool-rules")
+    with app.app_context():
+        opportunities.insert_opportunity(db.session, None, OpportunityInput(
+            company="杭州西湖龙井茶业有限公司", province="浙江", city="杭州", phone="0571-87654321"), "public_pool", None)
+        db.session.commit()
+    walker.page.goto("/pool/")
+    walker.submit("form[action$='/pool/claim/'] button")
+    assert "0571-8***4321" in walker.page.inner_text("main")
+    assert zh(app, "%(company)s came into the public pool less than %(hours)d hours ago: it may be claimed from "
+                   "%(time)s.", company="杭州西湖龙井茶业有限公司", hours=24, time="").split("，")[0] in walker.flash()
+    walker.shot("06-claim-refused")

@@ -25,7 +25,7 @@ from .audit_sentences import COLUMN_LABELS, OTHER, code_text
 from .base import ScopedModelView
 from .exports import ExportMixin, may_export
 from .filters import ChoiceFilter
-from .forms import RulesForm
+from .forms import PoolRulesForm, RulesForm
 from .notes import LocalDayBetweenFilter
 
 ACTION_LABELS = {
@@ -132,7 +132,7 @@ def said_cell(entry):
 
 def rules_labels():
     """The settings page's own labels for the columns of ResourceRules (so a change reads "本人库容上限: 130 → 100")."""
-    return {name: field.args[0] for name, field in vars(RulesForm).items()
+    return {name: field.args[0] for form in (RulesForm, PoolRulesForm) for name, field in vars(form).items()
             if isinstance(field, UnboundField) and field.args}
 
 

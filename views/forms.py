@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, ValidationError
 
+from services.library import pool_rules
+
 
 class LoginForm(FlaskForm):
     username = StringField(_l("Account"), validators=[DataRequired(_l("Enter your account.")), Length(max=64, message=_l("At most %(max)d characters."))])
@@ -95,3 +97,19 @@ class RulesForm(FlaskForm):
         if field.data is not None and after is not None and field.data >= after:
             raise ValidationError(_l("The warning must come fewer days before the return than the days "
                                      "without a valid contact (%(n)d).", n=after))
+
+
+
+def _pool_whole(name):
+    limit = pool_rules.LIMITS[name]
+    return _whole(limit.label, limit.low, limit.high)
+
+
+class PoolRulesForm(FlaskForm):
+    """One agent company's public-pool rules (services/library/pool_rules.py holds the ranges and the labels)."""
+
+    daily_claim_limit = _pool_whole("daily_claim_limit")
+    reclaim_cooldown_days = _pool_whole("reclaim_cooldown_days")
+    new_arrival_embargo_hours = _pool_whole("new_arrival_embargo_hours")
+    lock_limit = _pool_whole("lock_limit")
+    mask_pool_contacts = BooleanField(pool_rules.FLAGS["mask_pool_contacts"])

@@ -3,6 +3,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.form import rules
 from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
@@ -20,7 +21,8 @@ from services.checking import normalize
 from services.duplicates import merges
 from services.errors import RuleViolation
 from services.library import capacity as library
-from services.library import events, leads, notes, opportunities, stats
+from services.library import customer_locks, events, leads, notes, opportunities, returns, stats
+from services.library import rules as resource_rules
 from services.library.opportunities import FIELD_LABELS, FIELD_LIMITS, LOCATION_LABELS, OpportunityInput
 from services.people.access import LIBRARY_ROLES, is_admin
 
@@ -62,7 +64,30 @@ def format_company(view, context, model, name):
         return model.company
     url = view.get_url(".details_view", id=model.id)
     star = Markup(' <span class="badge badge-warning">{}</span>').format(_l("Key")) if model.key_customer else ""
-    return Markup('<a href="{}">{}</a>{}{}{}').format(url, model.company, star, due_badge(model), lead_badge(model))
+    return Markup('<a href="{}">{}</a>{}{}{}{}').format(url, model.company, star, due_badge(model), lead_badge(model),
+                                                       keeping_badges(model))
+
+
+def days_before_return(model):
+    """距回收 N 天 of a customer of the viewer's own library (None: not theirs, or the return rule will not take
+    it); the resource rules read once per request."""
+    if not current_user.is_authenticated or model.owner_id != current_user.id:
+        return None
+    if "resource_rules" not in g:
+        g.resource_rules = resource_rules.current(db.session)
+    return returns.days_left(g.resource_rules, model, clock.now())
+
+
+def keeping_badges(model):
+    """锁定 on a locked customer, 距回收 N 天 on one of the viewer's own that the return rule will take."""
+    badges = Markup("")
+    if customer_locks.is_locked(model):
+        badges += Markup(' <span class="badge badge-info locked">{}</span>').format(_l("Locked"))
+    days = days_before_return(model)
+    if days is not None:
+        badges += Markup(' <span class="badge badge-light border recycle-days">{}</span>').format(
+            _l("%(n)d days before return", n=days))
+    return badges
 
 
 def due_badge(model):
@@ -130,6 +155,8 @@ def details_context(model):
         "event_label": lambda kind: EVENT_LABELS.get(kind, kind),
         "leads": _lead_rows(model),
         "time_left": _time_left,
+        "locked": customer_locks.is_locked(model),
+        "days_before_return": days_before_return(model),
     }
 
 
@@ -157,7 +184,8 @@ def refusal_panel(refusal):
 
 EVENT_LABELS = {"abandon": _l("Abandoned"), "reassign": _l("Reassigned"), "release": _l("Released to the public pool"),
                 "lead": _l("Web lead"), "merge": _l("Duplicates merged into it"), "unmerge": _l("Merge undone"),
-                "return": _l("Returned to the public pool by the resource rules")}  # `rules run`
+                "return": _l("Returned to the public pool by the resource rules"),  # `rules run`
+                "claim": _l("Claimed from the public pool")}
 
 
 def _owner_text(model):
@@ -435,3 +463,34 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
             return redirect(self.get_url(".details_view", id=opportunity_id))
         flash(_("%(company)s was abandoned and is now in the agent-admin pool.", company=company), "success")
         return redirect(self.get_url(".index_view"))
+
+    # --- 锁定: locked customers are never returned to the pool (services/library/customer_locks.py) ------------
+
+    def is_action_allowed(self, name):
+        if name in ("lock", "unlock") and not self.keeps_library():
+            return False
+        return super().is_action_allowed(name)
+
+    def _lock(self, ids, rule, done_message):
+        self.run_each(ids, lambda opportunity_id: rule(db.session, current_user, opportunity_id), done_message,
+                      stop_on=("lock_limit",))
+
+    @expose("/lock/", methods=("POST",))
+    def lock_view(self):
+        opportunity_id = self._posted_id()
+        self._lock([opportunity_id], customer_locks.lock, _("%(n)d customers locked."))
+        return redirect(self.get_url(".details_view", id=opportunity_id))
+
+    @expose("/unlock/", methods=("POST",))
+    def unlock_view(self):
+        opportunity_id = self._posted_id()
+        self._lock([opportunity_id], customer_locks.unlock, _("%(n)d customers unlocked."))
+        return redirect(self.get_url(".details_view", id=opportunity_id))
+
+    @action("lock", _l("Lock"), _l("Lock the selected customers? The return rule never takes a locked customer."))
+    def action_lock(self, ids):
+        self._lock(ids, customer_locks.lock, _("%(n)d customers locked."))
+
+    @action("unlock", _l("Unlock"), _l("Unlock the selected customers?"))
+    def action_unlock(self, ids):
+        self._lock(ids, customer_locks.unlock, _("%(n)d customers unlocked."))

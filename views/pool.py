@@ -1,5 +1,5 @@
 """The public pool (公海): browse, search, and claim into one's own library under the cap."""
-from flask import flash, redirect, request
+from flask import flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -7,9 +7,10 @@ from flask_admin.model.template import TemplateLinkRowAction
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from models import Opportunity, db
-from services.library import opportunities
+from services.library import masking, opportunities
 from services.library.opportunities import FIELD_LABELS
 from services.people.access import LIBRARY_ROLES
 
@@ -20,8 +21,10 @@ class PoolView(ScopedModelView):
     list_template = "pool/list.html"
     can_create = can_edit = can_delete = False
     can_view_details = False  # contact details belong to whoever claims it
-    column_list = ["company", "province", "city", "industry", "source", "entered_at"]
+    column_list = ["company", "province", "city", "industry", "phone", "mobile", "source", "entered_at"]
     column_labels = {**FIELD_LABELS, "entered_at": _l("In the pool since")}
+    column_formatters = {"phone": lambda v, c, m, n: v.contact_cell(m, n),
+                         "mobile": lambda v, c, m, n: v.contact_cell(m, n)}
     column_sortable_list = ["company", "entered_at"]
     column_default_sort = ("entered_at", True)
     column_searchable_list = ["company"]
@@ -37,6 +40,23 @@ class PoolView(ScopedModelView):
 
     search_clause = staticmethod(opportunities.search_clause)  # any known detail, via the name index
 
+    def masking(self):
+        """Whether the viewer sees the pool's contacts masked (services/library/masking.py), once per request."""
+        if "pool_masking" not in g:
+            g.pool_masking = masking.masks_pool(db.session, current_user)
+        return g.pool_masking
+
+    def contact_cell(self, model, name):
+        """A number as the viewer may see it; masked, and found by a full number typed in the search, it is said
+        to match (the viewer typed it: nothing is revealed)."""
+        value = masking.masked_value(model, name, self.masking())
+        typed = request.args.get("search") or ""
+        if value and value != getattr(model, name) and sum(c.isdigit() for c in typed) >= 7 \
+                and _digits(typed)[-7:] in _digits(getattr(model, name)):
+            return Markup('{} <span class="badge badge-success number-matched">{}</span>').format(
+                value, _l("Matches the number searched"))
+        return value
+
     def may_claim(self):
         return current_user.role in LIBRARY_ROLES
 
@@ -46,7 +66,7 @@ class PoolView(ScopedModelView):
             return
         # each on its own; a full library ends the run (the rest would be refused the same way)
         self.run_each(ids, lambda opportunity_id: opportunities.claim(db.session, current_user, opportunity_id),
-                      _("%(n)d customers are now in your library."), stop_on=("library_full",))
+                      _("%(n)d customers are now in your library."), stop_on=("library_full", "daily_claim_limit"))
 
     @expose("/claim/", methods=("POST",))
     def claim_view(self):
@@ -56,3 +76,7 @@ class PoolView(ScopedModelView):
     @action("claim", _l("Claim"), _l("Claim the selected customers into your library?"))
     def action_claim(self, ids):
         self._claim(ids)
+
+
+def _digits(text):
+    return "".join(c for c in text or "" if c.isdigit())

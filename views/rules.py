@@ -1,4 +1,6 @@
-"""The resource rules settings page (资源规则, manual §九): the one ResourceRules row, subsystem admins only.
+"""The resource rules settings page (资源规则, manual §九): the one ResourceRules row, subsystem admins only; and
+the public pool's rules per agent company (services/library/pool_rules.py), which an agent admin sets for its own
+company on this page too (and sees nothing else of it).
 
 The return-to-pool rule empties libraries, so before it is switched on the admin sees its dry
 run for exactly the values being saved: "预览" shows it without saving, and a save that switches
@@ -7,17 +9,19 @@ have been previewed.
 """
 from types import SimpleNamespace
 
-from flask import flash, redirect, request, session
+from flask import abort, flash, redirect, request, session
 from flask_admin import expose
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 
-from models import User, db
+from models import Department, User, db
 from services import audit, clock
-from services.library import returns, rules
+from services.errors import RuleViolation
+from services.library import pool_rules, returns, rules
 
 from .base import CRMView, format_time
-from .forms import RulesForm
+from .forms import PoolRulesForm, RulesForm
 
 RETURN_FIELDS = ("return_after_days", "return_warn_days", "return_exempt_key_customers", "return_exempt_note_days")
 PREVIEWED = "rules_previewed"  # the session key of the return values whose dry run was last shown
@@ -25,10 +29,14 @@ PREVIEWED = "rules_previewed"  # the session key of the return values whose dry 
 
 class RulesView(CRMView):
     def is_accessible(self):
-        return super().is_accessible() and current_user.role == "subsystem_admin"
+        return super().is_accessible() and current_user.role in ("subsystem_admin", "agent_admin")
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
+        if current_user.role != "subsystem_admin":  # an agent admin sets its company's pool rules only
+            if request.method == "POST":
+                abort(403)
+            return self.render("rules/index.html", form=None, **self._pool_context())
         row = rules.current(db.session)
         form = RulesForm(obj=row) if request.method == "GET" else RulesForm()
         preview = None
@@ -48,7 +56,51 @@ class RulesView(CRMView):
         if preview is None:  # the rule as it stands (saved values, or the last valid ones)
             preview = returns.preview(db.session, row, clock.now())
         return self.render("rules/index.html", form=form, row=row, preview=preview,
-                           updated_by=row_updated_by(row), format_time=format_time)
+                           updated_by=row_updated_by(row), format_time=format_time, **self._pool_context())
+
+    @staticmethod
+    def _pool_company():
+        """The company whose pool rules the page shows: the agent admin's own; for a subsystem admin the one
+        chosen (`?company=ID`), the head office (every company's default) by default."""
+        if current_user.role != "subsystem_admin":
+            return pool_rules.company_of(db.session, current_user)
+        chosen = request.args.get("company", type=int)
+        department = db.session.get(Department, chosen) if chosen else pool_rules.head_office(db.session)
+        if department is None or not pool_rules.may_edit(current_user, department):
+            abort(404)
+        return department
+
+    def _pool_context(self, pool_form=None):
+        company = self._pool_company()
+        in_force = pool_rules.for_company(db.session, company)
+        companies = db.session.scalars(select(Department).where(Department.depth <= 1).order_by(Department.path)).all() \
+            if current_user.role == "subsystem_admin" else [company]
+        return {"pool_form": pool_form or PoolRulesForm(data=in_force.values()), "pool_company": company,
+                "pool_source": in_force.source, "companies": companies}
+
+    @expose("/pool/", methods=("POST",))
+    def pool(self):
+        """Save the shown company's pool rules (audited); a value out of range is said and nothing is saved."""
+        company = self._pool_company()
+        form = PoolRulesForm()
+        if form.validate():
+            try:
+                pool_rules.save(db.session, current_user, company, {name: getattr(form, name).data
+                                                                     for name in pool_rules.FIELDS})
+                db.session.commit()
+                flash(_("The pool rules of %(company)s have been saved.", company=company.name), "success")
+                return redirect(self.get_url(".index", company=company.id))
+            except RuleViolation as refused:
+                db.session.rollback()
+                flash(str(refused.message), "error")
+        else:
+            flash(_("Nothing was saved: correct the marked values."), "error")
+        context = self._pool_context(form)
+        if current_user.role != "subsystem_admin":
+            return self.render("rules/index.html", form=None, **context)
+        row = rules.current(db.session)
+        return self.render("rules/index.html", form=RulesForm(obj=row), row=row, updated_by=row_updated_by(row),
+                           preview=returns.preview(db.session, row, clock.now()), format_time=format_time, **context)
 
     @staticmethod
     def _needs_preview(row, form, values):

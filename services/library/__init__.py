@@ -11,4 +11,8 @@
 - `locks`          the library lock every write of a library takes first: `take_lock`
 - `events`         an opportunity's history: `record_event`, `history`
 - `stats`          daily figures in CRM_TIMEZONE: `daily`, `series`, `due_clause`, `due_today_count`
+- `pool_rules`     the public pool's rules per agent company (the head office's the default): `for_user`, `save`
+- `claiming`       a claim measured against them: the daily limit, the cooling-off, the embargo (`check`)
+- `customer_locks` 锁定: `lock`, `unlock`, within the lock limit; exempt from the return rule
+- `masking`        the pool's contacts masked for salespeople: `masks_pool`, `masked_value`, `mask_number`
 """

@@ -26,6 +26,7 @@ from ..people.access import (
     opportunity_clause,
 )
 from . import capacity as library
+from . import claiming
 from .events import record_event
 from .locks import take_lock
 
@@ -337,14 +338,18 @@ def _live(session, opportunity_id):
 
 
 def claim(session, actor, opportunity_id):
-    """Take an opportunity from the public pool into the actor's library, under the cap."""
+    """Take an opportunity from the public pool into the actor's library, under the cap and the pool rules of the
+    actor's company (services/library/claiming.py); the claim is kept in its history, which the daily limit counts."""
     take_lock(session)
     opportunity = _live(session, opportunity_id)
     if opportunity is None or opportunity.location != "public_pool":
         raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
+    now = clock.now()
+    claiming.check(session, actor, opportunity, now)
     library.require_room(session, actor, "claim")
+    record_event(session, opportunity, "claim", actor, to_owner_id=actor.id)
     opportunity.location, opportunity.owner_id = "library", actor.id
-    opportunity.department_id, opportunity.entered_at = actor.department_id, clock.now()
+    opportunity.department_id, opportunity.entered_at = actor.department_id, now
     opportunity.last_valid_contact_at = None  # a new library starts its own count
     audit.record(session, actor, "claim", target=opportunity, details={"company": opportunity.company})
     return opportunity
@@ -409,6 +414,7 @@ def abandon(session, actor, opportunity_id, reason):
         raise RuleViolation(_l("Only the staff of an agent company can abandon customers to its pool."))
     record_event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
     opportunity.location, opportunity.owner_id, opportunity.department_id = "agent_admin_pool", None, company.id
+    opportunity.locked_by_id = opportunity.locked_at = None  # a lock ends when the customer leaves the library
     audit.record(session, actor, "abandon", target=opportunity,
                  details={"company": opportunity.company, "reason": chosen.name})
     session.flush()

@@ -18,6 +18,8 @@ from .locks import take_lock
 from .rules import current
 
 _CHUNK = 500  # rows per statement: well under SQLite's and PostgreSQL's bound-parameter limits
+# The notices this rule writes, by the names their deliveries (mail, robots, webhooks) give the event.
+EVENT_NAMES = {"return_warning": "recycle_warning", "returned": "recycled"}
 
 
 # --- returning to the public pool (回收) ----------------------------------------------
@@ -45,19 +47,42 @@ def _basis():
 
 def _exempt_clause(rules, now):
     """The exemptions as one SQL condition (true when the opportunity is exempt)."""
-    clauses = []
+    # a customer its owner locked (锁定, customer_locks.py) is never returned
+    clauses = [and_(Opportunity.locked_by_id.is_not(None), Opportunity.locked_by_id == Opportunity.owner_id)]
     if rules.return_exempt_key_customers:
         clauses.append(Opportunity.key_customer.is_(True))
     if rules.return_exempt_note_days > 0:
         since = now - timedelta(days=rules.return_exempt_note_days)
         clauses.append(exists().where(ContactNote.opportunity_id == Opportunity.id, ContactNote.created_at >= since))
-    return or_(*clauses) if clauses else false()
+    return or_(*clauses)
 
 
 def _due_clause(rules, now, within_days=0):
     """In a library, not exempt, and its basis older than the return limit (`within_days` from now)."""
     cutoff = now - timedelta(days=rules.return_after_days - within_days)
     return and_(Opportunity.location == "library", Opportunity.deleted_at.is_(None), _basis() < cutoff, not_(_exempt_clause(rules, now)))
+
+
+def days_left(rules, opportunity, now):
+    """距回收 N 天: whole days (rounded up) before the return rule takes this customer of a library, 0 when due
+    tonight; None when it never will as things stand (the rule off, or the customer exempt: locked, a key customer,
+    a recent note, where those exemptions are on). The same rule as `_due_clause`, for one record."""
+    if not rules.return_enabled or opportunity.location != "library" or _exempt(rules, opportunity, now):
+        return None
+    basis = opportunity.last_valid_contact_at or opportunity.entered_at
+    left = basis + timedelta(days=rules.return_after_days) - now
+    return max(-(-left // timedelta(days=1)), 0)
+
+
+def _exempt(rules, opportunity, now):
+    if opportunity.locked_by_id is not None and opportunity.locked_by_id == opportunity.owner_id:
+        return True
+    if rules.return_exempt_key_customers and opportunity.key_customer:
+        return True
+    # every note sets the last contact time, so it stands for "any note in the last N days"
+    recent = now - timedelta(days=rules.return_exempt_note_days)
+    return rules.return_exempt_note_days > 0 and opportunity.last_contact_at is not None \
+        and opportunity.last_contact_at >= recent
 
 
 def _rows(session, clause, limit=None):
@@ -142,7 +167,7 @@ def _return_to_pool(session, rows, rules, now):
         chunk = ids[start:start + _CHUNK]
         session.execute(update(Opportunity).where(Opportunity.id.in_(chunk), Opportunity.location == "library")
                         .values(location="public_pool", owner_id=None, department_id=None, entered_at=now,
-                                last_valid_contact_at=None).execution_options(synchronize_session=False))
+                                last_valid_contact_at=None, locked_by_id=None, locked_at=None).execution_options(synchronize_session=False))
     session.execute(insert(OpportunityEvent), [
         {"opportunity_id": row.id, "kind": "return", "actor_id": None, "from_owner_id": row.owner_id,
          "reason": reason, "created_at": now} for row in rows])

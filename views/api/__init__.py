@@ -7,7 +7,8 @@ This module makes the blueprint, then imports the modules that add to it:
   openapi.py     the document's builder: `@operation`, `query`, the shared schemas, `document(app)`
   meta.py        GET /openapi.json
   one module per resource, each with its calls and the OpenAPI schemas only it uses:
-  dedup.py, opportunities.py (with notes, claim, abandon), leads.py, stats.py, imports.py, duplicates.py
+  dedup.py, opportunities.py (with notes, claim, abandon), leads.py, stats.py, imports.py, duplicates.py,
+  rules.py (the resource and pool rules)
 
 No session cookie is read for the API or made by it (auth.py), so the blueprint is exempt from CSRF.
 """
@@ -26,4 +27,4 @@ def register(app):
 
 
 # After `bp`: each module adds its handlers or calls to it (microblog's way).
-from . import auth, dedup, duplicates, errors, imports, leads, meta, opportunities, stats  # noqa: E402, F401
+from . import auth, dedup, duplicates, errors, imports, leads, meta, opportunities, rules, stats  # noqa: E402, F401

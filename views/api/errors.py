@@ -2,6 +2,8 @@
 Flask's own aborts. Rules broken in services/ arrive as RuleViolation, which one handler (`_refused`) rolls
 back and turns into its status (`STATUS`): a call commits when the rule passed and says nothing of refusals.
 """
+from zoneinfo import ZoneInfo
+
 from flask import current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -20,7 +22,8 @@ from . import bp
 # RuleViolation codes (services/) -> HTTP status
 STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_full": 409, "not_found": 404,
           "forbidden": 403, "conflict": 409, "merged": 409, "too_large": 413, "not_ready": 409,
-          "nothing_to_import": 409, "unavailable": 503, "public_pool_merge": 403}
+          "nothing_to_import": 409, "unavailable": 503, "public_pool_merge": 403,
+          "daily_claim_limit": 409, "reclaim_cooldown": 409, "new_arrival_embargo": 409, "lock_limit": 409}
 # The calls on one opportunity of the caller's own library: one out of reach answers as an unknown id would (the
 # plain 404, telling nothing of where it is), and a full library is the caller's, whose cap the answer names.
 _OWN_OPPORTUNITY = {"api.claim_opportunity", "api.add_note", "api.abandon_opportunity"}
@@ -41,7 +44,11 @@ def invalid_response(fields, message=None):
 def violation_response(violation, **extra):
     status = STATUS.get(violation.code, 422)
     if violation.code == "invalid":
-        return invalid_response({violation.field or "body": violation.message}, violation.message)
+        return invalid_response(violation.fields or {violation.field or "body": violation.message}, violation.message)
+    if violation.available_at is not None:
+        # as inputs.json_time writes times (inputs.py imports this module, so not from there)
+        zone = ZoneInfo(current_app.config["CRM_TIMEZONE"])
+        extra["available_at"] = violation.available_at.astimezone(zone).isoformat()
     return error_response(status, violation.code, violation.message, **extra)
 
 

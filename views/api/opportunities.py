@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import NOTE_METHODS as _NOTE_METHODS
@@ -17,6 +17,7 @@ from models import Opportunity, db
 from services import audit
 from services.duplicates import merges
 from services.errors import RuleViolation
+from services.library import masking as masking_
 from services.library import notes
 from services.library import opportunities as opps
 from services.library.opportunities import FIELD_LIMITS
@@ -37,12 +38,13 @@ NOTE_METHODS = list(_NOTE_METHODS)
 NO_LIBRARY = _l("Only salespeople, supervisors and managers have a library to enter or claim customers into.")
 
 
-def opportunity_json(opportunity):
-    """An opportunity as every answer shows it (docs/contract.md); empty text is null."""
+def opportunity_json(opportunity, masking=False):
+    """An opportunity as every answer shows it (docs/contract.md); empty text is null. With `masking` (the caller's
+    company hides the pool's contacts, services/library/masking.py), a pool customer's contacts come masked."""
     return {
         "id": opportunity.id,
         "company": opportunity.company,
-        **{name: getattr(opportunity, name) or None for name in OPPORTUNITY_TEXT_FIELDS},
+        **{name: masking_.masked_value(opportunity, name, masking) or None for name in OPPORTUNITY_TEXT_FIELDS},
         "source": opportunity.source.name if opportunity.source else None,
         "key_customer": bool(opportunity.key_customer),
         "maturity": opportunity.maturity,
@@ -83,9 +85,11 @@ def _require_library(user):
 
 
 def visible(opportunity_id):
-    """The opportunity if the caller may see it, else None (absent and hidden look the same)."""
+    """The opportunity if the caller may see it (its scope, and the public pool that everyone browses), else None
+    (absent and hidden look the same)."""
     return db.session.scalar(
-        select(Opportunity).where(Opportunity.id == opportunity_id, access.opportunity_clause(g.api_user))
+        select(Opportunity).where(Opportunity.id == opportunity_id,
+                                  or_(access.opportunity_clause(g.api_user), access.public_pool_clause()))
         .options(selectinload(Opportunity.owner), selectinload(Opportunity.source))
     )
 
@@ -136,10 +140,14 @@ def _audit_refusal(refused, data):
 @operation(
     "List the opportunities the caller may see", tags=["opportunities"],
     description="A salesperson's own library; a supervisor's or manager's also their managed departments'; an "
-                "agent admin's its company's; newest first.",
+                "agent admin's its company's; newest first. With `location=public_pool`, the public pool.",
     parameters=[
         query("q", "any known detail: company name or keyword, landline, mobile or fax (area code optional), "
                    "contact person", {"type": "string", "examples": ["扬州"]}),
+        query("location", "`public_pool`: the public pool (公海), which everyone browses, instead of the caller's "
+                          "scope; its contacts masked for salespeople where the caller's company hides them "
+                          "(`mask_pool_contacts`, `GET /rules`) until claimed; a full number in `q` still finds a "
+                          "record", {"enum": ["public_pool"]}),
         query("page", "from 1", {"type": "integer", "minimum": 1, "default": 1}),
         query("per_page", f"at most {MAX_PER_PAGE}",
               {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE}),
@@ -150,7 +158,10 @@ def list_opportunities():
     page = whole_number("page", 1, 10**9, BAD_PAGE)
     per_page = whole_number("per_page", PER_PAGE, MAX_PER_PAGE,
                             _("per_page must be a whole number from 1 to %(n)d.", n=MAX_PER_PAGE))
-    where = [access.opportunity_clause(g.api_user)]
+    location = request.args.get("location") or ""
+    if location not in ("", "public_pool"):
+        return invalid_response({"location": _("location is public_pool or left out.")})
+    where = [access.public_pool_clause() if location else access.opportunity_clause(g.api_user)]
     q = (request.args.get("q") or "").strip()
     if q:
         where.append(opps.search_clause(q))  # the same search as the my-opportunities page
@@ -161,7 +172,9 @@ def list_opportunities():
         .limit(per_page).offset((page - 1) * per_page)
         .options(selectinload(Opportunity.owner), selectinload(Opportunity.source))
     ).all()
-    return {"items": [opportunity_json(o) for o in items], "total": total, "page": page, "per_page": per_page}
+    masking = masking_.masks_pool(db.session, g.api_user)
+    return {"items": [opportunity_json(o, masking) for o in items], "total": total, "page": page,
+            "per_page": per_page}
 
 
 @bp.get("/opportunities/<id:opportunity_id>")
@@ -175,15 +188,25 @@ def get_opportunity(opportunity_id):
             return error_response(404, "merged", _l("This customer was merged into %(company)s (%(id)d).",
                                                     company=kept.company, id=kept.id), merged_into=kept.id)
         return error_response(404, "not_found", HTTP_MESSAGES[404])
-    return {**opportunity_json(opportunity), "notes": [note_json(n) for n in notes.notes_of(db.session, opportunity.id)]}
+    masking = masking_.masks_pool(db.session, g.api_user)
+    # a pool customer outside the caller's scope is seen as the pool shows it: its former owners' notes stay theirs
+    in_scope = db.session.scalar(select(Opportunity.id).where(Opportunity.id == opportunity.id,
+                                                              access.opportunity_clause(g.api_user)))
+    shown = notes.notes_of(db.session, opportunity.id) if in_scope else []
+    return {**opportunity_json(opportunity, masking), "notes": [note_json(n) for n in shown]}
 
 
 @bp.post("/opportunities/<id:opportunity_id>/claim")
 @operation(
     "Claim an opportunity from the public pool (公海) into the caller's library", tags=["opportunities"],
-    description="404 when it is not (or no longer) in the public pool; 409 `library_full` at the cap; admins 403.",
+    description="404 when it is not (or no longer) in the public pool; 409 `library_full` at the cap; admins 403. "
+                "The pool rules of the caller's company (`GET /rules`) may refuse it too, 409 with `available_at`, "
+                "when it becomes possible: `daily_claim_limit` (the caller's claims today), `reclaim_cooldown` "
+                "(the caller let it leave their library less than `reclaim_cooldown_days` ago), "
+                "`new_arrival_embargo` (it came into the pool less than `new_arrival_embargo_hours` ago).",
     responses={200: ("The opportunity, now in the caller's library", "Opportunity"), 403: None, 404: None,
-               409: ("`library_full` (with `limit`)", "LibraryFull")},
+               409: ("`library_full` (with `limit`), or a pool rule's refusal (with `available_at`)",
+                     "ClaimRefused")},
 )
 def claim_opportunity(opportunity_id):
     _require_library(g.api_user)
@@ -273,6 +296,16 @@ add_schemas({
             "properties": {"error": {"const": "library_full"}, "limit": {"type": "integer"}},
         }],
     },
+    "PoolRuleRefusal": {
+        "allOf": [ref("Error"), {
+            "type": "object",
+            "required": ["available_at"],
+            "properties": {"error": {"enum": ["daily_claim_limit", "reclaim_cooldown", "new_arrival_embargo"]},
+                           "available_at": {**TIME, "description": "when the claim becomes possible"}},
+        }],
+        "description": "A pool rule of the caller's company refuses the claim now; `message` names when it may.",
+    },
+    "ClaimRefused": {"oneOf": [ref("LibraryFull"), ref("PoolRuleRefusal")]},
     "EntryRefused": {
         "oneOf": [ref("DuplicateError"), ref("LibraryFull")],
         "description": "Why an entry was refused: a duplicate or a resemblance (with `matches`), or a full "
