@@ -304,8 +304,7 @@ def _insert_or_refuse(session, actor, data, location, department):
     decision = decide(session, actor, result, location)
     if decision.outcome in ("duplicate", "yours"):
         raise DuplicateFound(decision.message, result)
-    raise DuplicateFound(_l("A customer with this phone number or WeChat ID exists already and cannot be entered."),
-                         result)
+    raise DuplicateFound(_l("A customer with this phone number exists already and cannot be entered."), result)
 
 
 def insert_opportunity(session, actor, data, location, department, pending=None):
@@ -563,6 +562,6 @@ def _restore_mobile_keys(session, opportunity):
     if taken:
         held = session.scalar(select(OpportunityPhone.local).where(
             OpportunityPhone.kind == "mobile", OpportunityPhone.local.in_([row["local"] for row in rows])).limit(1))
-        raise RuleViolation(_l("%(company)s cannot be restored: its mobile or WeChat ID %(number)s now belongs to "
-                               "another customer.", company=opportunity.company, number=held or rows[0]["local"]),
+        raise RuleViolation(_l("%(company)s cannot be restored: its mobile %(number)s now belongs to another "
+                               "customer.", company=opportunity.company, number=held or rows[0]["local"]),
                             code="duplicate") from None

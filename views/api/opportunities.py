@@ -30,7 +30,7 @@ from .openapi import OPPORTUNITY_TEXT_FIELDS, TIME, add_schemas, nullable, opera
 
 PER_PAGE, MAX_PER_PAGE = 50, 200
 _TEXT_FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "fax", "mobile",
-                "email", "industry", "source")
+                "wechat", "qq", "email", "industry", "source")
 _FLAG_FIELDS = ("key_customer", "confirm_review")
 NOTE_METHODS = list(_NOTE_METHODS)
 
@@ -138,7 +138,7 @@ def _audit_refusal(refused, data):
     description="A salesperson's own library; a supervisor's or manager's also their managed departments'; an "
                 "agent admin's its company's; newest first.",
     parameters=[
-        query("q", "any known detail: company name or keyword, landline, mobile or fax (area code optional), "
+        query("q", "any known detail: company name or keyword, landline, mobile or fax (area code optional), WeChat ID, QQ, "
                    "contact person", {"type": "string", "examples": ["扬州"]}),
         query("page", "from 1", {"type": "integer", "minimum": 1, "default": 1}),
         query("per_page", f"at most {MAX_PER_PAGE}",
