@@ -321,3 +321,45 @@ def test_the_export_carries_wechat_and_qq_and_imports_back(app, org, runner, tmp
         back = db.session.execute(select(Opportunity.company, Opportunity.wechat, Opportunity.qq)).all()
     assert [tuple(r) for r in back] == [("深圳华强电子有限公司", "zhang_san88", "12345678")]
     assert _wechat_keys(app) == {("深圳华强电子有限公司", "wechat", "mobile", "zhang_san88")}
+
+
+# --- the entry form's live line under 微信, in Chromium ------------------------------------------------
+
+SIZES = [{"width": 1366, "height": 900}, {"width": 390, "height": 844}]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["1366", "390"])
+def test_the_wechat_line_of_the_live_check_sits_under_the_wechat_field(app, org, browser_user, size):
+    with app.app_context():
+        owner = db.session.scalar(select(User).filter_by(login="sales_b"))
+        opportunities.insert_opportunity(db.session, owner, OpportunityInput(company="扬州五环印花厂",
+                                                                             wechat="wuhuan_2024"), "library", None)
+        db.session.commit()
+    user = browser_user("sales_a")
+    page = user.page
+    page.set_viewport_size(size)
+    page.goto("/opportunities/new/")
+    assert page.get_attribute("#wechat", "aria-describedby") == "wechat-check"
+    assert page.get_attribute("#wechat-check", "aria-live") == "polite"
+    page.fill("#company", "宁波江北甬达五金厂")
+    page.locator("#company-check[data-state=none]").wait_for()
+    page.fill("#wechat", "WuHuan_2024")
+    page.locator("#wechat-check[data-state=blocks]").wait_for()
+    line = page.locator("#wechat-check")
+    assert line.inner_text() == zh(app, "Already a customer: %(n)d listed below. It cannot be entered.", n=1)
+    assert "text-danger" in line.get_attribute("class")
+    assert page.inner_text("#company-check") == "✓ 无重复"  # the name found nothing: it still says so
+    field, said, panel = (page.locator(s).bounding_box() for s in ("#wechat", "#wechat-check", "#live-check"))
+    assert 0 <= said["y"] - (field["y"] + field["height"]) < 12 and abs(said["x"] - field["x"]) < 2
+    assert 0 <= panel["y"] - (said["y"] + said["height"]) < 40  # the matches right under the line
+    rows = page.inner_text("#live-check-rows")
+    assert "扬州五环印花厂" in rows and "sales_b" in rows
+    assert zh(app, "same WeChat ID %(number)s", number="wuhuan_2024") in rows  # why: 微信号相同
+    page.fill("#wechat", "yongda_wujin")  # another ID: the line's own 无重复, the matches gone
+    page.locator("#wechat-check[data-state=none]").wait_for()
+    assert page.inner_text("#wechat-check") == "✓ 无重复"
+    assert not page.locator("#live-check").is_visible()
+    page.fill("#wechat", "1abc")  # no WeChat ID: said under the field, in Chinese
+    page.locator("#wechat-check[data-state=problem]").wait_for()
+    assert page.inner_text("#wechat-check") == zh(app, WECHAT_PROBLEM)
+    assert [m for m in user.console if "Content Security Policy" in m or "Refused to" in m] == []
