@@ -33,16 +33,16 @@ def term_hash(term):
     return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def query_keys(company=None, province=None, city=None, phone=None, fax=None, mobile=None, wechat=None):
+def query_keys(company=None, province=None, city=None, phone=None, fax=None, mobile=None, wechat=None, qq=None):
     phones = "/".join(p for p in (phone, mobile) if p and p.strip())
     return normalize.record_keys(company=company, province=province, city=city, phone=phones or None, fax=fax,
-                                 wechat=wechat)
+                                 wechat=wechat, qq=qq)
 
 
 def record_keys_of(record):
     """`query_keys` of anything with the record's fields (an Opportunity, an import's row, a result row)."""
     return query_keys(record.company, record.province, record.city, record.phone, record.fax, record.mobile,
-                      getattr(record, "wechat", None))
+                      getattr(record, "wechat", None), getattr(record, "qq", None))
 
 
 # which list of a record's keys each opportunity_phone.field holds (a WeChat ID's kind is `mobile`, as

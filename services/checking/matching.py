@@ -20,7 +20,7 @@ from .phones import PhoneKey, phone_keys
 from .reasons import Reason
 from .regions import _towns
 from .trades import TradeName, trade_name
-from .wechat import wechat_keys
+from .wechat import qq_problem, wechat_keys
 
 DUPLICATE, REVIEW, NEW = "duplicate", "review", "new"
 
@@ -57,9 +57,10 @@ def namesake(match: Match, core: str) -> Match:
 
 def record_keys(company: str | None = None, province: str | None = None,
                 city: str | None = None, phone: str | None = None,
-                fax: str | None = None, wechat: str | None = None) -> dict:
+                fax: str | None = None, wechat: str | None = None, qq: str | None = None) -> dict:
     """The dict ``compare`` takes, from a record's or a query's raw fields. A WeChat ID that is a
-    mobile number joins the phone keys (it is that mobile); any other is a ``wechat_keys`` entry."""
+    mobile number joins the phone keys (it is that mobile); any other is a ``wechat_keys`` entry. A QQ
+    number is kept for the index only (``q:``, the lists' search): ``compare`` never reads it."""
     phones = phone_keys(phone)
     mobiles, wechats = wechat_keys(wechat)
     return {
@@ -67,6 +68,7 @@ def record_keys(company: str | None = None, province: str | None = None,
         "phone_keys": phones + [k for k in mobiles if k not in phones],
         "fax_keys": phone_keys(fax),
         "wechat_keys": wechats,
+        "qq": (qq or "").strip() if qq and not qq_problem(qq) else None,
     }
 
 

@@ -14,7 +14,7 @@ from . import dedup
 
 BATCH = 2000
 
-_READ = ("SELECT id, company, province, city, phone, fax, mobile, {wechat} AS wechat FROM opportunity"
+_READ = ("SELECT id, company, province, city, phone, fax, mobile, {wechat} AS wechat, {qq} AS qq FROM opportunity"
          " WHERE id > :after ORDER BY id LIMIT :limit")
 _UPDATE = text("UPDATE opportunity SET name_folded = :folded, name_core = :core, norm_province = :province,"
                " norm_city = :city, norm_district = :district WHERE id = :id")
@@ -27,9 +27,9 @@ def rekey(connection, progress=None) -> int:
     """Rebuild the keys of every opportunity (live, deleted and merged alike: a restore or an undo
     brings them back); returns how many. `progress(done)` is called after each batch."""
     done, after = 0, 0
-    # a migration before the one that adds `wechat` runs this code too: no WeChat IDs then
+    # a migration before the one that adds `wechat` and `qq` runs this code too: no WeChat IDs nor QQ then
     has_wechat = any(c["name"] == "wechat" for c in inspect(connection).get_columns("opportunity"))
-    read = text(_READ.format(wechat="wechat" if has_wechat else "NULL"))
+    read = text(_READ.format(wechat="wechat" if has_wechat else "NULL", qq="qq" if has_wechat else "NULL"))
     while True:
         rows = connection.execute(read, {"after": after, "limit": BATCH}).all()
         if not rows:

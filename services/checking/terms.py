@@ -65,7 +65,8 @@ def index_terms(keys: dict) -> list[str]:
                                  in the same trade however written, or in another trade;
     ``p:<local>``                every phone and fax local number (no area code: the
                                  area codes are checked by ``compare``);
-    ``w:<id>``                   a WeChat ID (one that is a mobile number is a ``p:`` term).
+    ``w:<id>``                   a WeChat ID (one that is a mobile number is a ``p:`` term);
+    ``q:<qq>``                   a QQ number: for the lists' search only, never looked up by a check.
     The same function gives a query's terms; add ``n:`` + each of
     ``name_substrings(core)`` to find names inside the query's. Filter by place in the index (same city,
     or no city) for the ``d:`` and ``g:`` terms if the candidate lists grow long:
@@ -96,6 +97,8 @@ def index_terms(keys: dict) -> list[str]:
         terms["p:" + k.local] = None
     for k in keys.get("wechat_keys") or ():
         terms["w:" + k.local] = None
+    if keys.get("qq"):
+        terms["q:" + keys["qq"]] = None
     return list(terms)
 
 

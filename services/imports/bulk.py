@@ -67,7 +67,7 @@ def fast_keys(data):
         mobile_keys = normalize.phone_keys(mobile)
         if len(mobile_keys) == 1 and mobile_keys[0].kind == "mobile":
             keys = normalize.record_keys(company=data.company, province=data.province, city=data.city,
-                                         phone=phone, fax=data.fax, wechat=data.wechat)
+                                         phone=phone, fax=data.fax, wechat=data.wechat, qq=data.qq)
             if mobile_keys[0] not in keys["phone_keys"]:
                 keys["phone_keys"] = keys["phone_keys"] + mobile_keys
             return keys

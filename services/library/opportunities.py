@@ -369,9 +369,10 @@ def search_clause(term):
     if keys:
         # By the check's index of phone terms rather than opportunity_phone: a term stays with every
         # record, a mobile key does not (a deleted record's, or a later holder's that migration 0006 removed).
-        terms = [dedup.term_hash("p:" + k.local) for k in keys]
-        return or_(Opportunity.id.in_(select(OpportunityTerm.opportunity_id).where(OpportunityTerm.term.in_(terms))),
-                   *_id_clauses(term))
+        # a QQ number by its index term too (q:), not by its column: the digits alone name no column here
+        terms = [dedup.term_hash(prefix + k.local) for k in keys for prefix in ("p:", "q:")]
+        found = Opportunity.id.in_(select(OpportunityTerm.opportunity_id).where(OpportunityTerm.term.in_(terms)))
+        return or_(found, *_id_clauses(term)) if any(c.isalpha() for c in term) else found
     folded = normalize.fold(term)
     clauses = [Opportunity.contact.contains(term, autoescape=True), *_id_clauses(term)]
     if folded:
