@@ -323,6 +323,28 @@ def test_the_export_carries_wechat_and_qq_and_imports_back(app, org, runner, tmp
     assert _wechat_keys(app) == {("深圳华强电子有限公司", "wechat", "mobile", "zhang_san88")}
 
 
+
+def test_a_browser_import_maps_wechat_and_qq_and_matches_the_wechat(app, org, api):
+    from test_imports import uploaded, xlsx
+    _entered(app, "sales_b", company="佛山南海灯饰厂", wechat="wang_wu_99")
+    admin = api("admin_a")
+    item = uploaded(admin, xlsx([["深圳华强电子有限公司", "张三", "Zhang_San88", "12345678"],
+                                 ["东莞长安五金厂", "李四", "ZHANG_SAN88", ""],  # the row above's ID
+                                 ["中山小榄五金店", "赵六", "wang_wu_99", ""]],  # held by sales_b's customer
+                                headers=["客户名称", "联系人", "微信", "QQ"]))
+    assert item["columns"] == {"客户名称": "company", "联系人": "contact", "微信": "wechat", "QQ": "qq"}
+    rows = admin.get(f"/imports/{item['id']}/rows").get_json()["items"]
+    assert [r["verdict"] for r in rows] == ["new", "duplicate", "duplicate"]
+    assert rows[1]["matches"][0]["matched_on"] == ["wechat"] and rows[1]["matches"][0]["row"] == 1
+    assert rows[2]["matches"][0]["company"] == "佛山南海灯饰厂"
+    assert rows[2]["matches"][0]["matched_on"] == ["wechat"]
+    assert admin.post(f"/imports/{item['id']}/run", {}).status_code == 202
+    with app.app_context():
+        imported = db.session.execute(select(Opportunity.company, Opportunity.wechat, Opportunity.qq)
+                                      .where(Opportunity.location == "public_pool")).all()
+    assert [tuple(r) for r in imported] == [("深圳华强电子有限公司", "zhang_san88", "12345678")]
+    assert ("深圳华强电子有限公司", "wechat", "mobile", "zhang_san88") in _wechat_keys(app)  # visible: a real key
+
 # --- the entry form's live line under 微信, in Chromium ------------------------------------------------
 
 SIZES = [{"width": 1366, "height": 900}, {"width": 390, "height": 844}]
