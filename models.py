@@ -243,6 +243,10 @@ class Opportunity(db.Model):
     mobile = db.Column(db.String(64))
     fax = db.Column(db.String(100))
     email = db.Column(db.String(254))
+    # 微信号, folded (services/checking/wechat.py: a mobile number used as the ID is kept here as its 11
+    # digits and keyed as that mobile); its key is an opportunity_phone row, unique among live customers
+    wechat = db.Column(db.String(32))
+    qq = db.Column(db.String(16))  # shown and searched, never matched
     industry = db.Column(db.String(64))
     source_id = db.Column(db.Integer, db.ForeignKey("info_source.id"))
     key_customer = db.Column(db.Boolean, nullable=False, default=False)
@@ -294,7 +298,8 @@ class OpportunityPhone(db.Model):
     __table_args__ = (
         db.Index("ix_opportunity_phone_local", "local", "area_code"),
         # The database's backstop under the duplicate check (migration 0006): a mobile is
-        # personal and needs no area code, so one exact key is the whole rule. Landlines are
+        # personal and needs no area code, so one exact key is the whole rule; a WeChat ID too
+        # (field wechat, kind mobile: the same index keeps it unique among live customers). Landlines are
         # left to the check under the LibraryLock (an area code may be missing on one side,
         # and a landline also matches the other's fax). A soft-deleted record holds no mobile row.
         db.Index("uq_opportunity_phone_mobile", "field", "local", unique=True,
@@ -304,7 +309,8 @@ class OpportunityPhone(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False,
                                index=True)
-    field = db.Column(db.String(8), nullable=False)  # phone (landlines and mobiles) or fax
+    # phone (landlines and mobiles), fax, or wechat (a WeChat ID, kind mobile: personal, so unique as a mobile)
+    field = db.Column(db.String(8), nullable=False)
     kind = db.Column(db.String(8), nullable=False)  # landline or mobile
     local = db.Column(db.String(20), nullable=False)
     area_code = db.Column(db.String(6), nullable=False, default="")

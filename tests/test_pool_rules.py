@@ -384,12 +384,12 @@ def test_days_before_return_counts_from_the_last_valid_contact(app, org, client,
 def test_masked_contacts_in_the_api_pages_and_exports_found_by_a_full_number(app, org, client, auth):
     _pool_rules(app, "华南代理", mask_pool_contacts=True)
     (pooled,) = _pool(app, "杭州西湖龙井茶业有限公司", phone="0571-87654321", mobile="13812345678",
-                      fax="0571-87654322", email="wang.li@example.com")
+                      fax="0571-87654322", email="wang.li@example.com", wechat="wangli_tea88", qq="12345678")
     sales = ApiClient(app, app.test_client(), api_token(app, "sales_a"))
     page = sales.get("/opportunities", location="public_pool").get_json()
     (item,) = page["items"]
-    assert (item["phone"], item["mobile"], item["fax"], item["email"]) == \
-        ("0571-8***4321", "138****5678", "0571-8***4322", "w***@example.com")
+    assert (item["phone"], item["mobile"], item["fax"], item["email"], item["wechat"], item["qq"]) == \
+        ("0571-8***4321", "138****5678", "0571-8***4322", "w***@example.com", "wa***88", "12***78")
     assert sales.get(f"/opportunities/{pooled}").get_json()["phone"] == "0571-8***4321"
     found = sales.get("/opportunities", location="public_pool", q="0571-87654321").get_json()
     assert [i["id"] for i in found["items"]] == [pooled] and found["items"][0]["phone"] == "0571-8***4321"

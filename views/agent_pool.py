@@ -45,10 +45,10 @@ class AgentPoolView(FollowMergeMixin, OpportunityDeleteMixin, ScopedModelView):
     can_create = can_edit = can_delete = False
     can_view_details = True
     details_template = "opportunities/details.html"
-    column_list = ["company", "contact", "phone", "city", "maturity", "abandoned_by", "abandoned_at",
+    column_list = ["company", "contact", "phone", "wechat", "city", "maturity", "abandoned_by", "abandoned_at",
                    "abandon_reason", "last_contact_at"]
-    column_details_list = ["company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "fax",
-                           "email", "industry", "source", "maturity", "last_contact_at"]
+    column_details_list = ["company", "province", "city", "district", "town", "address", "contact", "phone", "mobile",
+                           "wechat", "qq", "fax", "email", "industry", "source", "maturity", "last_contact_at"]
     column_labels = {**FIELD_LABELS, "maturity": _l("Maturity"), "abandoned_by": _l("Abandoned by"),
                      "abandoned_at": _l("Abandoned at"), "abandon_reason": _l("Abandon reason"),
                      "last_contact_at": _l("Last contact")}

@@ -37,8 +37,8 @@ def hit_view(hit, actor, decision=None):
 
 def _query_from(args, by="all"):
     fields = entry_check.clean_fields({"company": args.get("name", ""), **{
-        k: args.get(k, "") for k in ("phone", "fax", "mobile", "province", "city")}})
-    if by in ("name", "phone", "fax"):  # the manual's three separate searches
+        k: args.get(k, "") for k in ("phone", "fax", "mobile", "wechat", "province", "city")}})
+    if by in ("name", "phone", "fax", "wechat"):  # the manual's three separate searches, and WeChat's
         keep = {"name": "company"}.get(by, by)
         fields = {k: (v if k in (keep, "province", "city") else "") for k, v in fields.items()}
     return fields
@@ -75,7 +75,7 @@ class DedupView(CRMView):
     def index(self):
         by = request.args.get("by", "all")
         fields = _query_from(request.args, by)
-        searched = any(fields[k] for k in ("company", "phone", "fax", "mobile"))
+        searched = any(fields[k] for k in entry_check.KEY_FIELDS)
         result, problems, decision = None, {}, None
         if searched:
             checked = _checked(fields)
@@ -92,7 +92,7 @@ class DedupView(CRMView):
     def check_json(self):
         """The entry form's live check: the same engine, the same privacy as the page."""
         fields = _query_from(request.args)
-        if not any(fields[k] for k in ("company", "phone", "fax", "mobile")):
+        if not any(fields[k] for k in entry_check.KEY_FIELDS):
             return jsonify(verdict="new", total=0, hits=[], problems={})
         checked = _checked(fields)
         if checked.problems:

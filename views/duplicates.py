@@ -75,6 +75,7 @@ def card_rows(records, notes, masked=frozenset()):
         (_("Contact person"), [shown(o, lambda o=o: o.contact or "—") for o in records]),
         (_("Phones"), [shown(o, lambda o=o: " / ".join(p for p in (o.phone, o.mobile, o.fax) if p) or "—")
                        for o in records]),
+        (_("WeChat"), [shown(o, lambda o=o: o.wechat or "—") for o in records]),
         (_("Owner and location"), [where(o) for o in records]),
         (_("Maturity"), [shown(o, lambda o=o: "—" if o.maturity is None else str(o.maturity)) for o in records]),
         (_("Last contact"), [shown(o, lambda o=o: format_time(o.last_contact_at)) for o in records]),

@@ -32,7 +32,8 @@ PER_PAGE = 50
 FIELD_CHOICES = {**FIELD_LABELS, "key_customer": _l("Key customer")}
 TEMPLATE_EXAMPLE = {"company": "上海市瑞丽服装有限公司", "province": "上海", "city": "上海", "district": "长宁区", "town": "新华路街道",
                     "address": "长宁区延安西路100号", "contact": "王经理", "phone": "021-62345678",
-                    "mobile": "13902201234", "fax": "021-62345679", "email": "wang@example.com",
+                    "mobile": "13902201234", "wechat": "wang_ruili88", "qq": "12345678",
+                    "fax": "021-62345679", "email": "wang@example.com",
                     "industry": "服装", "source": "", "key_customer": "否"}
 
 

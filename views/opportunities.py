@@ -45,6 +45,8 @@ class OpportunityForm(AdminForm):
     phone = _text("phone", inputmode="tel")
     fax = _text("fax", inputmode="tel")
     mobile = _text("mobile", inputmode="tel")
+    wechat = _text("wechat", autocomplete="off", autocapitalize="none", spellcheck="false")
+    qq = _text("qq", inputmode="numeric", autocomplete="off")
     # typed or picked (templates/place_picker.html), made canonical on save (services/checking/places.py)
     province = _text("province", list="province-list", autocomplete="off")
     city = _text("city", list="city-list", autocomplete="off")
@@ -195,6 +197,7 @@ def _owner_text(model):
 EXPORT_COLUMNS = [
     (FIELD_LABELS["company"], lambda o: o.company), (FIELD_LABELS["contact"], lambda o: o.contact),
     (FIELD_LABELS["phone"], lambda o: o.phone), (FIELD_LABELS["mobile"], lambda o: o.mobile),
+    (FIELD_LABELS["wechat"], lambda o: o.wechat), (FIELD_LABELS["qq"], lambda o: o.qq),
     (FIELD_LABELS["province"], lambda o: o.province), (FIELD_LABELS["city"], lambda o: o.city),
     (FIELD_LABELS["district"], lambda o: o.district), (FIELD_LABELS["town"], lambda o: o.town),
     (_l("Department"), lambda o: o.department.name if o.department else None),
@@ -246,14 +249,14 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
     # sits right under 公司名称 (the script moves it under the number whose matches it lists)
     form_create_rules = [rules.Field("company", render_field="entry_check.checked"),
                          rules.Field("confirm_review", render_field="entry_check.panel"),
-                         *(rules.Field(name, render_field="entry_check.checked") for name in ("phone", "fax", "mobile")),
-                         "province", "city",
+                         *(rules.Field(name, render_field="entry_check.checked") for name in ("phone", "fax", "mobile", "wechat")),
+                         "qq", "province", "city",
                          "district", "town", "address", "contact", "email", "industry", "source", "key_customer"]
     page_size = 50
-    column_list = ["company", "contact", "phone", "city", "maturity", "location", "last_contact_at",
+    column_list = ["company", "contact", "phone", "wechat", "city", "maturity", "location", "last_contact_at",
                    "next_contact_at", "entered_at"]
-    column_details_list = ["company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "fax",
-                           "email", "industry", "source", "key_customer", "maturity", "location", "entered_at",
+    column_details_list = ["company", "province", "city", "district", "town", "address", "contact", "phone", "mobile",
+                           "wechat", "qq", "fax", "email", "industry", "source", "key_customer", "maturity", "location", "entered_at",
                            "last_contact_at", "next_contact_at"]
     column_labels = {**{k: v for k, v in FIELD_LABELS.items()}, "maturity": _l("Maturity"),
                      "location": _l("Owner"), "key_customer": _l("Key customer"),
@@ -349,7 +352,7 @@ class OpportunityView(FollowMergeMixin, OpportunityDeleteMixin, ExportMixin, Sco
                                      .order_by(InfoSource.id)).all()
         form.source.choices = [("", "—")] + [(s.name, s.name) for s in sources]
         if request.method == "GET":  # carried over from the duplicate-check page
-            for name in ("company", "phone", "fax", "province", "city", "district", "town"):
+            for name in ("company", "phone", "fax", "wechat", "province", "city", "district", "town"):
                 if request.args.get(name):
                     getattr(form, name).data = request.args[name][:200]
         return form

@@ -7,7 +7,7 @@ in the pool needs no column: every way into the pool already sets entered_at (th
 since"). opportunity.locked_by_id / locked_at: who locked it and when; no foreign key, so that SQLite adds
 the columns without copying the table.
 
-Revision ID: 0015_pool_rules
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-07 18:10:00.000000
 
@@ -18,7 +18,7 @@ from alembic import op
 import models
 
 # revision identifiers, used by Alembic.
-revision = '0015_pool_rules'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None

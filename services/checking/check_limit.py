@@ -22,7 +22,7 @@ from ..library import rules, stats
 from ..people import access
 from . import dedup
 
-QUERY_FIELDS = ("company", "province", "city", "phone", "fax", "mobile")
+QUERY_FIELDS = ("company", "province", "city", "phone", "fax", "mobile", "wechat")
 
 
 class CheckLimitReached(RuleViolation):

@@ -33,9 +33,21 @@ def term_hash(term):
     return int.from_bytes(hashlib.blake2b(term.encode(), digest_size=8).digest(), "big", signed=True)
 
 
-def query_keys(company=None, province=None, city=None, phone=None, fax=None, mobile=None):
+def query_keys(company=None, province=None, city=None, phone=None, fax=None, mobile=None, wechat=None, qq=None):
     phones = "/".join(p for p in (phone, mobile) if p and p.strip())
-    return normalize.record_keys(company=company, province=province, city=city, phone=phones or None, fax=fax)
+    return normalize.record_keys(company=company, province=province, city=city, phone=phones or None, fax=fax,
+                                 wechat=wechat, qq=qq)
+
+
+def record_keys_of(record):
+    """`query_keys` of anything with the record's fields (an Opportunity, an import's row, a result row)."""
+    return query_keys(record.company, record.province, record.city, record.phone, record.fax, record.mobile,
+                      getattr(record, "wechat", None), getattr(record, "qq", None))
+
+
+# which list of a record's keys each opportunity_phone.field holds (a WeChat ID's kind is `mobile`, as
+# the unique index of personal numbers keeps it)
+KEY_LISTS = {"phone": "phone_keys", "fax": "fax_keys", normalize.WECHAT_FIELD: "wechat_keys"}
 
 
 def stored_keys(opportunity):
@@ -44,11 +56,11 @@ def stored_keys(opportunity):
         folded=opportunity.name_folded, core=opportunity.name_core, province=opportunity.norm_province,
         city=opportunity.norm_city, district=opportunity.norm_district,
     )
-    phones, faxes = [], []
+    keys = {"company_key": key, "phone_keys": [], "fax_keys": [], "wechat_keys": []}
     for row in opportunity.phones:
         phone_key = normalize.PhoneKey(local=row.local, area_code=row.area_code or None, kind=row.kind)
-        (faxes if row.field == "fax" else phones).append(phone_key)
-    return {"company_key": key, "phone_keys": phones, "fax_keys": faxes}
+        keys[KEY_LISTS.get(row.field, "phone_keys")].append(phone_key)
+    return keys
 
 
 def index_rows(opportunity_id, keys):
@@ -61,8 +73,8 @@ def phone_rows(opportunity_id, keys):
     (once with an extension, which the row does not keep) would collide with itself on the
     unique index of mobiles."""
     rows = {}
-    for field_name, key_list in (("phone", keys["phone_keys"]), ("fax", keys["fax_keys"])):
-        for key in key_list:
+    for field_name, list_name in KEY_LISTS.items():
+        for key in keys.get(list_name) or ():
             row = (field_name, key.kind, key.local, key.area_code or "")
             rows[row] = {"opportunity_id": opportunity_id, "field": field_name, "kind": key.kind,
                          "local": key.local, "area_code": key.area_code or ""}
@@ -215,10 +227,10 @@ def _stored(session, ids):
                 entry = stored[row[0]] = (row[:6], {
                     "company_key": normalize.CompanyKey(folded=folded, core=core, province=province, city=city,
                                                         district=district),
-                    "phone_keys": [], "fax_keys": []})
+                    "phone_keys": [], "fax_keys": [], "wechat_keys": []})
             field_name, kind, local, area_code = row[11:]
             if local is not None:
-                entry[1]["fax_keys" if field_name == "fax" else "phone_keys"].append(
+                entry[1][KEY_LISTS.get(field_name, "phone_keys")].append(
                     normalize.PhoneKey(local=local, area_code=area_code or None, kind=kind))
     return stored
 
@@ -318,14 +330,15 @@ def _result(hits, truncated):
     return CheckResult(verdict=normalize.verdict(h.match for h in hits), hits=hits, truncated=truncated)
 
 
-def check(session, company=None, province=None, city=None, phone=None, fax=None, mobile=None, exclude_id=None):
+def check(session, company=None, province=None, city=None, phone=None, fax=None, mobile=None, exclude_id=None,
+          wechat=None):
     """The duplicate-check result for these details: verdict and every hit, worst first.
 
     Candidates: every record sharing an exact term (trade name, one-edit neighbour, name
     inside the query's, phone), then up to KEYWORD_LIMIT names containing the keyword, at
     most CANDIDATE_LIMIT in all; the exact ones are never the ones left out.
     """
-    keys = query_keys(company, province, city, phone, fax, mobile)
+    keys = query_keys(company, province, city, phone, fax, mobile, wechat)
     exact = _exact_candidates(session, keys)
     keyword, truncated = _keyword_candidates(session, keys["company_key"].core, limit=KEYWORD_LIMIT)
     ids, truncated = _choose(exact, keyword, truncated, {exclude_id})
@@ -339,7 +352,7 @@ def check(session, company=None, province=None, city=None, phone=None, fax=None,
 
 def check_many(session, queries, exclude_ids=None, counts=None):
     """[check(session, **query)] of each query ({company, province, city, phone, fax,
-    mobile}, any of them None or missing), the same results, asked in batches of
+    mobile, wechat}, any of them None or missing), the same results, asked in batches of
     CHECK_BATCH rows. `exclude_ids`: ids left out of every row's candidates, as `check`'s
     exclude_id (after the lookups: they still count towards the limits).
 
@@ -374,7 +387,7 @@ def _check_batch(session, queries, exclude, counts):
     return [_result(row, truncated) for row, (_ids, truncated) in zip(hits, chosen)]
 
 
-_QUERY_FIELDS = ("company", "province", "city", "phone", "fax", "mobile")
+_QUERY_FIELDS = ("company", "province", "city", "phone", "fax", "mobile", "wechat")
 
 
 def _exact_many(session, rows):

@@ -13,9 +13,9 @@ from flask_babel import lazy_gettext as _l
 from ..library import opportunities
 from . import check_limit
 
-QUERY_FIELDS = ("company", "phone", "fax", "mobile", "province", "city")
-KEY_FIELDS = ("company", "phone", "fax", "mobile")  # at least one of them: a place alone finds nothing
-NEEDS_A_KEY = _l("Give a company name, a landline, a mobile or a fax to check.")
+QUERY_FIELDS = ("company", "phone", "fax", "mobile", "wechat", "province", "city")
+KEY_FIELDS = ("company", "phone", "fax", "mobile", "wechat")  # at least one of them: a place alone finds nothing
+NEEDS_A_KEY = _l("Give a company name, a landline, a mobile, a fax or a WeChat ID to check.")
 
 
 @dataclass
@@ -72,7 +72,8 @@ NO_DUPLICATE = _l("No duplicate")
 def field_results(checked, actor):
     """{field: {"state", "message", "count"}} for each key field typed: its problem ("problem"), the
     matches found by it ("matches", the worst of them said) or 无重复 ("none"). A number's matches are
-    its field's: a landline's the 电话's, a mobile's the 手机's (the engine asks them as one)."""
+    its field's: a landline's the 电话's, a mobile's the 手机's (the engine asks them as one), a WeChat
+    ID's the 微信's (one that is a mobile number matches as a mobile: the 手机's, or the 微信's alone)."""
     typed = [name for name in KEY_FIELDS if checked.fields.get(name)]
     out = {name: {"state": "problem", "message": str(checked.problems[name]), "count": 0}
            for name in typed if name in checked.problems}
@@ -104,10 +105,11 @@ def _fields_of(hit, fields):
     """The query's fields that found this hit (`Match.matched_on` names the name, phone and fax)."""
     on = set(hit.match.matched_on)
     out = {"company"} if "name" in on and fields.get("company") else set()
-    if "fax" in on and fields.get("fax"):
-        out.add("fax")
+    for name in ("fax", "wechat"):
+        if name in on and fields.get(name):
+            out.add(name)
     if "phone" in on:
-        numbers = [name for name in ("phone", "mobile") if fields.get(name)]
+        numbers = [name for name in ("phone", "mobile") if fields.get(name)] or ["wechat"]
         if len(numbers) == 2:  # both typed: the reason says which kind of number matched
             kinds = {getattr(reason, "params", {}).get("what") for reason in hit.match.reasons}
             numbers = [name for name, kind in (("phone", "landline"), ("mobile", "mobile")) if kind in kinds] or numbers

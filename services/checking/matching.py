@@ -20,6 +20,7 @@ from .phones import PhoneKey, phone_keys
 from .reasons import Reason
 from .regions import _towns
 from .trades import TradeName, trade_name
+from .wechat import qq_problem, wechat_keys
 
 DUPLICATE, REVIEW, NEW = "duplicate", "review", "new"
 
@@ -27,9 +28,10 @@ DUPLICATE, REVIEW, NEW = "duplicate", "review", "new"
 class Match:
     """One candidate found by ``compare``.
 
-    score:      0..1 (1 = a phone/fax match or the same company name).
-    matched_on: subset of ('name', 'phone', 'fax'), in that order: which of the query's
-                fields hit (a query's phone that hits the candidate's fax is 'phone').
+    score:      0..1 (1 = a phone/fax/WeChat match or the same company name).
+    matched_on: subset of ('name', 'phone', 'fax', 'wechat'), in that order: which of the query's
+                fields hit (a query's phone that hits the candidate's fax is 'phone'; a WeChat ID
+                that is a mobile number is a mobile, 'phone').
     reasons:    short English phrases for people ("landline 2398577, area code ignored").
     verdict:    'duplicate' (the entry is refused) or 'review' (shown; confirm to enter).
     """
@@ -55,12 +57,18 @@ def namesake(match: Match, core: str) -> Match:
 
 def record_keys(company: str | None = None, province: str | None = None,
                 city: str | None = None, phone: str | None = None,
-                fax: str | None = None) -> dict:
-    """The dict ``compare`` takes, from a record's or a query's raw fields."""
+                fax: str | None = None, wechat: str | None = None, qq: str | None = None) -> dict:
+    """The dict ``compare`` takes, from a record's or a query's raw fields. A WeChat ID that is a
+    mobile number joins the phone keys (it is that mobile); any other is a ``wechat_keys`` entry. A QQ
+    number is kept for the index only (``q:``, the lists' search): ``compare`` never reads it."""
+    phones = phone_keys(phone)
+    mobiles, wechats = wechat_keys(wechat)
     return {
         "company_key": company_key(company or "", province or None, city or None),
-        "phone_keys": phone_keys(phone),
+        "phone_keys": phones + [k for k in mobiles if k not in phones],
         "fax_keys": phone_keys(fax),
+        "wechat_keys": wechats,
+        "qq": (qq or "").strip() if qq and not qq_problem(qq) else None,
     }
 
 
@@ -122,10 +130,11 @@ def _phone_matches(q: dict, c: dict) -> list[tuple[str, str, str]]:
     qk: CompanyKey = q["company_key"]
     ck: CompanyKey = c["company_key"]
     cand = [("phone", k) for k in c.get("phone_keys") or ()] + \
-        [("fax", k) for k in c.get("fax_keys") or ()]
+        [("fax", k) for k in c.get("fax_keys") or ()] + [("wechat", k) for k in c.get("wechat_keys") or ()]
     if not cand:
         return out
-    for qrole, keys in (("phone", q.get("phone_keys") or ()), ("fax", q.get("fax_keys") or ())):
+    for qrole, keys in (("phone", q.get("phone_keys") or ()), ("fax", q.get("fax_keys") or ()),
+                        ("wechat", q.get("wechat_keys") or ())):
         for a in keys:
             for crole, b in cand:
                 found = _number_match(qrole, a, crole, b, qk, ck)
@@ -142,6 +151,9 @@ def _number_match(qrole: str, a: PhoneKey, crole: str, b: PhoneKey, qk: CompanyK
     contradicts that side's place."""
     if a.local != b.local or a.kind != b.kind:
         return None
+    if "wechat" in (qrole, crole):
+        # an ID (never digits alone: those are mobiles) is personal, as a mobile: shared, one customer
+        return DUPLICATE, Reason("same_wechat", f"WeChat ID {a.local}", number=a.local)
     what = a.kind if a.kind == "mobile" else ("fax" if qrole == "fax" else "landline")
     cross = "" if qrole == crole else f" (their {crole})"
     their = _their(qrole, crole)
@@ -302,7 +314,7 @@ def compare(query: dict, candidate: dict) -> Match | None:
 
     - a shared landline, fax or mobile number (landline against fax both ways; area
       codes must agree when both sides give one, and are ignored when one side lacks it,
-      unless that side's place contradicts the area code) → duplicate;
+      unless that side's place contradicts the area code), or a shared WeChat ID → duplicate;
     - the same trade name in the same place, or where one side has no place → duplicate;
     - the same trade name in another city → review;
     - a name containing the other's (a keyword search), or a similar name in a
@@ -323,7 +335,7 @@ def compare(query: dict, candidate: dict) -> Match | None:
         if name[1] == DUPLICATE:
             result = DUPLICATE
     placeless = name is not None and name[:2] == (PLACELESS_SCORE, DUPLICATE)
-    for role in ("phone", "fax"):
+    for role in ("phone", "fax", "wechat"):
         hits = [(v, r) for qrole, v, r in phones if qrole == role]
         if hits:
             matched.append(role)

@@ -16,6 +16,8 @@ web leads), so every path folds names and phones the same way and applies the sa
 - phones.py    ``phone_keys(raw)``, ``phone_problem(raw)``: every number in a phone or fax field, parsed with
                libphonenumber; landlines keep their area code apart, so that a number entered without it
                still matches (manual: 固定电话/传真不带区号).
+- wechat.py    ``fold_wechat``, ``wechat_problem``, ``wechat_keys``, ``qq_problem``: WeChat IDs (a mobile
+               number used as one is that mobile) and QQ numbers.
 - area_codes.py  ``area_code_places``: the places an area code serves (libphonenumber's geocoding data).
 - matching.py  ``compare(query, candidate)`` and ``verdict(matches)``: the rules that turn keys into
                duplicate / review / new.
@@ -44,6 +46,7 @@ from .phones import PhoneKey, phone_keys, phone_problem
 from .regions import TOWN_SUFFIXES, _short_name, canonical_place, cities, districts, provinces, towns  # noqa: F401
 from .terms import index_terms, lookup_terms, name_grams, name_neighbours, name_substrings
 from .trades import TRADE_FAMILIES, TradeName, _trade_words, stem, trade_family, trade_name  # noqa: F401
+from .wechat import WECHAT_FIELD, fold_qq, fold_wechat, qq_problem, wechat_keys, wechat_problem
 
 __all__ = [
     "DUPLICATE",
@@ -78,4 +81,10 @@ __all__ = [
     "TRADE_FAMILIES",
     "TOWN_SUFFIXES",
     "verdict",
+    "WECHAT_FIELD",
+    "fold_qq",
+    "fold_wechat",
+    "qq_problem",
+    "wechat_keys",
+    "wechat_problem",
 ]

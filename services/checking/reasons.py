@@ -6,7 +6,8 @@ say it in the reader's language from the catalogs, never by replacing substrings
 
 Codes:
 - numbers: `same_number` (what, number, their), `same_number_no_area` (what, number, their),
-  `number_other_area` (what, number, their, area, area_place, place);
+  `number_other_area` (what, number, their, area, area_place, place); `same_wechat` (number: the
+  WeChat ID; one that is a mobile number matches as that mobile, `same_number`);
 - names: `same_name_same_place` (name, place), `same_name_no_place` (name), `same_name_other_place`
   (name, place), `same_name_same_trade` (name, trade, other_trade, place: the same 字号 and trade in the
   same place, a refusal), `same_name_same_trade_no_place` (name, trade, other_trade), `same_name_other_trade`
@@ -49,6 +50,7 @@ WORDS = {
     "same_number_no_area": _l("same %(what)s %(number)s%(their)s, area code ignored"),
     "number_other_area": _l("%(what)s %(number)s%(their)s matches without area code, but %(area)s is "
                             "%(area_place)s, not %(place)s"),
+    "same_wechat": _l("same WeChat ID %(number)s"),
     "same_name_same_place": _l("same trade name %(name)s, same place %(place)s"),
     "same_name_no_place": _l("same trade name %(name)s, no place to tell them apart"),
     "same_name_other_place": _l("same trade name %(name)s in another place (%(place)s)"),

@@ -8,14 +8,14 @@ before are found as the new ones are. Plain SQL in batches, on the connection it
 """
 import sys
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, inspect, text
 
 from . import dedup
 
 BATCH = 2000
 
-_READ = text("SELECT id, company, province, city, phone, fax, mobile FROM opportunity"
-             " WHERE id > :after ORDER BY id LIMIT :limit")
+_READ = ("SELECT id, company, province, city, phone, fax, mobile, {wechat} AS wechat, {qq} AS qq FROM opportunity"
+         " WHERE id > :after ORDER BY id LIMIT :limit")
 _UPDATE = text("UPDATE opportunity SET name_folded = :folded, name_core = :core, norm_province = :province,"
                " norm_city = :city, norm_district = :district WHERE id = :id")
 _DROP = text("DELETE FROM opportunity_term WHERE opportunity_id IN :ids").bindparams(
@@ -27,13 +27,16 @@ def rekey(connection, progress=None) -> int:
     """Rebuild the keys of every opportunity (live, deleted and merged alike: a restore or an undo
     brings them back); returns how many. `progress(done)` is called after each batch."""
     done, after = 0, 0
+    # a migration before the one that adds `wechat` and `qq` runs this code too: no WeChat IDs nor QQ then
+    has_wechat = any(c["name"] == "wechat" for c in inspect(connection).get_columns("opportunity"))
+    read = text(_READ.format(wechat="wechat" if has_wechat else "NULL", qq="qq" if has_wechat else "NULL"))
     while True:
-        rows = connection.execute(_READ, {"after": after, "limit": BATCH}).all()
+        rows = connection.execute(read, {"after": after, "limit": BATCH}).all()
         if not rows:
             return done
         updates, terms = [], []
         for row in rows:
-            keys = dedup.query_keys(row.company, row.province, row.city, row.phone, row.fax, row.mobile)
+            keys = dedup.record_keys_of(row)
             key = keys["company_key"]
             updates.append({"id": row.id, "folded": key.folded[:200], "core": key.core[:200],
                             "province": key.province, "city": key.city, "district": key.district})

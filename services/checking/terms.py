@@ -64,7 +64,9 @@ def index_terms(keys: dict) -> list[str]:
     ``z:<字号>:<city>``           the 字号 of a name with a known trade, in its city (issue 20): the same 字号
                                  in the same trade however written, or in another trade;
     ``p:<local>``                every phone and fax local number (no area code: the
-                                 area codes are checked by ``compare``).
+                                 area codes are checked by ``compare``);
+    ``w:<id>``                   a WeChat ID (one that is a mobile number is a ``p:`` term);
+    ``q:<qq>``                   a QQ number: for the lists' search only, never looked up by a check.
     The same function gives a query's terms; add ``n:`` + each of
     ``name_substrings(core)`` to find names inside the query's. Filter by place in the index (same city,
     or no city) for the ``d:`` and ``g:`` terms if the candidate lists grow long:
@@ -93,6 +95,10 @@ def index_terms(keys: dict) -> list[str]:
             terms[f"z:{trade.zihao}:{ck.city}"] = None
     for k in (*(keys.get("phone_keys") or ()), *(keys.get("fax_keys") or ())):
         terms["p:" + k.local] = None
+    for k in keys.get("wechat_keys") or ():
+        terms["w:" + k.local] = None
+    if keys.get("qq"):
+        terms["q:" + keys["qq"]] = None
     return list(terms)
 
 
@@ -101,7 +107,7 @@ def lookup_terms(keys: dict) -> list[str]:
     neighbour, short-stem and phone terms, and ``n:`` + the names inside its trade name."""
     ck = keys["company_key"]
     core = ck.core
-    terms = [t for t in index_terms(keys) if t[:2] in ("n:", "d:", "p:", "s:", "z:")]
+    terms = [t for t in index_terms(keys) if t[:2] in ("n:", "d:", "p:", "w:", "s:", "z:")]
     if core:
         terms += ["n:" + piece for piece in name_substrings(core)]
     return terms

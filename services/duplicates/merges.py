@@ -44,8 +44,8 @@ UNDO_DAYS = 30
 MAX_MERGED = 20  # records merged into one at a time
 # The fields an admin chooses, record by record; "owner" is where the customer lives (location,
 # owner, department), taken together.
-FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "fax", "email",
-          "industry", "source", "key_customer", "maturity", "owner")
+FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "mobile", "wechat", "qq",
+          "fax", "email", "industry", "source", "key_customer", "maturity", "owner")
 _COLUMNS = {"source": ("source_id",), "owner": ("location", "owner_id", "department_id")}
 # What moves to the kept record: (model, its column pointing at the opportunity).
 MOVED = {"notes": ContactNote, "events": OpportunityEvent, "leads": WebLead, "confirmations": ReviewConfirmation,
@@ -150,7 +150,7 @@ def _validate(session, kept, chosen):
     record's may not agree)."""
     data = opportunities.OpportunityInput.from_mapping({
         **{name: chosen[name] for name in ("company", "province", "city", "district", "town", "address", "contact", "phone",
-                                          "mobile", "fax", "email", "industry")},
+                                          "mobile", "wechat", "qq", "fax", "email", "industry")},
         "key_customer": chosen["key_customer"]})
     problems = opportunities.validate(data)
     if problems:
@@ -171,8 +171,7 @@ def _dates(kept, others):
 
 def rebuild_keys(session, opportunity):
     """The record's normalised name, place, phone rows and index terms, from its current values."""
-    keys = dedup.query_keys(opportunity.company, opportunity.province, opportunity.city, opportunity.phone,
-                            opportunity.fax, opportunity.mobile)
+    keys = dedup.record_keys_of(opportunity)
     company_key = keys["company_key"]
     opportunity.name_folded, opportunity.name_core = company_key.folded[:200], company_key.core[:200]
     opportunity.norm_province, opportunity.norm_city = company_key.province, company_key.city

@@ -4,7 +4,7 @@ The same engine as the entry check judges every pair (`normalize.compare`, the n
 as the query, the older as the stored one: what the check would say were the newer entered
 today), but pairs come from the keys in bulk, never from one check per record:
 
-- the same phone, fax or mobile number (opportunity_phone, read once in number order);
+- the same phone, fax or mobile number, or WeChat ID (opportunity_phone, read once in number order);
 - the same trade name (name_core, read once in name order), or the same without generic words (stem);
 - one-edit neighbours (瑞丽服装 / 瑞丰服装) and a trade name inside another's of at least half
   its length (瑞丽服装 / 瑞丽服装制造): the `d:` and `n:` terms of the index, computed from the
@@ -107,8 +107,13 @@ class _Interned(dict):
         return self.setdefault(text_, text_) if text_ is not None else None
 
 
+_NO_NUMBERS = ((), (), ())
+_LIST_OF = {"phone": 0, "fax": 1, normalize.WECHAT_FIELD: 2}  # opportunity_phone.field -> its place in _NO_NUMBERS
+
+
 def _read_phones(session, scope, params):
-    """({id: (phone keys, fax keys)}, [[ids sharing a number], ...]) in one pass in number order."""
+    """({id: (phone keys, fax keys, WeChat keys)}, [[ids sharing a number or a WeChat ID], ...]) in one
+    pass in number order."""
     sql = text("SELECT p.opportunity_id, p.field, p.kind, p.local, p.area_code FROM opportunity_phone p"
                " JOIN opportunity o ON o.id = p.opportunity_id WHERE o.deleted_at IS NULL" + scope +
                " ORDER BY p.kind, p.local")
@@ -117,8 +122,9 @@ def _read_phones(session, scope, params):
     intern = _Interned()
     for opportunity_id, field_name, kind, local, area_code in session.execute(sql, params).yield_per(20000):
         key = _Phone(local, intern(area_code or None), intern(kind))
-        pair = phones.setdefault(opportunity_id, ((), ()))
-        phones[opportunity_id] = (pair[0], pair[1] + (key,)) if field_name == "fax" else (pair[0] + (key,), pair[1])
+        lists = list(phones.get(opportunity_id, _NO_NUMBERS))
+        lists[_LIST_OF.get(field_name, 0)] += (key,)
+        phones[opportunity_id] = tuple(lists)
         if (kind, local) != run_key:
             _close_run(run, shared)
             run_key, run = (kind, local), []
@@ -257,8 +263,9 @@ def _company_key(place):
 
 
 def _keys(names, phones, opportunity_id):
-    phone_keys, fax_keys = phones.get(opportunity_id, ((), ()))
-    return {"company_key": _company_key(names[opportunity_id]), "phone_keys": phone_keys, "fax_keys": fax_keys}
+    phone_keys, fax_keys, wechat_keys = phones.get(opportunity_id, _NO_NUMBERS)
+    return {"company_key": _company_key(names[opportunity_id]), "phone_keys": phone_keys, "fax_keys": fax_keys,
+            "wechat_keys": wechat_keys}
 
 
 def judge(pairs, names, phones, progress=None):

@@ -67,7 +67,7 @@ def fast_keys(data):
         mobile_keys = normalize.phone_keys(mobile)
         if len(mobile_keys) == 1 and mobile_keys[0].kind == "mobile":
             keys = normalize.record_keys(company=data.company, province=data.province, city=data.city,
-                                         phone=phone, fax=data.fax)
+                                         phone=phone, fax=data.fax, wechat=data.wechat, qq=data.qq)
             if mobile_keys[0] not in keys["phone_keys"]:
                 keys["phone_keys"] = keys["phone_keys"] + mobile_keys
             return keys
@@ -90,10 +90,10 @@ def _prepare(values):
     row = (data.company, place.province or None, place.city or None, place.district or None,
            data.address, data.contact, data.phone, data.mobile, data.fax, data.email, data.industry,
            _SOURCES.get(data.source) if data.source else None, data.key_customer,
-           ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district, place.town or None)
+           ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district, place.town or None,
+           normalize.fold_wechat(data.wechat) or None, normalize.fold_qq(data.qq) or None)
     phones = [(field_name, k.kind, k.local, k.area_code or "")
-              for field_name, key_list in (("phone", keys["phone_keys"]), ("fax", keys["fax_keys"]))
-              for k in key_list]
+              for field_name, list_name in dedup.KEY_LISTS.items() for k in keys[list_name]]
     return None, data.company, row, phones, term_hashes(normalize.index_terms(keys))
 
 
@@ -134,7 +134,7 @@ class IdAllocator:
 _OPPORTUNITY_COLUMNS = ("id", "company", "province", "city", "district", "address", "contact", "phone", "mobile",
                         "fax", "email", "industry", "source_id", "key_customer", "location", "owner_id",
                         "department_id", "entered_at", "created_at", "created_by_id", "name_folded", "name_core",
-                        "norm_province", "norm_city", "norm_district", "town")
+                        "norm_province", "norm_city", "norm_district", "town", "wechat", "qq")
 COMMON_COLUMNS = _OPPORTUNITY_COLUMNS[14:20]  # the values every row of an import shares
 _PHONE_COLUMNS = ("opportunity_id", "field", "kind", "local", "area_code")
 _TERM_COLUMNS = ("term", "opportunity_id")

@@ -140,7 +140,7 @@ def checked_rows(session, reader, imported_ids=None, into=None, before_check=Non
 
 def _check_query(data):
     return {"company": data.company, "province": data.province, "city": data.city, "phone": data.phone,
-            "fax": data.fax, "mobile": data.mobile}
+            "fax": data.fax, "mobile": data.mobile, "wechat": data.wechat}
 
 
 def _checked_row(number, data, checked, index, imported_ids, into=None):

@@ -297,7 +297,8 @@ def _turned_away(session, summary, row, location, review_rows, writer):
         return True
     if writer is not None:
         writer.ready()  # under the lock from here: what is held and the cap are as committed now
-    held = held_mobiles(session, mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"]))
+    held = held_mobiles(session, mobile_pairs(file_row.keys["phone_keys"], file_row.keys["fax_keys"],
+                                              file_row.keys.get("wechat_keys", ())))
     if held:  # a holder the check did not reach (too many candidates): the index would refuse it
         (field_name, local), holder = next(iter(held.items()))
         summary.duplicates += 1

@@ -9,9 +9,10 @@ from ..checking import normalize
 from .report import report_line, report_row
 
 
-def mobile_pairs(phone_keys, fax_keys):
-    """The (field, local) of a record's mobile numbers: the unique index's key."""
-    return {(field_name, k.local) for field_name, keys in (("phone", phone_keys), ("fax", fax_keys))
+def mobile_pairs(phone_keys, fax_keys, wechat_keys=()):
+    """The (field, local) of a record's mobile numbers and WeChat ID: the unique index's key."""
+    return {(field_name, k.local) for field_name, keys in (("phone", phone_keys), ("fax", fax_keys),
+                                                           (normalize.WECHAT_FIELD, wechat_keys))
             for k in keys if k.kind == "mobile"}
 
 

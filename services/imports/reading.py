@@ -43,7 +43,7 @@ def row_problems(data, sources):
 
 
 def row_keys(data):
-    return dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
+    return dedup.record_keys_of(data)
 
 
 def active_sources(session):

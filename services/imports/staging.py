@@ -220,7 +220,8 @@ def _mobiles_held(session, staged, after):
 def _newcomers(session, since):
     """The customers created since `since` by others (entries, leads, other imports), live."""
     return session.execute(select(Opportunity.id, Opportunity.company, Opportunity.province, Opportunity.city,
-                                  Opportunity.phone, Opportunity.fax, Opportunity.mobile, Opportunity.location,
+                                  Opportunity.phone, Opportunity.fax, Opportunity.mobile, Opportunity.wechat,
+                                  Opportunity.location,
                                   User.login)
                            .outerjoin(User, User.id == Opportunity.owner_id)
                            .where(Opportunity.created_at >= since, Opportunity.deleted_at.is_(None))).all()
@@ -232,8 +233,7 @@ def _duplicated_by(staged, newcomers, gone):
     loses, as a second entry of the same customer would."""
     lost = {}
     for newcomer in newcomers:
-        keys = dedup.query_keys(newcomer.company, newcomer.province, newcomer.city, newcomer.phone, newcomer.fax,
-                                newcomer.mobile)
+        keys = dedup.record_keys_of(newcomer)
         for earlier, match in staged.index.matches(keys):
             oid = earlier.opportunity_id
             if oid in staged.rows and oid not in lost and oid not in gone and match.verdict == normalize.DUPLICATE:

@@ -26,13 +26,15 @@ from ..text import clean_cell
 from . import table_sizes
 from .table_sizes import HEADER_SEARCH_ROWS, FileTooLarge, Limits
 
-FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "town", "address", "contact",
+FIELDS = ("company", "phone", "fax", "mobile", "wechat", "qq", "province", "city", "district", "town", "address", "contact",
           "industry", "source", "email", "key_customer")
 HEADERS = {
     "company": ("company", "company name", "companyname", "name", "公司名称", "公司", "企业名称", "客户名称", "单位名称"),
     "phone": ("phone", "landline", "tel", "telephone", "电话", "固定电话", "座机", "联系电话"),
     "fax": ("fax", "传真"),
     "mobile": ("mobile", "cell", "手机", "手机号", "手机号码", "移动电话"),
+    "wechat": ("wechat", "weixin", "微信", "微信号", "wechat id"),
+    "qq": ("qq", "qq号", "qq号码"),
     "province": ("province", "省份", "省"),
     "city": ("city", "城市", "市"),
     "district": ("district", "county", "区县", "区/县", "区", "县"),

@@ -11,7 +11,9 @@ from ..checking import normalize
 from ..people.access import is_admin
 from . import pool_rules
 
-MASKED_FIELDS = ("phone", "mobile", "fax", "email")
+MASKED_FIELDS = ("phone", "mobile", "fax", "email", "wechat", "qq")
+# a WeChat ID or a QQ number is a way to reach the customer as much as a phone is
+HANDLES = ("wechat", "qq")
 
 
 def masks_pool(session, actor):
@@ -50,9 +52,19 @@ def mask_email(value):
     return f"{name[:1]}***{at}{domain}" if at else ("***" if value else value)
 
 
+def mask_handle(value):
+    """wangli_tea88 -> wa***88, 12345678 -> 12***78; a WeChat ID that is a mobile number is masked as one."""
+    text = (value or "").strip()
+    if text.isdigit() and len(text) == 11:
+        return mask_number(text)
+    return f"{text[:2]}***{text[-2:]}" if len(text) > 5 else "*" * len(text)
+
+
 def masked_value(opportunity, name, masking):
     """The field `name` of `opportunity` as `masking` lets the viewer see it."""
     value = getattr(opportunity, name)
     if not value or name not in MASKED_FIELDS or not applies(opportunity, masking):
         return value
+    if name in HANDLES:
+        return mask_handle(value)
     return mask_email(value) if name == "email" else mask_number(value)

@@ -38,11 +38,17 @@ LOCATION_LABELS = {
     "industry": _l("Industry division"),
 }
 FIELD_LIMITS = {"company": 200, "province": 32, "city": 32, "district": 32, "town": 32, "address": 300,
-                "contact": 64, "phone": 100, "mobile": 64, "fax": 100, "email": 254, "industry": 64}
+                "contact": 64, "phone": 100, "mobile": 64, "fax": 100, "email": 254, "industry": 64,
+                "wechat": 32, "qq": 16}
 FIELD_LABELS = {
     "company": _l("Company name"), "province": _l("Province"), "city": _l("City"), "district": _l("District"),
     "town": _l("Town or subdistrict"), "address": _l("Address"), "contact": _l("Contact person"),
     "phone": _l("Landline"), "mobile": _l("Mobile"), "fax": _l("Fax"), "email": _l("Email"), "industry": _l("Industry"), "source": _l("Information source"),
+    "wechat": _l("WeChat"), "qq": _l("QQ"),
+}
+CONTACT_PROBLEMS = {  # a WeChat or QQ field that is no ID, said to the person who typed it
+    "wechat": _l("A WeChat ID has 6 to 20 letters, digits, - or _ and begins with a letter (or is a mobile number)."),
+    "qq": _l("A QQ number has 5 to 11 digits."),
 }
 
 
@@ -67,6 +73,8 @@ class OpportunityInput:
     mobile: str = ""
     fax: str = ""
     email: str = ""
+    wechat: str = ""
+    qq: str = ""
     industry: str = ""
     source: str = ""
     key_customer: bool = False
@@ -96,6 +104,9 @@ def validate(data):
     for name in ("phone", "mobile", "fax"):
         if name not in problems:
             problems.update(_number_problem(data, name))
+    for name, problem in (("wechat", normalize.wechat_problem), ("qq", normalize.qq_problem)):
+        if name not in problems and problem(getattr(data, name)):
+            problems[name] = CONTACT_PROBLEMS[name]
     problems.update(_place_problem(data))
     if "email" not in problems:
         problems.update(_email_problem(data))
@@ -251,7 +262,7 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
         raise RuleViolation(message, field=field)
     take_lock(session)
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
-                         phone=data.phone, fax=data.fax, mobile=data.mobile)
+                         phone=data.phone, fax=data.fax, mobile=data.mobile, wechat=data.wechat)
     _refuse_unless_accepted(decide(session, actor, result, location), result, confirm_review)
     opportunity = _insert_or_refuse(session, actor, data, location, department)
     if result.verdict == normalize.REVIEW:
@@ -290,7 +301,7 @@ def _insert_or_refuse(session, actor, data, location, department):
     if not taken:
         return opportunity
     result = dedup.check(session, company=data.company, province=data.province, city=data.city,
-                         phone=data.phone, fax=data.fax, mobile=data.mobile)
+                         phone=data.phone, fax=data.fax, mobile=data.mobile, wechat=data.wechat)
     decision = decide(session, actor, result, location)
     if decision.outcome in ("duplicate", "yours"):
         raise DuplicateFound(decision.message, result)
@@ -302,7 +313,7 @@ def insert_opportunity(session, actor, data, location, department, pending=None)
     the callers checked and hold the lock (`enter`, a web lead, an import). `pending`: the id of
     the browser import that writes it hidden until its end (services/imports/staging.py): soft-deleted,
     and its mobiles outside the unique index until then."""
-    keys = dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
+    keys = dedup.record_keys_of(data)
     company_key = keys["company_key"]
     # the pickers' short names (扬州, 小榄) kept in full; a place the name gives fills what is left empty
     place = places.of_record(data, company_key)
@@ -312,6 +323,7 @@ def insert_opportunity(session, actor, data, location, department, pending=None)
         company=data.company, province=place.province or None, city=place.city or None,
         district=place.district or None, town=place.town or None, address=data.address, contact=data.contact,
         phone=data.phone, mobile=data.mobile, fax=data.fax, email=data.email, industry=data.industry,
+        wechat=normalize.fold_wechat(data.wechat) or None, qq=normalize.fold_qq(data.qq) or None,
         source=_source(session, data.source), key_customer=data.key_customer, location=location,
         owner_id=actor.id if in_library else None,
         department_id=actor.department_id if in_library else (department.id if department else None),
@@ -356,22 +368,32 @@ def claim(session, actor, opportunity_id):
 
 
 def search_clause(term):
-    """"Any known detail" (§四): a phone or fax without area code, a name keyword, a contact."""
+    """"Any known detail" (§四): a phone or fax without area code, a name keyword, a contact, a WeChat ID or QQ."""
     term = (term or "").strip()[:100]
     keys = normalize.phone_keys(term) if sum(c.isdigit() for c in term) >= 5 else []
     if keys:
         # By the check's index of phone terms rather than opportunity_phone: a term stays with every
         # record, a mobile key does not (a deleted record's, or a later holder's that migration 0006 removed).
-        terms = [dedup.term_hash("p:" + k.local) for k in keys]
-        return Opportunity.id.in_(select(OpportunityTerm.opportunity_id).where(OpportunityTerm.term.in_(terms)))
+        # a QQ number by its index term too (q:), not by its column: the digits alone name no column here
+        terms = [dedup.term_hash(prefix + k.local) for k in keys for prefix in ("p:", "q:")]
+        found = Opportunity.id.in_(select(OpportunityTerm.opportunity_id).where(OpportunityTerm.term.in_(terms)))
+        return or_(found, *_id_clauses(term)) if any(c.isalpha() for c in term) else found
     folded = normalize.fold(term)
-    clauses = [Opportunity.contact.contains(term, autoescape=True)]
+    clauses = [Opportunity.contact.contains(term, autoescape=True), *_id_clauses(term)]
     if folded:
         clauses.append(Opportunity.name_folded.contains(folded, autoescape=True))
         core = normalize.company_key(term).core  # "上海市瑞丽" finds 上海瑞丽服装厂 by its trade name
         if core and core != folded:
             clauses.append(Opportunity.name_core.contains(core, autoescape=True))
     return or_(*clauses)
+
+
+def _id_clauses(term):
+    """A WeChat ID or QQ number, or a part of one: both are kept folded (lower case, half-width)."""
+    folded = normalize.fold_wechat(term)
+    if not folded:
+        return []
+    return [Opportunity.wechat.contains(folded, autoescape=True), Opportunity.qq.contains(folded, autoescape=True)]
 
 
 def save_choice(session, actor, model, item, name, active=True):
@@ -517,7 +539,7 @@ def restore(session, actor, opportunity_id):
     take_lock(session)  # as an entry: no one enters the same customer while this checks
     result = dedup.check(session, company=opportunity.company, province=opportunity.province,
                          city=opportunity.city, phone=opportunity.phone, fax=opportunity.fax,
-                         mobile=opportunity.mobile, exclude_id=opportunity.id)
+                         mobile=opportunity.mobile, wechat=opportunity.wechat, exclude_id=opportunity.id)
     if result.verdict == normalize.DUPLICATE:
         first = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
         raise RuleViolation(_l("%(company)s cannot be restored: the same customer exists again (%(other)s, in "
@@ -539,8 +561,7 @@ def _restore_mobile_keys(session, opportunity):
     The check above refuses a live duplicate first; the unique index has the last word when
     the check missed its holder (too many candidates): a refusal naming the number, not a 500.
     """
-    keys = dedup.query_keys(opportunity.company, opportunity.province, opportunity.city, opportunity.phone,
-                            opportunity.fax, opportunity.mobile)
+    keys = dedup.record_keys_of(opportunity)
     rows = [row for row in dedup.phone_rows(opportunity.id, keys) if row["kind"] == "mobile"]
     if not rows:
         return

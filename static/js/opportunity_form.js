@@ -20,7 +20,7 @@
   }
   function cell(text, html) { var td = document.createElement("td"); if (html) td.appendChild(html); else td.textContent = text; return td; }
   // each field the check reads has its own line under it (entry_check.checked): what the check found by it
-  var KEYS = ["company", "phone", "fax", "mobile"];
+  var KEYS = ["company", "phone", "fax", "mobile", "wechat"];
   var TONES = { none: "text-success", problem: "text-danger", blocks: "text-danger", similar: "text-warning-dark",
                 own: "text-info", limit: "text-danger" };
   function say(id, state, text) {
@@ -86,7 +86,8 @@
   var timer = null, last = "", typed = null;
   function check() {
     var params = new URLSearchParams({ name: value("company"), phone: value("phone"), fax: value("fax"),
-                                       mobile: value("mobile"), province: value("province"), city: value("city") });
+                                       mobile: value("mobile"), wechat: value("wechat"), province: value("province"),
+                                       city: value("city") });
     var query = params.toString();
     if (query === last) return;
     last = query;
@@ -95,7 +96,7 @@
       .then(function (data) { if (query === last) render(data, typed); })
       .catch(function () {});
   }
-  ["company", "phone", "fax", "mobile", "city"].forEach(function (id) {
+  ["company", "phone", "fax", "mobile", "wechat", "city"].forEach(function (id) {
     var el = byId(id);
     if (el) el.addEventListener("input", function () {
       if (KEYS.indexOf(id) >= 0) typed = id;

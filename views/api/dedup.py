@@ -14,19 +14,20 @@ from .openapi import MATCH_VERDICTS, add_schemas, operation, query, ref
 @operation(
     "Duplicate check (撞单检测)", tags=["opportunities"],
     description="Where a company already lives, by name keyword (fuzzy), landline, mobile and fax (area codes "
-                "ignored). Shows each match's name, place and owner only. Give at least one of name, phone, "
-                "mobile, fax; province and city tell apart same-named companies of different places.",
+                "ignored) and WeChat ID. Shows each match's name, place and owner only. Give at least one of name, "
+                "phone, mobile, fax, wechat; province and city tell apart same-named companies of different places.",
     parameters=[
         query("name", "company name or keyword", {"type": "string", "examples": ["扬州五环"]}),
         query("phone", "landline, with or without area code"),
         query("mobile", "mobile number"), query("fax", "fax, with or without area code"),
+        query("wechat", "WeChat ID (微信号), any case; one that is a mobile number is checked as that mobile"),
         query("province", "province, to tell same-named companies apart"), query("city", "city, likewise"),
     ],
     responses={200: ("The duplicate-check result", "DedupResult"), 422: None, 429: None},
 )
 def dedup_check():
     """Through the one front door of a person's check (services/checking/entry_check.py), as the page."""
-    raw = {name: request.args.get(name) for name in ("phone", "mobile", "fax", "province", "city")}
+    raw = {name: request.args.get(name) for name in ("phone", "mobile", "fax", "wechat", "province", "city")}
     checked = entry_check.check_entry(db.session, g.api_user, {"company": request.args.get("name"), **raw})
     if checked.problems:
         return invalid_response({("name" if name == "company" else name): text

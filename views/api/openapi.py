@@ -81,7 +81,7 @@ SCHEMAS = {
             "company": {"type": "string"},
             "location": {"enum": LOCATIONS},
             "owner": nullable("string", description="the owner's login when `location` is `library`"),
-            "matched_on": {"type": "array", "items": {"enum": ["name", "phone", "fax"]}},
+            "matched_on": {"type": "array", "items": {"enum": ["name", "phone", "fax", "wechat"]}},
             "score": {"type": "number", "minimum": 0, "maximum": 1},
             "verdict": {"enum": MATCH_VERDICTS},
             "reasons": {"type": "array", "items": {"type": "string"},

@@ -31,7 +31,7 @@ from .openapi import OPPORTUNITY_TEXT_FIELDS, TIME, add_schemas, nullable, opera
 
 PER_PAGE, MAX_PER_PAGE = 50, 200
 _TEXT_FIELDS = ("company", "province", "city", "district", "town", "address", "contact", "phone", "fax", "mobile",
-                "email", "industry", "source")
+                "wechat", "qq", "email", "industry", "source")
 _FLAG_FIELDS = ("key_customer", "confirm_review")
 NOTE_METHODS = list(_NOTE_METHODS)
 
@@ -142,7 +142,7 @@ def _audit_refusal(refused, data):
     description="A salesperson's own library; a supervisor's or manager's also their managed departments'; an "
                 "agent admin's its company's; newest first. With `location=public_pool`, the public pool.",
     parameters=[
-        query("q", "any known detail: company name or keyword, landline, mobile or fax (area code optional), "
+        query("q", "any known detail: company name or keyword, landline, mobile or fax (area code optional), WeChat ID, QQ, "
                    "contact person", {"type": "string", "examples": ["扬州"]}),
         query("location", "`public_pool`: the public pool (公海), which everyone browses, instead of the caller's "
                           "scope; its contacts masked for salespeople where the caller's company hides them "
