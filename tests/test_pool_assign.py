@@ -163,3 +163,32 @@ def test_lock_and_unlock_through_the_api(app, org, api):
     with app.app_context():
         assert db.session.get(Opportunity, second).locked_by_id == org.users["sales_a"]
         assert db.session.get(Opportunity, first).locked_by_id is None
+
+
+# --- in a browser, at 1366 and 390 px ----------------------------------------------------------
+
+DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
+def test_browser_an_agent_admin_assigns_from_the_pool(app, org, browser_user, viewport):
+    _pool_rules(app, "华南代理", new_arrival_embargo_hours=24)
+    (customer,) = _pool(app, "舟山定海水产有限公司")
+    admin = browser_user("admin_a")
+    page = admin.page
+    page.set_viewport_size(viewport)
+    page.goto("/pool/")
+    if viewport == PHONE:
+        page.locator("#pool-cards .crm-card-row", has_text="舟山定海水产有限公司").locator("label.crm-name").click()
+    else:
+        page.locator("table.model-list tr", has_text="舟山定海水产有限公司").locator("input.action-checkbox").check()
+    page.locator("ul.nav-tabs a.dropdown-toggle", has_text=zh(app, "Bulk actions")).click()
+    with page.expect_navigation():
+        page.locator("[data-crm-action=assign]").click()
+    assert "舟山定海水产有限公司" in page.inner_text("#assign-customers")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    page.select_option("#assign-assignee", str(org.users["sales_a"]))
+    with page.expect_navigation():
+        page.click("#assign-form button[type=submit]")
+    assert zh(app, "%(n)d customers assigned to %(user)s.", n=1, user="sales_a") in page.inner_text(".alert")
+    assert _where(app, customer) == ("library", "sales_a")
