@@ -1,5 +1,5 @@
 """The public pool (公海): browse, search, and claim into one's own library under the cap."""
-from flask import flash, g, redirect, request
+from flask import abort, flash, g, redirect, request
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.helpers import get_redirect_target
@@ -9,12 +9,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 
-from models import Opportunity, db
+from models import Opportunity, User, db
+from services.errors import RuleViolation
+from services.library import capacity as library
 from services.library import masking, opportunities
 from services.library.opportunities import FIELD_LABELS
-from services.people.access import LIBRARY_ROLES
+from services.people.access import LIBRARY_ROLES, is_admin
 
-from .base import LoginRequiredMixin, ScopedModelView
+from .auth import safe_next
+from .base import LoginRequiredMixin, ScopedModelView, parse_id
 
 
 class PoolView(ScopedModelView):
@@ -76,6 +79,55 @@ class PoolView(ScopedModelView):
     @action("claim", _l("Claim"), _l("Claim the selected customers into your library?"))
     def action_claim(self, ids):
         self._claim(ids)
+
+    def is_action_allowed(self, name):
+        if name == "assign" and not is_admin(current_user):
+            return False
+        return super().is_action_allowed(name)
+
+    # --- 分配给…: an admin gives pool customers to a person they administer, at once (no embargo for admins) ---
+
+    def _assignees(self):
+        """The people the admin may choose, each with their library's size and cap."""
+        users = opportunities.pool_assignees(db.session, current_user)
+        sizes = library.sizes(db.session, [user.id for user in users]) if users else {}
+        return [(user, sizes.get(user.id, 0), library.cap(db.session, user)) for user in users]
+
+    def _assign_all(self, rows, assignee):
+        """All the chosen customers or none: a full library or a customer gone meanwhile refuses the lot."""
+        try:
+            for row in rows:
+                opportunities.assign(db.session, current_user, row.id, assignee)
+            db.session.commit()
+        except RuleViolation as refused:
+            db.session.rollback()
+            flash(str(refused.message), "error")
+            return False
+        flash(_("%(n)d customers assigned to %(user)s.", n=len(rows), user=assignee.login), "success")
+        return True
+
+    @expose("/assign/", methods=("GET", "POST"))
+    def assign_view(self):
+        if not is_admin(current_user):
+            abort(403)
+        source = request.form if request.method == "POST" else request.args
+        return_url = safe_next(source.get("url")) or self.get_url(".index_view")
+        rows = self.scoped_rows(str(source.get("ids") or "").split(",")[:500])
+        if not rows:
+            abort(404)
+        if request.method == "POST":
+            assignee_id = parse_id(request.form.get("assignee", ""))
+            assignee = db.session.get(User, assignee_id) if assignee_id is not None else None
+            if self._assign_all(rows, assignee):
+                return redirect(return_url)
+        return self.render("pool/assign.html", rows=rows, assignees=self._assignees(), return_url=return_url)
+
+    @action("assign", _l("Assign to…"))
+    def action_assign(self, ids):
+        rows = self.scoped_rows(ids)
+        if not rows:
+            abort(404)
+        return redirect(self.get_url(".assign_view", ids=",".join(str(row.id) for row in rows)))
 
 
 def _digits(text):

@@ -8,11 +8,19 @@ from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy import delete as delete_rows
-from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from models import AbandonReason, InfoSource, Opportunity, OpportunityPhone, OpportunityTerm, ReviewConfirmation
+from models import (
+    AbandonReason,
+    InfoSource,
+    Opportunity,
+    OpportunityPhone,
+    OpportunityTerm,
+    ReviewConfirmation,
+    User,
+)
 
 from .. import audit, clock, text
 from ..checking import dedup, normalize, places
@@ -22,8 +30,10 @@ from ..people.access import (
     company_department,
     company_path,
     deleted_opportunity_clause,
+    is_admin,
     may_delete_opportunity_clause,
     opportunity_clause,
+    user_clause,
 )
 from . import capacity as library
 from . import claiming
@@ -364,6 +374,48 @@ def claim(session, actor, opportunity_id):
     opportunity.department_id, opportunity.entered_at = actor.department_id, now
     opportunity.last_valid_contact_at = None  # a new library starts its own count
     audit.record(session, actor, "claim", target=opportunity, details={"company": opportunity.company})
+    return opportunity
+
+
+def _assignable(actor):
+    """SQL condition on User: the active library keepers `actor` administers (an agent admin: their company's;
+    a subsystem admin: anyone's)."""
+    return and_(User.role.in_(LIBRARY_ROLES), User.active.is_(True), User.locked_at.is_(None),
+                User.deleted_at.is_(None), user_clause(actor))
+
+
+def pool_assignees(session, actor):
+    """Whom an admin may give a public-pool customer to, by login."""
+    if not is_admin(actor):
+        return []
+    return session.scalars(select(User).where(_assignable(actor)).order_by(User.login)).all()
+
+
+def _assignee(session, actor, assignee):
+    if assignee is None or session.scalar(select(User.id).where(User.id == assignee.id, _assignable(actor))) is None:
+        raise RuleViolation(_l("Choose a salesperson you administer."), field="owner")
+    return assignee
+
+
+def assign(session, actor, opportunity_id, assignee):
+    """An admin gives a public-pool customer to a library keeper they administer, at once: the embargo on new
+    arrivals binds salespeople only. Under the library lock and the assignee's cap, like a claim; kept in the
+    history as a 'reassign' (not a 'claim', so it does not count toward the assignee's daily claims)."""
+    take_lock(session)
+    if not is_admin(actor):
+        raise RuleViolation(_l("Only admins assign customers from the public pool."), code="forbidden")
+    opportunity = _live(session, opportunity_id)
+    if opportunity is None or opportunity.location != "public_pool":
+        raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
+    assignee = _assignee(session, actor, assignee)
+    library.require_room(session, assignee, "reassign")
+    record_event(session, opportunity, "reassign", actor, to_owner_id=assignee.id)
+    opportunity.location, opportunity.owner_id = "library", assignee.id
+    opportunity.department_id, opportunity.entered_at = assignee.department_id, clock.now()
+    opportunity.last_valid_contact_at = None  # a new library starts its own count
+    audit.record(session, actor, "reassign", target=opportunity,
+                 details={"company": opportunity.company, "to": assignee.login})
+    session.flush()
     return opportunity
 
 

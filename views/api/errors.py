@@ -26,7 +26,8 @@ STATUS = {"invalid": 422, "duplicate": 409, "review_required": 409, "library_ful
           "daily_claim_limit": 409, "reclaim_cooldown": 409, "new_arrival_embargo": 409, "lock_limit": 409}
 # The calls on one opportunity of the caller's own library: one out of reach answers as an unknown id would (the
 # plain 404, telling nothing of where it is), and a full library is the caller's, whose cap the answer names.
-_OWN_OPPORTUNITY = {"api.claim_opportunity", "api.add_note", "api.abandon_opportunity"}
+_OWN_OPPORTUNITY = {"api.claim_opportunity", "api.add_note", "api.abandon_opportunity", "api.assign_opportunity",
+                    "api.lock_opportunity", "api.unlock_opportunity"}
 _INTO_OWN_LIBRARY = {"api.create_opportunity", "api.claim_opportunity"}
 
 

@@ -105,7 +105,7 @@ SCHEMAS = {
     },
     "Opportunity": {
         "type": "object",
-        "required": ["id", "company", *OPPORTUNITY_TEXT_FIELDS, "source", "key_customer", "maturity", "location",
+        "required": ["id", "company", *OPPORTUNITY_TEXT_FIELDS, "source", "key_customer", "locked", "maturity", "location",
                      "owner", "entered_at", "last_contact_at", "next_contact_at"],
         "properties": {
             "id": {"type": "integer"},
@@ -113,6 +113,7 @@ SCHEMAS = {
             **{name: nullable("string") for name in OPPORTUNITY_TEXT_FIELDS},
             "source": nullable("string", description="the information source, by name"),
             "key_customer": {"type": "boolean"},
+            "locked": {"type": "boolean", "description": "locked (锁定) by its owner: the return rule never takes it"},
             "maturity": nullable("integer", description="0 = no prospect"),
             "location": {"enum": LOCATIONS},
             "owner": nullable("string", description="the owner's login when `location` is `library`"),

@@ -13,19 +13,20 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import NOTE_METHODS as _NOTE_METHODS
-from models import Opportunity, db
+from models import Opportunity, User, db
 from services import audit
 from services.duplicates import merges
 from services.errors import RuleViolation
+from services.library import capacity as library
+from services.library import customer_locks, notes
 from services.library import masking as masking_
-from services.library import notes
 from services.library import opportunities as opps
 from services.library.opportunities import FIELD_LIMITS
 from services.people import access
 
 from ..errors import MESSAGES as HTTP_MESSAGES
 from . import bp
-from .errors import BadInput, error_response, invalid_response
+from .errors import BadInput, error_response, invalid_response, violation_response
 from .inputs import BAD_PAGE, json_object, json_time, label, whole_number
 from .openapi import OPPORTUNITY_TEXT_FIELDS, TIME, add_schemas, nullable, operation, query, ref
 
@@ -47,6 +48,7 @@ def opportunity_json(opportunity, masking=False):
         **{name: masking_.masked_value(opportunity, name, masking) or None for name in OPPORTUNITY_TEXT_FIELDS},
         "source": opportunity.source.name if opportunity.source else None,
         "key_customer": bool(opportunity.key_customer),
+        "locked": customer_locks.is_locked(opportunity),
         "maturity": opportunity.maturity,
         "location": opportunity.location,
         "owner": opportunity.owner.login if opportunity.owner else None,
@@ -215,6 +217,70 @@ def claim_opportunity(opportunity_id):
     return opportunity_json(visible(opportunity.id))
 
 
+@bp.post("/opportunities/<id:opportunity_id>/assign")
+@operation(
+    "Assign an opportunity of the public pool (公海) to a person the caller administers (an admin's call)",
+    tags=["opportunities"], body="AssignInput",
+    description="An admin gives a public-pool customer to `owner`, a salesperson, supervisor or manager he "
+                "administers (an agent admin: of his company; a subsystem admin: anyone), at once: the embargo on "
+                "new arrivals binds salespeople only, and an assignment does not count toward the owner's daily "
+                "claims. 403 for anyone else; 404 when it is not (or no longer) in the public pool; 409 "
+                "`library_full` (with `limit`, the owner's cap); 422 when `owner` is not someone the caller "
+                "administers.",
+    responses={200: ("The opportunity, now in the owner's library", "Opportunity"), 400: None, 403: None,
+               404: None, 409: ("`library_full`, with `limit`", "LibraryFull"), 413: None, 422: None},
+)
+def assign_opportunity(opportunity_id):
+    if not access.is_admin(g.api_user):
+        raise BadInput(error_response(403, "forbidden", HTTP_MESSAGES[403]))
+    body = json_object()
+    login = body.get("owner")
+    if not isinstance(login, str) or not login.strip():
+        return invalid_response({"owner": _("Choose a salesperson you administer.")})
+    owner = db.session.scalar(select(User).where(User.login == login.strip()))
+    try:
+        opportunity = opps.assign(db.session, g.api_user, opportunity_id, owner)
+    except RuleViolation as refused:
+        if refused.code != "library_full":
+            raise
+        db.session.rollback()
+        return violation_response(refused, limit=library.cap(db.session, owner))
+    db.session.commit()
+    return opportunity_json(visible(opportunity.id))
+
+
+@bp.post("/opportunities/<id:opportunity_id>/lock")
+@operation(
+    "Lock (锁定) an opportunity of the caller's library, so that the return rule never takes it",
+    tags=["opportunities"],
+    description="Up to `lock_limit` (`GET /rules`) locked customers per person; key customers need no lock (409 "
+                "`conflict` while the return rule spares them). Locking a locked one changes nothing. 403 for "
+                "those who keep no library; 404 for an opportunity that is not the caller's own; 409 "
+                "`lock_limit` when the caller's locks are used up. The lock ends when the customer leaves the "
+                "library.",
+    responses={200: ("The opportunity, `locked: true`", "Opportunity"), 403: None, 404: None,
+               409: ("`lock_limit`, or `conflict` for a key customer", "Error")},
+)
+def lock_opportunity(opportunity_id):
+    _require_library(g.api_user)
+    opportunity = customer_locks.lock(db.session, g.api_user, opportunity_id)
+    db.session.commit()
+    return opportunity_json(visible(opportunity.id))
+
+
+@bp.post("/opportunities/<id:opportunity_id>/unlock")
+@operation(
+    "Unlock an opportunity of the caller's library: the return rule may take it again", tags=["opportunities"],
+    description="403 for those who keep no library; 404 for an opportunity that is not the caller's own.",
+    responses={200: ("The opportunity, `locked: false`", "Opportunity"), 403: None, 404: None},
+)
+def unlock_opportunity(opportunity_id):
+    _require_library(g.api_user)
+    opportunity = customer_locks.unlock(db.session, g.api_user, opportunity_id)
+    db.session.commit()
+    return opportunity_json(visible(opportunity.id))
+
+
 @bp.post("/opportunities/<id:opportunity_id>/notes")
 @operation(
     "Write a contact note (联系小记) on an opportunity of the caller's library", tags=["opportunities"],
@@ -352,6 +418,14 @@ add_schemas({
             "next_contact_at": {**TIME, "type": ["string", "null"],
                                 "description": "ISO 8601, not in the past; without an offset it is in CRM_TIMEZONE"},
         },
+    },
+    "AssignInput": {
+        "type": "object",
+        "required": ["owner"],
+        "examples": [{"owner": "zhangsan"}],
+        "properties": {"owner": {"type": "string", "minLength": 1,
+                                 "description": "the login of a salesperson, supervisor or manager the caller "
+                                                "administers"}},
     },
     "AbandonInput": {
         "type": "object",
