@@ -52,8 +52,8 @@ staging.py (a browser import in short batches, its rows hidden until its end, so
 The names below are what views, commands and services/imports/uploads.py use.
 """
 from .bulk import fast_keys, term_hashes
-from .checking import FileIndex, FileRow, check_file, checked_rows, file_match_json
-from .importing import POOLS, ImportSummary, Target, import_file, resolve_target
+from .checking import FileIndex, FileRow, checked_rows, file_match_json
+from .importing import POOLS, ImportRun, ImportSummary, Target, check_file, import_file, resolve_target
 from .reading import (
     FIELDS,
     HEADERS,
@@ -76,10 +76,11 @@ from .report import (
     write_report,
     write_report_xlsx,
 )
+from .tables import TableSource
 
 __all__ = [
     "FIELDS", "HEADERS", "POOLS", "REPORT_COLUMNS", "REPORT_HEADERS", "REPORT_VERDICTS", "FileIndex", "FileRow",
-    "ImportFileError", "ImportSummary", "RowReader", "Target", "check_file", "checked_rows", "detect_encoding",
+    "ImportFileError", "ImportRun", "ImportSummary", "RowReader", "TableSource", "Target", "check_file", "checked_rows", "detect_encoding",
     "fast_keys", "file_match_json", "import_file", "limits", "open_reader", "report_lines", "report_path_for", "report_xlsx",
     "resolve_target", "row_input", "row_keys", "row_problems", "term_hashes", "write_report", "write_report_xlsx",
 ]

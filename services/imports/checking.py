@@ -1,14 +1,13 @@
 """Checking a customer list: every row against the database (the one duplicate-check engine,
 `dedup.check_many`) and against the earlier rows of the file (`FileIndex`, the same terms and
-judgement in memory). `check_file` imports nothing; `checked_rows` is what an import and the
-browser imports' preview (services/imports/uploads.py) walk."""
+judgement in memory). `checked_rows` is what an import and a check (`ImportRun`, importing.py) walk."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..checking import dedup, normalize
 from ..library.opportunities import SIMILAR, entry_rule
-from .reading import active_sources, chunks, limits, open_reader, row_input, row_keys, row_problems
+from .reading import active_sources, chunks, row_input, row_keys, row_problems
 
 
 @dataclass
@@ -156,16 +155,3 @@ def _checked_row(number, data, checked, index, imported_ids, into=None):
     if checked.truncated:
         result["truncated"] = True
     return number, data, file_row, result, None
-
-
-def check_file(session, path, columns=None, max_rows=None):
-    """The duplicate-check result of every data row of the file, in order; imports nothing.
-
-    Yields {"row", "verdict", "matches"} (as docs/contract.md; a match of an earlier row of the
-    file has location "file", "row" and opportunity_id null), or for a row that fails
-    validation {"row", "verdict": "invalid", "matches": [], "errors": {field: message}}.
-    Raises ImportFileError when the file cannot be read. `columns`, `max_rows`: as RowReader's.
-    """
-    reader = open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
-    for _number, _data, _file_row, result, _problems in checked_rows(session, reader):
-        yield result

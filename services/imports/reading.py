@@ -20,10 +20,11 @@ def limits(command_line=False, max_rows=None):
     return base if max_rows is None else Limits(**{**base.as_dict(), "max_rows": max_rows})
 
 
-def open_reader(path, columns=None, caps=None):
-    """The rows of a customer list, parsed in a child process under the caps (services/imports/table_sandbox.py):
-    every path that reads an outside file (uploads, the worker, the command line) reads it so."""
-    return SandboxedReader(path, columns=columns, limits=caps or limits(command_line=True))
+def open_reader(source, columns=None, caps=None, name=None):
+    """The rows of a customer list, its bytes (`name`: the file's name) or its path, parsed in a child process
+    under the caps (services/imports/table_sandbox.py): every path that reads an outside file (uploads, the
+    worker, the command line) reads it so."""
+    return SandboxedReader(source, columns=columns, limits=caps or limits(command_line=True), name=name)
 
 _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
 
