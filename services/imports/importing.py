@@ -15,14 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from models import ReviewConfirmation
 
-from .. import audit, clock
-from ..checking import normalize
+from .. import audit, checking, clock, library, people
 from ..errors import RuleViolation
-from ..library import capacity as library
-from ..library import opportunities
-from ..library.locks import take_lock
-from ..people import accounts, departments
-from ..people.access import LIBRARY_ROLES
 from . import bulk, staging
 from .checking import checked_rows, refusing
 from .mobiles import held_mobiles, held_reason, mobile_pairs
@@ -75,10 +69,10 @@ def resolve_target(session, pool=None, owner=None, department=None):
 
 def _owner_target(session, owner, department):
     """A salesperson's library: the owner must be one who may own customers; no department is given."""
-    user = accounts.find_user(session, owner)
+    user = people.find_user(session, owner)
     if user is None:
         raise RuleViolation(_l("No such user: %(login)s", login=owner), field="owner")
-    if user.role not in LIBRARY_ROLES or not user.active:
+    if user.role not in people.LIBRARY_ROLES or not user.active:
         raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
                                "own customers.", login=user.login), field="owner")
     if department:
@@ -95,7 +89,7 @@ def _pool_target(session, pool, department):
         if not department:
             raise RuleViolation(_l("The agent-admin pool belongs to an agent company: name it with --department."),
                                 field="department")
-        node = departments.resolve_path(session, department)
+        node = people.resolve_path(session, department)
         if node.depth == 0:
             raise RuleViolation(_l("The head office has no agent-admin pool: name an agent company."),
                                 field="department")
@@ -211,7 +205,7 @@ class ImportRun:
         if self.stage is not None and not self.skip_check:  # ends under the lock, in the transaction left open
             return False, _import_staged(session, self.reader, self.target, self.actor, summary, self.progress,
                                          self.review_rows, self.stage)
-        take_lock(session)
+        library.take_lock(session)
         self.target.recount(session)  # under the lock
         if self.skip_check:
             return bulk.import_fast(session, self.reader, self.target, self.actor, summary, self.progress), None
@@ -329,7 +323,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
         imported_ids.add(opportunity.id)
         file_row.opportunity_id = opportunity.id
         summary.imported += 1
-        if result["verdict"] == normalize.REVIEW:
+        if result["verdict"] == checking.REVIEW:
             _confirm_review(session, summary, opportunity, created_by_id, number, data, result["matches"])
         if writer is not None:
             writer.wrote()
@@ -349,7 +343,7 @@ def _turned_away(session, summary, row, location, review_rows, writer):
         summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), data.company))
         return True
     verdict, matches = result["verdict"], result["matches"]
-    if verdict == normalize.DUPLICATE:
+    if verdict == checking.DUPLICATE:
         summary.duplicates += 1
         refused = refusing(matches, location)
         summary.report_rows.append(report_row(number, verdict, match_reason(refused), data.company, refused))
@@ -360,10 +354,10 @@ def _turned_away(session, summary, row, location, review_rows, writer):
     if held:  # a holder the check did not reach (too many candidates): the index would refuse it
         (field_name, local), holder = next(iter(held.items()))
         summary.duplicates += 1
-        summary.report_rows.append(report_row(number, normalize.DUPLICATE, held_reason(local), data.company,
+        summary.report_rows.append(report_row(number, checking.DUPLICATE, held_reason(local), data.company,
                                                [holder]))
         return True
-    if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
+    if verdict == checking.REVIEW and review_rows is not None and number not in review_rows:
         summary.review_skipped += 1
         summary.report_rows.append(report_row(
             number, verdict, [_l("not ticked for import"), *match_reason(matches)],
@@ -375,8 +369,8 @@ def _turned_away(session, summary, row, location, review_rows, writer):
 def _insert(session, place, data, location, created_by_id, staged, number, verdict):
     """The row as an opportunity where the target places it; in a staged import, hidden and noted."""
     owner_ref, department_ref = place
-    opportunity = opportunities.insert_opportunity(session, owner_ref, data, location, department_ref,
-                                                   pending=staged.import_id if staged is not None else None)
+    opportunity = library.insert_opportunity(session, owner_ref, data, location, department_ref,
+                                             pending=staged.import_id if staged is not None else None)
     opportunity.created_by_id = created_by_id
     if staged is not None:
         staged.add(opportunity.id, number, data.company, verdict, owner_ref.id if owner_ref else None)
@@ -391,5 +385,5 @@ def _confirm_review(session, summary, opportunity, created_by_id, number, data, 
     session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
                                    resembled=json.dumps(resembled, ensure_ascii=False),
                                    created_at=clock.now()))
-    summary.report_rows.append(report_row(number, normalize.REVIEW, match_reason(matches), data.company,
+    summary.report_rows.append(report_row(number, checking.REVIEW, match_reason(matches), data.company,
                                            matches, imported=True))

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from models import Opportunity, OpportunityPhone, User
 
-from ..checking import normalize
+from .. import checking
 from .report import report_line, report_row
 
 
@@ -68,11 +68,11 @@ class MobileKeys:
                 continue
             row = self.taken.get((field_name, local))
             if row is not None:
-                return report_row(number, normalize.DUPLICATE, str(_l(
+                return report_row(number, checking.DUPLICATE, str(_l(
                     "mobile %(number)s is on row %(row)d of this file already", number=local, row=report_line(row))), company)
             holder = self.held.get((field_name, local))
             if holder is not None:
-                return report_row(number, normalize.DUPLICATE, held_reason(local), company, [holder])
+                return report_row(number, checking.DUPLICATE, held_reason(local), company, [holder])
         return None
 
     def take(self, number, phones):

@@ -6,8 +6,7 @@ from sqlalchemy import select
 
 from models import InfoSource
 
-from ..checking import dedup
-from ..library import opportunities
+from .. import checking, library
 from .table_sandbox import SandboxedReader
 from .table_sizes import Limits
 from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
@@ -32,19 +31,19 @@ _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x
 def row_input(values):
     values = dict(values)
     values["key_customer"] = values.get("key_customer", "").strip().lower() in _TRUE
-    return opportunities.OpportunityInput.from_mapping(values)
+    return library.OpportunityInput.from_mapping(values)
 
 
 def row_problems(data, sources):
     """{field: message} of a row: `opportunities.validate`, and an unknown information source."""
-    problems = {name: str(message) for name, message in opportunities.validate(data).items()}
+    problems = {name: str(message) for name, message in library.validate(data).items()}
     if data.source and data.source not in sources and "source" not in problems:
         problems["source"] = str(_l("Choose an information source from the list."))
     return problems
 
 
 def row_keys(data):
-    return dedup.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
+    return checking.query_keys(data.company, data.province, data.city, data.phone, data.fax, data.mobile)
 
 
 def active_sources(session):

@@ -38,11 +38,8 @@ from sqlalchemy.orm import defer
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, User
 
-from .. import clock, imports, jobs
-from ..checking import reasons
+from .. import checking, clock, imports, jobs, library, people
 from ..errors import RuleViolation
-from ..library import capacity as library
-from ..people import access, departments
 from ..sql import one_of
 from ..text import clean_cell
 from . import previews
@@ -95,7 +92,7 @@ def visible_clause(actor):
 
 def find(session, actor, import_id):
     """The import if the actor may see it, else None (absent and not yours answer alike)."""
-    if not access.is_admin(actor) or import_id is None:
+    if not people.is_admin(actor) or import_id is None:
         return None
     return session.scalar(select(DataImport).where(DataImport.id == import_id, visible_clause(actor)))
 
@@ -116,9 +113,9 @@ def placement(session, actor, target, owner=None, department=None):
     if target == "library":
         user = session.scalar(select(User).where(User.login_key == (owner or "").strip().casefold(),
                                                  User.deleted_at.is_(None)))
-        if user is None or not access.may_administer_user(actor, user):
+        if user is None or not people.may_administer_user(actor, user):
             raise RuleViolation(_l("Choose a salesperson of your company."), field="owner")
-        if user.role not in access.LIBRARY_ROLES or not user.active:
+        if user.role not in people.LIBRARY_ROLES or not user.active:
             raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
                                    "own customers.", login=user.login), field="owner")
         return Placement(target, owner_id=user.id)
@@ -138,10 +135,10 @@ def _department(session, actor, path, target):
     actor's scope."""
     if path:
         try:
-            node = path if isinstance(path, Department) else departments.resolve_path(session, path)
+            node = path if isinstance(path, Department) else people.resolve_path(session, path)
         except RuleViolation:
             node = None
-        if node is None or not access.may_administer_department(actor, node):
+        if node is None or not people.may_administer_department(actor, node):
             raise RuleViolation(_l("Choose a department of your company."), field="department")
         return node
     if actor.role == "subsystem_admin" and target in ("agent_admin_pool", "round_robin"):
@@ -366,7 +363,6 @@ def check(session, import_id, progress):
         if remembered:
             item.columns = _json(remembered)
             reader = _reader(item, data)
-    del data  # the readers keep the bytes they read; a large upload is not held twice meanwhile
     item.headers = _json(reader.headers)
     item.header_line = reader.header_line
     item.columns = _json(_mapping(reader))
@@ -405,7 +401,7 @@ def _check_rows(session, item, mapped, progress):
         values = mapped.values_of.pop(number)
         counts[result["verdict"]] += 1
         total += 1
-        kept = [{**m, "reasons": reasons.stored(m["reasons"])} for m in result["matches"][:MATCHES_KEPT]]
+        kept = [{**m, "reasons": checking.reasons_stored(m["reasons"])} for m in result["matches"][:MATCHES_KEPT]]
         values, matches, errors = previews.bound(values, kept,
                                                  {k: str(v) for k, v in problems.items()} if problems else None,
                                                  limit)
