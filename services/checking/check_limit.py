@@ -16,10 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from models import AuditEntry, Department, Notice, User
 
-from .. import audit, clock
+from .. import audit, clock, library, people
 from ..errors import RuleViolation
-from ..library import rules, stats
-from ..people import access
 from . import dedup
 
 QUERY_FIELDS = ("company", "province", "city", "phone", "fax", "mobile", "wechat")
@@ -34,7 +32,7 @@ class CheckLimitReached(RuleViolation):
 
 
 def _today(now):
-    return stats.day_bounds(now.astimezone(stats.zone()).date())
+    return library.day_bounds(now.astimezone(library.zone()).date())
 
 
 def checks_today(session, actor, now=None):
@@ -50,7 +48,7 @@ def checked(session, actor, **fields):
 
     The caller commits (the audit entry, and the first refusal's notices, are in the session).
     """
-    limit = rules.current(session).daily_check_limit
+    limit = library.current_rules(session).daily_check_limit
     if checks_today(session, actor) >= limit:
         _tell_admins_once(session, actor, limit)
         raise CheckLimitReached(limit)
@@ -62,7 +60,7 @@ def checked(session, actor, **fields):
 
 def admins_of(session, user):
     """Who is told: the agent admins of the user's agent company and every subsystem admin."""
-    prefix = access.company_path(user.department) if user.department is not None else ""
+    prefix = people.company_path(user.department) if user.department is not None else ""
     company_admin = (User.role == "agent_admin") & User.department_id.in_(
         select(Department.id).where(Department.path.startswith(prefix))) if prefix else None
     clause = User.role == "subsystem_admin"
@@ -83,7 +81,7 @@ def _tell_admins_once(session, actor, limit):
     servers, tell nobody twice: a key already there rolls back this attempt's savepoint.
     """
     now = clock.now()
-    day = now.astimezone(stats.zone()).date()
+    day = now.astimezone(library.zone()).date()
     start, end = _today(now)
     if session.scalar(select(AuditEntry.id).where(
             AuditEntry.actor_id == actor.id, AuditEntry.created_at >= start, AuditEntry.created_at < end,

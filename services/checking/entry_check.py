@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 
-from ..library import opportunities
+from .. import library
 from . import check_limit
 
 QUERY_FIELDS = ("company", "phone", "fax", "mobile", "wechat", "province", "city")
@@ -36,14 +36,14 @@ class EntryCheck:
 def clean_fields(raw):
     """The query's fields from raw input: text on one line, trimmed, never cut (a value too long is
     a problem `check_entry` names)."""
-    data = opportunities.OpportunityInput.from_mapping({name: raw.get(name) for name in QUERY_FIELDS})
+    data = library.OpportunityInput.from_mapping({name: raw.get(name) for name in QUERY_FIELDS})
     return {name: getattr(data, name).strip() for name in QUERY_FIELDS}
 
 
 def problems_of(fields):
     """The save's own problems of the fields given (an empty field is not one: the check asks by any key)."""
-    data = opportunities.OpportunityInput(**fields)
-    return {name: message for name, message in opportunities.validate(data).items() if fields.get(name)}
+    data = library.OpportunityInput(**fields)
+    return {name: message for name, message in library.validate(data).items() if fields.get(name)}
 
 
 def check_entry(session, actor, raw):
@@ -61,7 +61,7 @@ def check_entry(session, actor, raw):
     except check_limit.CheckLimitReached as refused:
         checked.refused = refused
         return checked
-    checked.decision = opportunities.decide(session, actor, checked.result)
+    checked.decision = library.decide(session, actor, checked.result)
     return checked
 
 
@@ -94,7 +94,7 @@ def _said(hits, actor):
     n = len(hits)
     if all(hit.opportunity.owner_id == actor.id for hit in hits):
         message, tone = _l("Already in your library, listed below."), "own"
-    elif any(opportunities.blocks_entry(hit) for hit in hits):
+    elif any(library.blocks_entry(hit) for hit in hits):
         message, tone = _l("Already a customer: %(n)d listed below. It cannot be entered.", n=n), "blocks"
     else:
         message, tone = _l("%(n)d similar customers listed below: check them.", n=n), "similar"

@@ -31,14 +31,8 @@ from models import (
     WebLead,
 )
 
-from .. import audit, clock
-from ..checking import dedup
+from .. import audit, checking, clock, library, people
 from ..errors import RuleViolation
-from ..library import capacity as library
-from ..library import opportunities
-from ..library.events import record_event
-from ..library.locks import take_lock
-from ..people import access
 
 UNDO_DAYS = 30
 MAX_MERGED = 20  # records merged into one at a time
@@ -95,13 +89,13 @@ def _put_back(opportunity, values, only=None):
 
 def _administered(session, actor, ids):
     """The live records of `ids` that the admin may merge, in that order; not_found if any is not."""
-    if not access.is_admin(actor):
+    if not people.is_admin(actor):
         raise RuleViolation(_l("Only admins look for and merge duplicates."), code="forbidden")
     found = {o.id: o for o in session.scalars(select(Opportunity).where(
-        Opportunity.id.in_(ids), access.opportunity_clause(actor), access.may_delete_opportunity_clause(actor)))}
+        Opportunity.id.in_(ids), people.opportunity_clause(actor), people.may_delete_opportunity_clause(actor)))}
     missing = [i for i in ids if i not in found]
-    if missing and not access.may_merge_public_pool(actor) and session.scalar(select(Opportunity.id).where(
-            Opportunity.id.in_(missing), access.public_pool_clause()).limit(1)):
+    if missing and not people.may_merge_public_pool(actor) and session.scalar(select(Opportunity.id).where(
+            Opportunity.id.in_(missing), people.public_pool_clause()).limit(1)):
         raise RuleViolation(POOL_REFUSED, code="public_pool_merge", field="merge")  # the pool is seen by all
     if missing:
         raise RuleViolation(NOT_FOUND, code="not_found", field="merge")
@@ -148,11 +142,11 @@ def _apply(kept, chosen):
 def _validate(session, kept, chosen):
     """The merged values must make a record the entry form would take (a province and a city of another
     record's may not agree)."""
-    data = opportunities.OpportunityInput.from_mapping({
+    data = library.OpportunityInput.from_mapping({
         **{name: chosen[name] for name in ("company", "province", "city", "district", "town", "address", "contact", "phone",
                                           "mobile", "wechat", "qq", "fax", "email", "industry")},
         "key_customer": chosen["key_customer"]})
-    problems = opportunities.validate(data)
+    problems = library.validate(data)
     if problems:
         field_name, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field_name)
@@ -171,17 +165,17 @@ def _dates(kept, others):
 
 def rebuild_keys(session, opportunity):
     """The record's normalised name, place, phone rows and index terms, from its current values."""
-    keys = dedup.record_keys_of(opportunity)
+    keys = checking.record_keys_of(opportunity)
     company_key = keys["company_key"]
     opportunity.name_folded, opportunity.name_core = company_key.folded[:200], company_key.core[:200]
     opportunity.norm_province, opportunity.norm_city = company_key.province, company_key.city
     opportunity.norm_district = company_key.district
     _drop_keys(session, [opportunity.id])
     session.flush()
-    phones = dedup.phone_rows(opportunity.id, keys)
+    phones = checking.phone_rows(opportunity.id, keys)
     if phones:
         session.execute(insert(OpportunityPhone), phones)
-    session.execute(insert(OpportunityTerm), dedup.index_rows(opportunity.id, keys))
+    session.execute(insert(OpportunityTerm), checking.index_rows(opportunity.id, keys))
 
 
 def _drop_keys(session, ids):
@@ -215,7 +209,7 @@ def merge(session, actor, keep_id, merge_ids, values=None):
     """Merge `merge_ids` into `keep_id`; the Merge. Raises RuleViolation with the reason when refused."""
     values = dict(values or {})
     _check_request(keep_id, merge_ids, values)
-    take_lock(session)
+    library.take_lock(session)
     kept, *others = _administered(session, actor, [keep_id, *merge_ids])
     before = {str(o.id): snapshot_of(o) for o in [kept, *others]}
     chosen = chosen_values(kept, others, values)
@@ -233,7 +227,7 @@ def merge(session, actor, keep_id, merge_ids, values=None):
     item = Merge(kept_id=kept.id, actor_id=actor.id, created_at=now, snapshot="{}")
     session.add(item)
     session.flush()
-    record_event(session, kept, "merge", actor, reason=f"#{item.id}")
+    library.record_event(session, kept, "merge", actor, reason=f"#{item.id}")
     session.flush()
     item.snapshot = json.dumps({"before": before, "after": snapshot_of(kept), "moved": moved, "merged": other_ids},
                                ensure_ascii=False)
@@ -264,10 +258,10 @@ def _tell_owners(session, item, others, now):
 def find(session, actor, merge_id):
     """The merge, if the admin may see its kept record (live or merged away again); else not_found."""
     item = session.get(Merge, merge_id)
-    if item is None or not access.is_admin(actor):
+    if item is None or not people.is_admin(actor):
         raise RuleViolation(_l("This merge does not exist or is out of your reach."), code="not_found")
     reachable = session.scalar(select(Opportunity.id).where(Opportunity.id == item.kept_id,
-                                                            access.may_delete_opportunity_clause(actor)))
+                                                            people.may_delete_opportunity_clause(actor)))
     if reachable is None:
         raise RuleViolation(_l("This merge does not exist or is out of your reach."), code="not_found")
     return item
@@ -276,10 +270,10 @@ def find(session, actor, merge_id):
 def undo(session, actor, merge_id):
     """Put every record back as it was before the merge; the Merge. Refused, with the reason, when it
     was undone already, is older than UNDO_DAYS, or a later change makes it impossible."""
-    take_lock(session)
+    library.take_lock(session)
     item = find(session, actor, merge_id)
     data = json.loads(item.snapshot)
-    if not access.may_merge_public_pool(actor) and any(
+    if not people.may_merge_public_pool(actor) and any(
             before.get("location") == "public_pool" for before in data["before"].values()):
         raise RuleViolation(POOL_REFUSED, code="public_pool_merge")  # it would put a record back in the pool
     kept = session.get(Opportunity, item.kept_id)
@@ -299,7 +293,7 @@ def undo(session, actor, merge_id):
         _rebuild_or_refuse(session, other)
     _check_caps(session, merged)
     item.undone_at, item.undone_by_id = clock.now(), actor.id
-    record_event(session, kept, "unmerge", actor, reason=f"#{item.id}")
+    library.record_event(session, kept, "unmerge", actor, reason=f"#{item.id}")
     audit.record(session, actor, "merge_undone", target=kept,
                  details={"merge": item.id, "kept": kept.id, "restored": [o.id for o in merged],
                           "companies": [o.company for o in merged]})
@@ -334,7 +328,7 @@ def _put_back_kept(kept, before, after):
 
 def _rebuild_or_refuse(session, other):
     """A merged record's keys again; refused when its mobile now belongs to another customer."""
-    _written, taken = opportunities.unless_mobile_taken(session, lambda: rebuild_keys(session, other))
+    _written, taken = library.unless_mobile_taken(session, lambda: rebuild_keys(session, other))
     if taken:
         raise RuleViolation(_l("The merge cannot be undone: the mobile %(number)s of %(company)s now belongs to "
                                "another customer.", number=other.mobile, company=other.company), code="conflict")
@@ -359,7 +353,7 @@ def merged_into(session, actor, opportunity_id):
             return None
         if row.deleted_at is None:
             visible = session.scalar(select(Opportunity).where(Opportunity.id == row.id,
-                                                               access.opportunity_clause(actor)))
+                                                               people.opportunity_clause(actor)))
             return visible
         target_id = row.merged_into_id
     return None
@@ -368,7 +362,7 @@ def merged_into(session, actor, opportunity_id):
 def merges_of(session, actor, limit=50):
     """The latest merges the admin may see, newest first."""
     query = (select(Merge).join(Opportunity, Opportunity.id == Merge.kept_id)
-             .where(access.may_delete_opportunity_clause(actor)).order_by(Merge.id.desc()).limit(limit))
+             .where(people.may_delete_opportunity_clause(actor)).order_by(Merge.id.desc()).limit(limit))
     return session.scalars(query).all()
 
 

@@ -41,11 +41,8 @@ from models import (
     ResourceRules,
 )
 
-from .. import audit, clock, jobs
-from ..checking import normalize
-from ..checking import reasons as reasons_of
+from .. import audit, checking, clock, jobs, people
 from ..errors import RuleViolation
-from ..people import access
 
 KEY_LIMIT = 50  # records sharing one key beyond which the key pairs nothing (too common to tell)
 REVIEW_GROUP_LIMIT = 12  # a chain of similar names longer than this is shown as its pairs
@@ -108,7 +105,7 @@ class _Interned(dict):
 
 
 _NO_NUMBERS = ((), (), ())
-_LIST_OF = {"phone": 0, "fax": 1, normalize.WECHAT_FIELD: 2}  # opportunity_phone.field -> its place in _NO_NUMBERS
+_LIST_OF = {"phone": 0, "fax": 1, checking.WECHAT_FIELD: 2}  # opportunity_phone.field -> its place in _NO_NUMBERS
 
 
 def _read_phones(session, scope, params):
@@ -159,7 +156,7 @@ def _trade_name_groups(names):
     by_zihao = defaultdict(list)
     for opportunity_id, (core, _province, city, *_rest) in names.items():
         if core and city:
-            trade = normalize.trade_name(normalize.stem(core))
+            trade = checking.trade_name(checking.stem(core))
             if trade.family:
                 by_zihao[(trade.zihao, city)].append(opportunity_id)
     for ids in by_zihao.values():
@@ -171,7 +168,7 @@ def _stem_groups(by_core):
     """Cores of one stem (中天科技, 中天实业, 中天): generic business words make no other company."""
     by_stem = defaultdict(list)
     for core in by_core:
-        by_stem[normalize.stem(core)].append(core)
+        by_stem[checking.stem(core)].append(core)
     for cores in by_stem.values():
         if len(cores) > 1:
             ids = [i for core in cores for i in by_core[core]]
@@ -189,7 +186,7 @@ def _neighbour_groups(by_core):
     for length in range(1, max(by_length, default=0)):  # keys of each length, whether or not a core has it
         keys = {}
         for core in by_length.get(length + 1, ()):
-            for variant in normalize.name_neighbours(core):
+            for variant in checking.name_neighbours(core):
                 _hold(keys, hash(variant), core)
         for core in by_length.get(length, ()) if length >= 2 else ():
             _hold(keys, hash(core), core)
@@ -215,7 +212,7 @@ def _hold(keys, key, core):
 def _containment_groups(by_core):
     """A core and the stored cores inside it of at least half its length (the check's `n:` substrings)."""
     for core, ids in by_core.items():
-        for inner in normalize.name_substrings(core):
+        for inner in checking.name_substrings(core):
             held = by_core.get(inner)
             if held and len(held) + len(ids) <= KEY_LIMIT:
                 yield ids + held
@@ -259,7 +256,7 @@ def _add_pairs(seen, ids, names):
 
 def _company_key(place):
     core, province, city, district = place
-    return normalize.CompanyKey(folded="", core=core, province=province, city=city, district=district)
+    return checking.CompanyKey(folded="", core=core, province=province, city=city, district=district)
 
 
 def _keys(names, phones, opportunity_id):
@@ -274,7 +271,7 @@ def judge(pairs, names, phones, progress=None):
     mask = (1 << _SHIFT) - 1
     for n, pair in enumerate(pairs):
         older, newer = pair if isinstance(pair, tuple) else (pair >> _SHIFT, pair & mask)
-        match = normalize.compare(_keys(names, phones, newer), _keys(names, phones, older))
+        match = checking.compare(_keys(names, phones, newer), _keys(names, phones, older))
         if match is not None:
             found[(older, newer)] = match
         if progress is not None and n % 20000 == 0:
@@ -323,7 +320,7 @@ def group(matches, placed=frozenset()):
     duplicates = _Components()
     bridges = defaultdict(list)  # a placeless record -> the placed records it matches by name only
     for (a, b), match in matches.items():
-        if match.verdict != normalize.DUPLICATE:
+        if match.verdict != checking.DUPLICATE:
             continue
         if match.placeless_name and (a in placed) != (b in placed):
             loose, fixed = (b, a) if a in placed else (a, b)
@@ -337,20 +334,20 @@ def group(matches, placed=frozenset()):
             duplicates.union(loose, fixed[0])
         else:
             ambiguous.update((min(loose, i), max(loose, i)) for i in fixed)
-    out = [_found(normalize.DUPLICATE, ids, matches) for ids in duplicates.groups()]
+    out = [_found(checking.DUPLICATE, ids, matches) for ids in duplicates.groups()]
     review_pairs = [(a, b) for (a, b), m in matches.items()
-                    if (m.verdict == normalize.REVIEW or (a, b) in ambiguous) and duplicates.find(a) != duplicates.find(b)]
+                    if (m.verdict == checking.REVIEW or (a, b) in ambiguous) and duplicates.find(a) != duplicates.find(b)]
     similar = _Components()
     for a, b in review_pairs:
         similar.union(a, b)
     chains = set()
     for ids in similar.groups():
         if len(ids) <= REVIEW_GROUP_LIMIT:
-            out.append(_found(normalize.REVIEW, ids, matches))
+            out.append(_found(checking.REVIEW, ids, matches))
         else:
             chains.update(ids)
-    out.extend(_found(normalize.REVIEW, [a, b], matches) for a, b in review_pairs if a in chains)
-    out.sort(key=lambda f: (f.verdict != normalize.DUPLICATE, -f.score, f.ids[0]))
+    out.extend(_found(checking.REVIEW, [a, b], matches) for a, b in review_pairs if a in chains)
+    out.sort(key=lambda f: (f.verdict != checking.DUPLICATE, -f.score, f.ids[0]))
     return out
 
 
@@ -395,7 +392,7 @@ def scope_of(session, actor):
     """The agent company (a department of depth 1) an admin scans; None: everything, a subsystem admin's."""
     if actor is None or actor.role == "subsystem_admin":
         return None
-    path = access.company_path(actor.department) if actor.role == "agent_admin" else ""
+    path = people.company_path(actor.department) if actor.role == "agent_admin" else ""
     if not path:
         raise RuleViolation(NOT_ADMIN, code="forbidden")
     return session.scalar(select(Department).where(Department.path == path))
@@ -485,7 +482,7 @@ def save(session, scan_id, records, pairs, found):
         chunk = found[start:start + BATCH]
         ids = session.scalars(insert(DuplicateGroup).returning(DuplicateGroup.id, sort_by_parameter_order=True), [
             {"scan_id": scan_id, "verdict": f.verdict, "score": f.score,
-             "reason": json.dumps(reasons_of.stored(f.reasons), ensure_ascii=False)} for f in chunk]).all()
+             "reason": json.dumps(checking.reasons_stored(f.reasons), ensure_ascii=False)} for f in chunk]).all()
         session.execute(insert(DuplicateGroupMember), [
             {"group_id": group_id, "opportunity_id": i} for group_id, f in zip(ids, chunk) for i in f.ids])
     older = select(DuplicateScan.id).where(
@@ -494,7 +491,7 @@ def save(session, scan_id, records, pairs, found):
         else DuplicateScan.department_id == scan.department_id)
     session.execute(delete(DuplicateGroup).where(DuplicateGroup.scan_id.in_(older)))
     scan.status, scan.finished_at, scan.records, scan.pairs = "done", clock.now(), records, pairs
-    scan.groups_duplicate = sum(f.verdict == normalize.DUPLICATE for f in found)
+    scan.groups_duplicate = sum(f.verdict == checking.DUPLICATE for f in found)
     scan.groups_review = len(found) - scan.groups_duplicate
 
 
@@ -533,11 +530,11 @@ def _scan_scope(department):
 def _visible_members(actor):
     """Members of a group that the actor sees: live, in its reach (an agent admin's company, and the
     public pool), not yet merged; `own` is 1 for the records it may merge."""
-    own = and_(access.opportunity_clause(actor), access.may_delete_opportunity_clause(actor))
+    own = and_(people.opportunity_clause(actor), people.may_delete_opportunity_clause(actor))
     return select(DuplicateGroupMember.group_id, DuplicateGroupMember.opportunity_id,
                   case((own, 1), else_=0).label("own")).join(
         Opportunity, Opportunity.id == DuplicateGroupMember.opportunity_id).where(
-        access.duplicate_reach_clause(actor))
+        people.duplicate_reach_clause(actor))
 
 
 def _shown(members):
@@ -556,10 +553,10 @@ def groups(session, actor, verdict=None, page=1, per_page=20):
     members = _visible_members(actor).subquery()
     query = (select(DuplicateGroup.id).join(members, members.c.group_id == DuplicateGroup.id)
              .where(DuplicateGroup.scan_id == scan.id).group_by(DuplicateGroup.id).having(_shown(members)))
-    if verdict in (normalize.DUPLICATE, normalize.REVIEW):
+    if verdict in (checking.DUPLICATE, checking.REVIEW):
         query = query.where(DuplicateGroup.verdict == verdict)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
-    order = (DuplicateGroup.verdict != normalize.DUPLICATE, DuplicateGroup.score.desc(), DuplicateGroup.id)
+    order = (DuplicateGroup.verdict != checking.DUPLICATE, DuplicateGroup.score.desc(), DuplicateGroup.id)
     ids = session.scalars(query.order_by(*order).offset((max(page, 1) - 1) * per_page).limit(per_page)).all()
     items = session.scalars(select(DuplicateGroup).where(DuplicateGroup.id.in_(ids)).order_by(*order)).all() \
         if ids else []
@@ -583,7 +580,7 @@ def group_of(session, actor, group_id):
     (a subsystem admin: any), with two records or more in its reach, one at least its own."""
     item = session.get(DuplicateGroup, group_id)
     records = _records_of(session, actor, [group_id]).get(group_id, []) if item is not None else []
-    if item is not None and not access.may_merge_public_pool(actor):
+    if item is not None and not people.may_merge_public_pool(actor):
         in_scope = session.scalar(select(DuplicateScan.id).where(
             DuplicateScan.id == item.scan_id, _scan_scope(scope_of(session, actor))))
         records = records if in_scope and any(not in_public_pool(o) for o in records) else []
@@ -616,7 +613,7 @@ def in_public_pool(opportunity):
 def merge_refused(actor, records):
     """Whether the actor may not merge these records: one is the public pool's, shared by every company,
     and the actor is not a subsystem admin."""
-    return not access.may_merge_public_pool(actor) and any(in_public_pool(o) for o in records)
+    return not people.may_merge_public_pool(actor) and any(in_public_pool(o) for o in records)
 
 
 def reasons(item):

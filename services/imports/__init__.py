@@ -1,8 +1,9 @@
 """Customer lists in: read safely, checked like entries, imported whole (docs/imports.md).
 
 The wing's modules: `tables` (reading a list, its header mapped: `map_columns`), `table_sizes` (a list sized
-before it is parsed: `measure`), `table_sandbox` (the parse in a capped child process), the command line's
-engine below (`check_file`, `import_file`), `staging` (a browser import's rows in short hidden batches),
+before it is parsed: `measure`), `table_sandbox` (the parse in a capped child process, of a list's bytes or
+its path), the one pipeline (`ImportRun`: rows from a reader, a `Target`, options) that the command line
+(`check_file`, `import_file`) and the browser's jobs build and drive, `staging` (a browser import's rows in short hidden batches),
 `uploads` (browser imports as background jobs: `new_import`, `choose`, `start_run`), `previews` (a preview row
 bounded: `bound`) and `retention` (uploaded files purged: `purge`).
 
@@ -52,8 +53,8 @@ staging.py (a browser import in short batches, its rows hidden until its end, so
 The names below are what views, commands and services/imports/uploads.py use.
 """
 from .bulk import fast_keys, term_hashes
-from .checking import FileIndex, FileRow, check_file, checked_rows, file_match_json
-from .importing import POOLS, ImportSummary, Target, import_file, resolve_target
+from .checking import FileIndex, FileRow, checked_rows, file_match_json
+from .importing import POOLS, ImportRun, ImportSummary, Target, check_file, import_file, resolve_target
 from .reading import (
     FIELDS,
     HEADERS,
@@ -76,10 +77,12 @@ from .report import (
     write_report,
     write_report_xlsx,
 )
+from .tables import TableSource
 
 __all__ = [
     "FIELDS", "HEADERS", "POOLS", "REPORT_COLUMNS", "REPORT_HEADERS", "REPORT_VERDICTS", "FileIndex", "FileRow",
-    "ImportFileError", "ImportSummary", "RowReader", "Target", "check_file", "checked_rows", "detect_encoding",
-    "fast_keys", "file_match_json", "import_file", "limits", "open_reader", "report_lines", "report_path_for", "report_xlsx",
-    "resolve_target", "row_input", "row_keys", "row_problems", "term_hashes", "write_report", "write_report_xlsx",
+    "ImportFileError", "ImportRun", "ImportSummary", "RowReader", "TableSource", "Target", "check_file",
+    "checked_rows", "detect_encoding", "fast_keys", "file_match_json", "import_file", "limits", "open_reader",
+    "report_lines", "report_path_for", "report_xlsx", "resolve_target", "row_input", "row_keys", "row_problems",
+    "term_hashes", "write_report", "write_report_xlsx",
 ]

@@ -15,9 +15,7 @@ from sqlalchemy import func, insert, select, text
 
 from models import Opportunity, OpportunityPhone, OpportunityTerm
 
-from .. import clock
-from ..checking import dedup, normalize, places
-from ..library import capacity as library
+from .. import checking, clock, library
 from .mobiles import MobileKeys
 from .reading import active_sources, chunks, row_input, row_keys, row_problems
 from .report import report_row
@@ -40,7 +38,7 @@ def term_hashes(terms):
         if term[0] == "g":
             cached = _HASH_CACHE.get(term)
             if cached is None:
-                cached = _HASH_CACHE[term] = dedup.term_hash(term)
+                cached = _HASH_CACHE[term] = checking.term_hash(term)
             out.append(cached)
         else:
             out.append(None)
@@ -64,9 +62,9 @@ def fast_keys(data):
     """
     phone, mobile = data.phone, data.mobile
     if phone and mobile and len(mobile) == 11 and mobile.isdigit() and mobile[0] == "1":
-        mobile_keys = normalize.phone_keys(mobile)
+        mobile_keys = checking.phone_keys(mobile)
         if len(mobile_keys) == 1 and mobile_keys[0].kind == "mobile":
-            keys = normalize.record_keys(company=data.company, province=data.province, city=data.city,
+            keys = checking.record_keys(company=data.company, province=data.province, city=data.city,
                                          phone=phone, fax=data.fax, wechat=data.wechat, qq=data.qq)
             if mobile_keys[0] not in keys["phone_keys"]:
                 keys["phone_keys"] = keys["phone_keys"] + mobile_keys
@@ -85,16 +83,16 @@ def _prepare(values):
         return problems, data.company, None, None, None
     keys = fast_keys(data)
     ck = keys["company_key"]
-    place = places.of_record(data, ck)  # as opportunities.insert_opportunity
+    place = checking.place_of_record(data, ck)  # as opportunities.insert_opportunity
     # in _OPPORTUNITY_COLUMNS' order, without id and the columns every row shares
     row = (data.company, place.province or None, place.city or None, place.district or None,
            data.address, data.contact, data.phone, data.mobile, data.fax, data.email, data.industry,
            _SOURCES.get(data.source) if data.source else None, data.key_customer,
            ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district, place.town or None,
-           normalize.fold_wechat(data.wechat) or None, normalize.fold_qq(data.qq) or None)
+           checking.fold_wechat(data.wechat) or None, checking.fold_qq(data.qq) or None)
     phones = [(field_name, k.kind, k.local, k.area_code or "")
-              for field_name, list_name in dedup.KEY_LISTS.items() for k in keys[list_name]]
-    return None, data.company, row, phones, term_hashes(normalize.index_terms(keys))
+              for field_name, list_name in checking.KEY_LISTS.items() for k in keys[list_name]]
+    return None, data.company, row, phones, term_hashes(checking.index_terms(keys))
 
 
 def prepare_chunk(chunk):

@@ -1,14 +1,12 @@
 """Checking a customer list: every row against the database (the one duplicate-check engine,
 `dedup.check_many`) and against the earlier rows of the file (`FileIndex`, the same terms and
-judgement in memory). `check_file` imports nothing; `checked_rows` is what an import and the
-browser imports' preview (services/imports/uploads.py) walk."""
+judgement in memory). `checked_rows` is what an import and a check (`ImportRun`, importing.py) walk."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..checking import dedup, normalize
-from ..library.opportunities import SIMILAR, entry_rule
-from .reading import active_sources, chunks, limits, open_reader, row_input, row_keys, row_problems
+from .. import checking, library
+from .reading import active_sources, chunks, row_input, row_keys, row_problems
 
 
 @dataclass
@@ -37,7 +35,7 @@ class FileIndex:
     def add(self, file_row):
         self.rows[file_row.row] = file_row
         number = file_row.row
-        for term in normalize.index_terms(file_row.keys):
+        for term in checking.index_terms(file_row.keys):
             held = self.postings.get(term)
             if held is None:
                 self.postings[term] = number
@@ -55,13 +53,13 @@ class FileIndex:
     def _candidates(self, keys):
         core = keys["company_key"].core
         found = set()
-        for term in normalize.lookup_terms(keys):
+        for term in checking.lookup_terms(keys):
             found |= self._rows(term)
-        grams = ["g:" + g for g in normalize.name_grams(core)]
+        grams = ["g:" + g for g in checking.name_grams(core)]
         if grams:
             lists = sorted((self._rows(g) for g in grams), key=len)
             keyword = lists[0].intersection(*lists[1:]) if lists[0] else set()
-            extra = sorted(keyword - found)[: max(dedup.CANDIDATE_LIMIT - len(found), 0)]
+            extra = sorted(keyword - found)[: max(checking.CANDIDATE_LIMIT - len(found), 0)]
             found.update(extra)
         return found
 
@@ -69,7 +67,7 @@ class FileIndex:
         out = []
         for number in sorted(self._candidates(keys)):
             earlier = self.rows[number]
-            match = normalize.compare(keys, earlier.keys)
+            match = checking.compare(keys, earlier.keys)
             if match is not None:
                 out.append((earlier, match))
         return out
@@ -78,12 +76,12 @@ class FileIndex:
 def file_match_json(earlier, match):
     """A match with an earlier row of the file, as `dedup.hit_json` serialises a hit (`dedup.match_json`)."""
     return {"opportunity_id": earlier.opportunity_id, "company": earlier.company, "location": "file", "owner": None,
-            **dedup.match_json(match), "row": earlier.row}
+            **checking.match_json(match), "row": earlier.row}
 
 
 def sort_matches(matches):
     """In the check's one order (`dedup.rank`); the database's records before the file's rows."""
-    matches.sort(key=lambda m: (*dedup.rank(m["verdict"], m["score"]), m["location"] == "file",
+    matches.sort(key=lambda m: (*checking.rank(m["verdict"], m["score"]), m["location"] == "file",
                                 m.get("row") or 0, m["opportunity_id"] or 0))
     return matches
 
@@ -92,16 +90,16 @@ def verdict_of(matches, into=None):
     """The row's verdict from its matches: the engine's, then the one rule of a person's entry
     (`opportunities.entry_rule`): a resemblance to a customer of a division the agents may not
     take refuses the row as it refuses the entry form (unless the rows go `into` such a division)."""
-    verdict = dedup.verdict_of(m["verdict"] for m in matches)
-    if verdict == normalize.REVIEW and refusing(matches, into):
-        return normalize.DUPLICATE
+    verdict = checking.verdict_of(m["verdict"] for m in matches)
+    if verdict == checking.REVIEW and refusing(matches, into):
+        return checking.DUPLICATE
     return verdict
 
 
 def refusing(matches, into=None):
     """The matches that refuse a row (`opportunities.entry_rule`): duplicates, and resemblances to a
     closed division's customers."""
-    return [m for m in matches if entry_rule(m["verdict"], m["location"], into or "library") != SIMILAR]
+    return [m for m in matches if library.entry_rule(m["verdict"], m["location"], into or "library") != library.SIMILAR]
 
 
 def checked_rows(session, reader, imported_ids=None, into=None, before_check=None, index=None):
@@ -121,15 +119,15 @@ def checked_rows(session, reader, imported_ids=None, into=None, before_check=Non
     index = index if index is not None else FileIndex()
     # a check reads, so the bigrams' counts hold for the whole file; an import writes as it goes
     counts = {} if imported_ids is None else None
-    for batch in chunks(reader, dedup.CHECK_BATCH):
+    for batch in chunks(reader, checking.CHECK_BATCH):
         if before_check is not None:
             before_check()
         if imported_ids is None:
             session.expunge_all()  # a check only reads: keep the identity map small on long files
         rows = [(number, data, row_problems(data, sources)) for number, data in
                 ((number, row_input(values)) for number, values in batch)]
-        checked = iter(dedup.check_many(session, [_check_query(data) for _number, data, problems in rows
-                                                  if not problems], counts=counts))
+        checked = iter(checking.check_many(session, [_check_query(data) for _number, data, problems in rows
+                                                     if not problems], counts=counts))
         for number, data, problems in rows:
             if problems:
                 yield number, data, None, {"row": number, "verdict": "invalid", "matches": [], "errors": problems}, \
@@ -147,7 +145,7 @@ def _checked_row(number, data, checked, index, imported_ids, into=None):
     """A valid row's tuple for `checked_rows`: its database result with the earlier rows'
     matches added, and the row added to the file's index."""
     keys = row_keys(data)
-    matches = [dedup.hit_json(h) for h in checked.hits
+    matches = [checking.hit_json(h) for h in checked.hits
                if imported_ids is None or h.opportunity.id not in imported_ids]
     file_row = FileRow(number, data.company, keys)
     matches += [file_match_json(earlier, match) for earlier, match in index.matches(keys)]
@@ -156,16 +154,3 @@ def _checked_row(number, data, checked, index, imported_ids, into=None):
     if checked.truncated:
         result["truncated"] = True
     return number, data, file_row, result, None
-
-
-def check_file(session, path, columns=None, max_rows=None):
-    """The duplicate-check result of every data row of the file, in order; imports nothing.
-
-    Yields {"row", "verdict", "matches"} (as docs/contract.md; a match of an earlier row of the
-    file has location "file", "row" and opportunity_id null), or for a row that fails
-    validation {"row", "verdict": "invalid", "matches": [], "errors": {field: message}}.
-    Raises ImportFileError when the file cannot be read. `columns`, `max_rows`: as RowReader's.
-    """
-    reader = open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
-    for _number, _data, _file_row, result, _problems in checked_rows(session, reader):
-        yield result

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,14 +15,8 @@ from flask_babel import lazy_gettext as _l
 
 from models import ReviewConfirmation
 
-from .. import audit, clock
-from ..checking import normalize
+from .. import audit, checking, clock, library, people
 from ..errors import RuleViolation
-from ..library import capacity as library
-from ..library import opportunities
-from ..library.locks import take_lock
-from ..people import accounts, departments
-from ..people.access import LIBRARY_ROLES
 from . import bulk, staging
 from .checking import checked_rows, refusing
 from .mobiles import held_mobiles, held_reason, mobile_pairs
@@ -74,10 +69,10 @@ def resolve_target(session, pool=None, owner=None, department=None):
 
 def _owner_target(session, owner, department):
     """A salesperson's library: the owner must be one who may own customers; no department is given."""
-    user = accounts.find_user(session, owner)
+    user = people.find_user(session, owner)
     if user is None:
         raise RuleViolation(_l("No such user: %(login)s", login=owner), field="owner")
-    if user.role not in LIBRARY_ROLES or not user.active:
+    if user.role not in people.LIBRARY_ROLES or not user.active:
         raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
                                "own customers.", login=user.login), field="owner")
     if department:
@@ -94,7 +89,7 @@ def _pool_target(session, pool, department):
         if not department:
             raise RuleViolation(_l("The agent-admin pool belongs to an agent company: name it with --department."),
                                 field="department")
-        node = departments.resolve_path(session, department)
+        node = people.resolve_path(session, department)
         if node.depth == 0:
             raise RuleViolation(_l("The head office has no agent-admin pool: name an agent company."),
                                 field="department")
@@ -145,54 +140,112 @@ class ImportSummary:
                 f"{self.seconds:.2f} s, {self.rate:.0f} rows/s")
 
 
+@dataclass
+class ImportRun:
+    """One import, the command line's (`import_file`: a file's path) and the browser's (uploads.py: the
+    uploaded bytes) alike: where its rows come from, where they go, and how.
+
+    `reader`: the rows, a reader of `open_reader` (or one that maps their values, as the browser's does);
+    `target`: where they go (`Target`, a round robin too); `file_name`: the file the audit entry names;
+    `review_rows`: the review rows ticked to be imported (the others are reported; None: all of them);
+    `stage`: a browser import's id: its rows are then committed in short batches, hidden, and shown at the
+    end (staging.py), so that entries go on meanwhile, and a failure deletes the hidden rows;
+    `progress(step, estimate)`: told every 100 rows."""
+
+    reader: object
+    target: Target | None = None  # none to check
+    actor: object = None
+    file_name: str = ""
+    skip_check: bool = False
+    review_rows: set | None = None
+    stage: int | None = None
+    progress: object = None
+
+    def checked(self, session):
+        """Every row checked, nothing written: (row, data, file row, result, problems), as `checked_rows`."""
+        return checked_rows(session, self.reader)
+
+    def execute(self, session):
+        """Write the rows, all or nothing, committed here; the ImportSummary."""
+        with self.writing(session) as summary:
+            pass
+        return summary
+
+    @contextmanager
+    def writing(self, session):
+        """Write the rows and the audit entry, then yield the ImportSummary inside the last transaction, under
+        the lock, for the caller to record the outcome in it (the browser's import record); commit after.
+
+        Raises RuleViolation (a refused target) with nothing written; any exception, the caller's too (or
+        Ctrl-C), rolls everything back and propagates."""
+        started = time.perf_counter()
+        summary = ImportSummary(Path(self.file_name))
+        lines = REPORT_LINE.set(self.reader.line)  # as `report_lines` does, around the whole transaction
+        try:
+            loaded, last = self._write(session, summary)
+            _audit(session, self.actor, self.file_name, self.target, summary, self.skip_check)
+            yield summary
+            session.commit()
+            if last is not None:
+                log.info("import %s: the last transaction held the lock %.2f s", self.stage, time.monotonic() - last)
+        except BaseException:
+            session.rollback()
+            if self.stage is not None:
+                _discard(session, self.stage)
+            raise
+        finally:
+            REPORT_LINE.reset(lines)
+        if loaded:
+            bulk.vacuum(session)
+        summary.seconds = time.perf_counter() - started
+
+    def _write(self, session, summary):
+        """The rows written, the transaction left open: (whether the fast path loaded them, the monotonic time
+        the staged path's last transaction took the lock, or None)."""
+        if self.stage is not None and not self.skip_check:  # ends under the lock, in the transaction left open
+            return False, _import_staged(session, self.reader, self.target, self.actor, summary, self.progress,
+                                         self.review_rows, self.stage)
+        library.take_lock(session)
+        self.target.recount(session)  # under the lock
+        if self.skip_check:
+            return bulk.import_fast(session, self.reader, self.target, self.actor, summary, self.progress), None
+        _import_checked(session, self.reader, self.target, self.actor, summary, self.progress, self.review_rows)
+        return False, None
+
+
+def check_file(session, path, columns=None, max_rows=None):
+    """The duplicate-check result of every data row of the file at `path` (`flask opportunities check`), in
+    order; imports nothing.
+
+    Yields {"row", "verdict", "matches"} (as docs/contract.md; a match of an earlier row of the
+    file has location "file", "row" and opportunity_id null), or for a row that fails
+    validation {"row", "verdict": "invalid", "matches": [], "errors": {field: message}}.
+    Raises ImportFileError when the file cannot be read. `columns`, `max_rows`: as RowReader's.
+    """
+    reader = open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
+    for _number, _data, _file_row, result, _problems in ImportRun(reader).checked(session):
+        yield result
+
+
 def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
-                progress=None, report=True, columns=None, max_rows=None, reader=None, target=None, review_rows=None,
-                before_commit=None, file_name=None, stage=None):
-    """Import the file in one transaction (committed here); returns an ImportSummary.
+                progress=None, report=True, columns=None, max_rows=None):
+    """Import the file at `path` (`flask opportunities import`) in one transaction (committed here), its
+    rows placed by `owner` or `pool` (`resolve_target`); an ImportSummary, the report written beside the
+    file unless `report` is false.
 
-    Raises ImportFileError (file unreadable) or RuleViolation (bad target) with nothing
-    written; any other exception rolls everything back and propagates. `columns`,
-    `max_rows`: as RowReader's. The report rows name the spreadsheet's lines (`report_lines`).
-
-    Browser imports (services/imports/uploads.py) pass their own `reader` (mapped columns and
-    values) and `target` (a round robin too), the `review_rows` the admin ticked (other
-    review rows are not imported), and `before_commit(summary)`, which records the import's
-    outcome in the same transaction, and `stage`, their import's id: the rows are then committed in
-    short batches, hidden, and shown at the end (staging.py), so that entries go on meanwhile; the audit
-    entry and `before_commit` are in that last transaction, and a failure deletes the hidden rows.
+    Raises ImportFileError (file unreadable) or RuleViolation (bad target) with nothing written; any
+    other exception rolls everything back and propagates. `columns`, `max_rows`: as RowReader's. The
+    report rows name the spreadsheet's lines (`report_lines`).
     """
     started = time.perf_counter()
-    reader = reader if reader is not None else open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
-    summary = ImportSummary(Path(path))
-    lines = REPORT_LINE.set(reader.line)  # as `report_lines` does, around the whole transaction
+    reader = open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
     try:
-        target = target if target is not None else resolve_target(session, pool=pool, owner=owner,
-                                                                   department=department)
-        loaded, last = False, None
-        if stage is not None and not skip_check:  # ends under the lock, in the transaction committed below
-            last = _import_staged(session, reader, target, actor, summary, progress, review_rows, stage)
-        else:
-            take_lock(session)
-            target.recount(session)  # under the lock
-            if skip_check:
-                loaded = bulk.import_fast(session, reader, target, actor, summary, progress)
-            else:
-                _import_checked(session, reader, target, actor, summary, progress, review_rows)
-        _audit(session, actor, file_name or path, target, summary, skip_check)
-        if before_commit is not None:
-            before_commit(summary)
-        session.commit()
-        if last is not None:
-            log.info("import %s: the last transaction held the lock %.2f s", stage, time.monotonic() - last)
+        target = resolve_target(session, pool=pool, owner=owner, department=department)
     except BaseException:
         session.rollback()
-        if stage is not None:
-            _discard(session, stage)
         raise
-    finally:
-        REPORT_LINE.reset(lines)
-    if loaded:
-        bulk.vacuum(session)
+    summary = ImportRun(reader, target, actor, file_name=str(path), skip_check=skip_check,
+                        progress=progress).execute(session)
     summary.seconds = time.perf_counter() - started
     if report:
         summary.report_path = report_path_for(path)
@@ -270,7 +323,7 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
         imported_ids.add(opportunity.id)
         file_row.opportunity_id = opportunity.id
         summary.imported += 1
-        if result["verdict"] == normalize.REVIEW:
+        if result["verdict"] == checking.REVIEW:
             _confirm_review(session, summary, opportunity, created_by_id, number, data, result["matches"])
         if writer is not None:
             writer.wrote()
@@ -290,7 +343,7 @@ def _turned_away(session, summary, row, location, review_rows, writer):
         summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), data.company))
         return True
     verdict, matches = result["verdict"], result["matches"]
-    if verdict == normalize.DUPLICATE:
+    if verdict == checking.DUPLICATE:
         summary.duplicates += 1
         refused = refusing(matches, location)
         summary.report_rows.append(report_row(number, verdict, match_reason(refused), data.company, refused))
@@ -302,10 +355,10 @@ def _turned_away(session, summary, row, location, review_rows, writer):
     if held:  # a holder the check did not reach (too many candidates): the index would refuse it
         (field_name, local), holder = next(iter(held.items()))
         summary.duplicates += 1
-        summary.report_rows.append(report_row(number, normalize.DUPLICATE, held_reason(local), data.company,
+        summary.report_rows.append(report_row(number, checking.DUPLICATE, held_reason(local), data.company,
                                                [holder]))
         return True
-    if verdict == normalize.REVIEW and review_rows is not None and number not in review_rows:
+    if verdict == checking.REVIEW and review_rows is not None and number not in review_rows:
         summary.review_skipped += 1
         summary.report_rows.append(report_row(
             number, verdict, [_l("not ticked for import"), *match_reason(matches)],
@@ -317,8 +370,8 @@ def _turned_away(session, summary, row, location, review_rows, writer):
 def _insert(session, place, data, location, created_by_id, staged, number, verdict):
     """The row as an opportunity where the target places it; in a staged import, hidden and noted."""
     owner_ref, department_ref = place
-    opportunity = opportunities.insert_opportunity(session, owner_ref, data, location, department_ref,
-                                                   pending=staged.import_id if staged is not None else None)
+    opportunity = library.insert_opportunity(session, owner_ref, data, location, department_ref,
+                                             pending=staged.import_id if staged is not None else None)
     opportunity.created_by_id = created_by_id
     if staged is not None:
         staged.add(opportunity.id, number, data.company, verdict, owner_ref.id if owner_ref else None)
@@ -333,5 +386,5 @@ def _confirm_review(session, summary, opportunity, created_by_id, number, data, 
     session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=created_by_id,
                                    resembled=json.dumps(resembled, ensure_ascii=False),
                                    created_at=clock.now()))
-    summary.report_rows.append(report_row(number, normalize.REVIEW, match_reason(matches), data.company,
+    summary.report_rows.append(report_row(number, checking.REVIEW, match_reason(matches), data.company,
                                            matches, imported=True))

@@ -5,14 +5,14 @@ from sqlalchemy import select
 
 from models import Opportunity, OpportunityPhone, User
 
-from ..checking import normalize
+from .. import checking
 from .report import report_line, report_row
 
 
 def mobile_pairs(phone_keys, fax_keys, wechat_keys=()):
     """The (field, local) of a record's mobile numbers and WeChat ID: the unique index's key."""
     return {(field_name, k.local) for field_name, keys in (("phone", phone_keys), ("fax", fax_keys),
-                                                           (normalize.WECHAT_FIELD, wechat_keys))
+                                                           (checking.WECHAT_FIELD, wechat_keys))
             for k in keys if k.kind == "mobile"}
 
 
@@ -69,11 +69,11 @@ class MobileKeys:
                 continue
             row = self.taken.get((field_name, local))
             if row is not None:
-                return report_row(number, normalize.DUPLICATE, str(_l(
+                return report_row(number, checking.DUPLICATE, str(_l(
                     "mobile %(number)s is on row %(row)d of this file already", number=local, row=report_line(row))), company)
             holder = self.held.get((field_name, local))
             if holder is not None:
-                return report_row(number, normalize.DUPLICATE, held_reason(local), company, [holder])
+                return report_row(number, checking.DUPLICATE, held_reason(local), company, [holder])
         return None
 
     def take(self, number, phones):

@@ -6,8 +6,7 @@ from sqlalchemy import select
 
 from models import InfoSource
 
-from ..checking import dedup
-from ..library import opportunities
+from .. import checking, library
 from .table_sandbox import SandboxedReader
 from .table_sizes import Limits
 from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
@@ -20,10 +19,11 @@ def limits(command_line=False, max_rows=None):
     return base if max_rows is None else Limits(**{**base.as_dict(), "max_rows": max_rows})
 
 
-def open_reader(path, columns=None, caps=None):
-    """The rows of a customer list, parsed in a child process under the caps (services/imports/table_sandbox.py):
-    every path that reads an outside file (uploads, the worker, the command line) reads it so."""
-    return SandboxedReader(path, columns=columns, limits=caps or limits(command_line=True))
+def open_reader(source, columns=None, caps=None, name=None):
+    """The rows of a customer list, its bytes (`name`: the file's name) or its path, parsed in a child process
+    under the caps (services/imports/table_sandbox.py): every path that reads an outside file (uploads, the
+    worker, the command line) reads it so."""
+    return SandboxedReader(source, columns=columns, limits=caps or limits(command_line=True), name=name)
 
 _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
 
@@ -31,19 +31,19 @@ _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x
 def row_input(values):
     values = dict(values)
     values["key_customer"] = values.get("key_customer", "").strip().lower() in _TRUE
-    return opportunities.OpportunityInput.from_mapping(values)
+    return library.OpportunityInput.from_mapping(values)
 
 
 def row_problems(data, sources):
     """{field: message} of a row: `opportunities.validate`, and an unknown information source."""
-    problems = {name: str(message) for name, message in opportunities.validate(data).items()}
+    problems = {name: str(message) for name, message in library.validate(data).items()}
     if data.source and data.source not in sources and "source" not in problems:
         problems["source"] = str(_l("Choose an information source from the list."))
     return problems
 
 
 def row_keys(data):
-    return dedup.record_keys_of(data)
+    return checking.record_keys_of(data)
 
 
 def active_sources(session):

@@ -8,9 +8,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from .. import exports
-from ..checking import normalize, reasons
-from ..library import opportunities
+from .. import checking, exports, library
 
 REPORT_COLUMNS = ("row", "verdict", "reason", "company", "matched", "imported")
 _REPORT_TEXT_MAX = 300
@@ -32,7 +30,7 @@ def truncate(value, limit=_REPORT_TEXT_MAX):
 
 REPORT_HEADERS = {"row": _l("Line"), "verdict": _l("Conclusion"), "reason": _l("Reason"),
                   "company": _l("Company name"), "matched": _l("Matched records"), "imported": _l("Imported?")}
-REPORT_VERDICTS = {normalize.DUPLICATE: _l("Duplicate"), normalize.REVIEW: _l("Needs confirmation"),
+REPORT_VERDICTS = {checking.DUPLICATE: _l("Duplicate"), checking.REVIEW: _l("Needs confirmation"),
                    "invalid": _l("Invalid"), "library_full": _l("Library full")}
 REPORT_YES_NO = {"yes": _l("Yes"), "no": _l("No")}
 REPORT_LINE = contextvars.ContextVar("report_line", default=None)
@@ -59,7 +57,7 @@ def _describe(match):
     if match["location"] == "file":
         where = str(_l("row %(row)d of this file", row=report_line(match["row"])))
     else:
-        where = f"#{match['opportunity_id']} {str(opportunities.LOCATION_LABELS[match['location']])}"
+        where = f"#{match['opportunity_id']} {str(library.LOCATION_LABELS[match['location']])}"
         if match["owner"]:
             where += f" {match['owner']}"
     return str(_l("%(company)s (%(where)s)", company=match["company"], where=where))
@@ -79,7 +77,7 @@ def match_reason(matches):
 
 def said_reason(reason):
     """A report row's reason in the current language (the reasons from their codes); a text as it is."""
-    return truncate(str(_l("; ")).join(reasons.said([reason] if isinstance(reason, str) else reason)))
+    return truncate(str(_l("; ")).join(checking.reasons_said([reason] if isinstance(reason, str) else reason)))
 
 
 def report_table(rows):

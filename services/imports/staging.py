@@ -33,10 +33,7 @@ from sqlalchemy.orm import aliased
 
 from models import DataImport, Opportunity, OpportunityPhone, User
 
-from .. import clock
-from ..checking import dedup, normalize
-from ..library import capacity as library
-from ..library.locks import take_lock
+from .. import checking, clock, library
 from .checking import FileIndex
 from .mobiles import held_reason
 from .report import match_reason, report_row
@@ -78,7 +75,7 @@ class Writer:
             self.session.commit()  # no read transaction may be held when the write begins (SQLite)
             if self.pause:
                 time.sleep(self.pause)
-            take_lock(self.session)
+            library.take_lock(self.session)
             self.since = time.monotonic()
 
     def wrote(self):
@@ -169,7 +166,7 @@ def _account(summary, staged, lost):
     for opportunity_id, row in lost.items():
         _number, _company, verdict, _owner = staged.rows.pop(opportunity_id)
         summary.imported -= 1
-        if verdict == normalize.REVIEW:
+        if verdict == checking.REVIEW:
             summary.review -= 1
             summary.report_rows = [r for r in summary.report_rows if r["row"] != row["row"]]
         if row["verdict"] == "library_full":
@@ -211,7 +208,7 @@ def _mobiles_held(session, staged, after):
         if oid in lost or holder_id in lost or oid not in staged.rows:
             continue
         number, own_company, _verdict, _owner = staged.rows[oid]
-        lost[oid] = report_row(number, normalize.DUPLICATE, held_reason(local), own_company,
+        lost[oid] = report_row(number, checking.DUPLICATE, held_reason(local), own_company,
                                [{"opportunity_id": holder_id, "company": company, "location": location,
                                  "owner": login}])
     return lost
@@ -233,13 +230,13 @@ def _duplicated_by(staged, newcomers, gone):
     loses, as a second entry of the same customer would."""
     lost = {}
     for newcomer in newcomers:
-        keys = dedup.record_keys_of(newcomer)
+        keys = checking.record_keys_of(newcomer)
         for earlier, match in staged.index.matches(keys):
             oid = earlier.opportunity_id
-            if oid in staged.rows and oid not in lost and oid not in gone and match.verdict == normalize.DUPLICATE:
+            if oid in staged.rows and oid not in lost and oid not in gone and match.verdict == checking.DUPLICATE:
                 number, company, _verdict, _owner = staged.rows[oid]
                 reason = match_reason([{"verdict": match.verdict, "reasons": list(match.reasons)}])
-                lost[oid] = report_row(number, normalize.DUPLICATE, reason, company, [
+                lost[oid] = report_row(number, checking.DUPLICATE, reason, company, [
                     {"opportunity_id": newcomer.id, "company": newcomer.company, "location": newcomer.location,
                      "owner": newcomer.login}])
     return lost

@@ -9,6 +9,12 @@ refused with a message in the user's language; the process that asked goes on.
 `SandboxedReader` has `tables.RowReader`'s interface: opening reads the header (the upload waits
 for it, `CRM_IMPORT_PARSE_SECONDS` at most); each iteration streams the rows from a new child,
 one JSON line each, so the rows are never held whole on either side.
+
+The list is its bytes (an upload kept in the database) or a path (the command line). Bytes go to the
+child through its standard input, after the request's line, so no copy of a customer list is left on
+disk by a process killed while it read one; a path is opened by the child. The one file the child may
+write (calamine names a password only when it reads a path, `TableSource.as_file`) goes in a folder
+this process makes for that child and removes once the child is gone, however it ended.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from .tables import ImportFileError, Limits, RowReader
+from .tables import ImportFileError, Limits, RowReader, TableSource
 
 log = logging.getLogger(__name__)
 
@@ -40,19 +46,22 @@ def _failed(name, limits):
 class SandboxedReader:
     """A RowReader whose parsing happens in a child process; an ImportFileError as RowReader's."""
 
-    def __init__(self, path, columns=None, limits=None):
-        self.path = Path(path)
+    def __init__(self, source, columns=None, limits=None, name=None):
+        """`source`: the list's bytes (`name`: the file's name, its suffix saying its kind) or its path."""
+        source = TableSource(source, name)
+        self.name, self.data = source.name, source.data
         self.limits = limits or Limits()
-        self._request = {"path": str(self.path), "columns": columns, "limits": self.limits.as_dict()}
-        with _child(self._request, "header", self.limits) as child:
+        self._request = {"path": str(source.path) if source.path is not None else None, "name": source.name,
+                         "columns": columns, "limits": self.limits.as_dict()}
+        with _child(self._request, self.data, "header", self.limits) as child:
             try:
                 output, _ = child.communicate(timeout=self.limits.seconds)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.communicate()
-                raise ImportFileError(_failed(self.path.name, self.limits)) from None
+                raise ImportFileError(_failed(self.name, self.limits)) from None
             first = output.split(b"\n", 1)[0]
-            header = _message(first, child, self.path.name, self.limits)
+            header = _message(first, child, self.name, self.limits)
         for name in ("kind", "encoding", "header_line", "headers", "columns", "estimate", "width"):
             setattr(self, name, header[name])
 
@@ -60,30 +69,38 @@ class SandboxedReader:
         return self.header_line + number
 
     def __iter__(self):
-        with _child(self._request, "rows", self.limits) as child:
+        with _child(self._request, self.data, "rows", self.limits) as child:
             for raw in child.stdout:
-                item = _message(raw, child, self.path.name, self.limits)
+                item = _message(raw, child, self.name, self.limits)
                 if "end" in item:
                     return
                 yield item["row"], item["values"]
             child.wait()
-            _message(b"", child, self.path.name, self.limits)  # no end: the child died
+            _message(b"", child, self.name, self.limits)  # no end: the child died
 
 
 class _child:
-    """The child process reading `request` in `mode`, its standard error kept in a temporary file
-    for the log (a Rust panic prints there); killed and reaped however the reading ends."""
+    """The child process reading `request` in `mode` (and `data`, the list's bytes, unless the request names
+    a path), its standard error kept in a temporary file for the log (a Rust panic prints there); killed
+    and reaped however the reading ends, and the folder it may write in removed then."""
 
-    def __init__(self, request, mode, limits):
-        self.request, self.mode, self.limits = request, mode, limits
+    def __init__(self, request, data, mode, limits):
+        self.request, self.data, self.mode, self.limits = request, data, mode, limits
 
     def __enter__(self):
         self.errors = tempfile.TemporaryFile()
+        self.folder = tempfile.TemporaryDirectory(prefix="crm-import-") if self.data is not None else None
+        request = {**self.request, "folder": self.folder.name if self.folder else None}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.imports.table_sandbox", self.mode], cwd=ROOT, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self.errors, env={**os.environ, "MALLOC_ARENA_MAX": "2"})
-        self.process.stdin.write(json.dumps(self.request).encode())
-        self.process.stdin.close()
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            if self.data is not None:
+                self.process.stdin.write(self.data)
+            self.process.stdin.close()
+        except BrokenPipeError:
+            pass  # the child died before it read it all: its missing answer says the file is refused
         self.process.stdin = None  # written and closed: `communicate` must not flush it again
         self.process.errors = self.errors
         return self.process
@@ -94,6 +111,8 @@ class _child:
         self.process.wait()
         self.process.stdout.close()
         self.errors.close()
+        if self.folder is not None:
+            self.folder.cleanup()
 
 
 def _message(raw, child, name, limits):
@@ -123,12 +142,14 @@ def _limit(limits, mode):
 
 
 def _main(mode):
-    request = json.loads(sys.stdin.read())
+    request = json.loads(sys.stdin.buffer.readline())
     limits = Limits(**request["limits"])
     _limit(limits, mode)
     out = sys.stdout
     try:
-        reader = RowReader(request["path"], columns=request["columns"], limits=limits)
+        source = request["path"] if request["path"] is not None else sys.stdin.buffer.read()
+        reader = RowReader(source, columns=request["columns"], limits=limits, name=request["name"],
+                           folder=request["folder"])
         if mode == "header":
             out.write(json.dumps({"kind": reader.kind, "encoding": reader.encoding, "header_line": reader.header_line,
                                   "headers": reader.headers, "columns": reader.columns, "estimate": reader.estimate,

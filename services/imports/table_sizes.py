@@ -82,11 +82,12 @@ class Extent:
         self.columns = max(self.columns, last_column)
 
 
-def measure(path, name, limits):
-    """The Extent of a workbook at `path` (.xlsx/.xlsm or .ods; None for any other file), after
-    checking its zip members; FileTooLarge beyond a cap. `name` is the file's name for messages."""
+def measure(file, name, limits):
+    """The Extent of a workbook (.xlsx/.xlsm or .ods; None for any other file), `file` a binary file of its
+    bytes or its path, after checking its zip members; FileTooLarge beyond a cap. `name` is the file's
+    name for messages."""
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(file)
     except (zipfile.BadZipFile, OSError):
         return None  # an .xls, or a damaged file: the reader says why
     with archive:

@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
+import tempfile
 import unicodedata
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -97,52 +100,100 @@ def cell_text(value):
     return str(value).strip()
 
 
-def detect_encoding(path):
+class TableSource:
+    """A customer list's bytes: given (an upload, kept in the database), or a path's, read from the file.
+
+    `name` is the file as messages call it (a path's own name by default); `folder`, where the one copy
+    on disk that calamine may need is written (`as_file`), by default the system's temporary folder."""
+
+    def __init__(self, source, name=None, folder=None):
+        if isinstance(source, TableSource):
+            name, folder = name or source.name, folder or source.folder
+            source = source.data if source.data is not None else source.path
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            self.data, self.path = bytes(source), None
+            self.name = name or "upload"
+        else:
+            self.data, self.path = None, Path(source)
+            self.name = name or self.path.name
+        self.folder = folder
+
+    @property
+    def suffix(self):
+        return Path(self.name if self.path is None else self.path).suffix.lower()
+
+    def exists(self):
+        return self.data is not None or self.path.is_file()
+
+    def size(self):
+        return len(self.data) if self.data is not None else self.path.stat().st_size
+
+    def open(self):
+        """A binary file of the bytes, from their start (each pass over the list opens one)."""
+        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")
+
+    @contextmanager
+    def as_file(self):
+        """A path of the bytes with the file's suffix: calamine picks its reader by a path's suffix, and
+        only that reader says why a file fails (a password). Given bytes are written to a temporary folder
+        of their own, removed after (the sandbox passes its own folder, removed whatever the child did)."""
+        if self.path is not None:
+            yield self.path
+            return
+        with tempfile.TemporaryDirectory(prefix="crm-import-", dir=self.folder) as folder:
+            path = Path(folder) / f"file{self.suffix}"
+            path.write_bytes(self.data)
+            yield path
+
+
+def detect_encoding(source):
     """'utf-8-sig' or 'gb18030': the first that decodes the whole file strictly.
 
     Read in blocks with incremental decoders, so a large file is never held whole.
     """
-    with open(path, "rb") as handle:
+    source = TableSource(source)
+    with source.open() as handle:
         head = handle.read(4)
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise ImportFileError(_l("%(file)s is UTF-16 text: save it as CSV (UTF-8) or .xlsx.", file=path.name))
+        raise ImportFileError(_l("%(file)s is UTF-16 text: save it as CSV (UTF-8) or .xlsx.", file=source.name))
     for encoding in ("utf-8-sig", "gb18030"):
         decoder = codecs.getincrementaldecoder(encoding)("strict")
         try:
-            with open(path, "rb") as handle:
+            with source.open() as handle:
                 while block := handle.read(1 << 20):
                     if b"\x00" in block:
                         raise ImportFileError(_l("%(file)s is not a text file in UTF-8 or GB18030 (it holds NUL "
-                                                 "bytes); save it as CSV (UTF-8) or .xlsx.", file=path.name))
+                                                 "bytes); save it as CSV (UTF-8) or .xlsx.", file=source.name))
                     decoder.decode(block)
                 decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
         return encoding
     raise ImportFileError(_l("%(file)s is neither UTF-8 nor GB18030 text: save it as CSV (UTF-8) or .xlsx.",
-                             file=path.name))
+                             file=source.name))
 
 
-def _first_sheet(path):
+def _first_sheet(source):
     """The first sheet of a workbook, read whole by calamine; an ImportFileError says why not."""
-    with open(path, "rb") as handle:
+    with source.open() as handle:
         # by content, not by suffix: a .xlsx saved under the name .xls reads too
         sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_filelike(handle))
     if isinstance(error, python_calamine.CalamineError):
         # the reader of the file's suffix knows better why: a password, a broken zip (not after
         # a panic: a file that panics the sniffing reader panics the suffix's reader too)
-        sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(path))
+        with source.as_file() as path:
+            sheet, error = _calamine(lambda: python_calamine.CalamineWorkbook.from_path(path))
     if sheet is not None:
         return sheet
     if isinstance(error, python_calamine.PasswordError):
         raise ImportFileError(_l("%(file)s is protected by a password: open it in Excel or WPS, remove the "
-                                 "password and save it again.", file=path.name))
-    if _magic(path) not in (_ZIP_MAGIC, _OLE_MAGIC):
+                                 "password and save it again.", file=source.name))
+    if _magic(source) not in (_ZIP_MAGIC, _OLE_MAGIC):
         raise ImportFileError(_l("%(file)s is not a spreadsheet (perhaps another kind of file renamed): open "
-                                 "it in Excel or WPS and save it as .xlsx.", file=path.name))
+                                 "it in Excel or WPS and save it as .xlsx.", file=source.name))
     words = " ".join(str(error).split())[:200]  # calamine's own, on the one line
     raise ImportFileError(_l("%(file)s is damaged or not a workbook we can read (%(error)s): open it in Excel "
-                             "or WPS and save it again as .xlsx.", file=path.name, error=words))
+                             "or WPS and save it again as .xlsx.", file=source.name, error=words))
 
 
 def _calamine(open_workbook):
@@ -157,8 +208,8 @@ def _calamine(open_workbook):
         return None, error
 
 
-def _magic(path):
-    with open(path, "rb") as handle:
+def _magic(source):
+    with source.open() as handle:
         head = handle.read(8)
     return head if head == _OLE_MAGIC else head[:4]
 
@@ -203,23 +254,24 @@ class RowReader:
     (for a CSV, from its line count); `line(number)`: the spreadsheet line of data row `number`.
     """
 
-    def __init__(self, path, columns=None, max_rows=None, limits=None):
-        self.path = Path(path)
+    def __init__(self, source, columns=None, max_rows=None, limits=None, name=None, folder=None):
+        self.source = TableSource(source, name, folder)
+        self.name = self.source.name
         self.limits = limits or Limits(max_rows=max_rows)
         self.width = None  # the header's width: no cell to its right is read
-        if not self.path.is_file():
-            raise ImportFileError(_l("%(file)s: no such file.", file=str(path)))
-        suffix = self.path.suffix.lower()
+        if not self.source.exists():
+            raise ImportFileError(_l("%(file)s: no such file.", file=str(source)))
+        suffix = self.source.suffix
         if suffix != ".csv" and suffix not in WORKBOOK_SUFFIXES:
             raise ImportFileError(_l("%(file)s: only .csv, .xlsx, .xls and .ods files can be imported.",
-                                     file=self.path.name))
-        if self.path.stat().st_size == 0:
-            raise ImportFileError(_l("%(file)s is empty (0 bytes).", file=self.path.name))
+                                     file=self.name))
+        if self.source.size() == 0:
+            raise ImportFileError(_l("%(file)s is empty (0 bytes).", file=self.name))
         overrides = _checked_overrides(columns)
         self._sheet = self._stream = None
         if suffix == ".csv":
             self.kind = "csv"
-            self.encoding = detect_encoding(self.path)
+            self.encoding = detect_encoding(self.source)
             lines = self._count_lines()
         else:
             self.kind = "workbook"
@@ -240,28 +292,29 @@ class RowReader:
         is within the caps, else (a stray cell far away in an .xlsx) row by row by openpyxl, up to the
         header's width; its lines."""
         try:
-            extent = table_sizes.measure(self.path, self.path.name, self.limits)
-            table_sizes.check(extent, self.path.name, self.limits)
+            with self.source.open() as handle:
+                extent = table_sizes.measure(handle, self.name, self.limits)
+            table_sizes.check(extent, self.name, self.limits)
         except FileTooLarge as error:
             raise ImportFileError(error.message) from None
         if not table_sizes.dense(extent, self.limits):
-            if self.path.suffix.lower() not in (".xlsx", ".xlsm") or _magic(self.path) != _ZIP_MAGIC:
-                raise ImportFileError(table_sizes.too_many_cells(self.path.name, extent, self.limits))
-            self._stream = _StreamedSheet(self.path)
+            if self.source.suffix not in (".xlsx", ".xlsm") or _magic(self.source) != _ZIP_MAGIC:
+                raise ImportFileError(table_sizes.too_many_cells(self.name, extent, self.limits))
+            self._stream = _StreamedSheet(self.source)
             return extent.rows
-        self._sheet = _first_sheet(self.path)
+        self._sheet = _first_sheet(self.source)
         if self._sheet.end is None:
-            raise ImportFileError(_l("The first sheet of %(file)s is empty.", file=self.path.name))
+            raise ImportFileError(_l("The first sheet of %(file)s is empty.", file=self.name))
         return self._sheet.end[0] + 1  # calamine's rows start at the sheet's line 1
 
     def _check_width(self, lines):
         """The header's width, and for a workbook the cells read (its lines by that width), within the caps."""
         limits = self.limits
         if len(self.headers) > limits.max_columns:
-            raise ImportFileError(table_sizes.too_wide(self.path.name, len(self.headers), limits.max_columns))
+            raise ImportFileError(table_sizes.too_wide(self.name, len(self.headers), limits.max_columns))
         if self.kind == "workbook" and lines * self.width > limits.max_cells:
             raise ImportFileError(table_sizes.too_many_cells(
-                self.path.name, table_sizes.Extent(lines, self.width, self.width), limits))
+                self.name, table_sizes.Extent(lines, self.width, self.width), limits))
 
     def line(self, number):
         """The spreadsheet line of data row `number` (for a CSV, exact without multi-line cells)."""
@@ -301,9 +354,9 @@ class RowReader:
         chosen = [header for header, name in overrides.items() if name == "company"]
         if chosen:
             raise ImportFileError(_l("%(file)s has no column \"%(header)s\" in its first %(n)d rows.",
-                                     file=self.path.name, header=chosen[0], n=HEADER_SEARCH_ROWS))
+                                     file=self.name, header=chosen[0], n=HEADER_SEARCH_ROWS))
         raise ImportFileError(_l("%(file)s has no company column: one of its first %(n)d rows must name the "
-                                 "columns, one of them \"公司名称\" (or \"company\").", file=self.path.name,
+                                 "columns, one of them \"公司名称\" (or \"company\").", file=self.name,
                                  n=HEADER_SEARCH_ROWS))
 
     def _check_size(self, max_rows):
@@ -311,13 +364,13 @@ class RowReader:
         if rows > max_rows and self.kind == "csv":
             rows = self._count_records()  # lines overcount the rows when cells span lines
         if rows > max_rows:
-            raise ImportFileError(table_sizes.too_many_rows(self.path.name, rows, max_rows))
+            raise ImportFileError(table_sizes.too_many_rows(self.name, rows, max_rows))
 
     # --- CSV -------------------------------------------------------------------------
 
     def _count_lines(self):
         count, last = 0, b"\n"
-        with open(self.path, "rb") as handle:
+        with self.source.open() as handle:
             while block := handle.read(1 << 20):
                 count += block.count(b"\n")
                 last = block[-1:]
@@ -330,12 +383,12 @@ class RowReader:
     def _csv_rows(self):
         if csv.field_size_limit() < _FIELD_SIZE_MAX:
             csv.field_size_limit(_FIELD_SIZE_MAX)  # a huge cell is a row to refuse, not a file to give up on
-        with open(self.path, encoding=self.encoding, newline="") as handle:
+        with io.TextIOWrapper(self.source.open(), encoding=self.encoding, newline="") as handle:
             try:
                 yield from csv.reader(handle)
             except csv.Error as error:
                 raise ImportFileError(_l("%(file)s is not a CSV file we can read: %(error)s",
-                                         file=self.path.name, error=str(error))) from None
+                                         file=self.name, error=str(error))) from None
 
     # --- the rows --------------------------------------------------------------------
 
@@ -360,10 +413,10 @@ class _StreamedSheet:
     """The first sheet of an .xlsx read row by row (openpyxl's read-only mode), never as a grid: for
     a sheet whose extent a dense reader cannot hold (a stray cell far to the right or below)."""
 
-    def __init__(self, path):
+    def __init__(self, source):
         import openpyxl  # here: only such files need it, and the child process that reads them
 
-        self.book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        self.book = openpyxl.load_workbook(source.open(), read_only=True, data_only=True)
         self.sheet = self.book.worksheets[0]
 
     def rows(self, width=None):

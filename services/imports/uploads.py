@@ -22,10 +22,7 @@ writes nothing (`_current`, and `_finish` under the run's own transaction).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,11 +38,8 @@ from sqlalchemy.orm import defer
 
 from models import DataImport, DataImportFile, DataImportRow, Department, InfoSource, User
 
-from .. import clock, imports, jobs
-from ..checking import reasons
+from .. import checking, clock, imports, jobs, library, people
 from ..errors import RuleViolation
-from ..library import capacity as library
-from ..people import access, departments
 from ..sql import one_of
 from ..text import clean_cell
 from . import previews
@@ -98,7 +92,7 @@ def visible_clause(actor):
 
 def find(session, actor, import_id):
     """The import if the actor may see it, else None (absent and not yours answer alike)."""
-    if not access.is_admin(actor) or import_id is None:
+    if not people.is_admin(actor) or import_id is None:
         return None
     return session.scalar(select(DataImport).where(DataImport.id == import_id, visible_clause(actor)))
 
@@ -119,9 +113,9 @@ def placement(session, actor, target, owner=None, department=None):
     if target == "library":
         user = session.scalar(select(User).where(User.login_key == (owner or "").strip().casefold(),
                                                  User.deleted_at.is_(None)))
-        if user is None or not access.may_administer_user(actor, user):
+        if user is None or not people.may_administer_user(actor, user):
             raise RuleViolation(_l("Choose a salesperson of your company."), field="owner")
-        if user.role not in access.LIBRARY_ROLES or not user.active:
+        if user.role not in people.LIBRARY_ROLES or not user.active:
             raise RuleViolation(_l("%(login)s has no library: only active salespeople, supervisors and managers "
                                    "own customers.", login=user.login), field="owner")
         return Placement(target, owner_id=user.id)
@@ -141,10 +135,10 @@ def _department(session, actor, path, target):
     actor's scope."""
     if path:
         try:
-            node = path if isinstance(path, Department) else departments.resolve_path(session, path)
+            node = path if isinstance(path, Department) else people.resolve_path(session, path)
         except RuleViolation:
             node = None
-        if node is None or not access.may_administer_department(actor, node):
+        if node is None or not people.may_administer_department(actor, node):
             raise RuleViolation(_l("Choose a department of your company."), field="department")
         return node
     if actor.role == "subsystem_admin" and target in ("agent_admin_pool", "round_robin"):
@@ -221,11 +215,10 @@ def new_import(session, actor, file_name, data, placement_):
         raise RuleViolation(_l("The file is empty."), field="file")
     if len(data) > max_bytes():
         raise RuleViolation(too_large(), field="file", code="too_large")
-    with _on_disk(data, suffix) as path:  # read the header now: a file that is no table is refused at once
-        try:
-            imports.open_reader(path, caps=imports.limits())
-        except imports.ImportFileError as error:
-            raise RuleViolation(_named(error.message, path.name, file_name), field="file") from None
+    try:  # the header read now: a file that is no table is refused at once
+        imports.open_reader(data, caps=imports.limits(), name=file_name)
+    except imports.ImportFileError as error:
+        raise RuleViolation(error.message, field="file") from None
     now = clock.now()
     item = DataImport(created_by_id=actor.id, department_id=actor.department.scope_id, created_at=now,
                       file_name=file_name, file_size=len(data), status="checking", target=placement_.target,
@@ -264,65 +257,21 @@ def too_large():
               n=current_app.config["CRM_IMPORT_MAX_MB"])
 
 
-def _named(message, temp_name, file_name):
-    """A reader's message about our temporary file, about the file the admin uploaded instead."""
-    return str(message).replace(temp_name, file_name)
-
-
-@contextmanager
-def _on_disk(data, suffix):
-    """The bytes as a temporary file with the right suffix (the readers read files), removed after.
-
-    In the instance folder's `import-tmp/` (a customer list is not for /tmp's other readers), named
-    after this process: a copy left by a killed process is deleted by the next one (`sweep`)."""
-    folder = _temp_folder()
-    sweep(folder)
-    handle = tempfile.NamedTemporaryFile(prefix=f"{_TEMP_PREFIX}{os.getpid()}-", suffix=suffix, dir=folder,
-                                         delete=False)
-    try:
-        with handle:
-            handle.write(data)
-        yield Path(handle.name)
-    finally:
-        os.unlink(handle.name)
-
-
-_TEMP_PREFIX = "crm-import-"
-
-
-def _temp_folder():
-    folder = Path(current_app.instance_path) / "import-tmp"
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return folder
-
-
-def sweep(folder=None):
-    """Delete the temporary copies whose process is gone (killed while it read them); their number."""
-    folder = folder or _temp_folder()
-    removed = 0
-    for path in folder.glob(f"{_TEMP_PREFIX}*"):
-        pid = path.name[len(_TEMP_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not jobs.alive(int(pid)):
-            path.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
-@contextmanager
 def _upload(session, item):
+    """The uploaded file's bytes, as kept in the database."""
     data = session.scalar(select(DataImportFile.data).where(DataImportFile.import_id == item.id,
                                                           DataImportFile.kind == "upload"))
     if data is None:
         raise jobs.JobFailed(_l("The uploaded file was deleted after the retention period: upload it again."))
-    with _on_disk(data, Path(item.file_name).suffix.lower()) as path:
-        yield path
+    return data
 
 
-def _reader(item, path):
+def _reader(item, data):
+    """The rows of the uploaded bytes, read in the sandbox (its messages name the file the admin uploaded)."""
     try:
-        return imports.open_reader(path, columns=loads(item.columns), caps=imports.limits())
+        return imports.open_reader(data, columns=loads(item.columns), caps=imports.limits(), name=item.file_name)
     except imports.ImportFileError as error:
-        raise jobs.JobFailed(_named(error.message, path.name, item.file_name)) from None
+        raise jobs.JobFailed(error.message) from None
 
 
 def _remembered_columns(session, item, headers):
@@ -407,21 +356,21 @@ def check(session, import_id, progress):
     """Read the file and check every row; keep each row's verdict and why; status ready."""
     item = session.get(DataImport, import_id)
     _current(item, progress, "checking")
-    with _upload(session, item) as path:
-        reader = _reader(item, path)
-        if item.columns is None:  # the first check: the company's last choices for these headers
-            remembered = _remembered_columns(session, item, reader.headers)
-            if remembered:
-                item.columns = _json(remembered)
-                reader = _reader(item, path)
-        item.headers = _json(reader.headers)
-        item.header_line = reader.header_line
-        item.columns = _json(_mapping(reader))
-        session.execute(delete(DataImportRow).where(DataImportRow.import_id == item.id))
-        session.commit()
-        value_map = loads(item.value_map, {})
-        mapped = MappedReader(reader, value_map, list_values(session))
-        counts, total = _check_rows(session, item, mapped, progress)
+    data = _upload(session, item)
+    reader = _reader(item, data)
+    if item.columns is None:  # the first check: the company's last choices for these headers
+        remembered = _remembered_columns(session, item, reader.headers)
+        if remembered:
+            item.columns = _json(remembered)
+            reader = _reader(item, data)
+    item.headers = _json(reader.headers)
+    item.header_line = reader.header_line
+    item.columns = _json(_mapping(reader))
+    session.execute(delete(DataImportRow).where(DataImportRow.import_id == item.id))
+    session.commit()
+    value_map = loads(item.value_map, {})
+    mapped = MappedReader(reader, value_map, list_values(session))
+    counts, total = _check_rows(session, item, mapped, progress)
     unknown = {name: sorted(value for value, _n in values.most_common(VALUES_SHOWN))
                for name, values in mapped.unknown.items() if values}
     for name, suggested in mapped.suggested.items():  # those shown: the run suggests the same again for the others
@@ -448,11 +397,11 @@ def _check_rows(session, item, mapped, progress):
     pending, total = [], 0
     estimate = getattr(mapped, "estimate", None)
     limit = preview_row_bytes()
-    for number, data, _file_row, result, problems in imports.checked_rows(session, mapped):
+    for number, data, _file_row, result, problems in imports.ImportRun(mapped).checked(session):
         values = mapped.values_of.pop(number)
         counts[result["verdict"]] += 1
         total += 1
-        kept = [{**m, "reasons": reasons.stored(m["reasons"])} for m in result["matches"][:MATCHES_KEPT]]
+        kept = [{**m, "reasons": checking.reasons_stored(m["reasons"])} for m in result["matches"][:MATCHES_KEPT]]
         values, matches, errors = previews.bound(values, kept,
                                                  {k: str(v) for k, v in problems.items()} if problems else None,
                                                  limit)
@@ -687,17 +636,17 @@ def run(session, import_id, progress):
     review_rows = set(session.scalars(select(DataImportRow.row).where(
         DataImportRow.import_id == item.id, DataImportRow.include.is_(True))))
     session.commit()
-    with _upload(session, item) as path:
-        mapped = MappedReader(_reader(item, path), loads(item.value_map, {}), list_values(session))
-        counter = _Counter(progress, item.rows_total)
-        try:  # staged: short transactions, the rows hidden until the end, so that entries go on meanwhile
-            imports.import_file(session, path, actor=actor, reader=mapped, target=target, review_rows=review_rows,
-                                progress=counter, report=False, file_name=file_name, stage=import_id,
-                                before_commit=lambda summary: _finish(session, import_id, job_id, file_name, summary))
-        except OperationalError as error:
-            if "full" in str(error.orig).lower() or "no space" in str(error.orig).lower():
-                raise jobs.JobFailed(_l("The server's disk is full: nothing was imported.")) from None
-            raise
+    mapped = MappedReader(_reader(item, _upload(session, item)), loads(item.value_map, {}), list_values(session))
+    # staged: short transactions, the rows hidden until the end, so that entries go on meanwhile
+    pipeline = imports.ImportRun(mapped, target, actor, file_name=file_name, review_rows=review_rows,
+                                 stage=import_id, progress=_Counter(progress, item.rows_total))
+    try:
+        with pipeline.writing(session) as summary:  # the import's outcome, in the run's last transaction
+            _finish(session, import_id, job_id, file_name, summary)
+    except OperationalError as error:
+        if "full" in str(error.orig).lower() or "no space" in str(error.orig).lower():
+            raise jobs.JobFailed(_l("The server's disk is full: nothing was imported.")) from None
+        raise
 
 
 class _Counter:

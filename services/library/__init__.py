@@ -15,4 +15,24 @@
 - `claiming`       a claim measured against them: the daily limit, the cooling-off, the embargo (`check`)
 - `customer_locks` 锁定: `lock`, `unlock`, within the lock limit; exempt from the return rule
 - `masking`        the pool's contacts masked for salespeople: `masks_pool`, `masked_value`, `mask_number`
+
+`PUBLIC` names what the other wings use, through this package only (`from .. import library`, then
+`library.take_lock(session)`; tests/test_architecture.py); the rules' `current` is `current_rules` here.
 """
+from .. import public_names
+
+PUBLIC = {
+    "assignees": "capacity", "cap": "capacity", "require_room": "capacity", "row_refusal": "capacity",
+    "size": "capacity", "sizes": "capacity",
+    "record_event": "events",
+    "take_lock": "locks",
+    "LOCATION_LABELS": "opportunities", "SIMILAR": "opportunities", "OpportunityInput": "opportunities",
+    "blocks_entry": "opportunities", "decide": "opportunities", "entry_rule": "opportunities",
+    "insert_opportunity": "opportunities", "unless_mobile_taken": "opportunities", "validate": "opportunities",
+    "current_rules": "rules.current",
+    "day_bounds": "stats", "zone": "stats",
+}
+
+# looked up when used: see public_names
+__getattr__, __dir__ = public_names(__name__, PUBLIC)
+__all__ = sorted(PUBLIC)

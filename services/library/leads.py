@@ -20,11 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from models import Department, InfoSource, Notice, Opportunity, OpportunityPhone, User, WebLead
 
-from .. import audit, clock
-from ..checking import dedup, normalize
+from .. import audit, checking, clock, people
 from ..errors import RuleViolation
-from ..people.access import ADMIN_ROLES, MANAGING_ROLES, company_department, company_path, may_administer_department
-from ..people.departments import resolve_path
 from . import capacity as library
 from . import opportunities as opps
 from . import rules
@@ -60,9 +57,9 @@ def idempotency_key(actor, data, header=None):
     if header:
         return "k:" + hashlib.sha256(f"{actor.id}\n{header}".encode()).hexdigest()
     item = lead_input(data)
-    key = normalize.company_key(item.company, item.province or None, item.city or None)
-    phones = sorted(f"{p.area_code or ''}-{p.local}" for p in normalize.phone_keys(item.phone or None)) \
-        if item.phone and not normalize.phone_problem(item.phone) else []
+    key = checking.company_key(item.company, item.province or None, item.city or None)
+    phones = sorted(f"{p.area_code or ''}-{p.local}" for p in checking.phone_keys(item.phone or None)) \
+        if item.phone and not checking.phone_problem(item.phone) else []
     identity = json.dumps([key.folded, key.province, key.city, phones, item.email.strip().casefold()],
                           ensure_ascii=False)
     return "c:" + hashlib.sha256(identity.encode()).hexdigest()
@@ -73,10 +70,10 @@ def _department(session, actor, path):
     if isinstance(path, str) and path.strip():
         department = _resolve(session, path)
     elif actor.role == "agent_admin":
-        department = company_department(session, actor.department)
+        department = people.company_department(session, actor.department)
     else:
         raise RuleViolation(_l("Name the department the lead goes to."), field="department")
-    if department is None or not may_administer_department(actor, department):
+    if department is None or not people.may_administer_department(actor, department):
         raise RuleViolation(_l("Unknown department: %(path)s", path=path or ""), code="not_found",
                             field="department")
     if department.depth < 1:
@@ -87,7 +84,7 @@ def _department(session, actor, path):
 def _resolve(session, path):
     """The department at PATH, or None: unknown and out of reach answer alike (404)."""
     try:
-        return resolve_path(session, path)
+        return people.resolve_path(session, path)
     except RuleViolation:
         return None
 
@@ -101,7 +98,7 @@ def find(session, key):
 
 def receive(session, actor, data, idempotency_key_header=None):
     """Record a posted lead; (lead, replayed). A lead already recorded under its key is returned as it is."""
-    if actor is None or actor.role not in ADMIN_ROLES:
+    if actor is None or actor.role not in people.ADMIN_ROLES:
         raise RuleViolation(FORBIDDEN, code="forbidden")
     item = lead_input(data)
     problems = opps.validate(item)
@@ -116,10 +113,10 @@ def receive(session, actor, data, idempotency_key_header=None):
     department = _department(session, actor, data.get("department"))
     now = clock.now()
     due = now + timedelta(hours=rules.current(session).lead_deadline_hours)
-    result = dedup.check(session, company=item.company, province=item.province, city=item.city,
-                         phone=item.phone, mobile=item.mobile)
-    if result.verdict == normalize.DUPLICATE:
-        found = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
+    result = checking.check(session, company=item.company, province=item.province, city=item.city,
+                            phone=item.phone, mobile=item.mobile)
+    if result.verdict == checking.DUPLICATE:
+        found = next(h for h in result.hits if h.match.verdict == checking.DUPLICATE).opportunity
         opportunity, existing = session.get(Opportunity, found.id), True
     else:  # a lead is never refused: new, or similar (no one is there to confirm it: see docs/dedup.md)
         # like a customer the agents may not take (opps.entry_rule): to the agent admins, not a salesperson
@@ -149,7 +146,7 @@ def _new_or_mobile_holder(session, actor, item, department, to_admins=False):
                                                                                          to_admins))
     if not taken:
         return opportunity, False
-    keys = dedup.query_keys(phone=item.phone, mobile=item.mobile)
+    keys = checking.query_keys(phone=item.phone, mobile=item.mobile)
     numbers = [key.local for key in keys["phone_keys"] if key.kind == "mobile"]
     holder = session.scalar(select(Opportunity).join(OpportunityPhone).where(
         OpportunityPhone.kind == "mobile", OpportunityPhone.field == "phone", OpportunityPhone.local.in_(numbers))
@@ -162,7 +159,7 @@ def _new_opportunity(session, actor, item, department, to_admins=False):
     item.source = source.name if source else ""
     person = None if to_admins else next_assignee(session, department)
     if person is None:
-        return opps.insert_opportunity(session, actor, item, "agent_admin_pool", company_department(session, department))
+        return opps.insert_opportunity(session, actor, item, "agent_admin_pool", people.company_department(session, department))
     opportunity = opps.insert_opportunity(session, person, item, "library", None)
     opportunity.created_by_id = actor.id  # the admin posted it; the salesperson received it
     return opportunity
@@ -242,7 +239,7 @@ def _notify(session, user_ids, kind, lead, now):
 
 
 def _agent_admins(session, department):
-    prefix = company_path(department)
+    prefix = people.company_path(department)
     if not prefix:
         return []
     return session.scalars(select(User.id).join(Department, User.department_id == Department.id)
@@ -262,7 +259,7 @@ def overdue_recipients(session, lead):
     parts = [p for p in department.path.strip("/").split("/") if p]
     covering = ["/" + "/".join(parts[:n]) + "/" for n in range(1, len(parts) + 1)]  # it and its ancestors
     managers = session.scalars(
-        select(User).where(User.role.in_(MANAGING_ROLES), User.active.is_(True),
+        select(User).where(User.role.in_(people.MANAGING_ROLES), User.active.is_(True),
                            User.managed_departments.any(Department.path.in_(covering)))).all()
     return ids + [m.id for m in managers] + _agent_admins(session, department)
 

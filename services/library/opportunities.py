@@ -22,19 +22,8 @@ from models import (
     User,
 )
 
-from .. import audit, clock, text
-from ..checking import dedup, normalize, places
+from .. import audit, checking, clock, people, text
 from ..errors import RuleViolation
-from ..people.access import (
-    LIBRARY_ROLES,
-    company_department,
-    company_path,
-    deleted_opportunity_clause,
-    is_admin,
-    may_delete_opportunity_clause,
-    opportunity_clause,
-    user_clause,
-)
 from . import capacity as library
 from . import claiming
 from .events import record_event
@@ -114,7 +103,7 @@ def validate(data):
     for name in ("phone", "mobile", "fax"):
         if name not in problems:
             problems.update(_number_problem(data, name))
-    for name, problem in (("wechat", normalize.wechat_problem), ("qq", normalize.qq_problem)):
+    for name, problem in (("wechat", checking.wechat_problem), ("qq", checking.qq_problem)):
         if name not in problems and problem(getattr(data, name)):
             problems[name] = CONTACT_PROBLEMS[name]
     problems.update(_place_problem(data))
@@ -127,8 +116,8 @@ def _company_problem(data):
     if not data.company:
         return {"company": _l("Enter the company name.")}
     # placed as `dedup.query_keys` places it: the same cached key, computed once per row
-    if len(normalize.company_key(data.company, data.province or None, data.city or None).core
-           or normalize.fold(data.company)) < 2:
+    if len(checking.company_key(data.company, data.province or None, data.city or None).core
+           or checking.fold(data.company)) < 2:
         return {"company": _l("The company name is too short to tell companies apart.")}
     return {}
 
@@ -136,7 +125,7 @@ def _company_problem(data):
 def _number_problem(data, name):
     """The phone, mobile or fax field, if it holds something that is not a number we can read."""
     value = getattr(data, name)
-    if value and normalize.phone_problem(value):
+    if value and checking.phone_problem(value):
         return {name: _l("%(field)s is not a phone number we can read.", field=FIELD_LABELS[name])}
     return {}
 
@@ -145,7 +134,7 @@ def _place_problem(data):
     """The province, or else the city, if it names no place we know."""
     if not (data.province or data.city):
         return {}
-    province, city, _district = normalize.canonical_place(data.province or None, data.city or None)
+    province, city, _district = checking.canonical_place(data.province or None, data.city or None)
     if data.province and province is None:
         return {"province": _l("Unknown province.")}
     if data.city and city is None:
@@ -213,7 +202,7 @@ def entry_rule(verdict, location, into="library"):
     or industry division, which the agents may not take: refused like a duplicate, unless the record
     goes into one of those divisions itself), else SIMILAR (entered once a person confirms it is
     another company). `verdict`, `location`: the hit's (a file's earlier row has location "file")."""
-    if verdict == normalize.DUPLICATE:
+    if verdict == checking.DUPLICATE:
         return DUPLICATE
     if location in CLOSED_LOCATIONS and into not in CLOSED_LOCATIONS:
         return CLOSED
@@ -232,7 +221,7 @@ def decide(session, actor, result, location="library"):
     found = next((h.opportunity for h in result.hits if blocks_entry(h, location)), None)
     if found is not None:
         return _refusal(found, actor)
-    if result.verdict == normalize.REVIEW:
+    if result.verdict == checking.REVIEW:
         return EntryDecision("confirm", _l("Similar customers exist. Check them, then confirm that this is another "
                                            "company."))
     return EntryDecision("enter")
@@ -271,17 +260,17 @@ def enter(session, actor, data, confirm_review=False, location="library", depart
         field, message = next(iter(problems.items()))
         raise RuleViolation(message, field=field)
     take_lock(session)
-    result = dedup.check(session, company=data.company, province=data.province, city=data.city,
+    result = checking.check(session, company=data.company, province=data.province, city=data.city,
                          phone=data.phone, fax=data.fax, mobile=data.mobile, wechat=data.wechat)
     _refuse_unless_accepted(decide(session, actor, result, location), result, confirm_review)
     opportunity = _insert_or_refuse(session, actor, data, location, department)
-    if result.verdict == normalize.REVIEW:
+    if result.verdict == checking.REVIEW:
         resembled = [{"opportunity_id": h.opportunity.id, "company": h.opportunity.company,
                       "score": round(h.match.score, 2)} for h in result.hits]
         session.add(ReviewConfirmation(opportunity_id=opportunity.id, user_id=actor.id if actor else None,
                                        resembled=json.dumps(resembled, ensure_ascii=False), created_at=clock.now()))
     details = {"company": opportunity.company, "verdict": result.verdict}
-    if result.verdict == normalize.REVIEW:
+    if result.verdict == checking.REVIEW:
         details["resembled"] = audit.collisions(result)
     audit.record(session, actor, "opportunity_entered", target=opportunity, details=details)
     return opportunity
@@ -310,7 +299,7 @@ def _insert_or_refuse(session, actor, data, location, department):
                                                                                         department))
     if not taken:
         return opportunity
-    result = dedup.check(session, company=data.company, province=data.province, city=data.city,
+    result = checking.check(session, company=data.company, province=data.province, city=data.city,
                          phone=data.phone, fax=data.fax, mobile=data.mobile, wechat=data.wechat)
     decision = decide(session, actor, result, location)
     if decision.outcome in ("duplicate", "yours"):
@@ -323,17 +312,17 @@ def insert_opportunity(session, actor, data, location, department, pending=None)
     the callers checked and hold the lock (`enter`, a web lead, an import). `pending`: the id of
     the browser import that writes it hidden until its end (services/imports/staging.py): soft-deleted,
     and its mobiles outside the unique index until then."""
-    keys = dedup.record_keys_of(data)
+    keys = checking.record_keys_of(data)
     company_key = keys["company_key"]
     # the pickers' short names (扬州, 小榄) kept in full; a place the name gives fills what is left empty
-    place = places.of_record(data, company_key)
+    place = checking.place_of_record(data, company_key)
     now = clock.now()
     in_library = location == "library"
     opportunity = Opportunity(
         company=data.company, province=place.province or None, city=place.city or None,
         district=place.district or None, town=place.town or None, address=data.address, contact=data.contact,
         phone=data.phone, mobile=data.mobile, fax=data.fax, email=data.email, industry=data.industry,
-        wechat=normalize.fold_wechat(data.wechat) or None, qq=normalize.fold_qq(data.qq) or None,
+        wechat=checking.fold_wechat(data.wechat) or None, qq=checking.fold_qq(data.qq) or None,
         source=_source(session, data.source), key_customer=data.key_customer, location=location,
         owner_id=actor.id if in_library else None,
         department_id=actor.department_id if in_library else (department.id if department else None),
@@ -344,12 +333,12 @@ def insert_opportunity(session, actor, data, location, department, pending=None)
     )
     session.add(opportunity)
     session.flush()
-    phones = dedup.phone_rows(opportunity.id, keys)
+    phones = checking.phone_rows(opportunity.id, keys)
     if pending is not None:
         phones = [{**row, "kind": "pending"} if row["kind"] == "mobile" else row for row in phones]
     if phones:
         session.execute(insert(OpportunityPhone), phones)
-    session.execute(insert(OpportunityTerm), dedup.index_rows(opportunity.id, keys))
+    session.execute(insert(OpportunityTerm), checking.index_rows(opportunity.id, keys))
     return opportunity
 
 
@@ -380,13 +369,13 @@ def claim(session, actor, opportunity_id):
 def _assignable(actor):
     """SQL condition on User: the active library keepers `actor` administers (an agent admin: their company's;
     a subsystem admin: anyone's)."""
-    return and_(User.role.in_(LIBRARY_ROLES), User.active.is_(True), User.locked_at.is_(None),
-                User.deleted_at.is_(None), user_clause(actor))
+    return and_(User.role.in_(people.LIBRARY_ROLES), User.active.is_(True), User.locked_at.is_(None),
+                User.deleted_at.is_(None), people.user_clause(actor))
 
 
 def pool_assignees(session, actor):
     """Whom an admin may give a public-pool customer to, by login."""
-    if not is_admin(actor):
+    if not people.is_admin(actor):
         return []
     return session.scalars(select(User).where(_assignable(actor)).order_by(User.login)).all()
 
@@ -402,7 +391,7 @@ def assign(session, actor, opportunity_id, assignee):
     arrivals binds salespeople only. Under the library lock and the assignee's cap, like a claim; kept in the
     history as a 'reassign' (not a 'claim', so it does not count toward the assignee's daily claims)."""
     take_lock(session)
-    if not is_admin(actor):
+    if not people.is_admin(actor):
         raise RuleViolation(_l("Only admins assign customers from the public pool."), code="forbidden")
     opportunity = _live(session, opportunity_id)
     if opportunity is None or opportunity.location != "public_pool":
@@ -422,19 +411,19 @@ def assign(session, actor, opportunity_id, assignee):
 def search_clause(term):
     """"Any known detail" (§四): a phone or fax without area code, a name keyword, a contact, a WeChat ID or QQ."""
     term = (term or "").strip()[:100]
-    keys = normalize.phone_keys(term) if sum(c.isdigit() for c in term) >= 5 else []
+    keys = checking.phone_keys(term) if sum(c.isdigit() for c in term) >= 5 else []
     if keys:
         # By the check's index of phone terms rather than opportunity_phone: a term stays with every
         # record, a mobile key does not (a deleted record's, or a later holder's that migration 0006 removed).
         # a QQ number by its index term too (q:), not by its column: the digits alone name no column here
-        terms = [dedup.term_hash(prefix + k.local) for k in keys for prefix in ("p:", "q:")]
+        terms = [checking.term_hash(prefix + k.local) for k in keys for prefix in ("p:", "q:")]
         found = Opportunity.id.in_(select(OpportunityTerm.opportunity_id).where(OpportunityTerm.term.in_(terms)))
         return or_(found, *_id_clauses(term)) if any(c.isalpha() for c in term) else found
-    folded = normalize.fold(term)
+    folded = checking.fold(term)
     clauses = [Opportunity.contact.contains(term, autoescape=True), *_id_clauses(term)]
     if folded:
         clauses.append(Opportunity.name_folded.contains(folded, autoescape=True))
-        core = normalize.company_key(term).core  # "上海市瑞丽" finds 上海瑞丽服装厂 by its trade name
+        core = checking.company_key(term).core  # "上海市瑞丽" finds 上海瑞丽服装厂 by its trade name
         if core and core != folded:
             clauses.append(Opportunity.name_core.contains(core, autoescape=True))
     return or_(*clauses)
@@ -442,7 +431,7 @@ def search_clause(term):
 
 def _id_clauses(term):
     """A WeChat ID or QQ number, or a part of one: both are kept folded (lower case, half-width)."""
-    folded = normalize.fold_wechat(term)
+    folded = checking.fold_wechat(term)
     if not folded:
         return []
     return [Opportunity.wechat.contains(folded, autoescape=True), Opportunity.qq.contains(folded, autoescape=True)]
@@ -483,7 +472,7 @@ def abandon(session, actor, opportunity_id, reason):
     chosen = session.scalar(select(AbandonReason).where(AbandonReason.name == name, AbandonReason.active.is_(True)))
     if chosen is None:
         raise RuleViolation(_l("Choose a reason from the list."), field="reason")
-    company = company_department(session, actor.department)
+    company = people.company_department(session, actor.department)
     if company is None:
         raise RuleViolation(_l("Only the staff of an agent company can abandon customers to its pool."))
     record_event(session, opportunity, "abandon", actor, from_owner_id=actor.id, reason=chosen.name)
@@ -502,7 +491,7 @@ def _pooled(session, actor, opportunity_id):
         raise RuleViolation(_l("This customer is no longer in the agent-admin pool."), code="not_found")
     if actor.role == "subsystem_admin":
         return opportunity
-    prefix = company_path(actor.department) if actor.role == "agent_admin" else ""
+    prefix = people.company_path(actor.department) if actor.role == "agent_admin" else ""
     if not prefix or opportunity.department is None or not opportunity.department.path.startswith(prefix):
         raise RuleViolation(_l("This customer is no longer in the agent-admin pool."), code="not_found")
     return opportunity
@@ -513,8 +502,8 @@ def reassign(session, actor, opportunity_id, salesperson):
     take_lock(session)
     opportunity = _pooled(session, actor, opportunity_id)
     if (salesperson is None or not salesperson.active or salesperson.locked_at is not None
-            or salesperson.role not in LIBRARY_ROLES
-            or company_path(salesperson.department) != opportunity.department.path):
+            or salesperson.role not in people.LIBRARY_ROLES
+            or people.company_path(salesperson.department) != opportunity.department.path):
         raise RuleViolation(_l("Choose a salesperson of this agent company."), field="salesperson")
     library.require_room(session, salesperson, "reassign")
     record_event(session, opportunity, "reassign", actor, to_owner_id=salesperson.id)
@@ -560,9 +549,9 @@ def abandon_reasons(session):
 def _administered(session, actor, opportunity_id, deleted):
     if actor is None or actor.role not in ("agent_admin", "subsystem_admin"):
         raise RuleViolation(_l("Only admins delete and restore customers."), code="forbidden")
-    state = deleted_opportunity_clause(actor) if deleted else opportunity_clause(actor)
+    state = people.deleted_opportunity_clause(actor) if deleted else people.opportunity_clause(actor)
     opportunity = session.scalar(select(Opportunity).where(Opportunity.id == opportunity_id, state,
-                                                          may_delete_opportunity_clause(actor)))
+                                                          people.may_delete_opportunity_clause(actor)))
     if opportunity is None:
         raise RuleViolation(_l("This customer does not exist or is out of your reach."), code="not_found")
     return opportunity
@@ -589,11 +578,11 @@ def restore(session, actor, opportunity_id):
         raise RuleViolation(_l("%(company)s was merged into another customer: undo the merge on the duplicates page "
                                "instead.", company=opportunity.company), code="merged")
     take_lock(session)  # as an entry: no one enters the same customer while this checks
-    result = dedup.check(session, company=opportunity.company, province=opportunity.province,
+    result = checking.check(session, company=opportunity.company, province=opportunity.province,
                          city=opportunity.city, phone=opportunity.phone, fax=opportunity.fax,
                          mobile=opportunity.mobile, wechat=opportunity.wechat, exclude_id=opportunity.id)
-    if result.verdict == normalize.DUPLICATE:
-        first = next(h for h in result.hits if h.match.verdict == normalize.DUPLICATE).opportunity
+    if result.verdict == checking.DUPLICATE:
+        first = next(h for h in result.hits if h.match.verdict == checking.DUPLICATE).opportunity
         raise RuleViolation(_l("%(company)s cannot be restored: the same customer exists again (%(other)s, in "
                                "%(place)s).", company=opportunity.company, other=first.company,
                                place=where_it_lives(first)), code="duplicate")
@@ -613,8 +602,8 @@ def _restore_mobile_keys(session, opportunity):
     The check above refuses a live duplicate first; the unique index has the last word when
     the check missed its holder (too many candidates): a refusal naming the number, not a 500.
     """
-    keys = dedup.record_keys_of(opportunity)
-    rows = [row for row in dedup.phone_rows(opportunity.id, keys) if row["kind"] == "mobile"]
+    keys = checking.record_keys_of(opportunity)
+    rows = [row for row in checking.phone_rows(opportunity.id, keys) if row["kind"] == "mobile"]
     if not rows:
         return
     _written, taken = unless_mobile_taken(session, lambda: session.execute(insert(OpportunityPhone), rows))

@@ -15,8 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from models import ContactNote, Department, Opportunity, User, WebLead
 
-from .. import clock
-from ..people.access import LIBRARY_ROLES, MANAGING_ROLES, user_clause
+from .. import clock, people
 from . import capacity as library
 from . import rules
 
@@ -51,19 +50,19 @@ def visible_user_clause(actor):
     A salesperson only themself; supervisors and managers themselves and the people of
     their managed departments (with sub-departments); admins the users they administer.
     """
-    if actor.role in MANAGING_ROLES:
+    if actor.role in people.MANAGING_ROLES:
         managed = [Department.path.startswith(d.path) for d in actor.managed_departments]
         if not managed:
             return User.id == actor.id
         return or_(User.id == actor.id, User.department_id.in_(select(Department.id).where(or_(*managed))))
-    if actor.role in LIBRARY_ROLES:
+    if actor.role in people.LIBRARY_ROLES:
         return User.id == actor.id
-    return user_clause(actor)
+    return people.user_clause(actor)
 
 
 def _people(actor):
     """The visible users who keep a library (the only ones with quotas), as a subquery of ids."""
-    return select(User.id).where(visible_user_clause(actor), User.role.in_(LIBRARY_ROLES), User.active.is_(True),
+    return select(User.id).where(visible_user_clause(actor), User.role.in_(people.LIBRARY_ROLES), User.active.is_(True),
                                  User.deleted_at.is_(None))
 
 

@@ -13,9 +13,8 @@ from sqlalchemy.exc import IntegrityError
 
 from models import ROLES, ApiToken, LoginThrottle, User
 
-from .. import audit, clock
+from .. import audit, clock, library
 from ..errors import RuleViolation
-from ..library import capacity as library
 from .access import MANAGING_ROLES, assignable_roles, may_administer_department, may_administer_user
 from .passwords import (
     dummy_verify,
