@@ -17,6 +17,7 @@ from models import AbandonReason, InfoSource, Opportunity, OpportunityPhone, Opp
 from .. import audit, clock, text
 from ..checking import dedup, normalize, places
 from ..errors import RuleViolation
+from ..notices import producing as notices
 from ..people.access import (
     LIBRARY_ROLES,
     company_department,
@@ -411,6 +412,7 @@ def abandon(session, actor, opportunity_id, reason):
     opportunity.location, opportunity.owner_id, opportunity.department_id = "agent_admin_pool", None, company.id
     audit.record(session, actor, "abandon", target=opportunity,
                  details={"company": opportunity.company, "reason": chosen.name})
+    notices.abandoned(session, opportunity, actor, chosen.name)  # recorded now, posted by the worker
     session.flush()
     return opportunity
 

@@ -26,4 +26,4 @@ def register(app):
 
 
 # After `bp`: each module adds its handlers or calls to it (microblog's way).
-from . import auth, dedup, duplicates, errors, imports, leads, meta, opportunities, stats  # noqa: E402, F401
+from . import auth, dedup, duplicates, errors, imports, leads, meta, opportunities, stats, webhooks  # noqa: E402, F401
