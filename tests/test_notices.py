@@ -401,3 +401,35 @@ def test_an_abandon_reaches_the_companys_hook(app, org, api, receiver, frozen):
     [(_path, _headers, body)] = receiver.requests  # the lead_assigned event was not ticked
     payload = json.loads(body)
     assert payload["event"] == "abandoned" and payload["data"]["reason"] == "客户无需求"
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+def test_the_admin_adds_a_robot_on_the_page_and_reads_the_delivery_log_with_each_failure(app, org, api, client, auth,
+                                                                                         receiver, frozen):
+    auth.login("admin_a")
+    page = client.get("/notices/")
+    assert page.status_code == 200 and zh(app, "Nothing has been delivered yet.") in page.get_data(as_text=True)
+    refused = client.post("/notices/add", data={"kind": "wecom", "url": receiver.url + "/no-key",
+                                                "events": ["lead_assigned"], "csrf_token": csrf_token(client, "/notices/")})
+    assert refused.status_code == 422
+    assert zh(app, "This is not the address of a robot of that kind: copy the whole webhook address the group's "
+                   "robot settings show.") in refused.get_data(as_text=True)
+    added = client.post("/notices/add", data={"kind": "wecom", "url": receiver.url + "/cgi-bin/webhook/send?key=k1",
+                                              "events": ["lead_assigned"], "csrf_token": csrf_token(client, "/notices/")},
+                        follow_redirects=True)
+    assert zh(app, "The robot was added.") in added.get_data(as_text=True)
+    assert client.post("/notices/add", data={"kind": "wecom", "url": receiver.url + "/x?key=k"}).status_code == 400  # CSRF
+    receiver.answers.append(500)
+    _post_lead(api)
+    _deliver(app)
+    log = client.get("/notices/").get_data(as_text=True)
+    assert "500" in log  # the reason apprise gave (its words, with the status)
+    assert zh(app, "Waiting") in log and zh(app, "New web lead: %(company)s", company=LEAD["company"]) in log
+    auth.logout()
+    auth.login("admin_b")  # another company's admin sees neither the robot nor its log
+    other = client.get("/notices/").get_data(as_text=True)
+    assert "k1" not in other and zh(app, "Nothing has been delivered yet.") in other
+    auth.logout()
+    auth.login("sales_a")
+    assert client.get("/notices/").status_code == 403

@@ -51,6 +51,9 @@ def send_mail(config, delivery):
 
 def _notify(notifier, title, body):
     """Send through apprise; a failure raises with the reason apprise logged."""
+    # logging.config (alembic's fileConfig, run by `init-db` in the same process) disables the loggers that
+    # existed before it: apprise's reasons would be lost
+    logging.getLogger("apprise").disabled = False
     with apprise.LogCapture(level=logging.WARNING, fmt="%(message)s") as captured:
         sent = notifier.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT)
     if not sent:
