@@ -433,3 +433,22 @@ def test_the_admin_adds_a_robot_on_the_page_and_reads_the_delivery_log_with_each
     auth.logout()
     auth.login("sales_a")
     assert client.get("/notices/").status_code == 403
+
+
+def test_the_subsystem_admin_sets_the_lead_warning_and_the_digest_hour_on_the_rules_page(app, org, client, auth):
+    from models import ResourceRules
+
+    auth.login("root")
+    page = client.get("/rules/").get_data(as_text=True)
+    assert zh(app, "Mail each person a morning list of today's contacts") in page
+    form = {"cap_salesperson": 130, "cap_supervisor": 130, "cap_manager": 130, "quota_key_customers": 3,
+            "quota_valid_contacts": 35, "lead_deadline_hours": 24, "return_after_days": 30, "return_warn_days": 3,
+            "return_exempt_note_days": 0, "daily_check_limit": 500, "lead_warn_hours": 4, "digest_enabled": "y",
+            "digest_hour": 7, "action": "save"}
+    bad = client.post("/rules/", data={**form, "digest_hour": 24, "csrf_token": csrf_token(client, "/rules/")})
+    assert zh(app, "Enter a whole number from %(min)s to %(max)s.", min=0, max=23) in bad.get_data(as_text=True)
+    saved = client.post("/rules/", data={**form, "csrf_token": csrf_token(client, "/rules/")})
+    assert saved.status_code == 302
+    with app.app_context():
+        row = db.session.get(ResourceRules, 1)
+        assert (row.lead_warn_hours, row.digest_enabled, row.digest_hour) == (4, True, 7)
