@@ -30,7 +30,7 @@ def hook_json(hook, secret=False):
                        "`wecom`, `dingtalk`, `feishu` are group robots (the robot's whole webhook address; 钉钉's and "
                        "飞书's signing secret in `secret`). An address of the CRM itself, loopback or a private "
                        "network is refused (422) unless CRM_WEBHOOK_ALLOW_PRIVATE is on.",
-           responses={201: ("The hook", "Webhook"), 403: None, 404: None})
+           responses={201: ("The hook", "Webhook"), 400: None, 403: None, 404: None})
 def create_webhook():
     body = json_object()
     hook = hooks.create(db.session, g.api_user, body.get("url"), body.get("kind"), body.get("events"),
