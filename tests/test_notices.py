@@ -452,3 +452,14 @@ def test_the_subsystem_admin_sets_the_lead_warning_and_the_digest_hour_on_the_ru
     with app.app_context():
         row = db.session.get(ResourceRules, 1)
         assert (row.lead_warn_hours, row.digest_enabled, row.digest_hour) == (4, True, 7)
+
+
+def test_a_robots_messages_stay_under_its_size_and_rate_limits():
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(id=i, channel="wecom", webhook_id=1, size=150) for i in range(100)]
+    units = sending.batches(rows)
+    assert len(units) == sending.ROBOT_MESSAGES  # the rest wait for the next minute
+    assert all(len(unit) * (3 * 150 + 2) <= sending.ROBOT_TEXT_BYTES for unit in units)
+    assert sending.batches([SimpleNamespace(id=1, channel="generic", webhook_id=2, size=10),
+                            SimpleNamespace(id=2, channel="mail", webhook_id=None, size=10)]) == [[1], [2]]
