@@ -424,7 +424,7 @@ def test_the_admin_adds_a_robot_on_the_page_and_reads_the_delivery_log_with_each
     _post_lead(api)
     _deliver(app)
     log = client.get("/notices/").get_data(as_text=True)
-    assert "500" in log  # the reason apprise gave (its words, with the status)
+    assert "500" in log, log  # the reason apprise gave (its words, with the status)
     assert zh(app, "Waiting") in log and zh(app, "New web lead: %(company)s", company=LEAD["company"]) in log
     auth.logout()
     auth.login("admin_b")  # another company's admin sees neither the robot nor its log

@@ -27,7 +27,7 @@ def run(session, now=None):
     producing.warn_leads(session, current.lead_warn_hours, now)
     producing.digests(session, current, now)
     session.commit()
-    return sending.send_due(session, now)
+    return sending.send_due(session)  # its own now: what was just recorded is due
 
 
 def schedule(app, queue):
