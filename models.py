@@ -512,7 +512,7 @@ class Notice(db.Model):
 # --- notices delivered by mail, group robots and webhooks ------------------------------------
 
 WEBHOOK_KINDS = ("generic", "wecom", "dingtalk", "feishu")
-WEBHOOK_EVENTS = ("lead_assigned", "lead_overdue", "recycle_warning", "recycled", "abandoned")
+WEBHOOK_EVENTS = ("lead_assigned", "lead_overdue", "recycle_warning", "recycled", "abandoned", "quota_summary")
 
 
 class Webhook(db.Model):

@@ -463,3 +463,47 @@ def test_a_robots_messages_stay_under_its_size_and_rate_limits():
     assert all(len(unit) * (3 * 150 + 2) <= sending.ROBOT_TEXT_BYTES for unit in units)
     assert sending.batches([SimpleNamespace(id=1, channel="generic", webhook_id=2, size=10),
                             SimpleNamespace(id=2, channel="mail", webhook_id=None, size=10)]) == [[1], [2]]
+
+
+def test_what_waits_for_a_deleted_hook_is_given_up_and_stays_in_the_log(app, org, api, receiver, frozen):
+    hook = _hook(api, receiver.url + "/hook")
+    receiver.answers.append(500)
+    _post_lead(api)
+    _deliver(app)
+    token = {"Authorization": f"Bearer {api('admin_a').token}"}
+    assert app.test_client().delete(f"/api/v1/webhooks/{hook['id']}", headers=token).status_code == 204
+    frozen(T0 + timedelta(minutes=1))
+    _deliver(app)
+    [row] = _deliveries(app)
+    assert row.status == "failed" and row.webhook_id is None and row.last_error == sending.HOOK_GONE
+    assert len(receiver.requests) == 1
+
+
+def test_each_morning_a_companys_hook_gets_yesterdays_quotas_per_department(app, org, api, receiver, frozen):
+    from models import ContactNote, Opportunity
+    from services.library import opportunities
+    from services.library.opportunities import OpportunityInput
+
+    _hook(api, receiver.url + "/a", events=["quota_summary"])
+    _hook(api, receiver.url + "/b", events=["quota_summary"], login="admin_b")
+    with app.app_context():
+        sales = db.session.scalar(db.select(User).filter_by(login="sales_a"))
+        item = opportunities.insert_opportunity(db.session, sales, OpportunityInput.from_mapping(
+            {"company": "苏州明达机械厂"}), "library", None)
+        db.session.add(ContactNote(opportunity_id=item.id, author_id=sales.id, method="phone", content="谈了报价",
+                                   maturity=2, valid=True, created_at=T0 - timedelta(hours=20)))
+        db.session.commit()
+        assert db.session.get(Opportunity, item.id) is not None
+    frozen(T0 - timedelta(hours=2))  # 07:00 in Shanghai: before the morning hour (8 by default)
+    _deliver(app)
+    assert receiver.requests == []
+    frozen(T0)
+    _deliver(app)
+    _deliver(app)
+    bodies = {path: json.loads(body) for path, _headers, body in receiver.requests}
+    assert sorted(bodies) == ["/a", "/b"]  # once each
+    mine = bodies["/a"]["data"]
+    assert mine["date"] == "2026-11-26" and mine["quota_valid_contacts"] == 35
+    team = [d for d in mine["departments"] if d["valid_contacts"] == 1]
+    assert len(team) == 1 and team[0]["people"] == 1 and team[0]["behind"] == 1
+    assert all(d["valid_contacts"] == 0 for d in bodies["/b"]["data"]["departments"])  # not the other company's

@@ -22,7 +22,8 @@ KIND_LABELS = {"generic": _l("Generic webhook (signed JSON)"), "wecom": _l("WeCo
 EVENT_LABELS = {"lead_assigned": _l("A web lead assigned"), "lead_overdue": _l("A web lead overdue"),
                 "recycle_warning": _l("A customer about to return to the public pool"),
                 "recycled": _l("A customer returned to the public pool"),
-                "abandoned": _l("A customer abandoned into the agent-admin pool")}
+                "abandoned": _l("A customer abandoned into the agent-admin pool"),
+                "quota_summary": _l("Each morning, yesterday's quotas per department")}
 NOT_ADMIN = _l("Only an agent admin or a subsystem admin may set robots and webhooks.")
 NOT_FOUND = _l("This webhook does not exist, or you may not see it.")
 

@@ -5,11 +5,12 @@ Each step claims its sources with a conditional UPDATE (a notice's `fanned_out_a
 so two workers never both take one; the deliveries' unique keys back this up. The caller commits.
 """
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import select, update
 
-from models import Delivery, Notice, Opportunity, User, WebLead
+from models import Delivery, Department, Notice, Opportunity, User, Webhook, WebLead
 
 from .. import clock
 from ..library import stats
@@ -149,3 +150,41 @@ def abandoned(session, opportunity, actor, reason, now=None):
     rows = recording.hook_rows(session, "abandoned", key, actor.department.scope_id,
                                texts.event_text("abandoned", values, url), data, now)
     return recording.insert(session, rows)
+
+
+# --- the daily quota summary of each company's departments ----------------------------------
+
+def quota_summaries(session, rules, now=None):
+    """From the morning hour (the digest's), yesterday's figures per department to the hooks that ticked
+    `quota_summary`, once a day and company."""
+    now = now or clock.now()
+    local = now.astimezone(stats.zone())
+    if local.hour < rules.digest_hour:
+        return 0
+    day = local.date() - timedelta(days=1)
+    scopes = set(session.scalars(select(Webhook.department_id).where(
+        Webhook.active.is_(True), Webhook.events.contains("quota_summary"))))
+    rows = []
+    for scope_id in sorted(scopes):
+        key = f"quota_summary:{scope_id}:{day.isoformat()}"
+        if session.scalar(select(Delivery.id).where(Delivery.key.startswith(key + "|")).limit(1)) is None:
+            rows += _quota_rows(session, rules, session.get(Department, scope_id), day, key, now)
+    return recording.insert(session, rows)
+
+
+def _quota_rows(session, rules, company, day, key, now):
+    everyone = SimpleNamespace(role="subsystem_admin")  # the figures of all people, then this company's
+    head = _head_id(session)
+    people = [r for r in stats.daily(session, everyone, day, now) if (r.company_id or head) == company.id]
+    groups = stats.group_rows(session, people, "department")
+    data = {"date": day.isoformat(), "company": company.name, "quota_valid_contacts": rules.quota_valid_contacts,
+            "quota_key_customers": rules.quota_key_customers,
+            "departments": [{"name": g.name, "people": g.people, "valid_contacts": g.valid_contacts,
+                             "new_key_customers": g.new_key_customers, "behind": g.behind,
+                             "overdue_leads": g.overdue_leads} for g in groups]}
+    return recording.hook_rows(session, "quota_summary", key, company.id,
+                               texts.quota_text(company.name, day, groups, rules), data, now)
+
+
+def _head_id(session):
+    return session.scalar(select(Department.id).where(Department.depth == 0))

@@ -25,6 +25,7 @@ STUCK = timedelta(minutes=10)
 ROUND = 100  # rows taken per round
 ROBOT_BATCH = 10  # deliveries per robot message
 ROBOT_TEXT_BYTES = 1800  # 企业微信 refuses a text over 2048 bytes (UTF-8); the others allow more
+HOOK_GONE = "the webhook was deleted or switched off"  # no retry can succeed: given up at once
 ROBOT_MESSAGES = 8  # per robot and round: two workers in one minute stay under 企业微信's 20 a minute
 
 
@@ -112,7 +113,7 @@ def attempt(session, rows):
             return None
         hook = session.get(Webhook, first.webhook_id) if first.webhook_id else None
         if hook is None or not hook.active:
-            return "the webhook was deleted or switched off"
+            return HOOK_GONE
         if hook.kind == "generic":
             channels.send_webhook(hook, first, allow, own)
         else:
@@ -132,7 +133,7 @@ def finish(session, rows, error, now):
             values = {"status": "sent", "sent_at": now, "last_error": None}
         else:
             retry_at = now + backoff(row.attempts)
-            gave_up = retry_at > row.created_at + GIVE_UP
+            gave_up = retry_at > row.created_at + GIVE_UP or error == HOOK_GONE
             values = {"status": "failed" if gave_up else "pending", "next_try_at": retry_at,
                       "last_error": error[:500]}
         session.execute(update(Delivery).where(Delivery.id == row.id, Delivery.status == "sending").values(**values)

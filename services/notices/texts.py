@@ -72,3 +72,17 @@ def digest_text(opportunities, locale=None):
             url = customer_link(item.id)
             lines.append(f"- {item.company}  {when(item.next_contact_at)}" + (f"  {url}" if url else ""))
     return Text(subject, "\n".join(lines))
+
+
+def quota_text(company, day, groups, rules):
+    """The morning summary of a company's departments: yesterday's valid contacts and new key customers."""
+    with force_locale(DEFAULT_LOCALE):
+        subject = gettext("Yesterday's quotas: %(company)s, %(day)s", company=company, day=day.isoformat())
+        lines = [gettext("Per person and day: %(contacts)d valid contacts, %(keys)d new key customers.",
+                         contacts=rules.quota_valid_contacts, keys=rules.quota_key_customers)]
+        for group in groups:
+            lines.append("- " + gettext("%(department)s: %(contacts)d valid contacts, %(keys)d new key customers, "
+                                        "%(behind)d of %(people)d people behind", department=group.name,
+                                        contacts=group.valid_contacts, keys=group.new_key_customers,
+                                        behind=group.behind, people=group.people))
+    return Text(subject[:200], "\n".join(lines))

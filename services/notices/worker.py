@@ -26,6 +26,7 @@ def run(session, now=None):
     producing.fan_out(session, now)
     producing.warn_leads(session, current.lead_warn_hours, now)
     producing.digests(session, current, now)
+    producing.quota_summaries(session, current, now)
     session.commit()
     return sending.send_due(session)  # its own now: what was just recorded is due
 
