@@ -23,6 +23,7 @@ from services.imports import (
     retention,
     uploads,  # noqa: F401 - registers the import's check and run
 )
+from services.notices import worker as notices
 from views import register_views
 from views.dashboard import DashboardView
 from views.security import csp_nonce
@@ -58,6 +59,7 @@ def _register_jobs(app):
     queue = jobs.queue_of(app)
     retention.schedule(app, queue)
     nightly.schedule(app, queue)
+    notices.schedule(app, queue)  # each minute: notices to deliveries, then the due ones sent
 
 
 def _make_admin(app):
@@ -107,6 +109,11 @@ def _configure(app, test_config):
         CRM_IMPORT_MAX_UNZIPPED_MB=int(env.get("CRM_IMPORT_MAX_UNZIPPED_MB", "400")),
         CRM_IMPORT_PARSE_MEMORY_MB=int(env.get("CRM_IMPORT_PARSE_MEMORY_MB", "1536")),
         CRM_IMPORT_PARSE_SECONDS=int(env.get("CRM_IMPORT_PARSE_SECONDS", "30")),
+        # notices by mail, robots and webhooks (docs/notices.md): unset CRM_SMTP_URL sends no mail
+        CRM_SMTP_URL=env.get("CRM_SMTP_URL", ""),
+        CRM_MAIL_FROM=env.get("CRM_MAIL_FROM", "crm@localhost"),
+        CRM_EXTERNAL_URL=env.get("CRM_EXTERNAL_URL", ""),
+        CRM_WEBHOOK_ALLOW_PRIVATE=env.get("CRM_WEBHOOK_ALLOW_PRIVATE", "0") == "1",
         # the bytes a preview keeps per row (services/imports/previews.py): the run reads the file again
         CRM_IMPORT_PREVIEW_ROW_BYTES=int(env.get("CRM_IMPORT_PREVIEW_ROW_BYTES", "4096")),
     )

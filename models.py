@@ -133,6 +133,8 @@ class User(UserMixin, db.Model):
     session_version = db.Column(db.Integer, nullable=False, default=1)
     deleted_at = db.Column(UTCDateTime)  # soft delete: hidden everywhere, restorable by an admin
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # the kinds of email the user switched off on their own page, comma-separated (services/notices/preferences.py)
+    mail_off = db.Column(db.String(200), nullable=False, default="", server_default="")
 
     department = db.relationship("Department", foreign_keys=[department_id])
     managed_departments = db.relationship(
@@ -446,6 +448,9 @@ class ResourceRules(db.Model):
     return_exempt_note_days = db.Column(db.Integer, nullable=False, default=0)  # any note this recent exempts; 0 = off
     daily_check_limit = db.Column(db.Integer, nullable=False, default=500)  # duplicate checks per user and day
     duplicate_scan_nightly = db.Column(db.Boolean, nullable=False, default=False)  # `rules run` scans for duplicates
+    lead_warn_hours = db.Column(db.Integer, nullable=False, default=2)  # a lead's owner is mailed this long before; 0 = off
+    digest_enabled = db.Column(db.Boolean, nullable=False, default=False)  # the morning mail of the day's due contacts
+    digest_hour = db.Column(db.Integer, nullable=False, default=8)  # its hour in CRM_TIMEZONE, read by the worker each time
     updated_at = db.Column(UTCDateTime)
     updated_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
 
@@ -501,6 +506,7 @@ class WebLead(db.Model):
     due_at = db.Column(UTCDateTime, nullable=False)
     met_at = db.Column(UTCDateTime)  # the first valid contact after arrival
     overdue_notified_at = db.Column(UTCDateTime)  # set once by `rules run`
+    warned_at = db.Column(UTCDateTime)  # its owner told that the deadline nears (services/notices/producing.py)
 
     opportunity = db.relationship("Opportunity")
     department = db.relationship("Department")
@@ -525,10 +531,80 @@ class Notice(db.Model):
     lead_id = db.Column(db.Integer, db.ForeignKey("web_lead.id", ondelete="CASCADE"))
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     read_at = db.Column(UTCDateTime)
+    # when the worker turned it into deliveries (mail, robots, webhooks); None: not yet
+    fanned_out_at = db.Column(UTCDateTime, index=True)
 
     user = db.relationship("User")
     opportunity = db.relationship("Opportunity")
     lead = db.relationship("WebLead")
+
+
+# --- notices delivered by mail, group robots and webhooks ------------------------------------
+
+WEBHOOK_KINDS = ("generic", "wecom", "dingtalk", "feishu")
+WEBHOOK_EVENTS = ("lead_assigned", "lead_overdue", "recycle_warning", "recycled", "abandoned", "quota_summary")
+
+
+class Webhook(db.Model):
+    """A group robot (企业微信, 钉钉, 飞书) or a generic signed webhook of one agent company (or the head office).
+
+    `department_id` is the company's node (its `scope_id`): it receives the events of that company's people.
+    """
+
+    __tablename__ = "webhook"
+
+    id = db.Column(db.Integer, primary_key=True)
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"), nullable=False, index=True)
+    kind = db.Column(db.String(16), nullable=False)
+    url = db.Column(db.String(1000), nullable=False)
+    secret = db.Column(db.String(200))  # the generic hook's HMAC key; 钉钉's and 飞书's signing secret
+    events = db.Column(db.String(300), nullable=False, default="")  # the ticked events, comma-separated
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    created_by_id = db.Column(db.Integer, db.ForeignKey("user.id"))
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    department = db.relationship("Department")
+
+    @property
+    def event_list(self):
+        return [e for e in (self.events or "").split(",") if e]
+
+
+class Delivery(db.Model):
+    """One event sent to one recipient over one channel: a mail to a user, a post to a webhook.
+
+    `key` is unique (event and recipient), so an event is delivered once whoever records it twice; a worker
+    takes a row by a conditional UPDATE of its status (pending -> sending), so at most one attempt is in
+    flight. A failure waits for `next_try_at` (backoff) until a day has passed, then the row is `failed`.
+    """
+
+    __tablename__ = "delivery"
+    __table_args__ = (db.Index("ix_delivery_status_next_try", "status", "next_try_at"),
+                      db.Index("ix_delivery_department_created", "department_id", "created_at"))
+
+    id = db.Column(db.Integer, primary_key=True)
+    key = db.Column(db.String(250), nullable=False, unique=True)
+    event_id = db.Column(db.String(36), nullable=False)  # the same for every recipient of one event
+    event = db.Column(db.String(32), nullable=False)
+    channel = db.Column(db.String(16), nullable=False)  # mail or a webhook kind
+    user_id = db.Column(db.Integer, db.ForeignKey("user.id", ondelete="CASCADE"))
+    webhook_id = db.Column(db.Integer, db.ForeignKey("webhook.id", ondelete="SET NULL"))
+    department_id = db.Column(db.Integer, db.ForeignKey("department.id"))  # whose log shows it (a company's node)
+    recipient = db.Column(db.String(254), nullable=False)  # the address, or the hook's host, as the log shows it
+    subject = db.Column(db.String(200), nullable=False)
+    body = db.Column(db.Text, nullable=False)
+    data = db.Column(db.Text, nullable=False)  # the event's JSON `data`
+    occurred_at = db.Column(UTCDateTime, nullable=False)
+    status = db.Column(db.String(12), nullable=False, default="pending")  # pending, sending, sent, failed
+    attempts = db.Column(db.Integer, nullable=False, default=0)
+    next_try_at = db.Column(UTCDateTime, nullable=False)
+    claimed_at = db.Column(UTCDateTime)
+    last_error = db.Column(db.String(500))
+    sent_at = db.Column(UTCDateTime)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    user = db.relationship("User")
+    webhook = db.relationship("Webhook")
 
 
 class AuditEntry(db.Model):

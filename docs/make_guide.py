@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "guide"
 IMAGES = GUIDE / "img"
 # the manual's nine sections, then imports and duplicates
-WALK = ["tests/test_browser_manual.py", "tests/test_browser_imports.py", "tests/test_browser_duplicates.py"]
+WALK = ["tests/test_browser_manual.py", "tests/test_browser_imports.py", "tests/test_browser_duplicates.py",
+        "tests/test_browser_notices.py"]
 sys.path.insert(0, str(ROOT))
 
 
@@ -201,15 +202,29 @@ def sections(t, n):
           "合并到某人的库时同样受库存上限限制，库满时合并会被拒绝并说明原因。",
           f"合并在 {n['merge_undo_days']} 天内可以撤销；如果此后情况有变（例如被合并记录的手机号已属于新录入的客户），"
           "撤销会被拒绝并说明原因。"]),
+        ("十二、通知", "所有用户；机器人与 Webhook：代理商管理员、子系统管理员",
+         "网络线索、超时提醒、即将回收等通知除了显示在首页，还可以发邮件，并发到企业微信、钉钉、飞书群机器人或贵公司自己的系统。",
+         [("s12-01-my-notices", f"每个人：点击右上角自己的账号，再点击{q('My notice settings')}。取消勾选不想收到的邮件，"
+                                f"点击{q('Save')}。邮件发到自己的邮箱（在{q('Change password')}页填写）。"),
+          ("s12-02-robot-added", f"代理商管理员：点击菜单{q('Robots and webhooks')}，选择类型，粘贴群机器人设置中显示的完整 Webhook 地址"
+                                 f"（钉钉、飞书开启加签时同时填写密钥），勾选要发送的事件，点击{q('Add')}。"),
+          ("s12-03-delivery-log", f"页面下方的{q('Delivery log')}列出每一条通知发给了谁、何时发送、尝试了几次；发送失败时写明原因，"
+                                  "系统会自动重试。")],
+         ["通知由后台进程发送，不会拖慢任何页面；发送失败时先在一分钟内重试，之后间隔逐渐拉长，一天后放弃。",
+          f"网络线索到期前 {n['lead_warn_hours']} 小时提醒负责人（在{q('Resource rules')}页设置，0 为关闭）；超时后同时通知管辖该部门的主管、经理和代理商管理员。",
+          f"每天早上的今日应联系客户清单默认关闭，由子系统管理员在{q('Resource rules')}页开启并设置时间。",
+          "已停用的账号不会收到任何通知；没有填写邮箱的人只在首页看到通知。",
+          "Webhook 地址不能指向 CRM 本身、本机或内网，除非系统管理员在配置中允许（内网机器人网关）。"
+          "通用 Webhook 的每条通知都带签名和时间戳，接收方可以据此拒绝伪造和重放的请求（见 docs/notices.md）。"]),
     ]
 
 
 def render(t, n):
     parts = sections(t, n)
     lines = ["# 渠道CRM 用户手册", "",
-             "本手册按旧版《渠道CRM基本操作自学演示版》的九节编排，对应本系统的实际页面；第十节、第十一节是新增的导入客户和重复客户。",
+             "本手册按旧版《渠道CRM基本操作自学演示版》的九节编排，对应本系统的实际页面；第十节至第十二节是新增的导入客户、重复客户和通知。",
              "所有截图由 `python docs/make_guide.py` 在真实浏览器中逐节操作时拍摄（测试 `tests/test_browser_manual.py`、"
-             "`tests/test_browser_imports.py` 和 `tests/test_browser_duplicates.py`），"
+             "`tests/test_browser_imports.py`、`tests/test_browser_duplicates.py` 和 `tests/test_browser_notices.py`），"
              "每次重新生成，不会出现过时的画面。", "", "## 目录", ""]
     lines += [f"- [{title}](#s{i})" for i, (title, *_) in enumerate(parts, 1)]
     for i, (title, who, purpose, steps, rules) in enumerate(parts, 1):

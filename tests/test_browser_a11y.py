@@ -216,8 +216,8 @@ def test_the_list_filters_are_named(app, browser, live_server, records, width):
 
 # The issue's everyday pages, for what axe cannot see: reflow at 200% zoom and a visible keyboard focus.
 EVERYDAY = {"sales_a": ["/", "/opportunities/", "/opportunities/details/?id={Opportunity}", "/dedup/",
-                        "/opportunities/new/", "/pool/", "/notes/"],
-            "admin_a": ["/", "/users/", "/departments/", "/imports/", "/duplicates/", "/audit/"],
+                        "/opportunities/new/", "/pool/", "/notes/", "/my-notices/"],
+            "admin_a": ["/", "/users/", "/departments/", "/imports/", "/duplicates/", "/audit/", "/notices/"],
             "root": ["/rules/"]}
 ZOOMED = {"width": 683, "height": 384}  # 1366 x 768 at 200%
 FOCUS_RING = """() => { const s = getComputedStyle(document.activeElement);

@@ -52,7 +52,7 @@ def test_the_menus_group_the_pages_as_the_manual_does(app, browser_user, org):
     assert zh(app, "Users") not in tops and zh(app, "My opportunities") not in tops  # no longer twelve flat items
     assert _menu(page, app, "System management") == [zh(app, m) for m in (
         "Users", "Departments", "Information sources", "Abandon reasons", "Resource rules", "Audit log", "Imports",
-        "Duplicate customers")]
+        "Duplicate customers", "Robots and webhooks")]
     with page.expect_navigation():
         page.get_by_role("link", name=zh(app, "Resource rules"), exact=True).click()
     assert page.url.endswith("/rules/")

@@ -12,10 +12,10 @@ from services.library import opportunities
 from services.library.opportunities import OpportunityInput
 
 EVERYONE = ["/", "/opportunities/", "/opportunities/?show=all", "/opportunities/new/", "/dedup/?name=瑞丽服装&by=name",
-            "/pool/", "/notes/", "/password"]
+            "/pool/", "/notes/", "/password", "/my-notices/"]
 ADMINS = ["/users/", "/users/new/", "/departments/", "/departments/new/", "/agent-pool/", "/audit/",
           "/duplicates/", "/duplicates/merges/", "/opportunities/?show=deleted", "/users/?show=deleted",
-          "/agent-pool/?show=deleted"]
+          "/agent-pool/?show=deleted", "/notices/"]
 SUBSYSTEM = ["/info-sources/", "/abandon-reasons/", "/rules/"]
 PAGES = {"sales_a": EVERYONE, "super_a": EVERYONE, "manager_a": EVERYONE, "admin_a": EVERYONE + ADMINS,
          "root": EVERYONE + ADMINS + SUBSYSTEM}

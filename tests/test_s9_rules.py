@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 20, 14, 0, tzinfo=timezone.utc)  # 22:00 in Asia/Shangh
 DEFAULTS = {"cap_salesperson": 130, "cap_supervisor": 130, "cap_manager": 130, "quota_key_customers": 3,
             "quota_valid_contacts": 35, "lead_deadline_hours": 24, "return_after_days": 30, "return_warn_days": 3,
             "return_exempt_key_customers": "y", "return_exempt_note_days": 0,
-            "daily_check_limit": 500}
+            "daily_check_limit": 500, "lead_warn_hours": 2, "digest_hour": 8}
 
 
 @pytest.fixture(autouse=True)

@@ -16,6 +16,7 @@ from .duplicates import DuplicatesView
 from .imports import ImportView, allow_uploads
 from .info_sources import ChoiceListView
 from .notes import NoteListView
+from .notices import MyNoticesView, NoticesView
 from .opportunities import OpportunityView
 from .pool import PoolView
 from .rules import RulesView
@@ -71,3 +72,6 @@ def register_views(app, admin):
     app.extensions["crm_too_large_answers"]["imports.new"] = import_view.too_large  # the form again, naming CRM_IMPORT_MAX_MB
     admin.add_view(DuplicatesView(name=_l("Duplicate customers"), endpoint="duplicates", url="/duplicates",
                                   **system_menu))
+    admin.add_view(NoticesView(name=_l("Robots and webhooks"), endpoint="notices", url="/notices", **system_menu))
+    # each person's own page, reached from the user menu (templates/crm_base.html), not from a menu of its own
+    admin.add_view(MyNoticesView(name=_l("My notice settings"), endpoint="my_notices", url="/my-notices"))

@@ -91,6 +91,10 @@ class RulesForm(FlaskForm):
     return_exempt_note_days = _whole(_l("Exempt customers with any note in the last N days (0: off)"), 0, 3650)
     daily_check_limit = _whole(_l("Duplicate checks per user and day"), 1, 100000)  # services/checking/check_limit.py
     duplicate_scan_nightly = BooleanField(_l("Look for duplicates already inside every night"))  # services/duplicates/scan.py
+    # the notices by mail (services/notices/): read by the worker each minute, so a change needs no restart
+    lead_warn_hours = _whole(_l("Mail the owner this many hours before a web lead's deadline (0: off)"), 0, 720)
+    digest_enabled = BooleanField(_l("Mail each person a morning list of today's contacts"))
+    digest_hour = _whole(_l("Hour of the morning list (0-23)"), 0, 23)
 
     def validate_return_warn_days(self, field):
         after = self.return_after_days.data

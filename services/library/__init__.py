@@ -30,7 +30,8 @@ PUBLIC = {
     "blocks_entry": "opportunities", "decide": "opportunities", "entry_rule": "opportunities",
     "insert_opportunity": "opportunities", "unless_mobile_taken": "opportunities", "validate": "opportunities",
     "current_rules": "rules.current",
-    "day_bounds": "stats", "zone": "stats",
+    "daily": "stats", "day_bounds": "stats", "due_today": "stats", "group_rows": "stats", "zone": "stats",
+    "notify_overdue": "leads",
 }
 
 # looked up when used: see public_names

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 
 from models import OpportunityEvent
 
+from .. import people
 from ..errors import RuleViolation
-from ..people.access import is_admin
 from . import pool_rules, stats
 
 LEAVING_KINDS = ("abandon", "return")  # the events of a customer leaving its owner's library
@@ -69,7 +69,7 @@ def _cooldown(session, actor, opportunity, rules, now):
 
 
 def _embargo(actor, opportunity, rules, now):
-    if not rules.new_arrival_embargo_hours or is_admin(actor):
+    if not rules.new_arrival_embargo_hours or people.is_admin(actor):
         return
     available = opportunity.entered_at + timedelta(hours=rules.new_arrival_embargo_hours)
     if available > now:

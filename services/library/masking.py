@@ -7,8 +7,7 @@ Masked like 0571-8***4321: the area code and the first digit of the local number
 mobile's network: 138****5678), and the last four; the duplicate check's reading of numbers (libphonenumber)
 tells the area code.
 """
-from ..checking import normalize
-from ..people.access import is_admin
+from .. import checking, people
 from . import pool_rules
 
 MASKED_FIELDS = ("phone", "mobile", "fax", "email", "wechat", "qq")
@@ -18,7 +17,7 @@ HANDLES = ("wechat", "qq")
 
 def masks_pool(session, actor):
     """Whether `actor` sees the pool's contacts masked (its company's rule; never an admin)."""
-    return actor is not None and not is_admin(actor) and pool_rules.for_user(session, actor).mask_pool_contacts
+    return actor is not None and not people.is_admin(actor) and pool_rules.for_user(session, actor).mask_pool_contacts
 
 
 def applies(opportunity, masking):
@@ -30,7 +29,7 @@ def mask_number(value):
     (normalize.phone_keys, libphonenumber); several numbers in one field are masked each, an extension dropped.
     What it cannot read keeps its first 3 and last 4 characters (only stars when it is that short)."""
     text = (value or "").strip()
-    keys = normalize.phone_keys(text) if text else []
+    keys = checking.phone_keys(text) if text else []
     if not keys:
         return text[:3] + "*" * max(len(text) - 7, 4) + text[-4:] if len(text) > 8 else "*" * len(text)
     return " / ".join(_masked_key(key) for key in keys)

@@ -22,7 +22,7 @@ from models import (
     User,
 )
 
-from .. import audit, checking, clock, people, text
+from .. import audit, checking, clock, notices, people, text
 from ..errors import RuleViolation
 from . import capacity as library
 from . import claiming
@@ -480,6 +480,7 @@ def abandon(session, actor, opportunity_id, reason):
     opportunity.locked_by_id = opportunity.locked_at = None  # a lock ends when the customer leaves the library
     audit.record(session, actor, "abandon", target=opportunity,
                  details={"company": opportunity.company, "reason": chosen.name})
+    notices.abandoned(session, opportunity, actor, chosen.name)  # recorded now, posted by the worker
     session.flush()
     return opportunity
 

@@ -13,9 +13,8 @@ from sqlalchemy import select
 
 from models import Department, PoolRules
 
-from .. import audit, clock
+from .. import audit, clock, people
 from ..errors import RuleViolation
-from ..people.access import company_department
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def head_office(session):
 def company_of(session, user):
     """The agent company whose pool rules `user` works under; the head office for its own staff."""
     department = getattr(user, "department", None)
-    return company_department(session, department) or head_office(session)
+    return people.company_department(session, department) or head_office(session)
 
 
 def _row(session, department):

@@ -27,4 +27,16 @@ def register(app):
 
 
 # After `bp`: each module adds its handlers or calls to it (microblog's way).
-from . import auth, dedup, duplicates, errors, imports, leads, meta, opportunities, rules, stats  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    auth,
+    dedup,
+    duplicates,
+    errors,
+    imports,
+    leads,
+    meta,
+    opportunities,
+    rules,
+    stats,
+    webhooks,
+)
