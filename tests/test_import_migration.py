@@ -34,7 +34,7 @@ LATER = {"网址": None, "下次联系时间": None, "备注": None, "QQ": None,
 WAIT_MS = 120_000
 PLACE_FIELDS = ("province", "city", "district", "town")
 BAOAN = ("广东省", "深圳市", "宝安区")
-UNPLACED = '"%(value)s" is not a place we can read: write the province, city and district, e.g. 广东省 深圳市 宝安区.'
+UNPLACED = '"%(value)s" is not a place we can read: write the province, city and district, e.g. 广东省深圳市宝安区.'
 
 WUKONG_HEADERS = ["客户名称(*)", "电话", "手机", "网址", "下次联系时间", "备注", "详细地址"]
 WUKONG_ROWS = [

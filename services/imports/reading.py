@@ -90,7 +90,7 @@ def row_problems(data, sources):
         problems["source"] = str(_l("Choose an information source from the list."))
     if getattr(data, "unplaced", ""):
         problems["place"] = str(_l("\"%(value)s\" is not a place we can read: write the province, city and district, "
-                                   "e.g. 广东省 深圳市 宝安区.", value=data.unplaced))
+                                   "e.g. 广东省深圳市宝安区.", value=data.unplaced))
     return problems
 
 
