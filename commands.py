@@ -7,6 +7,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 from flask_migrate import upgrade
 from sqlalchemy import select
 
@@ -149,6 +150,16 @@ def _reader_options(command):
                              "instead of by its name")(command)
 
 
+def _read_header(file, columns, max_rows):
+    """The file's reader, its header read; the columns it leaves out said on standard error (never dropped
+    without a word: a misspelt header is seen before the run, and mapped with --column)."""
+    reader = imports.open_reader(file, columns, imports.limits(command_line=True, max_rows=max_rows))
+    left = imports.unmapped(reader)
+    if left:
+        click.echo(_("These columns are not imported: %(columns)s", columns="、".join(left)), err=True)
+    return reader
+
+
 @opportunity_cli.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--pool", type=click.Choice(sorted(imports.POOLS)), default=None,
@@ -168,9 +179,10 @@ def opportunity_import(file, pool, owner, department, skip_check, as_json, colum
     """
     progress = _ProgressBar("importing")
     try:
+        reader = _read_header(file, columns, max_rows)
         summary = imports.import_file(db.session, file, pool=pool, owner=owner, department=department,
                                       skip_check=skip_check, progress=progress, columns=columns,
-                                      max_rows=max_rows)
+                                      max_rows=max_rows, reader=reader)
     except imports.ImportFileError as error:
         db.session.rollback()
         raise click.ClickException(str(error.message)) from None
@@ -192,6 +204,7 @@ def opportunity_import(file, pool, owner, department, skip_check, as_json, colum
 def opportunity_check(file, as_json, columns, max_rows):
     """Check every row of FILE for duplicates, importing nothing."""
     try:
+        _read_header(file, columns, max_rows)
         for result in imports.check_file(db.session, file, columns=columns, max_rows=max_rows):
             if as_json:
                 click.echo(json.dumps(result, ensure_ascii=False))

@@ -117,20 +117,20 @@ def test_a_ticked_review_row_is_imported(app, api):
 def test_columns_are_mapped_and_remembered_for_the_company(app, api):
     admin = api("admin_a")
     first = uploaded(admin, xlsx([["上海瑞丽服装厂", "021-62345678", "王经理"]],
-                                 headers=["公司名称", "座机号码", "对接人"]))
-    assert first["columns"] == {"公司名称": "company", "座机号码": None, "对接人": None}
-    answer = admin.post(f"/imports/{first['id']}/run", {"columns": {"座机号码": "phone", "对接人": "contact"}})
+                                 headers=["公司名称", "办公座机", "对接人"]))
+    assert first["columns"] == {"公司名称": "company", "办公座机": None, "对接人": None}
+    answer = admin.post(f"/imports/{first['id']}/run", {"columns": {"办公座机": "phone", "对接人": "contact"}})
     assert answer.status_code == 202
     with app.app_context():
         row = db.session.execute(select(Opportunity.phone, Opportunity.contact)).one()
     assert tuple(row) == ("021-62345678", "王经理")
     second = uploaded(admin, xlsx([["杭州明辉灯饰厂", "0571-88776655", "赵女士"]],
-                                  headers=["公司名称", "座机号码", "对接人"]))
-    assert second["columns"] == {"公司名称": "company", "座机号码": "phone", "对接人": "contact"}
+                                  headers=["公司名称", "办公座机", "对接人"]))
+    assert second["columns"] == {"公司名称": "company", "办公座机": "phone", "对接人": "contact"}
     other = uploaded(api("admin_b"), xlsx([["杭州明辉灯饰厂", "0571-88776655", "赵女士"]],
-                                          headers=["公司名称", "座机号码", "对接人"]))
-    assert other["columns"]["座机号码"] is None  # another company's choices are its own
-    refused = admin.post(f"/imports/{second['id']}/run", {"columns": {"座机号码": "fax_number"}})
+                                          headers=["公司名称", "办公座机", "对接人"]))
+    assert other["columns"]["办公座机"] is None  # another company's choices are its own
+    refused = admin.post(f"/imports/{second['id']}/run", {"columns": {"办公座机": "fax_number"}})
     assert refused.status_code == 422
 
 

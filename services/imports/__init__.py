@@ -66,6 +66,7 @@ from .reading import (
     row_input,
     row_keys,
     row_problems,
+    unmapped,
 )
 from .report import (
     REPORT_COLUMNS,
@@ -84,5 +85,5 @@ __all__ = [
     "ImportFileError", "ImportRun", "ImportSummary", "RowReader", "TableSource", "Target", "check_file",
     "checked_rows", "detect_encoding", "fast_keys", "file_match_json", "import_file", "limits", "open_reader",
     "report_lines", "report_path_for", "report_xlsx", "resolve_target", "row_input", "row_keys", "row_problems",
-    "term_hashes", "write_report", "write_report_xlsx",
+    "term_hashes", "unmapped", "write_report", "write_report_xlsx",
 ]

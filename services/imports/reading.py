@@ -1,5 +1,7 @@
 """Reading a customer list: the file row by row (`tables.RowReader`), each row as an entry's input
 (`row_input`), its problems by the entry form's rules (`row_problems`) and its duplicate-check keys."""
+from dataclasses import dataclass
+
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -7,6 +9,7 @@ from sqlalchemy import select
 from models import InfoSource
 
 from .. import checking, library
+from ..exports import FORMULA_STARTS
 from .table_sandbox import SandboxedReader
 from .table_sizes import Limits
 from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
@@ -25,20 +28,69 @@ def open_reader(source, columns=None, caps=None, name=None):
     worker, the command line) reads it so."""
     return SandboxedReader(source, columns=columns, limits=caps or limits(command_line=True), name=name)
 
+def unmapped(reader):
+    """The headers of the reader's file that no field reads, in column order: a command says them (以下列未导入)."""
+    read = set(reader.columns.values())
+    return [header for index, header in enumerate(reader.headers) if header and index not in read]
+
+
 _TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
+_LEVELS = ("province", "city", "district", "town")
+
+
+@dataclass
+class RowInput(library.OpportunityInput):
+    """An entry's input read from a row; `unplaced`: its place column's text when no place could be read in it."""
+
+    unplaced: str = ""
 
 
 def row_input(values):
-    values = dict(values)
+    values = {name: _unguarded(value) for name, value in values.items()}
     values["key_customer"] = values.get("key_customer", "").strip().lower() in _TRUE
-    return library.OpportunityInput.from_mapping(values)
+    values["email"] = _qq_mail(values.get("email", ""))
+    unplaced = _placed(values)
+    data = RowInput.from_mapping(values)
+    data.unplaced = unplaced
+    return data
+
+
+def _unguarded(value):
+    """A cell without the apostrophe an export puts before a formula's first character ('=, '+86...): our own
+    export imports back as it was entered."""
+    if isinstance(value, str) and value.startswith("'") and value[1:2] and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+def _qq_mail(value):
+    """An email column that holds a QQ number (a homemade list's QQ/E-mail) gives its QQ mailbox, 12345678@qq.com."""
+    value = value.strip()
+    return f"{value}@qq.com" if value.isdigit() and 5 <= len(value) <= 11 and value[0] != "0" else value
+
+
+def _placed(values):
+    """The place levels of a row without any: read from its place column (地区: 广东深圳宝安), else from the start
+    of its address when it names one; the place column's text when it names no place we can read, else ""."""
+    text = values.pop("place", "").strip()
+    if any(values.get(level, "").strip() for level in _LEVELS):
+        return ""
+    place = checking.parse_place(text) if text else checking.place_of_address(values.get("address", ""))
+    if place is None:
+        return text
+    values.update({level: getattr(place, level) for level in _LEVELS})
+    return ""
 
 
 def row_problems(data, sources):
-    """{field: message} of a row: `opportunities.validate`, and an unknown information source."""
+    """{field: message} of a row: `opportunities.validate`, an unknown information source, and a place column that
+    names no place."""
     problems = {name: str(message) for name, message in library.validate(data).items()}
     if data.source and data.source not in sources and "source" not in problems:
         problems["source"] = str(_l("Choose an information source from the list."))
+    if getattr(data, "unplaced", ""):
+        problems["place"] = str(_l("\"%(value)s\" is not a place we can read: write the province, city and district, "
+                                   "e.g. 广东省深圳市宝安区.", value=data.unplaced))
     return problems
 
 

@@ -17,7 +17,6 @@ import codecs
 import csv
 import io
 import tempfile
-import unicodedata
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -25,31 +24,74 @@ from pathlib import Path
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
+from ..checking import normalize
 from ..text import clean_cell
 from . import table_sizes
 from .table_sizes import HEADER_SEARCH_ROWS, FileTooLarge, Limits
 
-FIELDS = ("company", "phone", "fax", "mobile", "wechat", "qq", "province", "city", "district", "town", "address", "contact",
+FIELDS = ("company", "phone", "fax", "mobile", "wechat", "qq", "province", "city", "district", "town", "place", "address", "contact",
           "industry", "source", "email", "key_customer")
-HEADERS = {
-    "company": ("company", "company name", "companyname", "name", "公司名称", "公司", "企业名称", "客户名称", "单位名称"),
-    "phone": ("phone", "landline", "tel", "telephone", "电话", "固定电话", "座机", "联系电话"),
-    "fax": ("fax", "传真"),
-    "mobile": ("mobile", "cell", "手机", "手机号", "手机号码", "移动电话"),
-    "wechat": ("wechat", "weixin", "微信", "微信号", "wechat id"),
-    "qq": ("qq", "qq号", "qq号码"),
-    "province": ("province", "省份", "省"),
-    "city": ("city", "城市", "市"),
-    "district": ("district", "county", "区县", "区/县", "区", "县"),
-    "town": ("town", "township", "subdistrict", "乡镇", "镇", "乡", "街道", "乡镇街道", "乡镇/街道", "镇/街道"),
-    "address": ("address", "地址", "详细地址"),
-    "contact": ("contact", "contact person", "联系人"),
-    "industry": ("industry", "行业"),
-    "source": ("source", "information source", "信息来源", "来源"),
-    "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
-    "key_customer": ("key_customer", "key customer", "重点客户"),
+# A field's headers as people write them: each row of a field is (stems, suffixes), every stem with every suffix
+# ("" keeps the stem alone), so that 客户名称, 企业全称 and 单位名称 are one line, not a list of hundreds. A header is
+# looked up folded (`_header_key`: Traditional to Simplified, full width to half, no spaces or punctuation), so
+# 客戶名稱, "Company Name" and 客户名称(*) find the same entry. "place": the whole place in one column (地区:
+# 广东省,深圳市,宝安区), split into province, city, district and town by the check's place parser.
+_NUMBER = ("", "号码", "号")
+_HEADER_TABLE = {
+    "company": ((("company", "company name", "name", "公司", "企业", "客户", "单位", "商户", "厂家", "厂商", "门店"),
+                 ("", "名称", "全称", "名")),),
+    "phone": ((("phone", "landline", "tel", "telephone"), ("",)),
+              (("电话", "固定电话", "固话", "座机", "座机电话", "联系电话", "办公电话", "公司电话", "单位电话", "客户电话"),
+               _NUMBER)),
+    "fax": ((("fax",), ("",)), (("传真", "联系传真", "公司传真", "传真电话"), _NUMBER)),
+    "mobile": ((("mobile", "cell", "mobile phone"), ("",)),
+               (("手机", "移动电话", "联系手机", "联系人手机", "客户手机"), _NUMBER)),
+    "wechat": ((("wechat", "weixin", "wechat id"), ("",)), (("微信", "联系人微信", "客户微信"), ("", "号"))),
+    "qq": ((("qq",), _NUMBER),),
+    "province": ((("province",), ("",)), (("", "所在", "所属"), ("省", "省份"))),
+    "city": ((("city",), ("",)), (("城市", "市", "地级市"), ("",))),
+    "district": ((("district", "county"), ("",)), (("区县", "区/县", "区", "县", "县区"), ("",))),
+    "town": ((("town", "township", "subdistrict", "town or subdistrict"), ("",)),
+             (("乡镇", "镇", "乡", "街道", "乡镇街道", "乡镇/街道", "镇/街道"), ("",))),
+    "place": ((("place", "region", "area", "location"), ("",)),
+              (("", "所在", "所属", "客户", "公司"), ("地区", "区域", "省市区", "省市", "省市县", "省市区县", "省/市/区")),
+              (("所在", "所属", "客户"), ("城市",))),
+    "address": ((("address",), ("",)), (("", "详细", "公司", "联系", "客户", "单位", "办公", "通讯", "注册"), ("地址",))),
+    "contact": ((("contact", "contact person", "contact name"), ("",)),
+                (("联系人", "客户联系人", "主联系人", "首要联系人"), ("", "姓名", "名称", "名字"))),
+    "industry": ((("industry",), ("",)),
+                 (("", "所属", "客户", "公司"), ("行业",)), (("行业",), ("划分", "类别", "分类", "类型", "领域"))),
+    "source": ((("source", "information source"), ("",)), (("", "信息", "客户", "线索"), ("来源",))),
+    "email": ((("email", "e-mail", "mail", "qq/e-mail", "qq/email"), ("",)),
+              (("邮箱", "电子邮箱", "电子邮件", "邮件", "联系邮箱", "qq邮箱", "qq/邮箱"), ("", "地址"))),
+    "key_customer": ((("key_customer", "key customer"), ("",)), (("重点客户",), ("",))),
 }
-_HEADER_INDEX = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
+# what people add to a header to say the column must be filled: 客户名称(*), 客户名称（必填）, *客户名称
+_REQUIRED_MARKERS = ("必填", "必填项", "选填")
+
+
+def _header_key(text):
+    """A header as it is looked up: folded, and without the marks of a required column (客户名称(*), *手机,
+    联系人（必填）): the brackets and stars go with the punctuation, the words here."""
+    key = normalize.fold(text)
+    for marker in _REQUIRED_MARKERS:
+        if key.endswith(marker) and len(key) > len(marker):
+            return key[:-len(marker)]
+    return key
+
+
+def _headers():
+    """{field: (header, ...)} of `_HEADER_TABLE`, every stem with every suffix, in the table's order."""
+    return {name: tuple(dict.fromkeys(stem + suffix for stems, suffixes in rows for stem in stems
+                                      for suffix in suffixes if stem + suffix))
+            for name, rows in _HEADER_TABLE.items()}
+
+
+HEADERS = _headers()
+_HEADER_INDEX = {}
+for _name, _aliases in HEADERS.items():
+    for _alias in _aliases:
+        _HEADER_INDEX.setdefault(_header_key(_alias), _name)  # the first field of a key wins (none is shared)
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what calamine reads (by content, not by suffix)
 _FIELD_SIZE_MAX = 256 * 1024 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx, .ods
@@ -70,10 +112,9 @@ class ImportFileError(Exception):
         return {"error": msgid, "params": dict(getattr(self.message, "_kwargs", {}))}
 
 
-def _header_name(cell):
-    name = unicodedata.normalize("NFKC", str(cell or "")).strip().strip("*＊").strip().lower()
-    return _HEADER_INDEX.get(name) or _HEADER_INDEX.get(name.replace("_", " ")) or _HEADER_INDEX.get(
-        "".join(name.split()))
+def header_field(cell):
+    """The field a header names (`HEADERS`, folded), or None."""
+    return _HEADER_INDEX.get(_header_key(str(cell or "")))
 
 
 def cell_text(value):
@@ -235,7 +276,7 @@ def map_columns(header, overrides=None):
         if name and name not in columns:
             columns[name] = index
     for index, text in enumerate(texts):
-        name = None if text in overrides else _header_name(text)
+        name = None if text in overrides else header_field(text)
         if name and name not in columns:
             columns[name] = index
     return columns

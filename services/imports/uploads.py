@@ -398,7 +398,7 @@ def _check_rows(session, item, mapped, progress):
     estimate = getattr(mapped, "estimate", None)
     limit = preview_row_bytes()
     for number, data, _file_row, result, problems in imports.ImportRun(mapped).checked(session):
-        values = mapped.values_of.pop(number)
+        values = _placed(mapped.values_of.pop(number), data)
         counts[result["verdict"]] += 1
         total += 1
         kept = [{**m, "reasons": checking.reasons_stored(m["reasons"])} for m in result["matches"][:MATCHES_KEPT]]
@@ -414,6 +414,13 @@ def _check_rows(session, item, mapped, progress):
             progress(total, max(estimate or 0, total))
     _write_rows(session, pending)
     return dict(counts), total
+
+
+def _placed(values, data):
+    """A preview row's values with the place levels the row's input read from its place column or address (地区:
+    广东深圳宝安 → 广东省, 深圳市, 宝安区), so that the preview shows them as they will be kept."""
+    levels = {level: getattr(data, level, "") for level in ("province", "city", "district", "town")}
+    return {**values, **{level: value for level, value in levels.items() if value and not values.get(level)}}
 
 
 def preview_row_bytes():
