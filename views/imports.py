@@ -29,7 +29,8 @@ from .base import AdminRequiredMixin, parse_id
 from .security import safe_next
 
 PER_PAGE = 50
-FIELD_CHOICES = {**FIELD_LABELS, "key_customer": _l("Key customer")}
+FIELD_CHOICES = {**FIELD_LABELS, "key_customer": _l("Key customer"), "next_contact_at": _l("Next contact time"),
+                 "note": _l("Remark"), "owner": _l("Salesperson in charge")}
 TEMPLATE_EXAMPLE = {"company": "上海市瑞丽服装有限公司", "province": "上海", "city": "上海", "district": "长宁区", "town": "新华路街道",
                     "address": "长宁区延安西路100号", "contact": "王经理", "phone": "021-62345678",
                     "mobile": "13902201234", "fax": "021-62345679", "email": "wang@example.com",
@@ -159,6 +160,7 @@ class ImportView(AdminRequiredMixin, BaseView):
             ticked=import_jobs.ticked(db.session, item), nothing=import_jobs.nothing_to_import(db.session, item),
             columns=columns, columns_hidden=columns_hidden, header_shown=import_jobs.HEADER_SHOWN,
             unknown=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("source", [])),
+            levels=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("key_customer", [])),
             rows_deleted=item.status not in ("checking", "importing") and not import_jobs.file_kept(db.session, item),
             retention_days=current_app.config["CRM_IMPORT_RETENTION_DAYS"])
 
@@ -180,9 +182,10 @@ class ImportView(AdminRequiredMixin, BaseView):
         # the columns the page showed (an old import's header may be too wide to show whole): the others keep theirs
         columns = {header: request.form.get(f"column-{index}") or None for index, header in enumerate(headers)
                    if header and f"column-{index}" in request.form}
-        values = {"source": {given: request.form.get(f"value-source-{index}", "")
-                             for index, given in enumerate(import_jobs.loads(item.unknown_values, {}).get("source", []))
-                             if f"value-source-{index}" in request.form}}
+        unknown = import_jobs.loads(item.unknown_values, {})
+        values = {name: {given: request.form.get(f"value-{name}-{index}", "")
+                         for index, given in enumerate(unknown.get(name, [])) if f"value-{name}-{index}" in request.form}
+                  for name in import_jobs.LIST_FIELDS}
         def choose_and_check():
             import_jobs.choose(db.session, item, columns=columns, values=values)
             import_jobs.recheck(db.session, item)

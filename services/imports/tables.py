@@ -27,7 +27,7 @@ from . import table_sizes
 from .table_sizes import HEADER_SEARCH_ROWS, FileTooLarge, Limits
 
 FIELDS = ("company", "phone", "fax", "mobile", "province", "city", "district", "town", "address", "contact",
-          "industry", "source", "email", "key_customer")
+          "industry", "source", "email", "key_customer", "next_contact_at", "note", "owner")
 HEADERS = {
     "company": ("company", "company name", "companyname", "name", "公司名称", "公司", "企业名称", "客户名称", "单位名称"),
     "phone": ("phone", "landline", "tel", "telephone", "电话", "固定电话", "座机", "联系电话"),
@@ -40,9 +40,12 @@ HEADERS = {
     "address": ("address", "地址", "详细地址"),
     "contact": ("contact", "contact person", "联系人"),
     "industry": ("industry", "行业"),
-    "source": ("source", "information source", "信息来源", "来源"),
+    "source": ("source", "information source", "信息来源", "来源", "客户来源"),
     "email": ("email", "e-mail", "mail", "邮箱", "电子邮箱", "电子邮件"),
-    "key_customer": ("key_customer", "key customer", "重点客户"),
+    "key_customer": ("key_customer", "key customer", "重点客户", "客户等级", "客户级别", "等级", "级别"),
+    "next_contact_at": ("next_contact_at", "next contact", "下次联系时间", "下次跟进时间", "下次联系日期"),
+    "note": ("note", "remark", "备注", "客户描述"),
+    "owner": ("owner", "业务负责人", "负责人", "所属员工"),
 }
 _HEADER_INDEX = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")  # what calamine reads (by content, not by suffix)

@@ -48,12 +48,15 @@ from ..library import capacity as library
 from ..people import access, departments
 from ..sql import one_of
 from ..text import clean_cell
-from . import previews
+from . import life, previews
 
 SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 TARGETS = ("public_pool", "agent_admin_pool", "library", "round_robin")
 VERDICTS = ("new", "review", "duplicate", "invalid")
-LIST_FIELDS = ("source",)  # fields whose values must be in a list the admins keep
+# fields whose values must be in a list: the information sources the admins keep; a level (客户等级) is a key
+# customer or not, as the admin maps each value of the file
+LIST_FIELDS = ("source", "key_customer")
+KEY, NOT_KEY = "1", "0"  # what a level value is mapped to (services/imports/life.py reads them so)
 ROWS_PER_WRITE = 1000  # preview rows written (and progress shown) per statement
 MATCHES_KEPT = 5  # matches kept per preview row
 COLUMNS_SHOWN = 200  # column dropdowns on the page and columns in the API's detail (an old import's header may be wider)
@@ -366,16 +369,26 @@ class MappedReader:
         chosen = self.value_map.get(name, {})
         if given in chosen:
             return chosen[given]
-        best = process.extractOne(given, allowed, scorer=fuzz.partial_ratio) if allowed else None
-        if best and best[1] >= SUGGEST_SCORE:
-            self.suggested.setdefault(name, {})[given] = best[0]
-            return best[0]
+        suggested = _suggestion(name, given, allowed)
+        if suggested is not None:
+            self.suggested.setdefault(name, {})[given] = suggested
+            return suggested
         return given  # left as it is: the row is invalid until the admin maps it
+
+
+def _suggestion(name, given, allowed):
+    """The list value chosen for `given` until the admin says otherwise: a level like A, 重点, 核心, 重要 or VIP
+    is a key customer (any other is not); an information source, a close one (rapidfuzz), else None."""
+    if name == "key_customer":
+        return KEY if life.is_key_level(given) else NOT_KEY
+    best = process.extractOne(given, allowed, scorer=fuzz.partial_ratio) if allowed else None
+    return best[0] if best and best[1] >= SUGGEST_SCORE else None
 
 
 def list_values(session):
     return {"source": session.scalars(select(InfoSource.name).where(InfoSource.active.is_(True))
-                                      .order_by(InfoSource.id)).all()}
+                                      .order_by(InfoSource.id)).all(),
+            "key_customer": [KEY, NOT_KEY]}
 
 
 # --- the check (a background job) ----------------------------------------------------------
