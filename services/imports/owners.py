@@ -77,7 +77,7 @@ class RowOwners:
         if named:
             return None, _l("%(name)s is the name of several people (%(logins)s): not guessed, placed where the "
                             "import puts its customers.", name=written,
-                            logins=str(_l(", ")).join(p.login for p in named))
+                            logins=str(_l("; ")).join(sorted(p.login for p in named)))
         return None, _l("%(name)s is no one whose library you administer: placed where the import puts its "
                         "customers.", name=written)
 
