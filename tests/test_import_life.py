@@ -9,6 +9,7 @@ import io
 from datetime import timedelta
 
 import openpyxl
+import pytest
 from sqlalchemy import select, update
 from test_imports import upload, xlsx
 
@@ -166,7 +167,8 @@ def test_two_people_of_one_name_are_not_guessed(app, api, org):
     assert row[1] == "未放入负责人的库" and row[2] == "张伟是多人的名字（sales_a；super_a）：不作猜测，已按导入目标放置。"
 
 
-def test_the_command_line_reads_the_same_columns(app, runner, org, tmp_path):
+@pytest.mark.parametrize("options", [[], ["--skip-check"]], ids=["checked", "fast"])
+def test_the_command_line_reads_the_same_columns(app, runner, org, tmp_path, options):
     name(app, "super_a", "王芳")
     path = tmp_path / "客户.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
@@ -174,7 +176,7 @@ def test_the_command_line_reads_the_same_columns(app, runner, org, tmp_path):
         writer.writerow(["客户名称", "电话", "下次跟进时间", "客户描述", "客户级别", "信息来源", "所属员工"])
         writer.writerow(["杭州明辉灯饰厂", "0571-88776655", "2020.1.5", "展会上认识", "重要", "展会", "王芳"])
         writer.writerow(["广州恒达机械厂", "020-81234560", "2030-02-30", "", "", "", ""])
-    result = runner.invoke(args=["opportunities", "import", str(path)])
+    result = runner.invoke(args=["opportunities", "import", str(path), *options])
     assert result.exit_code == 0, result.output
     assert "imported 1" in result.output and "invalid 1" in result.output
     opportunity = record(app, "杭州明辉灯饰厂")
