@@ -58,12 +58,14 @@ user_cli = AppGroup("users", help="User accounts.")
 @click.option("--department", "department_path", required=True, help="PATH of the user's department")
 @click.option("--password", default=None, help="final password; without it a one-time password is printed")
 @click.option("--manages", multiple=True, help="PATH of a managed department (repeatable)")
-def user_create(login, role, department_path, password, manages):
+@click.option("--name", "display_name", default=None, help="the person's name (张伟), which an import's owner column may give")
+def user_create(login, role, department_path, password, manages, display_name):
     """Create a user account."""
     try:
         department = departments.resolve_path(db.session, department_path)
         managed = [departments.resolve_path(db.session, path) for path in manages]
-        user, one_time = accounts.create_user(db.session, None, login, role, department, managed, password=password)
+        user, one_time = accounts.create_user(db.session, None, login, role, department, managed, password=password,
+                                              display_name=display_name)
     except RuleViolation as violation:
         _fail(violation)
     db.session.commit()

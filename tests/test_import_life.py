@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from test_imports import upload, xlsx
 
-from conftest import post_form, set_rules
+from conftest import PASSWORD, post_form, set_rules
 from helpers import API
 from models import ContactNote, DataImport, Opportunity, User, db
 from services import clock
@@ -169,7 +169,9 @@ def test_two_people_of_one_name_are_not_guessed(app, api, org):
 
 @pytest.mark.parametrize("options", [[], ["--skip-check"]], ids=["checked", "fast"])
 def test_the_command_line_reads_the_same_columns(app, runner, org, tmp_path, options):
-    name(app, "super_a", "王芳")
+    created = runner.invoke(args=["users", "create", "wangfang", "--role", "salesperson", "--department",
+                                  "华南代理/销售二部", "--password", PASSWORD, "--name", " 王芳 "])
+    assert created.exit_code == 0, created.output
     path = tmp_path / "客户.csv"
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
@@ -186,7 +188,7 @@ def test_the_command_line_reads_the_same_columns(app, runner, org, tmp_path, opt
         note = db.session.scalar(select(ContactNote))
         assert (note.content, note.imported, note.valid, note.author_id) == ("展会上认识", True, False, None)
         owner = db.session.get(User, opportunity.owner_id).login
-    assert owner == "super_a"
+    assert owner == "wangfang"
     report = (tmp_path / "客户.csv.report.csv").read_text(encoding="utf-8-sig")
     assert "2030-02-30" in report
 
