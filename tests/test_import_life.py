@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 from test_imports import upload, xlsx
 
@@ -216,3 +217,50 @@ def _where(app):
         return [tuple(r) for r in db.session.execute(
             select(Opportunity.company, Opportunity.location, User.login)
             .outerjoin(User, User.id == Opportunity.owner_id).order_by(Opportunity.id)).all()]
+
+
+def test_an_admin_maps_levels_and_owners_on_the_import_page_in_chromium(app, org, browser_user, tmp_path):
+    """Through the pages in Chromium: the upload, the levels offered for mapping (at 1366 and 390 px), the run,
+    then the owner's 今日应联系 with the overdue customer and its 导入的备注."""
+    name(app, "super_a", "王芳")
+    path = tmp_path / "客户名单.xlsx"
+    path.write_bytes(xlsx([
+        ["杭州明辉灯饰厂", "0571-88776655", "2020-01-05", "展会上认识，要报价单。", "核心客户", "网络", "王芳"],
+        ["广州恒达机械厂", "020-81234560", f"{future()} 15:00", "", "普通", "", "李四"],
+    ], headers=WUKONG))
+    admin = browser_user("admin_a")
+    page = admin.page
+    page.goto("/imports/new/")
+    page.set_input_files("#file", str(path))
+    page.check("#target-public_pool")
+    page.click("#import-upload")
+    page.wait_for_selector("#import-mapping")
+    assert [page.locator(f"#column-{i}").input_value() for i in range(7)] == [
+        "company", "phone", "next_contact_at", "note", "key_customer", "source", "owner"]
+    key = page.locator("label[for^=value-key_customer-]", has_text="核心客户").get_attribute("for")
+    plain = page.locator("label[for^=value-key_customer-]", has_text="普通").get_attribute("for")
+    assert page.locator(f"#{key}").input_value() == "1" and page.locator(f"#{plain}").input_value() == "0"
+    assert page.locator(f"#{plain} option:checked").inner_text() == "非重点客户"
+    page.set_viewport_size({"width": 390, "height": 844})  # on a phone the chooser stays on the screen
+    box = page.locator(f"#{plain}").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.select_option(f"#{plain}", "1")  # the admin counts 普通 as key here
+    page.click("#import-recheck")
+    page.wait_for_selector("#import-mapping")
+    page.click("#import-run")
+    page.wait_for_selector("#import-done")
+    assert "已导入 2 个客户" in page.locator("#import-done").inner_text()
+    assert _where(app) == [("杭州明辉灯饰厂", "library", "super_a"), ("广州恒达机械厂", "public_pool", None)]
+    assert record(app, "广州恒达机械厂").key_customer and record(app, "杭州明辉灯饰厂").key_customer
+
+    owner = browser_user("super_a")
+    for width in (1366, 390):
+        owner.page.set_viewport_size({"width": width, "height": 900})
+        owner.page.goto("/opportunities/?show=due")
+        expect(owner.page.locator("main")).to_contain_text("杭州明辉灯饰厂")  # overdue since 2020: due today
+        owner.page.goto(f"/opportunities/details/?id={record(app, '杭州明辉灯饰厂').id}")
+        note = owner.page.locator("#note-timeline li").first
+        expect(note).to_contain_text("导入的备注")
+        expect(note).to_contain_text("展会上认识，要报价单。")
+        expect(note).to_contain_text("非有效联系")
