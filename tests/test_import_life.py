@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 from test_imports import upload, xlsx
 
-from conftest import PASSWORD, post_form, set_rules
+from conftest import PASSWORD, csrf_token, post_form, set_rules
 from helpers import API
 from models import ContactNote, DataImport, Opportunity, User, db
 from services import clock
@@ -264,3 +264,16 @@ def test_an_admin_maps_levels_and_owners_on_the_import_page_in_chromium(app, org
         expect(note).to_contain_text("导入的备注")
         expect(note).to_contain_text("展会上认识，要报价单。")
         expect(note).to_contain_text("非有效联系")
+
+
+def test_a_name_given_on_the_users_page_places_the_rows(app, api, client, auth, org):
+    auth.login("admin_a")
+    token = csrf_token(client, "/users/new/")
+    created = client.post("/users/new/", data={
+        "login": "liuyang", "display_name": "刘洋", "role": "salesperson", "email": "", "csrf_token": token,
+        "department": str(org.depts["华南代理/销售二部"])})
+    assert created.status_code == 200 and "liuyang" in created.get_data(as_text=True)
+    assert "刘洋" in client.get("/users/?search=刘洋").get_data(as_text=True)
+    admin = api("admin_a")
+    run(admin, imported(admin, [["杭州明辉灯饰厂", "0571-88776655", "", "", "", "", "刘洋"]]))
+    assert _where(app) == [("杭州明辉灯饰厂", "library", "liuyang")]
