@@ -142,6 +142,7 @@ def test_owners_are_placed_by_login_and_unique_name_the_rest_by_the_target(app, 
         ["广州新星服装厂", "020-81234565", "", "", "", "", "sales_a"],         # sales_a is full now (cap 1)
         ["广州立信茶叶店", "020-81234567", "", "", "", "", ""],                # no owner: the target
     ])
+    assert item["unknown_values"]["owner"] == ["sales_b", "李四"]  # listed in the preview, before the run
     run(admin, item)
     placed = {company: (location, login) for company, location, login in _where(app)}
     assert placed == {
@@ -162,6 +163,7 @@ def test_two_people_of_one_name_are_not_guessed(app, api, org):
     admin = api("admin_a")
     item = imported(admin, [["杭州明辉灯饰厂", "0571-88776655", "", "", "", "", "张伟"]],
                     target="library", owner="manager_a")
+    assert item["unknown_values"]["owner"] == ["张伟"]
     run(admin, item)
     assert _where(app) == [("杭州明辉灯饰厂", "library", "manager_a")]  # the admin's chosen target
     (row,) = report_table(admin, item)
@@ -241,6 +243,7 @@ def test_an_admin_maps_levels_and_owners_on_the_import_page_in_chromium(app, org
     plain = page.locator("label[for^=value-key_customer-]", has_text="普通").get_attribute("for")
     assert page.locator(f"#{key}").input_value() == "1" and page.locator(f"#{plain}").input_value() == "0"
     assert page.locator(f"#{plain} option:checked").inner_text() == "非重点客户"
+    expect(page.locator("#import-unplaced-owners")).to_contain_text("李四")
     page.set_viewport_size({"width": 390, "height": 844})  # on a phone the chooser stays on the screen
     box = page.locator(f"#{plain}").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390

@@ -161,6 +161,7 @@ class ImportView(AdminRequiredMixin, BaseView):
             columns=columns, columns_hidden=columns_hidden, header_shown=import_jobs.HEADER_SHOWN,
             unknown=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("source", [])),
             levels=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("key_customer", [])),
+            unplaced=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("owner", [])),
             rows_deleted=item.status not in ("checking", "importing") and not import_jobs.file_kept(db.session, item),
             retention_days=current_app.config["CRM_IMPORT_RETENTION_DAYS"])
 

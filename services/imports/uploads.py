@@ -49,6 +49,7 @@ from ..people import access, departments
 from ..sql import one_of
 from ..text import clean_cell
 from . import life, previews
+from .owners import RowOwners
 
 SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 TARGETS = ("public_pool", "agent_admin_pool", "library", "round_robin")
@@ -351,6 +352,7 @@ class MappedReader:
         self.unknown = {name: Counter() for name in lists}
         self.suggested = {}
         self.values_of = {}  # row number -> values, for the caller to take
+        self.owners = Counter()  # the names of the owner column (业务负责人), judged after the check
 
     def __getattr__(self, name):
         return getattr(self.reader, name)
@@ -362,6 +364,8 @@ class MappedReader:
                 if given and given not in allowed:
                     self.unknown[name][given] += 1
                     values[name] = self._chosen(name, given, allowed)
+            if values.get("owner"):
+                self.owners[values["owner"]] += 1
             self.values_of[number] = values
             yield number, values
 
@@ -437,6 +441,9 @@ def check(session, import_id, progress):
         counts, total = _check_rows(session, item, mapped, progress)
     unknown = {name: sorted(value for value, _n in values.most_common(VALUES_SHOWN))
                for name, values in mapped.unknown.items() if values}
+    unplaced = _unplaced_owners(session, item, mapped.owners)
+    if unplaced:
+        unknown["owner"] = unplaced
     for name, suggested in mapped.suggested.items():  # those shown: the run suggests the same again for the others
         shown = set(unknown.get(name, ()))
         value_map.setdefault(name, {}).update({given: value for given, value in suggested.items() if given in shown})
@@ -447,6 +454,15 @@ def check(session, import_id, progress):
     if ready.rowcount != 1:
         raise jobs.JobFailed(SUPERSEDED)
     progress(total, total, force=True)
+
+
+def _unplaced_owners(session, item, names):
+    """The owner column's names that place no row in a library: nobody the importer administers, or several
+    people (two 张伟); their rows will go where the import's target puts them."""
+    if not names:
+        return []
+    owners = RowOwners.of(session, session.get(User, item.created_by_id))
+    return sorted(name for name, _n in names.most_common() if owners.find(name)[0] is None)[:VALUES_SHOWN]
 
 
 def _mapping(reader):
