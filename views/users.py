@@ -138,7 +138,7 @@ class UserView(ScopedModelView):
     }
     column_sortable_list = ["login", "role", ("department", "department.path"), "last_seen_at", "created_at"]
     column_default_sort = ("login", False)
-    column_searchable_list = ["login", "display_name"]
+    column_searchable_list = ["login"]
     column_formatters = {
         "role": lambda v, c, m, n: ROLE_LABELS[m.role],
         "status": _format_status,
