@@ -60,13 +60,14 @@ user_cli = AppGroup("users", help="User accounts.")
 @click.option("--password", default=None, help="final password; without it a one-time password is printed")
 @click.option("--manages", multiple=True, help="PATH of a managed department (repeatable)")
 @click.option("--email", default=None, help="the address the CRM's notices are mailed to")
-def user_create(login, role, department_path, password, manages, email):
+@click.option("--name", "display_name", default=None, help="the person's name (张伟), which an import's owner column may give")
+def user_create(login, role, department_path, password, manages, email, display_name):
     """Create a user account."""
     try:
         department = departments.resolve_path(db.session, department_path)
         managed = [departments.resolve_path(db.session, path) for path in manages]
         user, one_time = accounts.create_user(db.session, None, login, role, department, managed, email=email,
-                                              password=password)
+                                              password=password, display_name=display_name)
     except RuleViolation as violation:
         _fail(violation)
     db.session.commit()

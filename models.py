@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from flask_login import UserMixin
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, false, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
@@ -118,6 +118,8 @@ class User(UserMixin, db.Model):
     login = db.Column(db.String(32), nullable=False)
     # casefolded login: the unique key, so "ZhangSan" and "zhangsan" are one account
     login_key = db.Column(db.String(32), nullable=False, unique=True)
+    # the person's name as colleagues write it (张伟): an import's 业务负责人 column may name it; not unique
+    display_name = db.Column(db.String(64))
     password_hash = db.Column(db.String(255), nullable=False)
     must_change_password = db.Column(db.Boolean, nullable=False, default=True)
     temp_password_expires_at = db.Column(UTCDateTime)
@@ -275,6 +277,8 @@ class Opportunity(db.Model):
     # only while that person still owns it, so every way out of the library ends it without touching it here.
     locked_by_id = db.Column(db.Integer)
     locked_at = db.Column(UTCDateTime)
+    # brought in by an import, not entered by a person: it counts in nobody's daily new key customers
+    imported = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
     # normalised keys of the duplicate check
     name_folded = db.Column(db.String(200), nullable=False, index=True)
     name_core = db.Column(db.String(200), nullable=False, index=True)
@@ -383,7 +387,8 @@ class ContactNote(db.Model):
 
     id = db.Column(db.Integer, primary_key=True)
     opportunity_id = db.Column(db.Integer, db.ForeignKey("opportunity.id", ondelete="CASCADE"), nullable=False)
-    author_id = db.Column(db.Integer, db.ForeignKey("user.id"), nullable=False)
+    # an imported note's author is the importer; none when the command line imported it
+    author_id = db.Column(db.Integer, db.ForeignKey("user.id"))
     method = db.Column(db.String(8), nullable=False)
     content = db.Column(db.Text, nullable=False)
     maturity = db.Column(db.Integer, nullable=False)
@@ -392,6 +397,8 @@ class ContactNote(db.Model):
     valid = db.Column(db.Boolean, nullable=False)
     next_contact_at = db.Column(UTCDateTime)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    # a remark brought over by an import (导入的备注): no contact, so no valid contact, no last contact, no clock
+    imported = db.Column(db.Boolean, nullable=False, default=False, server_default=false())
 
     author = db.relationship("User")
     opportunity = db.relationship("Opportunity")

@@ -8,6 +8,7 @@ report downloaded and read.
 Remake the .xls with: soffice --headless --infilter="CSV:44,34,76" --convert-to xls customers-browser.csv
 """
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -79,7 +80,9 @@ def test_an_admin_imports_an_xls_from_the_browser(app, org, worker, browser_user
     assert page.locator("[data-import-status]").inner_text() == "待导入"
     assert "表头在第 3 行" in page.content()  # below the title row and an empty row
     assert page.locator("#column-0").input_value() == "company"  # 公司名称
-    assert page.locator("#column-5").input_value() == ""  # 客户等级: no such field, not imported
+    assert page.locator("#column-5").input_value() == "key_customer"  # 客户等级: A suggested as a key customer
+    level_a = page.locator("label[for^=value-key_customer-]", has_text=re.compile("^A$")).get_attribute("for")
+    assert page.locator(f"#{level_a}").input_value() == "1"
     counts = {v: page.locator(f"[data-verdict={v}] .badge").inner_text() for v in ("new", "review", "duplicate",
                                                                                    "invalid")}
     # 朋友推荐 is no list value yet: its two rows are invalid until it is mapped; the blank company too

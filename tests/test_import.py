@@ -75,7 +75,7 @@ def check_json(runner, path):
     return [json.loads(line) for line in result.stdout.splitlines()]
 
 
-# A file with every kind of row (Chinese headers, an unknown column 备注):
+# A file with every kind of row (Chinese headers, 备注 a first note):
 MIXED = [
     ["上海市瑞丽服装有限公司", "021-62345678", "", "", "上海", "上海", "张三", "服装", "展会", "x"],
     ["扬州恒达机械厂", "0514-2398577", "0514-2398578", "13800138000", "江苏省", "扬州市", "", "", "", ""],

@@ -139,7 +139,8 @@ def test_the_reader_of_a_libreoffice_xls(app):
     reader = imports.RowReader(DATA / "customers-libreoffice.xls")
     assert reader.headers == ["公司名称", "电话", "手机", "省份", "城市", "地址", "登记日期", "备注"]
     assert reader.header_line == 3 and reader.line(1) == 4 and reader.estimate == 3
-    assert reader.columns == {"company": 0, "phone": 1, "mobile": 2, "province": 3, "city": 4, "address": 5}
+    assert reader.columns == {"company": 0, "phone": 1, "mobile": 2, "province": 3, "city": 4, "address": 5,
+                              "note": 7}  # 备注: the customer's first note (an imported one)
     rows = list(imports.RowReader(DATA / "customers-libreoffice.xls",
                                   columns={"登记日期": "contact", "备注": "industry", "地址": None}))
     assert rows[0] == (1, {"company": "扬州恒达机械厂", "phone": "0514-2398577", "mobile": "13902201234",

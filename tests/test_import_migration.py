@@ -10,8 +10,8 @@ Every column is mapped or listed as not imported (never dropped without a word),
 province, city and district (or named when it cannot be), the template's headers are the ones the preview maps, and
 our own export imports back into an empty CRM.
 
-The fields other branches of issue 24 add (微信, QQ, 下次联系时间, 备注, 客户等级, 业务负责人) are not imported here yet:
-`LATER` lists them, as columns listed with no field.
+The columns of a customer's life (微信, QQ, 下次联系时间, 备注, 客户等级, 业务负责人) are tested in test_import_life.py and
+test_wechat.py; `LATER` says the field each maps to here (网址 none: listed, not imported).
 """
 import csv
 import io
@@ -29,8 +29,8 @@ from services.imports import tables
 from services.library import opportunities as opps
 
 # the columns another part of issue 24 gives a field (微信/QQ: `wechat`; the others: the customer's life)
-LATER = {"网址": None, "下次联系时间": None, "备注": None, "QQ": "qq", "微信": "wechat", "客户等级": None,
-         "业务负责人": None}
+LATER = {"网址": None, "下次联系时间": "next_contact_at", "备注": "note", "QQ": "qq", "微信": "wechat",
+         "客户等级": "key_customer", "业务负责人": "owner"}
 WAIT_MS = 120_000
 PLACE_FIELDS = ("province", "city", "district", "town")
 BAOAN = ("广东省", "深圳市", "宝安区")

@@ -63,6 +63,7 @@ DETAIL_LABELS = {
     "minutes": _l("Minutes"), "lead_id": _l("Web lead"), "owner": _l("Owner"), "location": _l("Location"),
     "return_after_days": _l("Days without valid contact"), "ids_cut": _l("More not listed"),
     "email": _l("Email"), "managed_departments": _l("Managed departments"), "login": _l("Login"),
+    "display_name": _l("Person's name"),
     "fields": _l("Fields"), "id": _l("ID"), "opportunity_id": _l("ID"), "score": _l("Similarity"),
     **COLUMN_LABELS,
 }

@@ -30,7 +30,8 @@ from .security import safe_next
 
 PER_PAGE = 50
 FIELD_CHOICES = {**FIELD_LABELS, "place": _l("Place (province, city, district in one column)"),
-                 "key_customer": _l("Key customer")}
+                 "key_customer": _l("Key customer"), "next_contact_at": _l("Next contact time"),
+                 "note": _l("Remark"), "owner": _l("Salesperson in charge")}
 # the template's columns: every field but the one-column place, which the four levels say better
 TEMPLATE_FIELDS = tuple(name for name in imports.FIELDS if name != "place")
 TEMPLATE_EXAMPLE = {"company": "上海市瑞丽服装有限公司", "province": "上海", "city": "上海", "district": "长宁区", "town": "新华路街道",
@@ -163,6 +164,8 @@ class ImportView(AdminRequiredMixin, BaseView):
             ticked=import_jobs.ticked(db.session, item), nothing=import_jobs.nothing_to_import(db.session, item),
             columns=columns, columns_hidden=columns_hidden, header_shown=import_jobs.HEADER_SHOWN,
             unknown=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("source", [])),
+            levels=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("key_customer", [])),
+            unplaced=import_jobs.first(import_jobs.loads(item.unknown_values, {}).get("owner", [])),
             rows_deleted=item.status not in ("checking", "importing") and not import_jobs.file_kept(db.session, item),
             retention_days=current_app.config["CRM_IMPORT_RETENTION_DAYS"])
 
@@ -184,9 +187,10 @@ class ImportView(AdminRequiredMixin, BaseView):
         # the columns the page showed (an old import's header may be too wide to show whole): the others keep theirs
         columns = {header: request.form.get(f"column-{index}") or None for index, header in enumerate(headers)
                    if header and f"column-{index}" in request.form}
-        values = {"source": {given: request.form.get(f"value-source-{index}", "")
-                             for index, given in enumerate(import_jobs.loads(item.unknown_values, {}).get("source", []))
-                             if f"value-source-{index}" in request.form}}
+        unknown = import_jobs.loads(item.unknown_values, {})
+        values = {name: {given: request.form.get(f"value-{name}-{index}", "")
+                         for index, given in enumerate(unknown.get(name, [])) if f"value-{name}-{index}" in request.form}
+                  for name in import_jobs.LIST_FIELDS}
         def choose_and_check():
             import_jobs.choose(db.session, item, columns=columns, values=values)
             import_jobs.recheck(db.session, item)

@@ -66,11 +66,18 @@ def _company(view, context, model, name):
 
 METHOD = lambda v, c, m, n: notes.METHOD_LABELS.get(m.method, m.method)  # noqa: E731
 YES_NO = {True: _l("Yes"), False: _l("No")}
+def _author(note):
+    """The author's login; an imported remark (导入的备注) says so, as the command line's has no author."""
+    if note.imported:
+        return str(_l("Imported note")) + (f" · {note.author.login}" if note.author else "")
+    return note.author.login
+
+
 LABELS = {"created_at": _l("Time"), "author": _l("Author"), "opportunity": _l("Company name"),
           "method": _l("Contact method"), "content": _l("What happened"), "maturity": _l("Maturity"),
           "valid": _l("Valid contact"), "next_contact_at": _l("Next contact")}
 EXPORT_COLUMNS = [
-    (LABELS["created_at"], lambda n: n.created_at), (LABELS["author"], lambda n: n.author.login),
+    (LABELS["created_at"], lambda n: n.created_at), (LABELS["author"], lambda n: _author(n)),
     (LABELS["opportunity"], lambda n: n.opportunity.company),
     (LABELS["method"], lambda n: notes.METHOD_LABELS.get(n.method, n.method)),
     (LABELS["content"], lambda n: n.content), (LABELS["maturity"], lambda n: n.maturity),
@@ -89,7 +96,7 @@ class NoteListView(ExportMixin, ScopedModelView):
     column_default_sort = ("created_at", True)
     column_formatters = {
         "next_contact_at": format_due_time, "opportunity": _company,
-        "author": lambda v, c, m, n: m.author.login, "method": METHOD,
+        "author": lambda v, c, m, n: _author(m), "method": METHOD,
         "valid": lambda v, c, m, n: YES_NO[bool(m.valid)],
     }
     column_filters = [

@@ -49,6 +49,11 @@ class UserForm(AdminForm):
         validators=[InputRequired(_l("Enter the login account.")), Length(max=32, message=_l("At most 32 characters."))],
         description=_l("The login is also the user's name. Letters, digits, Chinese characters, . _ - @"),
     )
+    display_name = StringField(
+        _l("Person's name"), validators=[Optional(), Length(max=64, message=_l("At most 64 characters."))],
+        description=_l("As colleagues write it (张伟); several people may share it. An import's owner column "
+                       "(业务负责人) may give the login or this name."),
+    )
     role = SelectField(_l("Role"), validators=[InputRequired(_l("Choose a role."))])
     department = QuerySelectField(
         _l("Department"), query_factory=_scoped_department_query, get_label=tree_label,
@@ -123,11 +128,11 @@ class UserView(ScopedModelView):
     edit_template = "users/edit.html"
     can_delete = False  # accounts are deactivated, never deleted: their history stays theirs
     form = UserForm
-    column_list = ["login", "role", "department", "status", "last_seen_at", "created_at"]
-    column_details_list = ["login", "role", "department", "managed_departments", "email", "status",
+    column_list = ["login", "display_name", "role", "department", "status", "last_seen_at", "created_at"]
+    column_details_list = ["login", "display_name", "role", "department", "managed_departments", "email", "status",
                            "last_seen_at", "created_at", "locked_at"]
     column_labels = {
-        "login": _l("Login account"), "role": _l("Role"), "department": _l("Department"),
+        "login": _l("Login account"), "display_name": _l("Person's name"), "role": _l("Role"), "department": _l("Department"),
         "managed_departments": _l("Managed departments"), "email": _l("Email"), "status": _l("Status"),
         "last_seen_at": _l("Last used"), "created_at": _l("Created"), "locked_at": _l("Locked at"),
     }
@@ -199,14 +204,15 @@ class UserView(ScopedModelView):
     def create_with_rules(self, form):
         user, one_time = accounts.create_user(
             db.session, current_user, form.login.data, form.role.data, form.department.data,
-            form.managed_departments.data, form.email.data,
+            form.managed_departments.data, form.email.data, display_name=form.display_name.data,
         )
         g.one_time_password = one_time
         return user
 
     def update_with_rules(self, form, model):
         accounts.update_user(db.session, current_user, model, form.role.data, form.department.data,
-                             form.managed_departments.data, form.email.data)
+                             form.managed_departments.data, form.email.data,
+                             display_name=form.display_name.data)
 
     @expose("/new/", methods=("GET", "POST"))
     def create_view(self):

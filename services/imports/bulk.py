@@ -13,10 +13,11 @@ from itertools import repeat
 from flask import current_app
 from sqlalchemy import func, insert, select, text
 
-from models import Opportunity, OpportunityPhone, OpportunityTerm
+from models import ContactNote, Opportunity, OpportunityPhone, OpportunityTerm
 
 from .. import checking, clock, library
 from .mobiles import MobileKeys
+from .owners import PLACED_BY_TARGET
 from .reading import active_sources, chunks, row_input, row_keys, row_problems
 from .report import report_row
 
@@ -80,7 +81,7 @@ def _prepare(values):
     data = row_input(values)
     problems = row_problems(data, _SOURCES)
     if problems:
-        return problems, data.company, None, None, None
+        return problems, data.company, None, None, None, None
     keys = fast_keys(data)
     ck = keys["company_key"]
     place = checking.place_of_record(data, ck)  # as opportunities.insert_opportunity
@@ -89,10 +90,11 @@ def _prepare(values):
            data.address, data.contact, data.phone, data.mobile, data.fax, data.email, data.industry,
            _SOURCES.get(data.source) if data.source else None, data.key_customer,
            ck.folded[:200], ck.core[:200], ck.province, ck.city, ck.district, place.town or None,
-           checking.fold_wechat(data.wechat) or None, checking.fold_qq(data.qq) or None)
+           checking.fold_wechat(data.wechat) or None, checking.fold_qq(data.qq) or None,
+           data.next_contact_at, True)  # imported: no one's new key customer of the day
     phones = [(field_name, k.kind, k.local, k.area_code or "")
               for field_name, list_name in checking.KEY_LISTS.items() for k in keys[list_name]]
-    return None, data.company, row, phones, term_hashes(checking.index_terms(keys))
+    return None, data.company, row, phones, term_hashes(checking.index_terms(keys)), (data.note, data.owner)
 
 
 def prepare_chunk(chunk):
@@ -132,7 +134,8 @@ class IdAllocator:
 _OPPORTUNITY_COLUMNS = ("id", "company", "province", "city", "district", "address", "contact", "phone", "mobile",
                         "fax", "email", "industry", "source_id", "key_customer", "location", "owner_id",
                         "department_id", "entered_at", "created_at", "created_by_id", "name_folded", "name_core",
-                        "norm_province", "norm_city", "norm_district", "town", "wechat", "qq")
+                        "norm_province", "norm_city", "norm_district", "town", "wechat", "qq", "next_contact_at",
+                        "imported")
 COMMON_COLUMNS = _OPPORTUNITY_COLUMNS[14:20]  # the values every row of an import shares
 _PHONE_COLUMNS = ("opportunity_id", "field", "kind", "local", "area_code")
 _TERM_COLUMNS = ("term", "opportunity_id")
@@ -263,8 +266,9 @@ def import_fast(session, reader, target, actor, summary, progress):
             prepared = pool.imap(prepare_chunk, chunks(reader, CHUNK), chunksize=1)
         else:
             prepared = map(prepare_chunk, chunks(reader, CHUNK))
+        author_id = actor.id if actor is not None else None
         _load(prepared, reader.estimate, target, mobiles, summary, progress,
-              lambda batch: write_batch(writer, batch, common, ids))
+              lambda batch: write_batch(writer, batch, common, ids, author_id))
         if deferred:
             writer.create(deferred)
         return bool(deferred)  # a migration load: the tables are new
@@ -337,7 +341,7 @@ def _admitted(item, target, mobiles, summary):
     """A prepared row's (row, phones, terms) to write; None when it is invalid, its mobile is held,
     or the library is full (then it is counted and reported)."""
     summary.read += 1
-    number, problems, company, row, phones, terms = item
+    number, problems, company, row, phones, terms, life = item
     if problems:
         summary.invalid += 1
         summary.report_rows.append(report_row(number, "invalid", "; ".join(problems.values()), company))
@@ -347,21 +351,46 @@ def _admitted(item, target, mobiles, summary):
         summary.duplicates += 1
         summary.report_rows.append(refusal)
         return None
+    note, owner = life
+    placed = _placed(number, company, owner, target, summary)
+    if placed is None:
+        return None
+    return row, mobiles.take(number, phones), terms, note, placed or None
+
+
+def _placed(number, company, owner, target, summary):
+    """(location, owner id, department id) of the library the row's owner column names (services/imports/owners.py),
+    () where the target puts it, None when the target is full (counted and reported)."""
+    owners, why = getattr(target, "owners", None), None
+    if owners is not None and owner:
+        owner_ref, why = owners.place(owner)
+        if owner_ref is not None:
+            return "library", owner_ref.id, owner_ref.department_id
     if target.full():
         summary.library_full += 1
         summary.report_rows.append(report_row(number, "library_full", str(library.row_refusal(target.cap)), company))
         return None
     target.size += 1
-    return row, mobiles.take(number, phones), terms
+    if why is not None:
+        summary.report_rows.append(report_row(number, PLACED_BY_TARGET, str(why), company, imported=True))
+    return ()
 
 
-def write_batch(writer, batch, common, ids):
-    opportunity_rows, phone_rows, term_rows = [], [], []
-    for opportunity_id, (row, phones, terms) in zip(ids.take(len(batch)), batch):
-        opportunity_rows.append((opportunity_id, *row[:13], *common, *row[13:]))
+def write_batch(writer, batch, common, ids, author_id=None):
+    opportunity_rows, phone_rows, term_rows, note_rows = [], [], [], []
+    now = clock.now()
+    for opportunity_id, (row, phones, terms, note, placed) in zip(ids.take(len(batch)), batch):
+        shared = (*placed, *common[3:]) if placed else common  # ids and a location: bound as they are
+        opportunity_rows.append((opportunity_id, *row[:13], *shared, *row[13:]))
         phone_rows.extend((opportunity_id, *phone) for phone in phones)
         term_rows.extend(zip(terms, repeat(opportunity_id)))
+        if note:  # the row's remark as its first note (导入的备注): no contact, never a valid one
+            note_rows.append({"opportunity_id": opportunity_id, "author_id": author_id, "method": "other",
+                              "content": note, "maturity": 0, "unreachable": False, "busy": False, "valid": False,
+                              "imported": True, "created_at": now})
     term_rows.sort()  # in the primary key's order: fewer index pages touched
     writer.write(Opportunity, _OPPORTUNITY_COLUMNS, opportunity_rows, bound=COMMON_COLUMNS)
     writer.write(OpportunityPhone, _PHONE_COLUMNS, phone_rows)
     writer.write(OpportunityTerm, _TERM_COLUMNS, term_rows)
+    if note_rows:
+        writer.connection.execute(insert(ContactNote), note_rows)

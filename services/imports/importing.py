@@ -17,9 +17,10 @@ from models import ReviewConfirmation
 
 from .. import audit, checking, clock, library, people
 from ..errors import RuleViolation
-from . import bulk, staging
+from . import bulk, life, staging
 from .checking import checked_rows, refusing
 from .mobiles import held_mobiles, held_reason, mobile_pairs
+from .owners import PLACED_BY_TARGET, RowOwners
 from .reading import limits, open_reader
 from .report import REPORT_LINE, match_reason, report_path_for, report_row, report_xlsx, write_report
 
@@ -202,11 +203,12 @@ class ImportRun:
     def _write(self, session, summary):
         """The rows written, the transaction left open: (whether the fast path loaded them, the monotonic time
         the staged path's last transaction took the lock, or None)."""
+        _with_row_owners(session, self.target, self.reader, self.actor)
         if self.stage is not None and not self.skip_check:  # ends under the lock, in the transaction left open
             return False, _import_staged(session, self.reader, self.target, self.actor, summary, self.progress,
                                          self.review_rows, self.stage)
         library.take_lock(session)
-        self.target.recount(session)  # under the lock
+        _recount(session, self.target)  # under the lock
         if self.skip_check:
             return bulk.import_fast(session, self.reader, self.target, self.actor, summary, self.progress), None
         _import_checked(session, self.reader, self.target, self.actor, summary, self.progress, self.review_rows)
@@ -259,7 +261,7 @@ def _import_staged(session, reader, target, actor, summary, progress, review_row
     staging.discard(session, import_id)  # what a killed run of this import left
     writer = staging.Writer(session, progress)
     writer.ready()
-    target.recount(session)  # the sizes as the import begins; entries made meanwhile count again at the end
+    _recount(session, target)  # the sizes as the import begins; entries made meanwhile count again at the end
     writer.release()
     staged = staging.Staged(import_id)
     _import_checked(session, reader, target, actor, summary, writer.progress, review_rows, staged=staged,
@@ -275,6 +277,18 @@ def _import_staged(session, reader, target, actor, summary, progress, review_row
         summary.forget_report()
     staging.show(session, staged)
     return writer.since
+
+
+def _with_row_owners(session, target, reader, actor):
+    """A file with an owner column (业务负责人) places each row in the library of the person it names, if it can."""
+    if "owner" in (getattr(reader, "columns", None) or {}):
+        target.owners = RowOwners.of(session, actor)
+
+
+def _recount(session, target):
+    target.recount(session)
+    if getattr(target, "owners", None) is not None:
+        target.owners.recount(session)
 
 
 def _discard(session, import_id):
@@ -313,13 +327,13 @@ def _import_checked(session, reader, target, actor, summary, progress, review_ro
             progress(100, reader.estimate)
         if _turned_away(session, summary, row, target.location, review_rows, writer):
             continue
-        place = target.place()
+        place, location = _placed(summary, target, number, data)
         if place is None:
             summary.library_full += 1
             summary.report_rows.append(report_row(
                 number, "library_full", str(library.row_refusal(target.cap)), data.company))
             continue
-        opportunity = _insert(session, place, data, target.location, created_by_id, staged, number, result["verdict"])
+        opportunity = _insert(session, place, data, location, created_by_id, staged, number, result["verdict"])
         imported_ids.add(opportunity.id)
         file_row.opportunity_id = opportunity.id
         summary.imported += 1
@@ -367,12 +381,32 @@ def _turned_away(session, summary, row, location, review_rows, writer):
     return False
 
 
+def _placed(summary, target, number, data):
+    """(owner and department references, location) of the row: the library of the person its owner column names
+    when it can go there, else where the target places it (and why not there, reported); (None, None): full."""
+    owners, why = getattr(target, "owners", None), None
+    if owners is not None and data.owner:
+        owner_ref, why = owners.place(data.owner)
+        if owner_ref is not None:
+            return (owner_ref, None), "library"
+    place = target.place()
+    if place is not None and why is not None:
+        summary.report_rows.append(report_row(number, PLACED_BY_TARGET, str(why), data.company, imported=True))
+    return place, target.location
+
+
 def _insert(session, place, data, location, created_by_id, staged, number, verdict):
-    """The row as an opportunity where the target places it; in a staged import, hidden and noted."""
+    """The row as an opportunity where the target places it, with the rest of its life (its next contact, its
+    remark as an imported note); in a staged import, hidden and noted."""
     owner_ref, department_ref = place
     opportunity = library.insert_opportunity(session, owner_ref, data, location, department_ref,
                                              pending=staged.import_id if staged is not None else None)
     opportunity.created_by_id = created_by_id
+    opportunity.imported = True  # no one's new key customer of the day: nobody entered it
+    opportunity.next_contact_at = data.next_contact_at  # a past one kept: overdue, and due today
+    if data.note:
+        session.flush()
+        life.add_imported_note(session, opportunity.id, created_by_id, data.note)
     if staged is not None:
         staged.add(opportunity.id, number, data.company, verdict, owner_ref.id if owner_ref else None)
     return opportunity

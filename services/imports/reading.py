@@ -1,6 +1,7 @@
 """Reading a customer list: the file row by row (`tables.RowReader`), each row as an entry's input
 (`row_input`), its problems by the entry form's rules (`row_problems`) and its duplicate-check keys."""
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
@@ -8,8 +9,9 @@ from sqlalchemy import select
 
 from models import InfoSource
 
-from .. import checking, library
+from .. import checking, library, text
 from ..exports import FORMULA_STARTS
+from . import life
 from .table_sandbox import SandboxedReader
 from .table_sizes import Limits
 from .tables import FIELDS, HEADERS, ImportFileError, RowReader, detect_encoding  # noqa: F401 - imports' API
@@ -34,25 +36,36 @@ def unmapped(reader):
     return [header for index, header in enumerate(reader.headers) if header and index not in read]
 
 
-_TRUE = {"1", "true", "yes", "y", "on", "是", "重点", "√", "✓", "✔", "x"}
 _LEVELS = ("province", "city", "district", "town")
 
 
 @dataclass
 class RowInput(library.OpportunityInput):
-    """An entry's input read from a row; `unplaced`: its place column's text when no place could be read in it."""
+    """An entry's input read from a row, and the rest of the customer's life a row may carry: its next contact
+    (as written, and the time it means, None when empty or unreadable), a remark for its first note, its owner's
+    login or name; `unplaced`: its place column's text when no place could be read in it."""
 
+    next_contact: str = ""
+    next_contact_at: datetime | None = None
+    note: str = ""
+    owner: str = ""
     unplaced: str = ""
 
 
 def row_input(values):
     values = {name: _unguarded(value) for name, value in values.items()}
-    values["key_customer"] = values.get("key_customer", "").strip().lower() in _TRUE
+    values["key_customer"] = life.is_key_level(values.get("key_customer", ""))
     values["email"] = _qq_mail(values.get("email", ""))
     unplaced = _placed(values)
-    data = RowInput.from_mapping(values)
-    data.unplaced = unplaced
-    return data
+    base = library.OpportunityInput.from_mapping(values)
+    written = text.one_line(values.get("next_contact_at") or "")
+    try:
+        at = life.parse_next_contact(written)
+    except ValueError:
+        at = None  # the row's problem (`row_problems`)
+    return RowInput(**vars(base), next_contact=written, next_contact_at=at,
+                    note=text.multi_line(values.get("note") or "").strip(),
+                    owner=text.one_line(values.get("owner") or ""), unplaced=unplaced)
 
 
 def _unguarded(value):
@@ -72,25 +85,29 @@ def _qq_mail(value):
 def _placed(values):
     """The place levels of a row without any: read from its place column (地区: 广东深圳宝安), else from the start
     of its address when it names one; the place column's text when it names no place we can read, else ""."""
-    text = values.pop("place", "").strip()
+    written = values.pop("place", "").strip()
     if any(values.get(level, "").strip() for level in _LEVELS):
         return ""
-    place = checking.parse_place(text) if text else checking.place_of_address(values.get("address", ""))
+    place = checking.parse_place(written) if written else checking.place_of_address(values.get("address", ""))
     if place is None:
-        return text
+        return written
     values.update({level: getattr(place, level) for level in _LEVELS})
     return ""
 
 
 def row_problems(data, sources):
-    """{field: message} of a row: `opportunities.validate`, an unknown information source, and a place column that
-    names no place."""
+    """{field: message} of a row: `opportunities.validate`, an unknown information source, a place column that
+    names no place, an unreadable next contact time, a remark too long for a note."""
     problems = {name: str(message) for name, message in library.validate(data).items()}
     if data.source and data.source not in sources and "source" not in problems:
         problems["source"] = str(_l("Choose an information source from the list."))
     if getattr(data, "unplaced", ""):
         problems["place"] = str(_l("\"%(value)s\" is not a place we can read: write the province, city and district, "
                                    "e.g. 广东省深圳市宝安区.", value=data.unplaced))
+    if data.next_contact and data.next_contact_at is None:
+        problems["next_contact_at"] = str(life.next_contact_problem(data.next_contact))
+    if life.note_problem(data.note):
+        problems["note"] = str(life.note_problem(data.note))
     return problems
 
 

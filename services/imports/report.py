@@ -31,7 +31,8 @@ def truncate(value, limit=_REPORT_TEXT_MAX):
 REPORT_HEADERS = {"row": _l("Line"), "verdict": _l("Conclusion"), "reason": _l("Reason"),
                   "company": _l("Company name"), "matched": _l("Matched records"), "imported": _l("Imported?")}
 REPORT_VERDICTS = {checking.DUPLICATE: _l("Duplicate"), checking.REVIEW: _l("Needs confirmation"),
-                   "invalid": _l("Invalid"), "library_full": _l("Library full")}
+                   "invalid": _l("Invalid"), "library_full": _l("Library full"),
+                   "owner_not_placed": _l("Not in its owner's library")}
 REPORT_YES_NO = {"yes": _l("Yes"), "no": _l("No")}
 REPORT_LINE = contextvars.ContextVar("report_line", default=None)
 

@@ -248,6 +248,9 @@ def _beyond_caps(session, staged, target, gone):
     people = getattr(target, "people", None)
     caps = {p.id: p.cap for p in people} if people is not None else (
         {target.owner_id: target.cap} if target.owner_id is not None and target.cap is not None else {})
+    owners = getattr(target, "owners", None)  # the people a row's owner column placed it with
+    if owners is not None:
+        caps = {**owners.caps(), **caps}
     if not caps:
         return {}
     sizes = library.sizes(session, list(caps))

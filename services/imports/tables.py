@@ -24,13 +24,13 @@ from pathlib import Path
 import python_calamine
 from flask_babel import lazy_gettext as _l
 
-from ..checking import normalize
+from .. import checking
 from ..text import clean_cell
 from . import table_sizes
 from .table_sizes import HEADER_SEARCH_ROWS, FileTooLarge, Limits
 
 FIELDS = ("company", "phone", "fax", "mobile", "wechat", "qq", "province", "city", "district", "town", "place", "address", "contact",
-          "industry", "source", "email", "key_customer")
+          "industry", "source", "email", "key_customer", "next_contact_at", "note", "owner")
 # A field's headers as people write them: each row of a field is (stems, suffixes), every stem with every suffix
 # ("" keeps the stem alone), so that 客户名称, 企业全称 and 单位名称 are one line, not a list of hundreds. A header is
 # looked up folded (`_header_key`: Traditional to Simplified, full width to half, no spaces or punctuation), so
@@ -64,7 +64,12 @@ _HEADER_TABLE = {
     "source": ((("source", "information source"), ("",)), (("", "信息", "客户", "线索"), ("来源",))),
     "email": ((("email", "e-mail", "mail", "qq/e-mail", "qq/email"), ("",)),
               (("邮箱", "电子邮箱", "电子邮件", "邮件", "联系邮箱", "qq邮箱", "qq/邮箱"), ("", "地址"))),
-    "key_customer": ((("key_customer", "key customer"), ("",)), (("重点客户",), ("",))),
+    "key_customer": ((("key_customer", "key customer"), ("",)), (("重点客户", "等级", "级别"), ("",)),
+                     (("客户",), ("等级", "级别"))),
+    "next_contact_at": ((("next_contact_at", "next contact"), ("",)),
+                        (("下次联系", "下次跟进", "下次回访"), ("", "时间", "日期"))),
+    "note": ((("note", "notes", "remark", "remarks"), ("",)), (("备注", "客户描述", "描述", "客户备注"), ("",))),
+    "owner": ((("owner",), ("",)), (("负责人", "业务负责人", "客户负责人", "所属员工", "所属销售", "业务员"), ("",))),
 }
 # what people add to a header to say the column must be filled: 客户名称(*), 客户名称（必填）, *客户名称
 _REQUIRED_MARKERS = ("必填", "必填项", "选填")
@@ -73,7 +78,7 @@ _REQUIRED_MARKERS = ("必填", "必填项", "选填")
 def _header_key(text):
     """A header as it is looked up: folded, and without the marks of a required column (客户名称(*), *手机,
     联系人（必填）): the brackets and stars go with the punctuation, the words here."""
-    key = normalize.fold(text)
+    key = checking.fold(text)
     for marker in _REQUIRED_MARKERS:
         if key.endswith(marker) and len(key) > len(marker):
             return key[:-len(marker)]

@@ -42,12 +42,16 @@ from .. import checking, clock, imports, jobs, library, people
 from ..errors import RuleViolation
 from ..sql import one_of
 from ..text import clean_cell
-from . import previews
+from . import life, previews
+from .owners import RowOwners
 
 SUFFIXES = (".xlsx", ".xls", ".ods", ".csv")
 TARGETS = ("public_pool", "agent_admin_pool", "library", "round_robin")
 VERDICTS = ("new", "review", "duplicate", "invalid")
-LIST_FIELDS = ("source",)  # fields whose values must be in a list the admins keep
+# fields whose values must be in a list: the information sources the admins keep; a level (客户等级) is a key
+# customer or not, as the admin maps each value of the file
+LIST_FIELDS = ("source", "key_customer")
+KEY, NOT_KEY = "1", "0"  # what a level value is mapped to (services/imports/life.py reads them so)
 ROWS_PER_WRITE = 1000  # preview rows written (and progress shown) per statement
 MATCHES_KEPT = 5  # matches kept per preview row
 COLUMNS_SHOWN = 200  # column dropdowns on the page and columns in the API's detail (an old import's header may be wider)
@@ -297,6 +301,7 @@ class MappedReader:
         self.unknown = {name: Counter() for name in lists}
         self.suggested = {}
         self.values_of = {}  # row number -> values, for the caller to take
+        self.owners = Counter()  # the names of the owner column (业务负责人), judged after the check
 
     def __getattr__(self, name):
         return getattr(self.reader, name)
@@ -308,6 +313,8 @@ class MappedReader:
                 if given and given not in allowed:
                     self.unknown[name][given] += 1
                     values[name] = self._chosen(name, given, allowed)
+            if values.get("owner"):
+                self.owners[values["owner"]] += 1
             self.values_of[number] = values
             yield number, values
 
@@ -315,16 +322,26 @@ class MappedReader:
         chosen = self.value_map.get(name, {})
         if given in chosen:
             return chosen[given]
-        best = process.extractOne(given, allowed, scorer=fuzz.partial_ratio) if allowed else None
-        if best and best[1] >= SUGGEST_SCORE:
-            self.suggested.setdefault(name, {})[given] = best[0]
-            return best[0]
+        suggested = _suggestion(name, given, allowed)
+        if suggested is not None:
+            self.suggested.setdefault(name, {})[given] = suggested
+            return suggested
         return given  # left as it is: the row is invalid until the admin maps it
+
+
+def _suggestion(name, given, allowed):
+    """The list value chosen for `given` until the admin says otherwise: a level like A, 重点, 核心, 重要 or VIP
+    is a key customer (any other is not); an information source, a close one (rapidfuzz), else None."""
+    if name == "key_customer":
+        return KEY if life.is_key_level(given) else NOT_KEY
+    best = process.extractOne(given, allowed, scorer=fuzz.partial_ratio) if allowed else None
+    return best[0] if best and best[1] >= SUGGEST_SCORE else None
 
 
 def list_values(session):
     return {"source": session.scalars(select(InfoSource.name).where(InfoSource.active.is_(True))
-                                      .order_by(InfoSource.id)).all()}
+                                      .order_by(InfoSource.id)).all(),
+            "key_customer": [KEY, NOT_KEY]}
 
 
 # --- the check (a background job) ----------------------------------------------------------
@@ -373,6 +390,9 @@ def check(session, import_id, progress):
     counts, total = _check_rows(session, item, mapped, progress)
     unknown = {name: sorted(value for value, _n in values.most_common(VALUES_SHOWN))
                for name, values in mapped.unknown.items() if values}
+    unplaced = _unplaced_owners(session, item, mapped.owners)
+    if unplaced:
+        unknown["owner"] = unplaced
     for name, suggested in mapped.suggested.items():  # those shown: the run suggests the same again for the others
         shown = set(unknown.get(name, ()))
         value_map.setdefault(name, {}).update({given: value for given, value in suggested.items() if given in shown})
@@ -383,6 +403,15 @@ def check(session, import_id, progress):
     if ready.rowcount != 1:
         raise jobs.JobFailed(SUPERSEDED)
     progress(total, total, force=True)
+
+
+def _unplaced_owners(session, item, names):
+    """The owner column's names that place no row in a library: nobody the importer administers, or several
+    people (two 张伟); their rows will go where the import's target puts them."""
+    if not names:
+        return []
+    owners = RowOwners.of(session, session.get(User, item.created_by_id))
+    return sorted(name for name, _n in names.most_common() if owners.find(name)[0] is None)[:VALUES_SHOWN]
 
 
 def _mapping(reader):

@@ -26,6 +26,7 @@ PUBLIC = {
     "size": "capacity", "sizes": "capacity",
     "record_event": "events",
     "take_lock": "locks",
+    "NOTE_CONTENT_LIMIT": "notes.CONTENT_LIMIT",
     "LOCATION_LABELS": "opportunities", "SIMILAR": "opportunities", "OpportunityInput": "opportunities",
     "blocks_entry": "opportunities", "decide": "opportunities", "entry_rule": "opportunities",
     "insert_opportunity": "opportunities", "unless_mobile_taken": "opportunities", "validate": "opportunities",

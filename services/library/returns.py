@@ -53,8 +53,10 @@ def _exempt_clause(rules, now):
         clauses.append(Opportunity.key_customer.is_(True))
     if rules.return_exempt_note_days > 0:
         since = now - timedelta(days=rules.return_exempt_note_days)
-        clauses.append(exists().where(ContactNote.opportunity_id == Opportunity.id, ContactNote.created_at >= since))
-    return or_(*clauses)
+        # an imported remark (导入的备注) is no contact: it exempts nothing
+        clauses.append(exists().where(ContactNote.opportunity_id == Opportunity.id, ContactNote.created_at >= since,
+                                      ContactNote.imported.is_(False)))
+    return or_(*clauses) if clauses else false()
 
 
 def _due_clause(rules, now, within_days=0):

@@ -100,6 +100,11 @@ def _grouped(session, column, *where):
     return {user_id: count for user_id, count in rows}
 
 
+# A new key customer (rule 2 of §九) is one a person entered, live: an imported one was entered by nobody.
+NEW_KEY_CUSTOMER = (Opportunity.key_customer.is_(True), Opportunity.deleted_at.is_(None),
+                    Opportunity.imported.is_(False))
+
+
 def daily(session, actor, day, now=None, tz=None):
     """Per visible person: library, new key customers and valid contacts that day, overdue leads now."""
     now = now or clock.now()
@@ -111,8 +116,8 @@ def daily(session, actor, day, now=None, tz=None):
         .where(User.id.in_(people)).order_by(Department.path, User.login)
     ).all()
     sizes = library.sizes(session, people)
-    keys = _grouped(session, Opportunity.created_by_id, Opportunity.created_by_id.in_(people), Opportunity.deleted_at.is_(None),
-                    Opportunity.key_customer.is_(True), Opportunity.created_at >= start, Opportunity.created_at < end)
+    keys = _grouped(session, Opportunity.created_by_id, Opportunity.created_by_id.in_(people), *NEW_KEY_CUSTOMER,
+                    Opportunity.created_at >= start, Opportunity.created_at < end)
     contacts = _grouped(session, ContactNote.author_id, ContactNote.author_id.in_(people),
                         ContactNote.valid.is_(True), ContactNote.created_at >= start, ContactNote.created_at < end)
     overdue = _grouped(session, Opportunity.owner_id, Opportunity.owner_id.in_(people), Opportunity.deleted_at.is_(None),
@@ -205,7 +210,7 @@ def series(session, actor, days=SERIES_DAYS, today_=None, tz=None):
     result = Series(days=day_list)
     for name, who, when, where in (
         ("valid_contacts", ContactNote.author_id, ContactNote.created_at, [ContactNote.valid.is_(True)]),
-        ("new_key_customers", Opportunity.created_by_id, Opportunity.created_at, [Opportunity.key_customer.is_(True), Opportunity.deleted_at.is_(None)]),
+        ("new_key_customers", Opportunity.created_by_id, Opportunity.created_at, NEW_KEY_CUSTOMER),
     ):
         index = _day_index(when, bounds).label("day")
         rows = session.execute(select(who, index, func.count()).where(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import ROLES, ApiToken, LoginThrottle, User
 
-from .. import audit, clock, library
+from .. import audit, clock, library, text
 from ..errors import RuleViolation
 from .access import MANAGING_ROLES, assignable_roles, may_administer_department, may_administer_user
 from .passwords import (
@@ -296,7 +296,7 @@ def _check_assignment(actor, role, department, managed, user=None):
     return managed
 
 
-def create_user(session, actor, login, role, department, managed=(), email=None, password=None):
+def create_user(session, actor, login, role, department, managed=(), email=None, password=None, display_name=None):
     """A new account. Returns (user, one_time_password); the latter is None when a final password was given."""
     problem = login_problem(session, login)
     if problem:
@@ -314,7 +314,7 @@ def create_user(session, actor, login, role, department, managed=(), email=None,
     user = User(
         login=login, login_key=login_key(login), role=role, department=department, email=email,
         password_hash=hash_password(password), must_change_password=one_time is not None,
-        managed_departments=managed, created_at=clock.now(),
+        managed_departments=managed, created_at=clock.now(), display_name=_clean_name(display_name),
     )
     try:
         with session.begin_nested():  # the unique key is the backstop for two admins at once
@@ -329,14 +329,21 @@ def create_user(session, actor, login, role, department, managed=(), email=None,
 def _account_values(user):
     """What an admin sets on an account, as the audit log keeps it."""
     return {"role": user.role, "department": user.department.name if user.department else None,
-            "email": user.email, "managed_departments": sorted(d.name for d in user.managed_departments)}
+            "email": user.email, "managed_departments": sorted(d.name for d in user.managed_departments),
+            "display_name": user.display_name}
 
 
-def update_user(session, actor, user, role, department, managed=(), email=None):
+def _clean_name(name):
+    """A person's name (姓名) on one line, None when empty: names need not be unique (two 张伟)."""
+    return text.one_line(name or "").strip()[:64] or None
+
+
+def update_user(session, actor, user, role, department, managed=(), email=None, display_name=None):
     _require_reach(actor, user)
     before = _account_values(user)
     user.managed_departments = _check_assignment(actor, role, department, managed, user=user)
     user.role, user.department, user.email = role, department, _clean_email(email)
+    user.display_name = _clean_name(display_name)
     changed = audit.changes(before, _account_values(user))
     if changed:
         audit.record(session, actor, "user_changed", target=user, department_id=department.id, details=changed)

@@ -323,7 +323,10 @@ add_schemas({
             "columns_not_shown": {"type": "integer", "description": "headers of the file left out of `columns`"},
             "unknown_values": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}},
                                "description": "field -> values of the file that are not in the admins' list "
-                                              "(the 200 most frequent)"},
+                                              "(the 200 most frequent); `key_customer`: the file's customer levels "
+                                              "(客户等级), to map to key customer or not; `owner`: the names of the "
+                                              "owner column (业务负责人) that place no row in a library (nobody the "
+                                              "importer administers, or several people): their rows go to the target"},
             "values": {"type": "object", "description": "field -> {value of the file: list value chosen for it}"},
             "rows_deleted": {"type": "boolean", "description": "the file and its preview rows were deleted (a "
                                                                "cancel, or the retention period)"},

@@ -63,7 +63,7 @@ def note_json(note):
         "id": note.id, "method": note.method, "content": note.content, "maturity": note.maturity,
         "unreachable": bool(note.unreachable), "busy": bool(note.busy), "valid": bool(note.valid),
         "next_contact_at": json_time(note.next_contact_at), "created_at": json_time(note.created_at),
-        "author": note.author.login if note.author else None,
+        "author": note.author.login if note.author else None, "imported": bool(note.imported),
     }
 
 
@@ -401,7 +401,10 @@ add_schemas({
                       "description": "a valid contact (有效联系): maturity above 0 and neither tick set"},
             "next_contact_at": {**TIME, "type": ["string", "null"]},
             "created_at": TIME,
-            "author": {"type": "string", "description": "the author's login"},
+            "author": {"type": ["string", "null"],
+                       "description": "the author's login (an imported note's: the importer, null on the command line)"},
+            "imported": {"type": "boolean", "description": "a remark brought over by an import (导入的备注): no contact, "
+                                                           "never a valid one"},
         },
     },
     "NoteInput": {
