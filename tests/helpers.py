@@ -1,12 +1,16 @@
 """What many test modules share: the API client checked against the OpenAPI document, API tokens, and calls
 released at once from threads. Fixtures live in conftest.py; this module holds plain helpers, imported by name."""
 import threading
+from datetime import datetime, timedelta, timezone
 
 from jsonschema import Draft202012Validator
 from werkzeug.exceptions import HTTPException
 
 from models import User, db
-from services.people import accounts
+from services import clock
+from services.library import opportunities, pool_rules
+from services.library.opportunities import OpportunityInput
+from services.people import accounts, departments
 from views.api import openapi
 
 API = "/api/v1"
@@ -98,3 +102,49 @@ def at_once(calls):
     errors = [r for r in results if isinstance(r, BaseException)]
     assert not errors, errors
     return results
+
+
+# --- the library: customers placed directly, the clock frozen, pool rules set (tests of the pool's rules) ---------
+
+# 2026-03-02 10:00 in Asia/Shanghai: a Monday morning
+MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
+
+
+class FrozenClock:
+    """services.clock.now() at `now`, moved on by `move(hours=...)`."""
+
+    def __init__(self, monkeypatch, now=MONDAY):
+        self.now = now
+        monkeypatch.setattr(clock, "now", lambda: self.now)
+
+    def move(self, **delta):
+        self.now = self.now + timedelta(**delta)
+
+
+def user_named(login):
+    return db.session.scalar(db.select(User).filter_by(login=login))
+
+
+def pool_customers(app, *companies, **columns):
+    """Customers in the public pool (as an import into the pool writes them), their ids."""
+    with app.app_context():
+        ids = [opportunities.insert_opportunity(db.session, None, OpportunityInput(company=company, **columns),
+                                                "public_pool", None).id for company in companies]
+        db.session.commit()
+        return ids
+
+
+def own_customer(app, login, company, **columns):
+    """A customer in `login`'s library, its id."""
+    with app.app_context():
+        opportunity = opportunities.insert_opportunity(db.session, user_named(login),
+                                                       OpportunityInput(company=company, **columns), "library", None)
+        db.session.commit()
+        return opportunity.id
+
+
+def save_pool_rules(app, company_path, **values):
+    """Set a company's pool rules as its admin would (the head office's with company_path "/")."""
+    with app.app_context():
+        pool_rules.save(db.session, user_named("root"), departments.resolve_path(db.session, company_path), values)
+        db.session.commit()

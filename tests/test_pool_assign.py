@@ -4,60 +4,19 @@ API (`POST /opportunities/ID/lock` and `/unlock`, `locked` in an opportunity's J
 Through the pages (with CSRF) and the API, in Chinese; time is frozen through services/clock.py.
 """
 import json
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from conftest import csrf_token, set_rules, zh
-from models import AuditEntry, Opportunity, OpportunityEvent, User, db
+from helpers import FrozenClock, own_customer, pool_customers, save_pool_rules, user_named
+from models import AuditEntry, Opportunity, OpportunityEvent, db
 from services import clock
 from services.library import claiming
-from services.library import opportunities as opps
-from services.library.opportunities import OpportunityInput
-
-MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)  # 10:00 in Asia/Shanghai
 
 
 @pytest.fixture
 def frozen(monkeypatch):
-    class Frozen:
-        now = MONDAY
-
-        def move(self, **delta):
-            self.now = self.now + timedelta(**delta)
-
-    state = Frozen()
-    monkeypatch.setattr(clock, "now", lambda: state.now)
-    return state
-
-
-def _user(login):
-    return db.session.scalar(db.select(User).filter_by(login=login))
-
-
-def _pool(app, *companies):
-    with app.app_context():
-        ids = [opps.insert_opportunity(db.session, None, OpportunityInput(company=c), "public_pool", None).id
-               for c in companies]
-        db.session.commit()
-        return ids
-
-
-def _own(app, login, company):
-    with app.app_context():
-        opportunity = opps.insert_opportunity(db.session, _user(login), OpportunityInput(company=company),
-                                              "library", None)
-        db.session.commit()
-        return opportunity.id
-
-
-def _pool_rules(app, company_path, **values):
-    from services.library import pool_rules
-    from services.people import departments
-
-    with app.app_context():
-        pool_rules.save(db.session, _user("root"), departments.resolve_path(db.session, company_path), values)
-        db.session.commit()
+    return FrozenClock(monkeypatch)
 
 
 def _where(app, opportunity_id):
@@ -80,8 +39,8 @@ def _assign_page(client, ids, assignee_id):
 
 def test_an_admin_assigns_an_embargoed_arrival_at_once_while_a_salesperson_waits(app, org, client, auth, api,
                                                                                    frozen):
-    _pool_rules(app, "华南代理", new_arrival_embargo_hours=24, daily_claim_limit=1)
-    fresh, other, later = _pool(app, "嘉兴秀洲新到五金有限公司", "嘉兴南湖新到五金有限公司", "嘉兴海宁新到五金有限公司")
+    save_pool_rules(app, "华南代理", new_arrival_embargo_hours=24, daily_claim_limit=1)
+    fresh, other, later = pool_customers(app, "嘉兴秀洲新到五金有限公司", "嘉兴南湖新到五金有限公司", "嘉兴海宁新到五金有限公司")
     refused = api("sales_a").post(f"/opportunities/{fresh}/claim")
     assert (refused.status_code, refused.get_json()["error"]) == (409, "new_arrival_embargo")
     auth.login("admin_a")
@@ -97,15 +56,15 @@ def test_an_admin_assigns_an_embargoed_arrival_at_once_while_a_salesperson_waits
                                                                 AuditEntry.target_id == fresh))
         assert json.loads(audited.details)["to"] == "sales_a"
         # an assignment is not a claim: the assignee's daily claims are untouched
-        assert claiming.claims_today(db.session, _user("sales_a"), clock.now()) == 0
+        assert claiming.claims_today(db.session, user_named("sales_a"), clock.now()) == 0
     frozen.move(hours=24)
     assert api("sales_a").post(f"/opportunities/{later}/claim").status_code == 200  # the one claim of the day
 
 
 def test_the_assignees_library_cap_is_respected(app, org, client, auth, api):
     set_rules(app, cap=1)
-    _own(app, "sales_a", "温州鹿城已有鞋业有限公司")
-    first, second = _pool(app, "温州瓯海皮鞋有限公司", "温州龙湾皮鞋有限公司")
+    own_customer(app, "sales_a", "温州鹿城已有鞋业有限公司")
+    first, second = pool_customers(app, "温州瓯海皮鞋有限公司", "温州龙湾皮鞋有限公司")
     full = api("admin_a").post(f"/opportunities/{first}/assign", {"owner": "sales_a"})
     assert (full.status_code, full.get_json()["error"], full.get_json()["limit"]) == (409, "library_full", 1)
     assert full.get_json()["message"] == zh(app, "The library of %(user)s is full (%(n)d customers).",
@@ -120,7 +79,7 @@ def test_the_assignees_library_cap_is_respected(app, org, client, auth, api):
 
 
 def test_an_agent_admin_assigns_only_to_his_own_companys_people(app, org, client, auth, api):
-    (customer,) = _pool(app, "衢州柯城化工有限公司")
+    (customer,) = pool_customers(app, "衢州柯城化工有限公司")
     stranger = api("admin_a").post(f"/opportunities/{customer}/assign", {"owner": "sales_b"})
     assert stranger.status_code == 422
     assert stranger.get_json()["fields"]["owner"] == zh(app, "Choose a salesperson you administer.")
@@ -145,8 +104,8 @@ def test_an_agent_admin_assigns_only_to_his_own_companys_people(app, org, client
 
 
 def test_lock_and_unlock_through_the_api(app, org, api):
-    _pool_rules(app, "华南代理", lock_limit=1)
-    first, second = _own(app, "sales_a", "湖州吴兴丝绸有限公司"), _own(app, "sales_a", "湖州南浔丝绸有限公司")
+    save_pool_rules(app, "华南代理", lock_limit=1)
+    first, second = own_customer(app, "sales_a", "湖州吴兴丝绸有限公司"), own_customer(app, "sales_a", "湖州南浔丝绸有限公司")
     locked = api("sales_a").post(f"/opportunities/{first}/lock")
     assert locked.status_code == 200 and locked.get_json()["locked"] is True
     assert api("sales_a").get(f"/opportunities/{first}").get_json()["locked"] is True
@@ -172,8 +131,8 @@ DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
 def test_browser_an_agent_admin_assigns_from_the_pool(app, org, browser_user, viewport):
-    _pool_rules(app, "华南代理", new_arrival_embargo_hours=24)
-    (customer,) = _pool(app, "舟山定海水产有限公司")
+    save_pool_rules(app, "华南代理", new_arrival_embargo_hours=24)
+    (customer,) = pool_customers(app, "舟山定海水产有限公司")
     admin = browser_user("admin_a")
     page = admin.page
     page.set_viewport_size(viewport)

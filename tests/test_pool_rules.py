@@ -3,70 +3,32 @@
 
 Through the pages (with CSRF) and the API, in Chinese; time is frozen through services/clock.py.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from conftest import csrf_token, post_form, set_rules, zh
-from helpers import ApiClient, api_token, at_once
-from models import AuditEntry, Opportunity, OpportunityEvent, PoolRules, User, db
+from helpers import (
+    MONDAY,
+    ApiClient,
+    FrozenClock,
+    api_token,
+    at_once,
+    own_customer,
+    pool_customers,
+    save_pool_rules,
+    user_named,
+)
+from models import AuditEntry, Opportunity, OpportunityEvent, PoolRules, db
 from services import clock
 from services.duplicates import merges
-from services.library import opportunities as opps
 from services.library import stats
-from services.library.opportunities import OpportunityInput
-
-# 2026-03-02 10:00 in Asia/Shanghai: a Monday morning
-MONDAY = datetime(2026, 3, 2, 2, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def frozen(monkeypatch):
     """clock.now() at MONDAY, moved on by `frozen.move(hours=...)`."""
-    class Frozen:
-        now = MONDAY
-
-        def move(self, **delta):
-            self.now = self.now + timedelta(**delta)
-
-    state = Frozen()
-    monkeypatch.setattr(clock, "now", lambda: state.now)
-    return state
-
-
-def _user(login):
-    return db.session.scalar(db.select(User).filter_by(login=login))
-
-
-def _pool(app, *companies, **columns):
-    """Customers in the public pool (as an import into the pool writes them), their ids."""
-    with app.app_context():
-        ids = []
-        for company in companies:
-            opportunity = opps.insert_opportunity(db.session, None, OpportunityInput(company=company, **columns),
-                                                  "public_pool", None)
-            ids.append(opportunity.id)
-        db.session.commit()
-        return ids
-
-
-def _own(app, login, company, **columns):
-    with app.app_context():
-        opportunity = opps.insert_opportunity(db.session, _user(login), OpportunityInput(company=company, **columns),
-                                              "library", None)
-        db.session.commit()
-        return opportunity.id
-
-
-def _pool_rules(app, company_path, **values):
-    """Set a company's pool rules as its admin would (the head office's with company_path "/")."""
-    from services.library import pool_rules
-    from services.people import departments
-
-    with app.app_context():
-        actor = _user("root")
-        pool_rules.save(db.session, actor, departments.resolve_path(db.session, company_path), values)
-        db.session.commit()
+    return FrozenClock(monkeypatch)
 
 
 def _claim(client, opportunity_id):
@@ -182,8 +144,8 @@ def _api_client(app, login):
 
 
 def test_twenty_claims_at_once_at_a_daily_limit_of_three_give_three(app, org):
-    _pool_rules(app, "华南代理", daily_claim_limit=3)
-    pool = _pool(app, *[f"公海客户{i:02d}号五金有限公司" for i in range(20)])
+    save_pool_rules(app, "华南代理", daily_claim_limit=3)
+    pool = pool_customers(app, *[f"公海客户{i:02d}号五金有限公司" for i in range(20)])
     clients = [_api_client(app, "sales_a") for _ in pool]
     answers = at_once([lambda c=c, i=i: _claim(c, i) for c, i in zip(clients, pool)])
     assert sorted(status for status, _body in answers) == [200] * 3 + [409] * 17
@@ -196,8 +158,8 @@ def test_twenty_claims_at_once_at_a_daily_limit_of_three_give_three(app, org):
 
 
 def test_the_daily_limit_names_tomorrow_and_counts_in_crm_timezone(app, org, frozen):
-    _pool_rules(app, "/", daily_claim_limit=1)
-    first, second = _pool(app, "杭州甲乙五金有限公司", "杭州丙丁五金有限公司")
+    save_pool_rules(app, "/", daily_claim_limit=1)
+    first, second = pool_customers(app, "杭州甲乙五金有限公司", "杭州丙丁五金有限公司")
     sales = _api_client(app, "sales_a")
     assert _claim(sales, first)[0] == 200
     status, body = _claim(sales, second)
@@ -212,8 +174,8 @@ def test_the_daily_limit_names_tomorrow_and_counts_in_crm_timezone(app, org, fro
 
 
 def test_the_limit_is_per_company(app, org):
-    _pool_rules(app, "华南代理", daily_claim_limit=1)
-    ids = _pool(app, "宁波一号机械有限公司", "宁波二号机械有限公司", "宁波三号机械有限公司")
+    save_pool_rules(app, "华南代理", daily_claim_limit=1)
+    ids = pool_customers(app, "宁波一号机械有限公司", "宁波二号机械有限公司", "宁波三号机械有限公司")
     sales_a, sales_b = _api_client(app, "sales_a"), _api_client(app, "sales_b")
     assert [_claim(sales_a, ids[0])[0], _claim(sales_a, ids[1])[0]] == [200, 409]
     assert [_claim(sales_b, ids[1])[0], _claim(sales_b, ids[2])[0]] == [200, 200]  # the head office's: no limit
@@ -232,12 +194,12 @@ def _abandon_and_release(app, client, auth, login, opportunity_id, admin="admin_
 
 
 def test_cooling_off_bars_former_owners_only_and_follows_a_merge(app, org, client, auth, frozen):
-    _pool_rules(app, "/", reclaim_cooldown_days=30)
-    left = _own(app, "sales_a", "温州瑞安鞋业有限公司", phone="0577-65551234")
+    save_pool_rules(app, "/", reclaim_cooldown_days=30)
+    left = own_customer(app, "sales_a", "温州瑞安鞋业有限公司", phone="0577-65551234")
     _abandon_and_release(app, client, auth, "sales_a", left)
-    (kept,) = _pool(app, "温州市瑞安鞋业有限公司")
+    (kept,) = pool_customers(app, "温州市瑞安鞋业有限公司")
     with app.app_context():  # the subsystem admin merges the pool's two records into the one it keeps
-        merges.merge(db.session, _user("root"), kept, [left])
+        merges.merge(db.session, user_named("root"), kept, [left])
         db.session.commit()
     frozen.move(days=29)
     status, body = _claim(_api_client(app, "sales_a"), kept)
@@ -255,9 +217,9 @@ def test_cooling_off_bars_former_owners_only_and_follows_a_merge(app, org, clien
 def test_cooling_off_ends_after_n_days_and_counts_the_return_rule(app, org, frozen):
     from services.library import returns
 
-    _pool_rules(app, "/", reclaim_cooldown_days=7)
+    save_pool_rules(app, "/", reclaim_cooldown_days=7)
     set_rules(app, return_enabled=True, return_after_days=10, return_warn_days=2)
-    own = _own(app, "sales_a", "嘉兴秀洲纺织有限公司")
+    own = own_customer(app, "sales_a", "嘉兴秀洲纺织有限公司")
     frozen.move(days=11)
     with app.app_context():
         assert returns.run(db.session, clock.now()).returned == 1
@@ -274,8 +236,8 @@ def test_cooling_off_ends_after_n_days_and_counts_the_return_rule(app, org, froz
 
 
 def test_new_arrivals_wait_for_salespeople_not_for_admins(app, org, client, auth, frozen):
-    _pool_rules(app, "华南代理", new_arrival_embargo_hours=24)
-    (fresh,) = _pool(app, "绍兴柯桥印染有限公司")
+    save_pool_rules(app, "华南代理", new_arrival_embargo_hours=24)
+    (fresh,) = pool_customers(app, "绍兴柯桥印染有限公司")
     status, body = _claim(_api_client(app, "sales_a"), fresh)
     assert (status, body["error"], body["available_at"]) == (409, "new_arrival_embargo", "2026-03-03T10:00:00+08:00")
     assert body["message"] == zh(app, "%(company)s came into the public pool less than %(hours)d hours ago: it may be "
@@ -283,7 +245,7 @@ def test_new_arrivals_wait_for_salespeople_not_for_admins(app, org, client, auth
                                  time="2026-03-03 10:00")
     assert _claim(_api_client(app, "sales_b"), fresh)[0] == 200  # 华东代理 has no embargo
     # an abandoned customer released by the agent admin is a new arrival too, for supervisors as well
-    mine = _own(app, "sales_a", "绍兴越城茶叶有限公司")
+    mine = own_customer(app, "sales_a", "绍兴越城茶叶有限公司")
     _abandon_and_release(app, client, auth, "sales_a", mine)
     frozen.move(hours=23, minutes=59)
     assert _claim(_api_client(app, "super_a"), mine)[1]["error"] == "new_arrival_embargo"
@@ -303,10 +265,10 @@ def _set_entered(app, opportunity_id, when):
 def test_locks_within_the_limit_exempt_from_the_return_rule(app, org, client, auth, frozen):
     from services.library import returns
 
-    _pool_rules(app, "华南代理", lock_limit=2)
+    save_pool_rules(app, "华南代理", lock_limit=2)
     set_rules(app, return_enabled=True, return_after_days=30, return_warn_days=3)
-    ids = [_own(app, "sales_a", f"台州{n}号模具有限公司") for n in ("一", "二", "三", "四")]
-    key = _own(app, "sales_a", "台州重点模具有限公司", key_customer=True)
+    ids = [own_customer(app, "sales_a", f"台州{n}号模具有限公司") for n in ("一", "二", "三", "四")]
+    key = own_customer(app, "sales_a", "台州重点模具有限公司", key_customer=True)
     auth.login("sales_a")
     page = client.get(f"/opportunities/details/?id={ids[0]}").get_data(as_text=True)
     assert 'id="lock-form"' in page and zh(app, "%(n)d days before return", n=30) in page
@@ -345,8 +307,8 @@ def test_locks_within_the_limit_exempt_from_the_return_rule(app, org, client, au
 
 
 def test_a_lock_ends_when_the_customer_leaves_and_can_be_undone(app, org, client, auth):
-    _pool_rules(app, "华南代理", lock_limit=1)
-    first, second = _own(app, "sales_a", "丽水青瓷有限公司"), _own(app, "sales_a", "丽水宝剑有限公司")
+    save_pool_rules(app, "华南代理", lock_limit=1)
+    first, second = own_customer(app, "sales_a", "丽水青瓷有限公司"), own_customer(app, "sales_a", "丽水宝剑有限公司")
     auth.login("sales_a")
     post_form(client, "/opportunities/lock/", {"id": first}, token_from="/opportunities/")
     post_form(client, "/opportunities/unlock/", {"id": first}, token_from="/opportunities/")
@@ -365,7 +327,7 @@ def test_a_lock_ends_when_the_customer_leaves_and_can_be_undone(app, org, client
 
 def test_days_before_return_counts_from_the_last_valid_contact(app, org, client, auth, frozen):
     set_rules(app, return_enabled=True, return_after_days=30, return_warn_days=3)
-    own = _own(app, "sales_a", "衢州柑橘有限公司")
+    own = own_customer(app, "sales_a", "衢州柑橘有限公司")
     _set_entered(app, own, MONDAY - timedelta(days=25, hours=1))
     auth.login("sales_a")
     assert zh(app, "%(n)d days before return", n=5) in client.get("/opportunities/").get_data(as_text=True)
@@ -382,8 +344,8 @@ def test_days_before_return_counts_from_the_last_valid_contact(app, org, client,
 
 
 def test_masked_contacts_in_the_api_pages_and_exports_found_by_a_full_number(app, org, client, auth):
-    _pool_rules(app, "华南代理", mask_pool_contacts=True)
-    (pooled,) = _pool(app, "杭州西湖龙井茶业有限公司", phone="0571-87654321", mobile="13812345678",
+    save_pool_rules(app, "华南代理", mask_pool_contacts=True)
+    (pooled,) = pool_customers(app, "杭州西湖龙井茶业有限公司", phone="0571-87654321", mobile="13812345678",
                       fax="0571-87654322", email="wang.li@example.com", wechat="wangli_tea88", qq="12345678")
     sales = ApiClient(app, app.test_client(), api_token(app, "sales_a"))
     page = sales.get("/opportunities", location="public_pool").get_json()
@@ -426,7 +388,7 @@ DESKTOP, PHONE = {"width": 1366, "height": 900}, {"width": 390, "height": 844}
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1366", "390"])
 def test_browser_pool_rules_set_masked_claim_refused_and_lock(app, org, browser_user, viewport):
-    _pool(app, "湖州南浔木业有限公司", "湖州德清竹业有限公司", phone="0572-22334455")
+    pool_customers(app, "湖州南浔木业有限公司", "湖州德清竹业有限公司", phone="0572-22334455")
     admin = browser_user("admin_a")
     admin.page.set_viewport_size(viewport)
     admin.page.goto("/rules/")

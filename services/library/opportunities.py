@@ -397,15 +397,7 @@ def assign(session, actor, opportunity_id, assignee):
     if opportunity is None or opportunity.location != "public_pool":
         raise RuleViolation(_l("This customer is no longer in the public pool."), code="not_found")
     assignee = _assignee(session, actor, assignee)
-    library.require_room(session, assignee, "reassign")
-    record_event(session, opportunity, "reassign", actor, to_owner_id=assignee.id)
-    opportunity.location, opportunity.owner_id = "library", assignee.id
-    opportunity.department_id, opportunity.entered_at = assignee.department_id, clock.now()
-    opportunity.last_valid_contact_at = None  # a new library starts its own count
-    audit.record(session, actor, "reassign", target=opportunity,
-                 details={"company": opportunity.company, "to": assignee.login})
-    session.flush()
-    return opportunity
+    return _given_to(session, actor, opportunity, assignee)
 
 
 def search_clause(term):
@@ -506,13 +498,19 @@ def reassign(session, actor, opportunity_id, salesperson):
             or salesperson.role not in people.LIBRARY_ROLES
             or people.company_path(salesperson.department) != opportunity.department.path):
         raise RuleViolation(_l("Choose a salesperson of this agent company."), field="salesperson")
-    library.require_room(session, salesperson, "reassign")
-    record_event(session, opportunity, "reassign", actor, to_owner_id=salesperson.id)
-    opportunity.location, opportunity.owner_id = "library", salesperson.id
-    opportunity.department_id, opportunity.entered_at = salesperson.department_id, clock.now()
+    return _given_to(session, actor, opportunity, salesperson)
+
+
+def _given_to(session, actor, opportunity, person):
+    """An admin gives `opportunity` to `person`'s library (from the public pool or an agent admin's pool), within
+    its cap: a reassign in its history (not a claim: the person's daily claims stay theirs) and the audit."""
+    library.require_room(session, person, "reassign")
+    record_event(session, opportunity, "reassign", actor, to_owner_id=person.id)
+    opportunity.location, opportunity.owner_id = "library", person.id
+    opportunity.department_id, opportunity.entered_at = person.department_id, clock.now()
     opportunity.last_valid_contact_at = None  # a new library starts its own count
     audit.record(session, actor, "reassign", target=opportunity,
-                 details={"company": opportunity.company, "to": salesperson.login})
+                 details={"company": opportunity.company, "to": person.login})
     session.flush()
     return opportunity
 
