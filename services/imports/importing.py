@@ -230,7 +230,7 @@ def check_file(session, path, columns=None, max_rows=None):
 
 
 def import_file(session, path, actor=None, pool=None, owner=None, department=None, skip_check=False,
-                progress=None, report=True, columns=None, max_rows=None):
+                progress=None, report=True, columns=None, max_rows=None, reader=None):
     """Import the file at `path` (`flask opportunities import`) in one transaction (committed here), its
     rows placed by `owner` or `pool` (`resolve_target`); an ImportSummary, the report written beside the
     file unless `report` is false.
@@ -240,7 +240,8 @@ def import_file(session, path, actor=None, pool=None, owner=None, department=Non
     report rows name the spreadsheet's lines (`report_lines`).
     """
     started = time.perf_counter()
-    reader = open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
+    if reader is None:  # the command line passes the one whose header it has read already
+        reader = open_reader(path, columns, limits(command_line=True, max_rows=max_rows))
     try:
         target = resolve_target(session, pool=pool, owner=owner, department=department)
     except BaseException:
