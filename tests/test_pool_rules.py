@@ -104,10 +104,11 @@ def test_rules_page_agent_admin_sets_its_company_and_subsystem_admin_the_default
     page = client.get(done.headers["Location"]).get_data(as_text=True)
     assert zh(app, "The pool rules of %(company)s have been saved.", company="华南代理") in page
     assert zh(app, "These are the company's own rules.") in page and 'value="15"' in page
-    bad = post_form(client, "/rules/pool/", {"daily_claim_limit": "-2", "reclaim_cooldown_days": "15",
-                                             "new_arrival_embargo_hours": "12", "lock_limit": "5"},
-                    token_from="/rules/").get_data(as_text=True)
-    assert zh(app, "Nothing was saved: correct the marked values.") in bad
+    refused = post_form(client, "/rules/pool/", {"daily_claim_limit": "-2", "reclaim_cooldown_days": "15",
+                                                 "new_arrival_embargo_hours": "12", "lock_limit": "5"},
+                        token_from="/rules/")
+    assert refused.status_code == 422
+    assert zh(app, "Nothing was saved: correct the marked values.") in refused.get_data(as_text=True)
     assert client.post("/rules/pool/", data={"daily_claim_limit": "1"}).status_code == 400  # no CSRF token
     assert client.get(f"/rules/?company={org.depts['华东代理']}").status_code == 200  # its own, whatever it asks
     assert zh(app, "Public pool rules of %(company)s", company="华南代理") in \

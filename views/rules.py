@@ -95,6 +95,9 @@ class RulesView(CRMView):
                 flash(str(refused.message), "error")
         else:
             flash(_("Nothing was saved: correct the marked values."), "error")
+        return self._pool_refused(form), 422  # the form again, its values said wrong: nothing was saved
+
+    def _pool_refused(self, form):
         context = self._pool_context(form)
         if current_user.role != "subsystem_admin":
             return self.render("rules/index.html", form=None, **context)
