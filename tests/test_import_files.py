@@ -198,13 +198,13 @@ def test_csv_below_a_title_row_in_the_encodings_excel_writes(runner, org, tmp_pa
 
 
 def test_csv_column_mapping_and_its_mistakes(runner, org, tmp_path, app):
-    path = write_text(tmp_path / "a.csv", "单位,电话\n扬州恒达机械厂,0514-2398577\n")
+    path = write_text(tmp_path / "a.csv", "抬头,电话\n扬州恒达机械厂,0514-2398577\n")
     assert refused(runner, path) == zh(app, NO_COMPANY, file="a.csv", n=10)
-    assert refused(runner, path, "--column", "单位=moon") == zh(app, UNKNOWN_FIELD, field="moon")
+    assert refused(runner, path, "--column", "抬头=moon") == zh(app, UNKNOWN_FIELD, field="moon")
     assert refused(runner, path, "--column", "客户=company") == zh(app, NO_SUCH_COLUMN, file="a.csv", header="客户",
                                                                    n=10)
     assert count(app) == 0
-    result = run_import(runner, path, "--column", "单位=company", "--column", "电话=")
+    result = run_import(runner, path, "--column", "抬头=company", "--column", "电话=")
     assert result.exit_code == 0, result.output
     with app.app_context():
         assert db.session.execute(select(Opportunity.company, Opportunity.phone)).one() == ("扬州恒达机械厂", "")

@@ -59,7 +59,7 @@ class MobileKeys:
         """The database's holders of the mobiles of a chunk of prepared rows."""
         if self.look_up_held:
             self.held = held_mobiles(self.session, {
-                (field_name, local) for _number, _problems, _company, _row, phones, _terms in results if phones
+                (field_name, local) for _number, _problems, _company, _row, phones, *_rest in results if phones
                 for field_name, kind, local, _area_code in phones if kind == "mobile"})
 
     def refusal(self, number, company, phones):
