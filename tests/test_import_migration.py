@@ -115,7 +115,8 @@ def place_of(opportunity):
     ("地区", "place"), ("所在地区", "place"), ("省市区", "place"), ("区域", "place"), ("客户区域", "place"),
     ("所在城市", "place"), ("QQ/E-mail", "email"), ("E-mail", "email"), ("Company Name", "company"),
     ("手机号码", "mobile"), ("省份", "province"), ("区/县", "district"), ("乡镇/街道", "town"),
-    ("网址", None), ("客户等级", None), ("负责人", None),
+    ("网址", None), ("客户等级", "key_customer"), ("客户级别", "key_customer"), ("负责人", "owner"),
+    ("业务负责人", "owner"), ("下次联系时间", "next_contact_at"), ("备注", "note"), ("微信号", "wechat"), ("QQ号", "qq"),
 ])
 def test_a_header_is_read_as_people_write_it(header, field):
     assert tables.header_field(header) == field
