@@ -13,10 +13,7 @@ from zoneinfo import ZoneInfo
 
 from models import db
 
-from . import clock
-from .duplicates import scan as duplicates
-from .imports import retention
-from .library import returns
+from . import clock, duplicates, imports, library
 
 log = logging.getLogger(__name__)
 _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -25,9 +22,9 @@ _AT = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 def run(session, now=None):
     """What `rules run` does: the rules (committed), the old uploaded files, and a scan for duplicates already
     inside when an admin switched that on at /rules/; the rules' summary."""
-    summary = returns.run(session, now or clock.now())
+    summary = library.run_returns(session, now or clock.now())
     session.commit()
-    retention.purge(session)
+    imports.purge_uploads(session)
     summary.duplicate_scan = duplicates.start_nightly(session) is not None
     session.commit()
     return summary

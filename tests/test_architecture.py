@@ -2,9 +2,9 @@
 
 - The floors: services/ holds the rules and imports neither the views nor the app (nor the commands)
   above it.
-- The wings: a module of one wing of services/ (checking, library, imports, duplicates, people) reaches
-  another wing only through that wing's `__init__` (`from .. import library`, then `library.take_lock`),
-  never one of its modules (`from ..library import locks`, `from ..library.locks import take_lock`); the
+- The wings: a module of services/ (a top-level helper, or one of a wing: checking, library, imports,
+  duplicates, people, notices) reaches another wing only through that wing's `__init__` (`from .. import
+  library`, then `library.take_lock`), never one of its modules (`from ..library import locks`, `from ..library.locks import take_lock`); the
   modules of one wing import each other directly.
 """
 import ast
@@ -48,7 +48,7 @@ def violations(path, source=None):
         where = f"{path.relative_to(ROOT)}:{line} imports {'.'.join(name)}"
         if name[0] in ABOVE:
             found.append(f"{where}: services/ imports no floor above it")
-        elif wing and name[0] == "services" and len(name) >= 3 and name[1] in WINGS and name[1] != wing and (
+        elif name[0] == "services" and len(name) >= 3 and name[1] in WINGS and name[1] != wing and (
                 len(name) > 3 or _is_module(name)):
             found.append(f"{where}: another wing is reached through its __init__ (from .. import {name[1]})")
     return found

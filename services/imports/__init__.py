@@ -78,12 +78,14 @@ from .report import (
     write_report,
     write_report_xlsx,
 )
+from .retention import purge as purge_uploads
 from .tables import TableSource
 
 __all__ = [
     "FIELDS", "HEADERS", "POOLS", "REPORT_COLUMNS", "REPORT_HEADERS", "REPORT_VERDICTS", "FileIndex", "FileRow",
     "ImportFileError", "ImportRun", "ImportSummary", "RowReader", "TableSource", "Target", "check_file",
     "checked_rows", "detect_encoding", "fast_keys", "file_match_json", "import_file", "limits", "open_reader",
+    "purge_uploads",
     "report_lines", "report_path_for", "report_xlsx", "resolve_target", "row_input", "row_keys", "row_problems",
     "term_hashes", "unmapped", "write_report", "write_report_xlsx",
 ]

@@ -32,7 +32,7 @@ PUBLIC = {
     "insert_opportunity": "opportunities", "unless_mobile_taken": "opportunities", "validate": "opportunities",
     "current_rules": "rules.current",
     "daily": "stats", "day_bounds": "stats", "due_today": "stats", "group_rows": "stats", "zone": "stats",
-    "notify_overdue": "leads",
+    "notify_overdue": "leads", "run_returns": "returns.run",
 }
 
 # looked up when used: see public_names
