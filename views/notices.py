@@ -10,6 +10,7 @@ from services.errors import RuleViolation
 from services.notices import hooks, log, preferences
 
 from .base import AdminRequiredMixin, CRMView, format_time
+from .ids import parse_id
 
 
 class MyNoticesView(CRMView):
@@ -57,8 +58,8 @@ class NoticesView(AdminRequiredMixin, CRMView):
     @expose("/delete", methods=("POST",))
     def delete(self):
         try:
-            hooks.delete(db.session, current_user, int(request.form.get("id", "0") or 0))
-        except (RuleViolation, ValueError):
+            hooks.delete(db.session, current_user, parse_id(request.form.get("id", "")) or 0)
+        except RuleViolation:
             db.session.rollback()
             flash(_("This webhook does not exist, or you may not see it."), "error")
             return redirect(self.get_url(".index"))
