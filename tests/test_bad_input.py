@@ -257,3 +257,13 @@ def test_cli_import_drops_control_characters_in_cells(app, runner, org, tmp_path
     with app.app_context():
         row = db.session.scalars(select(Opportunity)).one()
         assert (row.company, row.contact, row.address) == ("扬州五环印花厂", "王经理", "文昌西路1号")
+
+
+def test_the_rules_and_robots_pages_read_hostile_numbers_as_none(app, client, auth, org):
+    """?company= of the pool rules and ?page= of the delivery log: a number beyond INTEGER's range (or none) is
+    read as none, the head office's rules and the first page, never a 500 (SQLite cannot bind such a number)."""
+    auth.login("root")
+    for raw in HOSTILE_IDS:
+        rules_page = client.get("/rules/", query_string={"company": raw})
+        assert rules_page.status_code == 200 and 'name="company"' in rules_page.get_data(as_text=True), raw
+        assert client.get("/notices/", query_string={"page": raw}).status_code == 200, raw

@@ -68,7 +68,7 @@ class NoticesView(AdminRequiredMixin, CRMView):
         return redirect(self.get_url(".index"))
 
     def _page(self, error=None, entered=None):
-        page = max(1, request.args.get("page", 1, type=int) or 1)
+        page = parse_id(request.args.get("page", "1")) or 1  # as a row id: digits in INTEGER's range
         rows, total = log.recent(db.session, current_user, page)
         return self.render("notices/index.html", hooks=hooks.hooks(db.session, current_user), rows=rows,
                            total=total, page=page, kinds=WEBHOOK_KINDS, events=WEBHOOK_EVENTS,

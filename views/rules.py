@@ -22,6 +22,7 @@ from services.library import pool_rules, returns, rules
 
 from .base import CRMView, format_time
 from .forms import PoolRulesForm, RulesForm
+from .ids import parse_id
 
 RETURN_FIELDS = ("return_after_days", "return_warn_days", "return_exempt_key_customers", "return_exempt_note_days")
 PREVIEWED = "rules_previewed"  # the session key of the return values whose dry run was last shown
@@ -64,7 +65,7 @@ class RulesView(CRMView):
         chosen (`?company=ID`), the head office (every company's default) by default."""
         if current_user.role != "subsystem_admin":
             return pool_rules.company_of(db.session, current_user)
-        chosen = request.args.get("company", type=int)
+        chosen = parse_id(request.args.get("company", ""))
         department = db.session.get(Department, chosen) if chosen else pool_rules.head_office(db.session)
         if department is None or not pool_rules.may_edit(current_user, department):
             abort(404)
