@@ -260,12 +260,14 @@ def _own(app, login, company, **fields):
         db.session.commit()
 
 
-EXPORTED_FIELDS = ("company", "contact", "phone", "mobile", "province", "city", "district", "town", "key_customer")
+EXPORTED_FIELDS = ("company", "contact", "phone", "mobile", "wechat", "qq", "province", "city", "district", "town",
+                   "key_customer", "next_contact_at")
 
 
 def test_our_export_imports_back_into_an_empty_crm(app, org, client, auth, empty_crm):
     _own(app, "sales_a", "扬州五环印花厂", contact="王经理", phone="0514-2398577", mobile="13905141234",
-         province="江苏", city="扬州", district="江都区", town="仙女", key_customer=True)
+         wechat="wuhuan_yz", qq="87654321", province="江苏", city="扬州", district="江都区", town="仙女",
+         key_customer=True)
     _own(app, "sales_a", "=HYPERLINK(1)贸易有限公司", phone="+86 20 8888 1234", contact="@张三", province="广东",
          city="广州")
     _own(app, "sales_a", "-广州美华陶瓷有限公司", contact="-", province="上海", city="上海")
@@ -301,11 +303,11 @@ def test_the_preview_page_lists_every_column_and_splits_the_place(app, org, brow
     page.click("#import-upload")
     page.wait_for_selector("#import-mapping")
     assert page.locator("#column-1").input_value() == "place"  # 客户区域
-    owner = page.locator("#column-8")  # 业务负责人: listed, not imported, every field offered
+    owner = page.locator("#column-8")  # 业务负责人: read as the owner, every field (and 不导入) offered
     assert page.locator("label[for=column-8]").inner_text() == "业务负责人"
-    assert owner.input_value() == "" and owner.locator("option:checked").inner_text() == "（不导入）"
+    assert owner.input_value() == "owner"
     offered = owner.locator("option").all_inner_texts()
-    assert {"公司名称", "手机", "地区（省市区同在一列）"} <= set(offered)
+    assert {"（不导入）", "公司名称", "手机", "地区（省市区同在一列）"} <= set(offered)
     table = page.locator("#import-rows").inner_text()
     assert table.count("\t深圳市\t") == 3 and "“火星”不是可识别的地区" in table
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # nothing wider than the screen
