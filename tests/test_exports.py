@@ -18,8 +18,15 @@ from services.library import notes, opportunities
 from services.library.opportunities import OpportunityInput
 
 FORMULA = '=HYPERLINK("http://evil.example","点我")'
-OPPORTUNITY_HEADERS = ["Company name", "Contact person", "Landline", "Mobile", "Province", "City", "District",
+OPPORTUNITY_HEADERS = ["Company name", "Contact person", "Landline", "Mobile", "WeChat", "QQ", "Province", "City", "District",
                        "Town or subdistrict", "Department", "Owner", "Key customer", "Maturity", "Last contact", "Next contact", "Entered"]
+
+
+def _headers(app):
+    """The export's header row in Chinese (QQ is QQ in every language)."""
+    return [h if h == "QQ" else zh(app, h) for h in OPPORTUNITY_HEADERS]
+
+
 NOTE_HEADERS = ["Time", "Author", "Company name", "Contact method", "What happened", "Maturity", "Valid contact",
                 "Next contact"]
 WRITTEN = datetime(2026, 3, 1, 16, 30, tzinfo=timezone.utc)  # 00:30 on 2 March in Asia/Shanghai
@@ -78,13 +85,14 @@ def test_a_manager_exports_the_opportunities_as_xlsx(client, auth, app, library)
     page = client.get("/opportunities/?show=all").get_data(as_text=True)
     assert 'id="export-xlsx"' in page and zh(app, "Export") in page
     rows, sheet = _xlsx(_download(client, "/opportunities/export/xlsx/?show=all", "Opportunities", app, "xlsx"))
-    assert rows[0] == [zh(app, h) for h in OPPORTUNITY_HEADERS]
+    assert rows[0] == _headers(app)
     companies = {row[0] for row in rows[1:]}
     assert companies == {"扬州五环印花厂", "'" + FORMULA, "'-广州美华陶瓷有限公司"}  # not 华东's customer
     yangzhou = next(row for row in rows if row[0] == "扬州五环印花厂")
-    assert yangzhou[1:3] == ["王经理", "0514-2398577"] and yangzhou[9] == "sales_a"
-    assert yangzhou[4:8] == ["江苏省", "扬州市", "江都区", "仙女镇"]  # the place in full, down to the town
-    assert yangzhou[10] == zh(app, "No") and isinstance(yangzhou[14], datetime)
+    assert yangzhou[1:3] == ["王经理", "0514-2398577"] and yangzhou[OPPORTUNITY_HEADERS.index("Owner")] == "sales_a"
+    at = OPPORTUNITY_HEADERS.index
+    assert yangzhou[at("Province"):at("Department")] == ["江苏省", "扬州市", "江都区", "仙女镇"]  # in full, to the town
+    assert yangzhou[at("Key customer")] == zh(app, "No") and isinstance(yangzhou[at("Entered")], datetime)
     formula_row = next(i for i, row in enumerate(rows) if row[0] == "'" + FORMULA) + 1
     assert all(sheet.cell(formula_row, col).data_type == "s" for col in (1, 2, 3))  # text, not a formula
     assert rows[formula_row - 1][1:3] == ["'@张三", "'+86 20 8888 1234"]
@@ -95,7 +103,7 @@ def test_a_manager_exports_the_opportunities_as_csv(client, auth, app, library):
     response = _download(client, "/opportunities/export/csv/?show=all", "Opportunities", app, "csv")
     assert response.mimetype == "text/csv" and "X-Export-Truncated" not in response.headers
     rows = _csv(response)
-    assert rows[0] == [zh(app, h) for h in OPPORTUNITY_HEADERS]
+    assert rows[0] == _headers(app)
     assert {row[0] for row in rows[1:]} == {"扬州五环印花厂", "'" + FORMULA, "'-广州美华陶瓷有限公司"}
     formula = next(row for row in rows if row[0] == "'" + FORMULA)
     assert formula[1:3] == ["'@张三", "'+86 20 8888 1234"]
